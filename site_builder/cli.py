@@ -1,0 +1,102 @@
+"""Command line: ``site-builder check | build | serve | new``.
+
+Exit codes: 0 no errors (warnings allowed), 1 content errors, 2 usage problems or unreadable input.
+Library code never exits; only ``main`` turns results into exit codes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from site_builder.findings import format_json, format_text
+from site_builder.loader import ContentError
+
+EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="site-builder", description="部门决算公开 static portal builder")
+    sub = parser.add_subparsers(dest="command", required=True)
+    check = sub.add_parser("check", help="check content against the schemas and the consistency rules")
+    check.add_argument("content", nargs="?", default="content", type=Path)
+    check.add_argument("--format", choices=("text", "json"), default="text")
+    build = sub.add_parser("build", help="check, then render the portal")
+    build.add_argument("content", nargs="?", default="content", type=Path)
+    build.add_argument("--out", default=Path("output"), type=Path)
+    serve = sub.add_parser("serve", help="preview a built site on localhost")
+    serve.add_argument("directory", nargs="?", default=Path("output"), type=Path)
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--build", metavar="CONTENT", type=Path, help="build CONTENT into DIRECTORY first")
+    new = sub.add_parser("new", help="scaffold a complete report for UNIT and YEAR")
+    new.add_argument("unit")
+    new.add_argument("year", type=int)
+    new.add_argument("--template", default="shanxi-2023")
+    new.add_argument("--content", default=Path("content"), type=Path)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
+        return int(exc.code or 0)
+    try:
+        return _dispatch(args)
+    except ContentError as exc:
+        print(f"site-builder: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "check":
+        return _check(args.content, args.format)
+    if args.command == "build":
+        from site_builder.build import BuildRefused, build
+
+        try:
+            result = build(args.content, args.out)
+        except BuildRefused as refused:
+            sys.stdout.write(format_text(refused.findings))
+            print(f"site-builder: build refused: {len(refused.errors)} error(s); {args.out} left unchanged", file=sys.stderr)
+            return EXIT_ERRORS
+        sys.stdout.write(format_text([f for f in result.findings if not f.is_error]))
+        print(f"built {result.pages} pages for {result.reports} reports into {args.out}", file=sys.stderr)
+        return EXIT_OK
+    if args.command == "serve":
+        from site_builder.serve import serve
+
+        if args.build:
+            code = _dispatch(argparse.Namespace(command="build", content=args.build, out=args.directory))
+            if code != EXIT_OK:
+                return code
+        return serve(args.directory, args.port)
+    if args.command == "new":
+        from site_builder.scaffold import ScaffoldError, scaffold
+
+        try:
+            written = scaffold(args.content, args.unit, args.year, args.template)
+        except ScaffoldError as exc:
+            print(f"site-builder: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        print(f"wrote {len(written)} files under {written[0].parent.parent if written else args.content}")
+        return EXIT_OK
+    return EXIT_USAGE
+
+
+def _check(content: Path, output_format: str) -> int:
+    from site_builder.check import check
+
+    result = check(content)
+    if output_format == "json":
+        sys.stdout.write(format_json(result.findings))
+    else:
+        sys.stdout.write(format_text(result.findings))
+        errors = len(result.errors)
+        warnings = sum(1 for f in result.findings if f.severity == "warning")
+        acknowledged = sum(1 for f in result.findings if f.acknowledged)
+        reports = len(result.site.reports) if result.site else 0
+        print(f"{reports} reports checked: {errors} errors, {warnings} warnings, {acknowledged} acknowledged", file=sys.stderr)
+    return EXIT_ERRORS if result.errors else EXIT_OK

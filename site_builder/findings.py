@@ -1,0 +1,65 @@
+"""Findings: what `check` reports, one per line as ``path:line:col: severity [rule] message``."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A position in a content file (path relative to the current directory, 1-based)."""
+
+    path: str
+    line: int = 1
+    col: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}"
+
+
+@dataclass
+class Finding:
+    rule: str
+    message: str
+    place: Place
+    severity: str = "error"  # error | warning
+    subject: str = ""  # stable name of what the finding is about, used by acknowledgements
+    figures: tuple[str, ...] = ()  # the published figures the finding states
+    related: tuple[Place, ...] = ()  # the other figures involved
+    acknowledged: str = ""  # reason, when the report acknowledges this finding (原文如此)
+    report: str = ""  # report folder the finding belongs to, if any
+    table: str = ""  # table id or attachment file the finding concerns
+    cells: tuple[str, ...] = field(default_factory=tuple)  # "table/section/row/column" keys involved
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error" and not self.acknowledged
+
+    def line(self) -> str:
+        severity = "acknowledged" if self.acknowledged else self.severity
+        text = f"{self.place}: {severity} [{self.rule}] {self.message}"
+        if self.acknowledged:
+            text += f"（已说明：{self.acknowledged}）"
+        return text
+
+    def as_json(self) -> dict[str, object]:
+        data = asdict(self)
+        data["path"], data["line"], data["col"] = self.place.path, self.place.line, self.place.col
+        del data["place"]
+        data["related"] = [str(p) for p in self.related]
+        data["figures"] = list(self.figures)
+        data["cells"] = list(self.cells)
+        return data
+
+
+def sort_key(finding: Finding) -> tuple[str, int, int, str]:
+    return (finding.place.path, finding.place.line, finding.place.col, finding.rule)
+
+
+def format_text(findings: list[Finding]) -> str:
+    return "".join(f.line() + "\n" for f in sorted(findings, key=sort_key))
+
+
+def format_json(findings: list[Finding]) -> str:
+    return json.dumps([f.as_json() for f in sorted(findings, key=sort_key)], ensure_ascii=False, indent=2) + "\n"

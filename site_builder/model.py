@@ -1,0 +1,113 @@
+"""The typed content model. Every amount remembers its file, line and column."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from site_builder.findings import Place
+from site_builder.standards import Template
+
+
+@dataclass(frozen=True, slots=True)
+class Amount:
+    value: Decimal
+    place: Place
+
+    @property
+    def decimals(self) -> int:
+        exponent = self.value.as_tuple().exponent
+        return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
+Cells = dict[str, Amount | None]  # column id -> amount; None = written but blank
+
+
+@dataclass
+class Table:
+    id: str
+    path: str
+    sections: dict[str, dict[str, Cells]]  # section -> row key (in document order) -> cells
+    row_places: dict[tuple[str, str], Place] = field(default_factory=dict)
+    names: dict[str, tuple[str, Place]] = field(default_factory=dict)  # code -> printed name
+    empty_note: str = ""
+
+    def cell(self, section: str, row: str, column: str = "amount") -> Amount | None:
+        return self.sections.get(section, {}).get(row, {}).get(column)
+
+    def has_figures(self) -> bool:
+        return any(a is not None for rows in self.sections.values() for cells in rows.values() for a in cells.values())
+
+
+@dataclass
+class Term:
+    term: str
+    definition: str
+    aliases: tuple[str, ...] = ()
+    source: str = "site"  # site | report
+
+
+@dataclass
+class Unit:
+    slug: str
+    name: str
+    parent: str
+    region: str
+    level: str
+    code: str = ""
+    description: str = ""
+    path: str = ""
+
+
+@dataclass
+class Acknowledgement:
+    rule: str
+    at: str
+    subject: str
+    figures: tuple[str, ...]
+    reason: str
+    place: Place
+    used: bool = False
+
+
+@dataclass
+class Attachment:
+    slug: str
+    path: str
+    data: dict[str, Any]  # schema-valid attachment data, numbers as Amount
+
+
+@dataclass
+class Report:
+    unit: Unit
+    year: int
+    folder: str  # display path of the report folder
+    rel: str  # "<unit>/<year>", used in URLs and subjects
+    template: Template
+    amount_unit: str
+    title: str
+    source: str
+    report_path: str
+    acknowledgements: list[Acknowledgement]
+    tables: dict[str, Table]
+    attachments: list[Attachment]
+    overview: str
+    explanation: str
+    glossary: list[Term]
+
+    @property
+    def tolerance_per_part(self) -> Decimal:
+        """万元 figures are rounded from 元: each rounded part may be off by half a cent of 万元."""
+        return Decimal("0.005") if self.amount_unit == "万元" else Decimal(0)
+
+
+@dataclass
+class Site:
+    root: str
+    title: str
+    description: str
+    glossary: list[Term]
+    units: list[Unit]
+    reports: list[Report]
+    settings: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,16 @@
+"""Consistency rules (勾稽关系). Each module's ``run(report)`` returns findings with stable rule ids."""
+
+from __future__ import annotations
+
+from site_builder.findings import Finding
+from site_builder.model import Report
+from site_builder.rules import codes, completeness, equations, performance
+
+RULE_MODULES = (completeness, codes, equations, performance)
+
+
+def run_all(report: Report) -> list[Finding]:
+    findings: list[Finding] = []
+    for module in RULE_MODULES:
+        findings.extend(module.run(report))
+    return findings

@@ -1,0 +1,284 @@
+"""The arithmetic 勾稽关系 of ``standards/checks.yaml``: sums, row matches, limits, code hierarchies."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+
+from site_builder import standards
+from site_builder.findings import Finding, Place
+from site_builder.model import Amount, Report, Table
+
+ZERO = Decimal(0)
+
+
+def fmt(value: Decimal) -> str:
+    return f"{value:,}"
+
+
+@dataclass(frozen=True)
+class Ref:
+    table: str
+    section: str
+    row: str
+    column: str = "amount"
+
+    @classmethod
+    def parse(cls, text: str) -> Ref:
+        table, rest = text.split(":", 1)
+        parts = rest.split(".")
+        return cls(table, parts[0], parts[1] if len(parts) > 1 else "*", parts[2] if len(parts) > 2 else "amount")
+
+    def key(self) -> str:
+        return f"{self.table}/{self.section}/{self.row}/{self.column}"
+
+
+@dataclass(frozen=True)
+class Term:
+    ref: Ref
+    amount: Amount | None
+
+    @property
+    def value(self) -> Decimal:
+        return self.amount.value if self.amount else ZERO
+
+
+def label(report: Report, ref: Ref, context: Ref | None = None) -> str:
+    """Human name of a cell: 收入决算表 2080109 社会保险经办机构 财政拨款收入.
+
+    Parts named next to a total (``context``) leave out what they share with it.
+    """
+    frame = report.template.table(ref.table)
+    if frame is None:
+        return ref.key()
+    row = _row_name(report, frame, ref)
+    column = ""
+    if ref.column != "amount":
+        columns = frame.columns if frame.layout != "two_sided" else next(s.columns for s in frame.sides if s.section == ref.section)
+        column = next((c.title for c in columns if c.id == ref.column), ref.column)
+        if frame.layout == "three_public":
+            column = ("预算数" if ref.row == "budget" else "决算数") + column
+    if context is not None and context.table == ref.table:
+        same_row = (context.section, context.row) == (ref.section, ref.row)
+        return " ".join(x for x in ("" if same_row else row, column) if x) or row
+    return " ".join(x for x in (frame.title, row, column) if x)
+
+
+def _row_name(report: Report, frame: standards.TableFrame, ref: Ref) -> str:
+    if ref.row == "total":
+        return "合计"
+    if ref.row.isdigit():
+        name = standards.codebook(frame.codes or "function").name(ref.row) or ""
+        return f"{ref.row} {name}".strip()
+    if frame.layout == "two_sided":
+        side = next(s for s in frame.sides if s.section == ref.section)
+        return next((r.name for r in side.rows if r.id == ref.row), ref.row)
+    if frame.layout == "economic_detail":
+        return next((t["name"] for t in frame.raw["totals"] if t["id"] == ref.row), ref.row)
+    if frame.layout == "related_info":
+        part = next(p for p in frame.raw["parts"] if p["section"] == ref.section)
+        return next((r["name"] for r in part["rows"] if r["id"] == ref.row), ref.row)
+    return ""
+
+
+class Evaluator:
+    """Runs the data-defined checks on one report."""
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+        self.findings: list[Finding] = []
+        self.involved: list[list[Place]] = []  # per finding: places of every figure involved
+
+    # -- reading cells -------------------------------------------------------------------------
+    def table(self, table_id: str) -> Table | None:
+        return self.report.tables.get(table_id)
+
+    def has(self, *refs: Ref) -> bool:
+        return all(self.table(r.table) is not None for r in refs)
+
+    def term(self, ref: Ref) -> Term:
+        table = self.table(ref.table)
+        return Term(ref, table.cell(ref.section, ref.row, ref.column) if table else None)
+
+    def expand(self, ref: Ref) -> list[Ref]:
+        if ref.row not in ("@classes", "*"):
+            return [ref]
+        table = self.table(ref.table)
+        rows = table.sections.get(ref.section, {}) if table else {}
+        keys = [k for k in rows if (ref.row == "*" or (len(k) == 3 and k.isdigit()))]
+        return [Ref(ref.table, ref.section, k, ref.column) for k in keys]
+
+    def row_keys(self, table_id: str, section: str) -> list[str]:
+        table = self.table(table_id)
+        return list(table.sections.get(section, {})) if table else []
+
+    # -- reporting -----------------------------------------------------------------------------
+    def tolerance(self, parts: int) -> Decimal:
+        return self.report.tolerance_per_part * max(parts, 1)
+
+    def emit(self, rule: str, severity: str, message: str, subject: Ref, terms: list[Term], figures: tuple[str, ...]) -> None:
+        places = [t.amount.place for t in terms if t.amount]
+        anchor = places[0] if places else self._row_place(subject)
+        self.findings.append(Finding(
+            rule=rule, message=message, place=anchor, severity=severity, subject=f"{subject.table}:{subject.section}.{subject.row}.{subject.column}",
+            figures=figures, related=tuple(p for p in places if p != anchor), report=self.report.rel, table=f"tables/{subject.table}.yaml",
+            cells=tuple(t.ref.key() for t in terms),
+        ))
+        self.involved.append(places)
+
+    def _row_place(self, ref: Ref) -> Place:
+        table = self.table(ref.table)
+        if table is None:
+            return Place(self.report.report_path)
+        return table.row_places.get((ref.section, ref.row), Place(table.path))
+
+    # -- check kinds ---------------------------------------------------------------------------
+    def compare(self, rule: str, total: Term, parts: list[Term], minus: list[Term], severity: str = "error") -> None:
+        terms = [total, *parts, *minus]
+        if all(t.amount is None for t in terms):
+            return
+        computed = sum((t.value for t in parts), ZERO) - sum((t.value for t in minus), ZERO)
+        diff = total.value - computed
+        if diff == 0:
+            return
+        counted = sum(1 for t in parts + minus if t.amount is not None)
+        unit = self.report.amount_unit
+        shown_parts = [t for t in parts + minus if t.amount is not None] or parts[:1]
+        signs = ["+" if t in parts else "−" for t in shown_parts]
+        formula = " ".join(f"{s} {label(self.report, t.ref, total.ref)} {fmt(t.value)}" for s, t in zip(signs, shown_parts, strict=True)).lstrip("+ ")
+        left = f"{label(self.report, total.ref)} {fmt(total.value) if total.amount else '（空白）'}"
+        if abs(diff) <= self.tolerance(counted):
+            message = f"尾数误差：{left} 与 {formula} = {fmt(computed)} 相差 {fmt(diff)} {unit}，在 {counted} 项四舍五入的允许范围内"
+            severity = "warning"
+        else:
+            message = f"{left} ≠ {formula} = {fmt(computed)}（相差 {fmt(diff)} {unit}）"
+        self.emit(rule, severity, message, total.ref, terms, (fmt(total.value), fmt(computed)))
+
+    def run_sum(self, check: dict) -> None:
+        if "each_row" in check:
+            base = Ref.parse(check["each_row"] + ".*")
+            if not self.has(base):
+                return
+            for row in self.row_keys(base.table, base.section):
+                ref = lambda col, row=row: Ref(base.table, base.section, row, col)  # noqa: E731
+                self.compare(check["rule"], self.term(ref(check["total"])), [self.term(ref(c)) for c in check["parts"]],
+                             [self.term(ref(c)) for c in check.get("minus", [])], check.get("severity", "error"))
+            return
+        total = Ref.parse(check["total"])
+        parts = [r for p in check["parts"] for r in self.expand(Ref.parse(p))]
+        minus = [r for p in check.get("minus", []) for r in self.expand(Ref.parse(p))]
+        refs = [Ref.parse(p) for p in (check["total"], *check["parts"], *check.get("minus", []))]
+        if not self.has(*refs):
+            return
+        self.compare(check["rule"], self.term(total), [self.term(r) for r in parts], [self.term(r) for r in minus], check.get("severity", "error"))
+
+    def run_match(self, check: dict) -> None:
+        a, b = _column_ref(check["a"]), _column_ref(check["b"])
+        if not self.has(a, b):
+            return
+        keys = dict.fromkeys(self.row_keys(a.table, a.section) + self.row_keys(b.table, b.section))
+        for key in keys:
+            if check.get("filter") == "classes" and not (len(key) == 3 and key.isdigit()):
+                continue
+            ta = self.term(Ref(a.table, a.section, key, a.column))
+            tb = self.term(Ref(b.table, b.section, key, b.column))
+            self.compare(check["rule"], ta, [tb], [], check.get("severity", "error"))
+
+    def run_limit(self, check: dict) -> None:
+        severity = check.get("severity", "error")
+        if "columns" in check:
+            a, b = Ref.parse(check["a"]), Ref.parse(check["b"])
+            if not self.has(a, b):
+                return
+            b_columns = check.get("b_columns", check["columns"])
+            for key in self.row_keys(a.table, a.section):
+                for col_a, col_b in zip(check["columns"], b_columns, strict=True):
+                    self.limit(check["rule"], severity, [self.term(Ref(a.table, a.section, key, col_a))],
+                               self.term(Ref(b.table, b.section, key, col_b)))
+            return
+        a_refs = [Ref.parse(x) for x in check.get("a_sum", [check.get("a")]) if x]
+        b = Ref.parse(check["b"])
+        if not self.has(*a_refs, b):
+            return
+        self.limit(check["rule"], severity, [self.term(r) for r in a_refs], self.term(b))
+
+    def limit(self, rule: str, severity: str, parts: list[Term], whole: Term) -> None:
+        value = sum((t.value for t in parts), ZERO)
+        if all(t.amount is None for t in parts) or value <= whole.value + self.tolerance(len(parts)):
+            return
+        names = " + ".join(f"{label(self.report, t.ref)} {fmt(t.value)}" for t in parts if t.amount)
+        whole_text = f"{label(self.report, whole.ref, parts[0].ref)} {fmt(whole.value) if whole.amount else '（空白）'}"
+        message = f"{names} 大于 {whole_text}（超出 {fmt(value - whole.value)} {self.report.amount_unit}）"
+        self.emit(rule, severity, message, parts[0].ref, [*parts, whole], (fmt(value), fmt(whole.value)))
+
+    def run_hierarchy(self, check: dict) -> None:
+        table = self.table(check["table"])
+        if table is None:
+            return
+        rows = table.sections.get("rows", {})
+        with_total = check.get("total_row", "total") is not None
+        for parent, children in _families(list(rows), with_total):
+            columns = dict.fromkeys(c for key in (parent, *children) for c in rows[key])
+            for column in columns:
+                total = self.term(Ref(table.id, "rows", parent, column))
+                parts = [self.term(Ref(table.id, "rows", c, column)) for c in children]
+                self.compare(check["rule"], total, parts, [])
+
+
+def _column_ref(text: str) -> Ref:
+    """"table:section.column" → a reference to that column of every row."""
+    table, rest = text.split(":", 1)
+    section, column = rest.split(".")
+    return Ref(table, section, "*", column)
+
+
+def _families(keys: list[str], with_total: bool) -> Iterator[tuple[str, list[str]]]:
+    """Parent row → its direct children among the rows present: 合计 → 类, 类 → 款, 款 → 项."""
+    present = set(keys)
+    if with_total and "total" in present:
+        classes = [k for k in keys if len(k) == 3]
+        if classes:
+            yield "total", classes
+    for parent in keys:
+        if not parent.isdigit():
+            continue
+        children = [k for k in keys if len(k) == len(parent) + 2 and k.startswith(parent)]
+        if children:
+            yield parent, children
+
+
+def run(report: Report) -> list[Finding]:
+    evaluator = Evaluator(report)
+    data = standards.checks()
+    for check in data["sums"]:
+        evaluator.run_sum(check)
+    for check in data["matches"]:
+        evaluator.run_match(check)
+    for check in data["limits"]:
+        evaluator.run_limit(check)
+    for check in data["hierarchies"]:
+        evaluator.run_hierarchy(check)
+    blame(evaluator.findings, evaluator.involved)
+    return evaluator.findings
+
+
+def blame(findings: list[Finding], involved: list[list[Place]]) -> None:
+    """Point each failed equation at the figure most likely to be off.
+
+    A single wrong figure breaks every equation it takes part in (its row, its column, the
+    cross-table match). The figure shared by the most failed equations is the likely culprit; with
+    no such evidence the finding stays on the equation's total.
+    """
+    counts: dict[Place, int] = {}
+    for finding, places in zip(findings, involved, strict=True):
+        if finding.severity == "error":
+            for place in set(places):
+                counts[place] = counts.get(place, 0) + 1
+    for finding, places in zip(findings, involved, strict=True):
+        if finding.severity != "error" or not places:
+            continue
+        best = max(places, key=lambda p: (counts.get(p, 0), p == places[0]))
+        if counts.get(best, 0) > counts.get(places[0], 0):
+            finding.related = tuple(p for p in places if p != best)
+            finding.place = best

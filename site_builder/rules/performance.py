@@ -1,0 +1,141 @@
+"""Rules of the 项目支出绩效自评表 (DESIGN §3, performance attachments)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+from site_builder.findings import Finding, Place
+from site_builder.model import Amount, Attachment, Report
+from site_builder.rules.equations import fmt
+
+HUNDRED = Decimal(100)
+GRADES = ((Decimal(90), "优"), (Decimal(80), "良"), (Decimal(60), "中"), (Decimal(0), "差"))
+
+
+def half_unit(amount: Amount) -> Decimal:
+    """Half a unit of the last printed digit: the rounding a printed figure may carry."""
+    return Decimal(5) / (Decimal(10) ** (amount.decimals + 1))
+
+
+def grade_for(score: Decimal) -> str:
+    return next(grade for floor, grade in GRADES if score >= floor)
+
+
+class _Form:
+    def __init__(self, report: Report, attachment: Attachment) -> None:
+        self.report = report
+        self.attachment = attachment
+        self.data = attachment.data
+        self.at = f"attachments/{attachment.slug}.yaml"
+        self.findings: list[Finding] = []
+
+    def add(self, rule: str, message: str, place: Place | None, subject: str, figures: tuple[str, ...]) -> None:
+        self.findings.append(Finding(
+            rule, f"{self.data['project']}：{message}", place or Place(self.attachment.path), subject=subject,
+            figures=figures, report=self.report.rel, table=self.at,
+        ))
+
+    def items(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        for i, level1 in enumerate(self.data["indicators"]):
+            for j, group in enumerate(level1["groups"]):
+                for k, item in enumerate(group["items"]):
+                    yield f"indicators.{i}.{j}.{k}", item
+
+    def funds_score(self) -> Amount | None:
+        return self.data["funds"]["rows"][0].get("score")
+
+    def check_rates(self) -> None:
+        funds = self.data["funds"]
+        scale = HUNDRED if funds["rate_unit"] == "percent" else Decimal(1)
+        for index, row in enumerate(funds["rows"]):
+            rate, annual, executed = row.get("rate"), row.get("annual"), row.get("executed")
+            if rate is None or annual is None or executed is None or annual.value == 0:
+                continue
+            ratio = executed.value / annual.value
+            slack = ratio * (half_unit(executed) / max(executed.value, Decimal("0.01")) + half_unit(annual) / annual.value)
+            if abs(rate.value - ratio * scale) > half_unit(rate) + slack * scale:
+                shown = f"{fmt((ratio * scale).quantize(Decimal('0.0001')))}{'%' if scale == HUNDRED else ''}"
+                self.add("perf.execution-rate",
+                         f"{row['source']} 执行率 {fmt(rate.value)} ≠ 全年执行数 {fmt(executed.value)} ÷ 全年预算数 {fmt(annual.value)} = {shown}",
+                         rate.place, f"{self.attachment.slug}:funds.{index}.rate", (fmt(rate.value), shown))
+
+    def check_funds_score(self) -> None:
+        funds = self.data["funds"]
+        row = funds["rows"][0]
+        score, rate = row.get("score"), row.get("rate")
+        points = funds["points"].value
+        if score is None:
+            return
+        if rate is not None:
+            fraction = rate.value / (HUNDRED if funds["rate_unit"] == "percent" else 1)
+            slack = half_unit(rate) / (HUNDRED if funds["rate_unit"] == "percent" else 1) * points
+        elif row.get("annual") and row.get("executed") and row["annual"].value:
+            fraction, slack = row["executed"].value / row["annual"].value, Decimal(0)
+        else:
+            return
+        expected = min(points, points * fraction)
+        if abs(score.value - expected) > half_unit(score) + slack:
+            self.add("perf.funds-score",
+                     f"资金得分 {fmt(score.value)} ≠ 分值 {fmt(points)} × 执行率 = {fmt(expected.quantize(Decimal('0.01')))}（封顶 {fmt(points)}）",
+                     score.place, f"{self.attachment.slug}:funds.score", (fmt(score.value), fmt(expected.quantize(Decimal('0.01')))))
+
+    def check_items(self) -> None:
+        for subject, item in self.items():
+            score, points = item.get("score"), item["points"]
+            if score is not None and score.value > points.value:
+                self.add("perf.score-over-points", f"指标“{item['name']}”得分 {fmt(score.value)} 大于其分值 {fmt(points.value)}",
+                         score.place, f"{self.attachment.slug}:{subject}", (fmt(score.value), fmt(points.value)))
+
+    def check_points_total(self) -> None:
+        points = sum((item["points"].value for _, item in self.items()), Decimal(0))
+        funds = self.data["funds"]["points"].value
+        if points + funds != HUNDRED:
+            first = self.data["indicators"][0]["groups"][0]["items"][0]["points"]
+            self.add("perf.points-total",
+                     f"指标分值合计 {fmt(points)} + 资金分值 {fmt(funds)} = {fmt(points + funds)}，应为 100",
+                     first.place, f"{self.attachment.slug}:indicators.points", (fmt(points), fmt(funds)))
+
+    def check_group_points(self) -> None:
+        for i, level1 in enumerate(self.data["indicators"]):
+            self._group(level1, [it for g in level1["groups"] for it in g["items"]], level1["level1"], f"indicators.{i}")
+            for j, group in enumerate(level1["groups"]):
+                self._group(group, group["items"], group["level2"], f"indicators.{i}.{j}")
+
+    def _group(self, group: dict[str, Any], items: list[dict[str, Any]], name: str, subject: str) -> None:
+        stated = group.get("points")
+        if stated is None:
+            return
+        total = sum((it["points"].value for it in items), Decimal(0))
+        if total != stated.value:
+            self.add("perf.group-points", f"“{name}”标明 {fmt(stated.value)} 分，其下指标分值合计 {fmt(total)}",
+                     stated.place, f"{self.attachment.slug}:{subject}.points", (fmt(stated.value), fmt(total)))
+
+    def check_total(self) -> None:
+        total = self.data["total_score"]
+        scores = sum((item["score"].value for _, item in self.items() if item.get("score") is not None), Decimal(0))
+        funds = self.funds_score()
+        computed = scores + (funds.value if funds else 0)
+        if abs(total.value - computed) > half_unit(total):
+            self.add("perf.total-score",
+                     f"总分 {fmt(total.value)} ≠ 指标得分合计 {fmt(scores)} + 资金得分 {fmt(funds.value if funds else Decimal(0))} = {fmt(computed)}",
+                     total.place, f"{self.attachment.slug}:total_score", (fmt(total.value), fmt(computed)))
+        grade = self.data.get("grade")
+        if grade and grade != grade_for(total.value):
+            self.add("perf.grade", f"等级“{grade}”与总分 {fmt(total.value)} 不符（应为“{grade_for(total.value)}”：优≥90，良≥80，中≥60，差<60）",
+                     total.place, f"{self.attachment.slug}:grade", (grade, fmt(total.value)))
+
+
+def run(report: Report) -> list[Finding]:
+    findings: list[Finding] = []
+    for attachment in report.attachments:
+        form = _Form(report, attachment)
+        form.check_rates()
+        form.check_funds_score()
+        form.check_items()
+        form.check_points_total()
+        form.check_group_points()
+        form.check_total()
+        findings.extend(form.findings)
+    return findings

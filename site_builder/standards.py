@@ -1,0 +1,233 @@
+"""The standards as data: template frames, classification codes, consistency checks, glossary.
+
+Everything here is read from YAML files inside the package (``site_builder/standards/``), shared
+by the checker and the renderer. Adding a template variant means adding a file to
+``standards/templates/``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+STANDARDS_DIR = Path(__file__).parent / "standards"
+CN_NUMERALS = "零一二三四五六七八九"
+
+
+@dataclass(frozen=True)
+class Column:
+    id: str
+    title: str
+    lanci: str = ""
+
+
+@dataclass(frozen=True)
+class FrameRow:
+    """One printed row of a fixed-row section: an item, a function class, or a blank filler."""
+
+    id: str | None  # None for a blank filler row
+    name: str
+    line: int | None
+    strong: bool = False
+    indent: int = 0
+    is_class: bool = False
+
+
+@dataclass(frozen=True)
+class Side:
+    section: str
+    heading: str
+    columns: tuple[Column, ...]
+    rows: tuple[FrameRow, ...]
+    column_group: str = ""
+
+
+@dataclass(frozen=True)
+class TableFrame:
+    id: str
+    number: str
+    title: str
+    layout: str  # two_sided | coded | economic_detail | three_public | related_info
+    note: str
+    raw: dict[str, Any]
+    unit_label: str
+    columns: tuple[Column, ...] = ()
+    sides: tuple[Side, ...] = ()
+    codes: str = ""  # function | economic
+
+    @property
+    def sections(self) -> tuple[str, ...]:
+        if self.layout == "two_sided":
+            return tuple(side.section for side in self.sides)
+        if self.layout == "related_info":
+            return tuple(part["section"] for part in self.raw["parts"])
+        return ("rows",)
+
+    def section_columns(self, section: str) -> tuple[str, ...]:
+        """Column ids of a section; ("amount",) for single-column sections."""
+        if self.layout == "two_sided":
+            side = next(s for s in self.sides if s.section == section)
+            return tuple(c.id for c in side.columns)
+        if self.layout in ("coded", "three_public"):
+            return tuple(c.id for c in self.columns)
+        if self.layout == "related_info" and section == "procurement":
+            return ("amount",)
+        return ("amount",)
+
+    def fixed_rows(self, section: str) -> tuple[str, ...] | None:
+        """Row ids a section allows, or None when rows are classification codes."""
+        if self.layout == "two_sided":
+            side = next(s for s in self.sides if s.section == section)
+            return tuple(r.id for r in side.rows if r.id)
+        if self.layout == "related_info":
+            part = next(p for p in self.raw["parts"] if p["section"] == section)
+            return tuple(r["id"] for r in part["rows"])
+        if self.layout == "three_public":
+            return ("budget", "final")
+        if self.layout == "economic_detail":
+            return None
+        return None
+
+    def is_single_column(self, section: str) -> bool:
+        return self.section_columns(section) == ("amount",)
+
+
+@dataclass(frozen=True)
+class Template:
+    id: str
+    label: str
+    unit_label: str
+    function_classes: tuple[str, ...]
+    tables: tuple[TableFrame, ...]
+
+    def table(self, table_id: str) -> TableFrame | None:
+        return next((t for t in self.tables if t.id == table_id), None)
+
+    @property
+    def table_ids(self) -> tuple[str, ...]:
+        return tuple(t.id for t in self.tables)
+
+
+@dataclass(frozen=True)
+class CodeBook:
+    names: dict[str, str]
+    aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def name(self, code: str) -> str | None:
+        return self.names.get(code)
+
+    def accepts_name(self, code: str, name: str) -> bool:
+        return name == self.names.get(code) or name in self.aliases.get(code, ())
+
+
+def chinese_ordinal(n: int) -> str:
+    """1 → 一, 10 → 十, 12 → 十二, 21 → 二十一 (enough for the ≤ 30 classes of a summary table)."""
+    tens, ones = divmod(n, 10)
+    if tens == 0:
+        return CN_NUMERALS[ones]
+    prefix = "" if tens == 1 else CN_NUMERALS[tens]
+    return prefix + "十" + (CN_NUMERALS[ones] if ones else "")
+
+
+def _read(name: str) -> Any:
+    with open(STANDARDS_DIR / name, encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+@cache
+def function_codes() -> CodeBook:
+    data = _read("function_codes.yaml")
+    names = {**data["classes"], **data["codes"]}
+    return CodeBook(names, {k: tuple(v) for k, v in (data.get("aliases") or {}).items()})
+
+
+@cache
+def economic_codes() -> CodeBook:
+    data = _read("economic_codes.yaml")
+    return CodeBook(dict(data["codes"]), {k: tuple(v) for k, v in (data.get("aliases") or {}).items()})
+
+
+def codebook(kind: str) -> CodeBook:
+    return economic_codes() if kind == "economic" else function_codes()
+
+
+@cache
+def checks() -> dict[str, list[dict[str, Any]]]:
+    return _read("checks.yaml")
+
+
+@cache
+def templates() -> dict[str, Template]:
+    result = {}
+    for path in sorted((STANDARDS_DIR / "templates").glob("*.yaml")):
+        template = _build_template(_read(f"templates/{path.name}"))
+        result[template.id] = template
+    return result
+
+
+def _build_template(data: dict[str, Any]) -> Template:
+    classes = tuple(data["function_classes"])
+    tables = tuple(_build_table(t, classes, data["unit_label"]) for t in data["tables"])
+    return Template(data["id"], data["label"], data["unit_label"], classes, tables)
+
+
+def _columns(items: list[dict[str, Any]]) -> tuple[Column, ...]:
+    return tuple(Column(c["id"], c["title"], str(c.get("lanci", ""))) for c in items)
+
+
+def _build_table(data: dict[str, Any], classes: tuple[str, ...], unit_label: str) -> TableFrame:
+    sides = tuple(
+        Side(s["section"], s["heading"], _columns(s["columns"]), _side_rows(s["rows"], classes), s.get("column_group", ""))
+        for s in data.get("sides", ())
+    )
+    columns = _columns(data.get("columns", ()))
+    if data["layout"] == "three_public":
+        columns = THREE_PUBLIC_COLUMNS
+    return TableFrame(
+        id=data["id"],
+        number=data["number"],
+        title=data["title"],
+        layout=data["layout"],
+        note=data.get("note", ""),
+        raw=data,
+        unit_label=data.get("unit_label", unit_label),
+        columns=columns,
+        sides=sides,
+        codes=data.get("codes", ""),
+    )
+
+
+def _side_rows(items: list[dict[str, Any]], classes: tuple[str, ...]) -> tuple[FrameRow, ...]:
+    rows: list[FrameRow] = []
+    names = function_codes()
+    for item in items:
+        if item.get("classes"):
+            first = item["first_line"]
+            for offset, code in enumerate(classes):
+                label = f"{chinese_ordinal(offset + 1)}、{names.name(code)}"
+                rows.append(FrameRow(code, label, first + offset, is_class=True))
+        elif "filler" in item:
+            start, end = item["filler"]
+            rows.extend(FrameRow(None, "", line) for line in range(start, end + 1))
+        else:
+            rows.append(FrameRow(item["id"], item["name"], item.get("line"), item.get("strong", False), item.get("indent", 0)))
+    return tuple(rows)
+
+
+THREE_PUBLIC_COLUMNS = (
+    Column("total", "合计"),
+    Column("abroad", "因公出国（境）费"),
+    Column("vehicles", "小计"),
+    Column("vehicle_purchase", "公务用车购置费"),
+    Column("vehicle_operation", "公务用车运行维护费"),
+    Column("reception", "公务接待费"),
+)
+
+
+@cache
+def site_glossary_defaults() -> list[dict[str, Any]]:
+    return _read("glossary.yaml")["terms"]

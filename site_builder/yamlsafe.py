@@ -1,0 +1,140 @@
+"""Safe YAML reading that remembers where every value came from.
+
+Only the core YAML types are accepted: no custom tags, no aliases, no duplicate keys, no tab
+indentation. Plain numbers become ``Decimal`` built from their text, never ``float``, so that an
+amount keeps exactly the digits the clerk typed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import yaml
+
+try:  # libyaml's composer is several times faster; the pure-Python one is the fallback
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+Path = tuple[str | int, ...]
+_DECIMAL = re.compile(r"^[-+]?\d+(\.\d+)?$")
+_STR = "tag:yaml.org,2002:str"
+_CORE_TAGS = {
+    "tag:yaml.org,2002:map",
+    "tag:yaml.org,2002:seq",
+    _STR,
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:timestamp",
+}
+
+
+class YamlProblem(Exception):
+    """A file that cannot be read as content YAML, with the position of the problem."""
+
+    def __init__(self, message: str, line: int, col: int, rule: str = "yaml.syntax") -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.col = col
+        self.rule = rule
+
+
+@dataclass
+class Document:
+    """A parsed YAML file: plain Python data plus the 1-based line/column of every value and key."""
+
+    data: Any
+    marks: dict[Path, tuple[int, int]] = field(default_factory=dict)
+
+    def where(self, path: Path) -> tuple[int, int]:
+        """Position of the value at ``path``, or of its nearest ancestor that has one."""
+        while path not in self.marks and path:
+            path = path[:-1]
+        return self.marks.get(path, (1, 1))
+
+
+def parse(text: str) -> Document:
+    """Parse one YAML document; raises YamlProblem with a precise position."""
+    _refuse_tabs(text)
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        raise YamlProblem(f"YAML syntax error: {exc.problem or exc.context}", line, col) from None
+    except yaml.YAMLError as exc:
+        raise YamlProblem(f"YAML syntax error: {exc}", 1, 1) from None
+    doc = Document(data=None)
+    if node is None:
+        return doc
+    doc.data = _Converter(doc.marks).convert(node, ())
+    return doc
+
+
+def _refuse_tabs(text: str) -> None:
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.lstrip(" ")
+        if stripped.startswith("\t"):
+            col = len(line) - len(stripped) + 1
+            raise YamlProblem("line is indented with a tab; indent with spaces", number, col, "yaml.tab")
+
+
+class _Converter:
+    def __init__(self, marks: dict[Path, tuple[int, int]]) -> None:
+        self.marks = marks
+        self.seen: set[int] = set()
+        self.resolver = yaml.resolver.Resolver()
+
+    def convert(self, node: yaml.Node, path: Path) -> Any:
+        position = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if id(node) in self.seen:
+            raise YamlProblem("anchors and aliases (&, *) are not allowed; write the value out", *position, "yaml.alias")
+        self.seen.add(id(node))
+        self.marks[path] = position
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            self._check_tag(node, "tag:yaml.org,2002:seq")
+            return [self.convert(item, (*path, i)) for i, item in enumerate(node.value)]
+        return self._scalar(node)
+
+    def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[Any, Any]:
+        self._check_tag(node, "tag:yaml.org,2002:map")
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise YamlProblem("mapping keys must be plain text", key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            key = self._scalar(key_node)
+            if key == "<<" and key_node.style in (None, ""):
+                raise YamlProblem("merge keys (<<) are not allowed", key_node.start_mark.line + 1, key_node.start_mark.column + 1, "yaml.alias")
+            key = key if isinstance(key, str) else str(key) if isinstance(key, Decimal) else key
+            if key in result:
+                raise YamlProblem(f"duplicate key {key!r}", key_node.start_mark.line + 1, key_node.start_mark.column + 1, "yaml.duplicate-key")
+            self.marks[(*path, key, "__key__")] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            result[key] = self.convert(value_node, (*path, key))
+        return result
+
+    def _scalar(self, node: yaml.ScalarNode) -> Any:
+        if node.style not in (None, ""):  # quoted or block scalar: always text
+            self._check_tag(node, _STR)
+            return node.value
+        implicit = self.resolver.resolve(yaml.ScalarNode, node.value, (True, False))
+        self._check_tag(node, implicit)
+        if implicit == "tag:yaml.org,2002:null":
+            return None
+        if implicit == "tag:yaml.org,2002:bool":
+            return node.value.lower() in {"true", "yes", "on", "y"}
+        if implicit in {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}:
+            return Decimal(node.value) if _DECIMAL.match(node.value) else node.value
+        return node.value
+
+    @staticmethod
+    def _check_tag(node: yaml.Node, expected: str) -> None:
+        if node.tag != expected or node.tag not in _CORE_TAGS:
+            raise YamlProblem(f"YAML tag {node.tag!r} is not allowed", node.start_mark.line + 1, node.start_mark.column + 1, "yaml.tag")
