@@ -29,7 +29,7 @@ def site_schema() -> dict[str, Any]:
         "type": "object",
         "required": ["title"],
         "additionalProperties": False,
-        "properties": {"title": TEXT, "description": {"type": "string"}, "language": {"const": "zh-CN"}},
+        "properties": {"title": TEXT, "description": {"type": "string"}, "base_url": {"type": "string", "description": "optional absolute address, used only in sitemap.xml"}},
     }, "site")
 
 

@@ -1,0 +1,1 @@
+"""Render stage: pages, table grids, Markdown and downloads."""

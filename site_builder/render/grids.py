@@ -1,0 +1,299 @@
+"""Table view models: every standard table laid out as a grid of header and data cells.
+
+The grid is built from the template frame (rows, 行次, 栏次, headers) and the report's figures.
+One Jinja macro renders any grid as accessible HTML (``<th id>`` + ``headers`` on every data cell),
+and the CSV download is written from the same grid, so page and download cannot disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from site_builder import standards
+from site_builder.model import Amount, Report, Table
+from site_builder.standards import Column, TableFrame
+
+
+@dataclass
+class Cell:
+    text: str = ""
+    header: bool = False
+    scope: str = ""
+    colspan: int = 1
+    rowspan: int = 1
+    kind: str = ""  # amount | code | lanci | name | dash
+    value: str = ""  # the amount as a plain decimal, for data-value and CSV
+    key: str = ""  # "table/section/row/column" of an amount cell
+    id: str = ""
+    headers: str = ""
+    indent: int = 0
+    strong: bool = False
+    notes: list[str] = field(default_factory=list)  # ids of 数据核验 notes about this figure
+
+
+@dataclass
+class Grid:
+    table_id: str
+    number: str
+    title: str
+    unit_label: str
+    head: list[list[Cell]]
+    body: list[list[Cell]]
+    note: str
+    empty_note: str
+    columns: int
+
+    @property
+    def anchor(self) -> str:
+        return f"table-{self.table_id}"
+
+
+def amount_text(amount: Amount | None) -> str:
+    return "" if amount is None else f"{amount.value:,}"
+
+
+def plain(amount: Amount | None) -> str:
+    return "" if amount is None else format(amount.value, "f")
+
+
+class _Builder:
+    def __init__(self, report: Report, frame: TableFrame, table: Table | None) -> None:
+        self.report = report
+        self.frame = frame
+        self.table = table
+        self.prefix = frame.id.replace("_", "-")
+
+    def hid(self, *parts: str) -> str:
+        return "-".join((self.prefix, *parts))
+
+    def amount(self, section: str, row: str, column: str, headers: list[str]) -> Cell:
+        value = self.table.cell(section, row, column) if self.table else None
+        return Cell(
+            amount_text(value), kind="amount", value=plain(value), key=f"{self.frame.id}/{section}/{row}/{column}",
+            headers=" ".join(h for h in headers if h),
+        )
+
+    def grid(self, head: list[list[Cell]], body: list[list[Cell]]) -> Grid:
+        width = sum(c.colspan for c in head[0])
+        return Grid(self.frame.id, self.frame.number, self.frame.title, self.frame.unit_label, head, body,
+                    self.frame.note.replace("{year}", str(self.report.year)),
+                    self.table.empty_note if self.table else "", width)
+
+
+def _lanci_row(cells: list[Cell]) -> list[Cell]:
+    return cells
+
+
+def two_sided(b: _Builder) -> Grid:
+    sides = b.frame.sides
+    top: list[Cell] = []
+    second: list[Cell] = []
+    third: list[Cell] = []
+    grouped = any(s.column_group for s in sides)
+    for side in sides:
+        width = 2 + len(side.columns)
+        top.append(Cell(side.heading, header=True, scope="colgroup", colspan=width, id=b.hid(side.section)))
+        rows_span = 2 if grouped and not side.column_group else 1
+        second.append(Cell("项目", header=True, scope="col", id=b.hid(side.section, "item"), rowspan=rows_span))
+        second.append(Cell("行次", header=True, scope="col", id=b.hid(side.section, "line"), rowspan=rows_span))
+        if side.column_group:
+            second.append(Cell(side.column_group, header=True, scope="colgroup", colspan=len(side.columns), id=b.hid(side.section, "group")))
+            third.extend(Cell(c.title, header=True, scope="col", id=b.hid(side.section, c.id)) for c in side.columns)
+        elif grouped:
+            second.extend(Cell(c.title, header=True, scope="col", id=b.hid(side.section, c.id), rowspan=2) for c in side.columns)
+        else:
+            second.extend(Cell(c.title, header=True, scope="col", id=b.hid(side.section, c.id)) for c in side.columns)
+    lanci: list[Cell] = []
+    for side in sides:
+        lanci.append(Cell("栏次", header=True, scope="row", kind="lanci", id=b.hid(side.section, "lanci")))
+        lanci.append(Cell("", kind="lanci"))
+        lanci.extend(Cell(c.lanci, header=True, scope="col", kind="lanci") for c in side.columns)
+    head = [top, second, *([third] if third else []), lanci]
+    body: list[list[Cell]] = []
+    count = max(len(s.rows) for s in sides)
+    for index in range(count):
+        cells: list[Cell] = []
+        for side in sides:
+            row = side.rows[index] if index < len(side.rows) else standards.FrameRow(None, "", None)
+            if row.id is None:
+                cells.append(Cell("", kind="name"))
+                cells.append(Cell(str(row.line or ""), kind="lanci"))
+                cells.extend(Cell("", kind="amount") for _ in side.columns)
+                continue
+            row_id = b.hid(side.section, "r", row.id)
+            cells.append(Cell(row.name, header=True, scope="row", id=row_id, kind="name", indent=row.indent, strong=row.strong))
+            cells.append(Cell(str(row.line or ""), kind="lanci", headers=b.hid(side.section, "line")))
+            group = b.hid(side.section, "group") if side.column_group else ""
+            for column in side.columns:
+                cells.append(b.amount(side.section, row.id, column.id, [b.hid(side.section), row_id, group, b.hid(side.section, column.id)]))
+            if row.strong:
+                for cell in cells[-len(side.columns):]:
+                    cell.strong = True
+        body.append(cells)
+    return b.grid(head, body)
+
+
+def _column_layout(columns: tuple[Column, ...], groups: list[dict]) -> tuple[list[tuple[str, int, list[Column]]], bool]:
+    """Split columns into header blocks: (group title or "", span, columns)."""
+    blocks: list[tuple[str, int, list[Column]]] = []
+    grouped = {c: g for g in groups for c in g["columns"]}
+    for column in columns:
+        group = grouped.get(column.id)
+        if group and blocks and blocks[-1][0] == group["title"]:
+            blocks[-1][2].append(column)
+            continue
+        blocks.append((group["title"] if group else "", 0, [column]))
+    return [(t, len(cs), cs) for t, _, cs in blocks], bool(groups)
+
+
+def coded(b: _Builder) -> Grid:
+    blocks, grouped = _column_layout(b.frame.columns, b.frame.raw.get("column_groups", []))
+    top = [Cell("项目", header=True, scope="colgroup", colspan=2, id=b.hid("item"))]
+    second = [Cell("科目代码", header=True, scope="col", id=b.hid("code")), Cell("科目名称", header=True, scope="col", id=b.hid("name"))]
+    column_headers: dict[str, list[str]] = {}
+    for title, span, columns in blocks:
+        if title:
+            group_id = b.hid("g", columns[0].id)
+            top.append(Cell(title, header=True, scope="colgroup", colspan=span, id=group_id))
+            for column in columns:
+                second.append(Cell(column.title, header=True, scope="col", id=b.hid(column.id)))
+                column_headers[column.id] = [group_id, b.hid(column.id)]
+        else:
+            column = columns[0]
+            top.append(Cell(column.title, header=True, scope="col", rowspan=2, id=b.hid(column.id)))
+            column_headers[column.id] = [b.hid(column.id)]
+    lanci = [Cell("栏次", header=True, scope="row", colspan=2, kind="lanci")]
+    lanci.extend(Cell(c.lanci, header=True, scope="col", kind="lanci") for c in b.frame.columns)
+    rows = b.table.sections.get("rows", {}) if b.table else {}
+    keys = list(rows) if rows else ["total"]
+    if "total" not in keys:
+        keys.insert(0, "total")
+    book = standards.codebook(b.frame.codes)
+    body = []
+    for key in keys:
+        row_id = b.hid("r", key)
+        if key == "total":
+            cells = [Cell("合计", header=True, scope="row", colspan=2, id=row_id, kind="name", strong=True)]
+        else:
+            printed = b.table.names.get(key, (None,))[0] if b.table else None
+            name = printed or book.name(key) or ""
+            cells = [Cell(key, kind="code", headers=b.hid("code")),
+                     Cell(name, header=True, scope="row", id=row_id, kind="name", indent=(len(key) - 3) // 2)]
+        for column in b.frame.columns:
+            cell = b.amount("rows", key, column.id, [row_id, *column_headers[column.id]])
+            cell.strong = key == "total"
+            cells.append(cell)
+        body.append(cells)
+    head = [top, second, lanci] if True else []
+    del grouped
+    return b.grid(head, body)
+
+
+def economic_detail(b: _Builder) -> Grid:
+    raw = b.frame.raw
+    groups: list[list[str]] = raw["groups"]
+    dash = set(raw.get("dash_codes", []))
+    book = standards.economic_codes()
+    top: list[Cell] = []
+    group_index = 0
+    heading_of: dict[int, str] = {}
+    for heading in raw["headings"]:
+        heading_id = b.hid("h", str(group_index))
+        top.append(Cell(heading["title"], header=True, scope="colgroup", colspan=3 * heading["groups"], id=heading_id))
+        for offset in range(heading["groups"]):
+            heading_of[group_index + offset] = heading_id
+        group_index += heading["groups"]
+    second: list[Cell] = []
+    for g in range(len(groups)):
+        second.append(Cell("科目代码", header=True, scope="col", id=b.hid("code", str(g))))
+        second.append(Cell("科目名称", header=True, scope="col", id=b.hid("name", str(g))))
+        second.append(Cell(raw["value_title"], header=True, scope="col", id=b.hid("value", str(g))))
+    body = []
+    for index in range(max(len(g) for g in groups)):
+        cells: list[Cell] = []
+        for g, codes in enumerate(groups):
+            if index >= len(codes):
+                cells.extend([Cell(""), Cell("", kind="name"), Cell("", kind="amount")])
+                continue
+            code = codes[index]
+            row_id = b.hid("r", code)
+            cells.append(Cell(code, kind="code", headers=b.hid("code", str(g))))
+            cells.append(Cell(book.name(code) or "", header=True, id=row_id, kind="name", indent=0 if len(code) == 3 else 1,
+                              headers=b.hid("name", str(g))))
+            if code in dash:
+                cells.append(Cell("——", kind="dash", headers=f"{row_id} {b.hid('value', str(g))}"))
+            else:
+                cells.append(b.amount("rows", code, "amount", [heading_of[g], row_id, b.hid("value", str(g))]))
+        body.append(cells)
+    totals_row: list[Cell] = []
+    under = {t["under_group"]: t for t in raw["totals"]}
+    for g in range(len(groups)):
+        total = under.get(g)
+        if total is None:
+            totals_row.extend([Cell(""), Cell("", kind="name"), Cell("", kind="amount")])
+            continue
+        row_id = b.hid("r", total["id"])
+        totals_row.append(Cell(total["name"], header=True, colspan=2, id=row_id, kind="name", strong=True))
+        cell = b.amount("rows", total["id"], "amount", [heading_of[g], row_id, b.hid("value", str(g))])
+        cell.strong = True
+        totals_row.append(cell)
+    body.append(totals_row)
+    return b.grid([top, second], body)
+
+
+def three_public(b: _Builder) -> Grid:
+    year = str(b.report.year)
+    headings = (("budget", b.frame.raw["budget_heading"].replace("{year}", year)),
+                ("final", b.frame.raw["final_heading"].replace("{year}", year)))
+    top, second, third, lanci, data = [], [], [], [], []
+    number = 1
+    for row, heading in headings:
+        top.append(Cell(heading, header=True, scope="colgroup", colspan=6, id=b.hid(row)))
+        second.append(Cell("合计", header=True, scope="col", rowspan=2, id=b.hid(row, "total")))
+        second.append(Cell("因公出国（境）费", header=True, scope="col", rowspan=2, id=b.hid(row, "abroad")))
+        second.append(Cell("公务用车购置及运行维护费", header=True, scope="colgroup", colspan=3, id=b.hid(row, "car")))
+        second.append(Cell("公务接待费", header=True, scope="col", rowspan=2, id=b.hid(row, "reception")))
+        third.append(Cell("小计", header=True, scope="col", id=b.hid(row, "vehicles")))
+        third.append(Cell("公务用车购置费", header=True, scope="col", id=b.hid(row, "vehicle_purchase")))
+        third.append(Cell("公务用车运行维护费", header=True, scope="col", id=b.hid(row, "vehicle_operation")))
+        for column in ("total", "abroad", "vehicles", "vehicle_purchase", "vehicle_operation", "reception"):
+            lanci.append(Cell(str(number), header=True, scope="col", kind="lanci"))
+            number += 1
+            car = b.hid(row, "car") if column.startswith("vehicle") else ""
+            data.append(b.amount("rows", row, column, [b.hid(row), car, b.hid(row, column)]))
+    return b.grid([top, second, third, lanci], [data])
+
+
+def related_info(b: _Builder) -> Grid:
+    head = [[Cell("项目", header=True, scope="col", id=b.hid("item")), Cell("行次", header=True, scope="col", id=b.hid("line")),
+             Cell("统计数", header=True, scope="col", id=b.hid("value"))]]
+    body: list[list[Cell]] = []
+    for p, part in enumerate(b.frame.raw["parts"]):
+        part_id = b.hid("part", str(p))
+        body.append([Cell(part["heading"], header=True, scope="colgroup", colspan=3, id=part_id, kind="name", strong=True)])
+        for row in part["rows"]:
+            row_id = b.hid("r", part["section"], row["id"])
+            body.append([
+                Cell(row["name"], header=True, scope="row", id=row_id, kind="name", indent=row.get("indent", 0), strong=row.get("strong", False)),
+                Cell(str(row.get("line", "")), kind="lanci", headers=b.hid("line")),
+                b.amount(part["section"], row["id"], "amount", [part_id, row_id, b.hid("value")]),
+            ])
+    return b.grid(head, body)
+
+
+LAYOUTS = {
+    "two_sided": two_sided,
+    "coded": coded,
+    "economic_detail": economic_detail,
+    "three_public": three_public,
+    "related_info": related_info,
+}
+
+
+def build_grid(report: Report, frame: TableFrame) -> Grid:
+    return LAYOUTS[frame.layout](_Builder(report, frame, report.tables.get(frame.id)))
+
+
+def total_of(amounts: list[Amount | None]) -> Decimal:
+    return sum((a.value for a in amounts if a), Decimal(0))

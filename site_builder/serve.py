@@ -1,0 +1,46 @@
+"""``site-builder serve``: preview a built site on localhost (a development aid, not a production server)."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import sys
+from pathlib import Path
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, ".js": "text/javascript", ".json": "application/json",
+                      ".csv": "text/csv; charset=utf-8", ".pf_meta": "application/octet-stream"}
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        page = Path(self.directory) / "404.html"
+        if code == 404 and page.exists():
+            body = page.read_bytes()
+            self.send_response(404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+            return
+        super().send_error(code, message, explain)
+
+
+def make_server(directory: Path, port: int, host: str = "127.0.0.1") -> http.server.ThreadingHTTPServer:
+    handler = functools.partial(_Handler, directory=str(directory))
+    return http.server.ThreadingHTTPServer((host, port), handler)
+
+
+def serve(directory: Path, port: int) -> int:
+    if not (directory / "index.html").exists():
+        print(f"site-builder: {directory} holds no built site (run site-builder build first)", file=sys.stderr)
+        return 2
+    server = make_server(directory, port)
+    print(f"serving {directory} at http://127.0.0.1:{server.server_port}/ (Ctrl+C stops)", file=sys.stderr)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0

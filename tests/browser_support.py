@@ -1,0 +1,31 @@
+"""How the tests find a Chromium: Playwright's own browser where installed, else the system's."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from typing import Any
+
+SYSTEM_CHROMIUMS = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+def system_chromium() -> str | None:
+    explicit = os.environ.get("CHROMIUM_PATH")
+    if explicit:
+        return explicit
+    for candidate in SYSTEM_CHROMIUMS:
+        if os.path.exists(candidate):
+            return candidate
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    return found
+
+
+def launch_args() -> dict[str, Any]:
+    """Launch options: the system Chromium when there is one (Playwright's download is blocked here)."""
+    executable = system_chromium()
+    args: dict[str, Any] = {"headless": True, "args": FLAGS}
+    if executable:
+        args["executable_path"] = executable
+    return args

@@ -1,0 +1,16 @@
+// Pagefind's own UI; its zh-CN strings are chosen from <html lang="zh-CN">.
+// The bundle path is relative to this page, so the site works under any sub-path.
+(function () {
+  var element = document.getElementById("search");
+  if (!element || typeof PagefindUI === "undefined") return;
+  var ui = new PagefindUI({
+    element: "#search",
+    bundlePath: element.getAttribute("data-bundle"),
+    showSubResults: true,
+    showImages: false,
+    resetStyles: false,
+    autofocus: true,
+  });
+  var query = new URLSearchParams(window.location.search).get("q");
+  if (query) ui.triggerSearch(query);
+})();
