@@ -226,8 +226,3 @@ THREE_PUBLIC_COLUMNS = (
     Column("vehicle_operation", "公务用车运行维护费"),
     Column("reception", "公务接待费"),
 )
-
-
-@cache
-def site_glossary_defaults() -> list[dict[str, Any]]:
-    return _read("glossary.yaml")["terms"]

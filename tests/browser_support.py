@@ -12,9 +12,9 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--
 
 
 def system_chromium() -> str | None:
-    explicit = os.environ.get("CHROMIUM_PATH")
-    if explicit:
-        return explicit
+    """CHROMIUM_PATH as chosen by scripts/ensure_browser.py ('' = Playwright's own), else a system one."""
+    if "CHROMIUM_PATH" in os.environ:
+        return os.environ["CHROMIUM_PATH"] or None
     for candidate in SYSTEM_CHROMIUMS:
         if os.path.exists(candidate):
             return candidate

@@ -1,0 +1,88 @@
+"""``site-builder new UNIT YEAR``: scaffold a complete report with every table of a template variant.
+
+Every row of every table is written with a blank value and its standard name as a comment, so the
+clerk only types figures. The scaffold passes the schemas; ``check`` then lists what is still empty.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from site_builder import standards
+from site_builder.standards import TableFrame
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+class ScaffoldError(Exception):
+    pass
+
+
+def _table_yaml(frame: TableFrame, template: standards.Template) -> str:
+    lines = [f"# {frame.number} {frame.title}（{template.label}）", "# Write amounts as plain decimals; leave blank cells empty."]
+    if frame.layout == "two_sided":
+        for side in frame.sides:
+            lines.append(f"{side.section}:  # {side.heading}")
+            columns = [c.id for c in side.columns]
+            for row in side.rows:
+                if row.id is None:
+                    continue
+                value = "" if columns == ["amount"] else " {}"
+                lines.append(f'  "{row.id}":{value}  # {row.line} {row.name}' if row.is_class else f"  {row.id}:{value}  # {row.line} {row.name}")
+            if columns != ["amount"]:
+                lines.append(f"  # columns: {', '.join(f'{c.id} {c.title}' for c in side.columns)}")
+    elif frame.layout in ("coded", "three_public"):
+        columns = ", ".join(f"{c.id} {c.title}" for c in frame.columns)
+        lines.append(f"# columns: {columns}")
+        lines.append("rows:")
+        if frame.layout == "three_public":
+            lines += ["  budget: {}  # 预算数", "  final: {}  # 决算数"]
+        else:
+            lines += ["  total: {}  # 合计", '  # "208": {total: 0.00, ...}  # one row per 类/款/项 code, in document order']
+    elif frame.layout == "economic_detail":
+        lines.append("rows:")
+        book = standards.economic_codes()
+        for group in frame.raw["groups"]:
+            for code in group:
+                if code not in frame.raw.get("dash_codes", []):
+                    lines.append(f'  "{code}":  # {book.name(code)}')
+        lines += [f"  {t['id']}:  # {t['name']}" for t in frame.raw["totals"]]
+    elif frame.layout == "related_info":
+        for part in frame.raw["parts"]:
+            lines.append(f"{part['section']}:  # {part['heading']}")
+            lines += [f"  {row['id']}:  # {row.get('line', '')} {row['name']}" for row in part["rows"]]
+    lines.append("# empty_note: 本单位本年度无此项收支，故本表无数据   # use when the whole table is empty")
+    return "\n".join(lines) + "\n"
+
+
+def scaffold(content: Path, unit: str, year: int, template_id: str) -> list[Path]:
+    templates = standards.templates()
+    if template_id not in templates:
+        raise ScaffoldError(f"unknown template {template_id!r}; choose one of {', '.join(sorted(templates))}")
+    if not SLUG.match(unit):
+        raise ScaffoldError(f"unit {unit!r} must be a slug of lower-case letters, digits and hyphens")
+    if not 1990 <= year <= 2100:
+        raise ScaffoldError(f"year {year} is out of range")
+    template = templates[template_id]
+    folder = content / unit / str(year)
+    if folder.exists():
+        raise ScaffoldError(f"{folder} already exists; nothing written")
+    files: dict[Path, str] = {}
+    unit_file = content / unit / "unit.yaml"
+    if not unit_file.exists():
+        files[unit_file] = (
+            "name: 单位全称  # 请改为单位全称\nparent: 主管部门  # 请改为主管部门\nregion: 地区  # 例如 山西省晋城市\n"
+            "level: 市级  # 省级 | 市级 | 县级 | 乡镇级\n"
+        )
+    unit_amount = "元" if template_id.startswith("ningxia") else "万元"
+    files[folder / "report.yaml"] = f"template: {template_id}\namount_unit: {unit_amount}  # 万元 | 元\nacknowledged: []\n"
+    files[folder / "overview.md"] = "## 一、部门职责\n\n（请填写）\n\n## 二、机构设置\n\n（请填写）\n"
+    files[folder / "explanation.md"] = "## 一、收入支出决算总体情况说明\n\n（请填写）\n"
+    for frame in template.tables:
+        files[folder / "tables" / f"{frame.id}.yaml"] = _table_yaml(frame, template)
+    for path, text in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    (folder / "attachments").mkdir(exist_ok=True)
+    return sorted(files)
