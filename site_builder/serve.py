@@ -26,8 +26,13 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         super().send_error(code, message, explain)
 
 
-def make_server(directory: Path, port: int, host: str = "127.0.0.1") -> http.server.ThreadingHTTPServer:
-    handler = functools.partial(_Handler, directory=str(directory))
+class _QuietHandler(_Handler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the stdlib's signature
+        pass
+
+
+def make_server(directory: Path, port: int, host: str = "127.0.0.1", quiet: bool = False) -> http.server.ThreadingHTTPServer:
+    handler = functools.partial(_QuietHandler if quiet else _Handler, directory=str(directory))
     return http.server.ThreadingHTTPServer((host, port), handler)
 
 

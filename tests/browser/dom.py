@@ -1,0 +1,87 @@
+"""Reading rendered tables back from the page, the way a reader sees them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from playwright.sync_api import Page
+
+# For every figure cell: its key, shown text, plain value, and the texts of the header cells that
+# label it (its `headers` attribute), split into column headers (thead) and row headers (tbody),
+# plus the classification code printed in the same row before its row header.
+EXTRACT = """
+(table) => Array.from(table.querySelectorAll('td[data-cell]')).map(td => {
+  const ids = (td.getAttribute('headers') || '').split(/\\s+/).filter(Boolean);
+  const heads = ids.map(id => document.getElementById(id)).filter(Boolean);
+  const cols = heads.filter(h => h.closest('thead')).map(h => h.textContent.trim());
+  const rowHeads = heads.filter(h => h.closest('tbody'));
+  const rows = rowHeads.map(h => h.textContent.trim());
+  let code = '';
+  for (const h of rowHeads) {
+    const prev = h.previousElementSibling;
+    if (prev && prev.classList.contains('code')) code = prev.textContent.trim();
+  }
+  const num = td.querySelector('.num');
+  return {key: td.dataset.cell, value: td.dataset.value, text: num ? num.textContent : td.textContent,
+          cols, rows, code, flagged: td.classList.contains('flagged')};
+})
+"""
+
+# The table as a rectangle of cell texts (spans expanded), as a spreadsheet would show it.
+MATRIX = """
+(table) => {
+  const rows = Array.from(table.rows);
+  const grid = rows.map(() => []);
+  rows.forEach((tr, r) => {
+    let c = 0;
+    Array.from(tr.cells).forEach(cell => {
+      while (grid[r][c] !== undefined) c++;
+      const text = cell.dataset.value !== undefined ? cell.dataset.value
+        : (cell.querySelector('.num') ? cell.querySelector('.num').textContent : cell.textContent.trim());
+      for (let dr = 0; dr < cell.rowSpan; dr++)
+        for (let dc = 0; dc < cell.colSpan; dc++)
+          if (r + dr < rows.length) grid[r + dr][c + dc] = (dr === 0 && dc === 0) ? text : '';
+      c += cell.colSpan;
+    });
+  });
+  return grid.map(row => Array.from(row, v => v === undefined ? '' : v));
+}
+"""
+
+
+@dataclass(frozen=True)
+class Figure:
+    key: str
+    value: str
+    text: str
+    cols: tuple[str, ...]
+    rows: tuple[str, ...]
+    code: str
+    flagged: bool
+
+    @property
+    def table(self) -> str:
+        return self.key.split("/")[0]
+
+    @property
+    def amount(self) -> Decimal:
+        return Decimal(self.value) if self.value else Decimal(0)
+
+    @property
+    def blank(self) -> bool:
+        return self.value == ""
+
+
+def figures(page: Page, table_id: str) -> list[Figure]:
+    table = page.locator(f'table[data-table="{table_id}"]')
+    raw = table.evaluate(EXTRACT)
+    return [Figure(r["key"], r["value"], r["text"], tuple(r["cols"]), tuple(r["rows"]), r["code"], r["flagged"]) for r in raw]
+
+
+def matrix(page: Page, table_id: str) -> list[list[str]]:
+    return page.locator(f'table[data-table="{table_id}"]').evaluate(MATRIX)
+
+
+def table_ids(page: Page) -> list[str]:
+    return page.eval_on_selector_all("table[data-table]", "ts => ts.map(t => t.dataset.table)")
