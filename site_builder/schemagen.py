@@ -29,7 +29,8 @@ def site_schema() -> dict[str, Any]:
         "type": "object",
         "required": ["title"],
         "additionalProperties": False,
-        "properties": {"title": TEXT, "description": {"type": "string"}, "base_url": {"type": "string", "description": "optional absolute address, used only in sitemap.xml"}},
+        "properties": {"title": TEXT, "description": {"type": "string"}, "base_url": {"type": "string", "description": "optional absolute address, used only in sitemap.xml"},
+                       "base_path": {"type": "string", "pattern": "^/", "description": "optional path the site is served under, used only by 404.html, which servers send from any depth"}},
     }, "site")
 
 

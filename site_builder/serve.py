@@ -12,8 +12,10 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
     extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, ".js": "text/javascript", ".json": "application/json",
                       ".csv": "text/csv; charset=utf-8", ".pf_meta": "application/octet-stream"}
 
+    not_found: Path | None = None
+
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        page = Path(self.directory) / "404.html"
+        page = self.not_found or Path(self.directory) / "404.html"
         if code == 404 and page.exists():
             body = page.read_bytes()
             self.send_response(404)
@@ -31,8 +33,12 @@ class _QuietHandler(_Handler):
         pass
 
 
-def make_server(directory: Path, port: int, host: str = "127.0.0.1", quiet: bool = False) -> http.server.ThreadingHTTPServer:
-    handler = functools.partial(_QuietHandler if quiet else _Handler, directory=str(directory))
+def make_server(directory: Path, port: int, host: str = "127.0.0.1", quiet: bool = False,
+                not_found: Path | None = None) -> http.server.ThreadingHTTPServer:
+    """A static server; ``not_found`` is the page sent with 404s (like nginx's error_page)."""
+    base = _QuietHandler if quiet else _Handler
+    handler_class = type("Handler", (base,), {"not_found": not_found})
+    handler = functools.partial(handler_class, directory=str(directory))
     return http.server.ThreadingHTTPServer((host, port), handler)
 
 

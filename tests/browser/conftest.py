@@ -30,7 +30,7 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def base_url(built_site: Path) -> Iterator[str]:
     """The whole site served under /some/prefix/ of a plain static server."""
     www = built_site.parents[1]
-    server = make_server(www, 0, quiet=True)
+    server = make_server(www, 0, quiet=True, not_found=built_site / "404.html")
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}/{PREFIX}"

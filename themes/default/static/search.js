@@ -11,6 +11,13 @@
     resetStyles: false,
     autofocus: true,
   });
+  // a visible label for Pagefind's input (axe: label-title-only)
+  var input = element.querySelector("input");
+  if (input) {
+    input.id = "search-input";
+    var label = document.getElementById("search-label");
+    if (label) label.setAttribute("for", "search-input");
+  }
   var query = new URLSearchParams(window.location.search).get("q");
   if (query) ui.triggerSearch(query);
 })();
