@@ -65,7 +65,7 @@ def parse(text: str) -> Document:
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
+        mark = _culprit(exc)
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         raise YamlProblem(f"YAML syntax error: {exc.problem or exc.context}", line, col) from None
     except yaml.YAMLError as exc:
@@ -75,6 +75,19 @@ def parse(text: str) -> Document:
         return doc
     doc.data = _Converter(doc.marks).convert(node, ())
     return doc
+
+
+def _culprit(exc: yaml.MarkedYAMLError) -> yaml.Mark | None:
+    """The mark of the line to fix.
+
+    For a key without its ':', an unclosed quote or an unclosed flow collection the parser only
+    notices the problem on a later line (or at the end of the file); the context mark is where that
+    key, quote or bracket starts. Otherwise the problem mark is the place.
+    """
+    context = exc.context or ""
+    if exc.context_mark and context.startswith(("while scanning", "while parsing a flow")):
+        return exc.context_mark
+    return exc.problem_mark or exc.context_mark
 
 
 def _refuse_tabs(text: str) -> None:
@@ -110,9 +123,9 @@ class _Converter:
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
                 raise YamlProblem("mapping keys must be plain text", key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            key = self._scalar(key_node)
-            if key == "<<" and key_node.style in (None, ""):
+            if key_node.value == "<<" and key_node.style in (None, ""):  # before _scalar: its merge tag is refused there
                 raise YamlProblem("merge keys (<<) are not allowed", key_node.start_mark.line + 1, key_node.start_mark.column + 1, "yaml.alias")
+            key = self._scalar(key_node)
             key = key if isinstance(key, str) else str(key) if isinstance(key, Decimal) else key
             if key in result:
                 raise YamlProblem(f"duplicate key {key!r}", key_node.start_mark.line + 1, key_node.start_mark.column + 1, "yaml.duplicate-key")

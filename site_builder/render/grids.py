@@ -8,10 +8,10 @@ and the CSV download is written from the same grid, so page and download cannot 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from site_builder import standards
 from site_builder.model import Amount, Report, Table
+from site_builder.render import search_aid
 from site_builder.standards import Column, TableFrame
 
 
@@ -43,6 +43,7 @@ class Grid:
     note: str
     empty_note: str
     columns: int
+    search_aid: str = ""
 
     @property
     def anchor(self) -> str:
@@ -79,10 +80,6 @@ class _Builder:
         return Grid(self.frame.id, self.frame.number, self.frame.title, self.frame.unit_label, head, body,
                     self.frame.note.replace("{year}", str(self.report.year)),
                     self.table.empty_note if self.table else "", width)
-
-
-def _lanci_row(cells: list[Cell]) -> list[Cell]:
-    return cells
 
 
 def two_sided(b: _Builder) -> Grid:
@@ -134,7 +131,7 @@ def two_sided(b: _Builder) -> Grid:
     return b.grid(head, body)
 
 
-def _column_layout(columns: tuple[Column, ...], groups: list[dict]) -> tuple[list[tuple[str, int, list[Column]]], bool]:
+def _column_layout(columns: tuple[Column, ...], groups: list[dict]) -> list[tuple[str, int, list[Column]]]:
     """Split columns into header blocks: (group title or "", span, columns)."""
     blocks: list[tuple[str, int, list[Column]]] = []
     grouped = {c: g for g in groups for c in g["columns"]}
@@ -144,11 +141,11 @@ def _column_layout(columns: tuple[Column, ...], groups: list[dict]) -> tuple[lis
             blocks[-1][2].append(column)
             continue
         blocks.append((group["title"] if group else "", 0, [column]))
-    return [(t, len(cs), cs) for t, _, cs in blocks], bool(groups)
+    return [(t, len(cs), cs) for t, _, cs in blocks]
 
 
 def coded(b: _Builder) -> Grid:
-    blocks, grouped = _column_layout(b.frame.columns, b.frame.raw.get("column_groups", []))
+    blocks = _column_layout(b.frame.columns, b.frame.raw.get("column_groups", []))
     top = [Cell("项目", header=True, scope="colgroup", colspan=2, id=b.hid("item"))]
     second = [Cell("科目代码", header=True, scope="col", id=b.hid("code")), Cell("科目名称", header=True, scope="col", id=b.hid("name"))]
     column_headers: dict[str, list[str]] = {}
@@ -185,9 +182,7 @@ def coded(b: _Builder) -> Grid:
             cell.strong = key == "total"
             cells.append(cell)
         body.append(cells)
-    head = [top, second, lanci] if True else []
-    del grouped
-    return b.grid(head, body)
+    return b.grid([top, second, lanci], body)
 
 
 def economic_detail(b: _Builder) -> Grid:
@@ -292,8 +287,8 @@ LAYOUTS = {
 
 
 def build_grid(report: Report, frame: TableFrame) -> Grid:
-    return LAYOUTS[frame.layout](_Builder(report, frame, report.tables.get(frame.id)))
-
-
-def total_of(amounts: list[Amount | None]) -> Decimal:
-    return sum((a.value for a in amounts if a), Decimal(0))
+    grid = LAYOUTS[frame.layout](_Builder(report, frame, report.tables.get(frame.id)))
+    cells = [c for row in grid.head + grid.body for c in row]
+    texts = [grid.title, grid.number, *(c.text for c in cells if c.kind != "amount")]
+    grid.search_aid = search_aid.aid(texts, [c.value for c in cells if c.kind == "amount"])
+    return grid

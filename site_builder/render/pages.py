@@ -17,7 +17,7 @@ import jinja2
 
 from site_builder.findings import Finding
 from site_builder.model import Report, Site, Term
-from site_builder.render import downloads
+from site_builder.render import downloads, search_aid
 from site_builder.render.grids import Grid, build_grid
 from site_builder.render.markdown import render as render_markdown
 
@@ -51,6 +51,7 @@ def environment(themes: list[Path]) -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters["amount"] = lambda v: "" if v is None else f"{v:,}"
+    env.filters["search_aid"] = lambda text: search_aid.aid([str(text)])
     return env
 
 

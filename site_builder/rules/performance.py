@@ -31,10 +31,14 @@ class _Form:
         self.at = f"attachments/{attachment.slug}.yaml"
         self.findings: list[Finding] = []
 
-    def add(self, rule: str, message: str, place: Place | None, subject: str, figures: tuple[str, ...]) -> None:
+    def add(self, rule: str, message: str, place: Place | None, subject: str, figures: tuple[str, ...],
+            involved: list[Amount | None] = ()) -> None:
+        """Record a finding; ``involved`` are the other figures it names (listed as related places)."""
+        anchor = place or Place(self.attachment.path)
+        related = tuple(dict.fromkeys(a.place for a in involved if a is not None and a.place != anchor))
         self.findings.append(Finding(
-            rule, f"{self.data['project']}：{message}", place or Place(self.attachment.path), subject=subject,
-            figures=figures, report=self.report.rel, table=self.at,
+            rule, f"{self.data['project']}：{message}", anchor, subject=subject,
+            figures=figures, related=related, report=self.report.rel, table=self.at,
         ))
 
     def items(self) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -59,7 +63,38 @@ class _Form:
                 shown = f"{fmt((ratio * scale).quantize(Decimal('0.0001')))}{'%' if scale == HUNDRED else ''}"
                 self.add("perf.execution-rate",
                          f"{row['source']} 执行率 {fmt(rate.value)} ≠ 全年执行数 {fmt(executed.value)} ÷ 全年预算数 {fmt(annual.value)} = {shown}",
-                         rate.place, f"{self.attachment.slug}:funds.{index}.rate", (fmt(rate.value), shown))
+                         rate.place, f"{self.attachment.slug}:funds.{index}.rate", (fmt(rate.value), shown), [annual, executed])
+
+    def check_sources(self) -> None:
+        """The source rows (市县区财政资金, 其中：当年财政拨款 …) add up to the 资金总额 row, column by column."""
+        rows = self.data["funds"]["rows"]
+        if len(rows) < 2:
+            return
+        for column in ("declared", "initial", "annual", "executed", "balance"):
+            total = rows[0].get(column)
+            parts = [r[column] for r in rows[1:] if r.get(column) is not None]
+            if not parts and total is None:
+                continue
+            computed = sum((p.value for p in parts), Decimal(0))
+            shown = total.value if total else Decimal(0)
+            if abs(shown - computed) > (half_unit(total) if total else 0) + sum((half_unit(p) for p in parts), Decimal(0)):
+                place = total.place if total else parts[0].place
+                self.add("perf.funds-sources",
+                         f"{rows[0]['source']} {column} {fmt(shown)} ≠ 各资金来源合计 {fmt(computed)}",
+                         place, f"{self.attachment.slug}:funds.{column}", (fmt(shown), fmt(computed)), parts)
+
+    def check_balance(self) -> None:
+        """资金结（转）余 = 全年预算数 − 全年执行数."""
+        for index, row in enumerate(self.data["funds"]["rows"]):
+            balance, annual, executed = row.get("balance"), row.get("annual"), row.get("executed")
+            if balance is None or annual is None or executed is None:
+                continue
+            expected = annual.value - executed.value
+            if abs(balance.value - expected) > half_unit(balance) + half_unit(annual) + half_unit(executed):
+                self.add("perf.balance",
+                         f"{row['source']} 资金结（转）余 {fmt(balance.value)} ≠ 全年预算数 {fmt(annual.value)} − 全年执行数 {fmt(executed.value)} = {fmt(expected)}",
+                         balance.place, f"{self.attachment.slug}:funds.{index}.balance", (fmt(balance.value), fmt(expected)),
+                         [annual, executed])
 
     def check_funds_score(self) -> None:
         funds = self.data["funds"]
@@ -79,14 +114,15 @@ class _Form:
         if abs(score.value - expected) > half_unit(score) + slack:
             self.add("perf.funds-score",
                      f"资金得分 {fmt(score.value)} ≠ 分值 {fmt(points)} × 执行率 = {fmt(expected.quantize(Decimal('0.01')))}（封顶 {fmt(points)}）",
-                     score.place, f"{self.attachment.slug}:funds.score", (fmt(score.value), fmt(expected.quantize(Decimal('0.01')))))
+                     score.place, f"{self.attachment.slug}:funds.score", (fmt(score.value), fmt(expected.quantize(Decimal('0.01')))),
+                     [rate, funds["points"], row.get("annual"), row.get("executed")])
 
     def check_items(self) -> None:
         for subject, item in self.items():
             score, points = item.get("score"), item["points"]
             if score is not None and score.value > points.value:
                 self.add("perf.score-over-points", f"指标“{item['name']}”得分 {fmt(score.value)} 大于其分值 {fmt(points.value)}",
-                         score.place, f"{self.attachment.slug}:{subject}", (fmt(score.value), fmt(points.value)))
+                         score.place, f"{self.attachment.slug}:{subject}", (fmt(score.value), fmt(points.value)), [points])
 
     def check_points_total(self) -> None:
         points = sum((item["points"].value for _, item in self.items()), Decimal(0))
@@ -95,7 +131,8 @@ class _Form:
             first = self.data["indicators"][0]["groups"][0]["items"][0]["points"]
             self.add("perf.points-total",
                      f"指标分值合计 {fmt(points)} + 资金分值 {fmt(funds)} = {fmt(points + funds)}，应为 100",
-                     first.place, f"{self.attachment.slug}:indicators.points", (fmt(points), fmt(funds)))
+                     first.place, f"{self.attachment.slug}:indicators.points", (fmt(points), fmt(funds)),
+                     [item["points"] for _, item in self.items()] + [self.data["funds"]["points"]])
 
     def check_group_points(self) -> None:
         for i, level1 in enumerate(self.data["indicators"]):
@@ -110,7 +147,8 @@ class _Form:
         total = sum((it["points"].value for it in items), Decimal(0))
         if total != stated.value:
             self.add("perf.group-points", f"“{name}”标明 {fmt(stated.value)} 分，其下指标分值合计 {fmt(total)}",
-                     stated.place, f"{self.attachment.slug}:{subject}.points", (fmt(stated.value), fmt(total)))
+                     stated.place, f"{self.attachment.slug}:{subject}.points", (fmt(stated.value), fmt(total)),
+                     [it["points"] for it in items])
 
     def check_total(self) -> None:
         total = self.data["total_score"]
@@ -120,7 +158,8 @@ class _Form:
         if abs(total.value - computed) > half_unit(total):
             self.add("perf.total-score",
                      f"总分 {fmt(total.value)} ≠ 指标得分合计 {fmt(scores)} + 资金得分 {fmt(funds.value if funds else Decimal(0))} = {fmt(computed)}",
-                     total.place, f"{self.attachment.slug}:total_score", (fmt(total.value), fmt(computed)))
+                     total.place, f"{self.attachment.slug}:total_score", (fmt(total.value), fmt(computed)),
+                     [item.get("score") for _, item in self.items()] + [funds])
         grade = self.data.get("grade")
         if grade and grade != grade_for(total.value):
             self.add("perf.grade", f"等级“{grade}”与总分 {fmt(total.value)} 不符（应为“{grade_for(total.value)}”：优≥90，良≥80，中≥60，差<60）",
@@ -132,6 +171,8 @@ def run(report: Report) -> list[Finding]:
     for attachment in report.attachments:
         form = _Form(report, attachment)
         form.check_rates()
+        form.check_sources()
+        form.check_balance()
         form.check_funds_score()
         form.check_items()
         form.check_points_total()

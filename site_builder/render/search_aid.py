@@ -1,0 +1,34 @@
+"""Extra forms of words and figures for the search index (Pagefind's known weaknesses).
+
+The index segments Chinese with jieba while the browser splits queries with Intl.Segmenter; they
+disagree (结余 is one word to jieba, 结 + 余 to the browser), and then a page that holds the words
+is not found. Pagefind matches query words as prefixes of indexed words, so for every position of
+a Chinese run we index the run's next few characters: any query segment starting there (up to
+that length) is then a prefix of an indexed word. Figures are indexed also without thousands
+separators (13708.28 next to 13,708.28). The aid is a ``hidden`` element: indexed, never shown.
+"""
+
+from __future__ import annotations
+
+import re
+
+HAN = re.compile(r"[\u3400-\u9fff]+")
+NGRAM = 6
+
+
+def forms(text: str) -> list[str]:
+    result = []
+    for run in HAN.findall(text):
+        result.extend(run[i:i + NGRAM] for i in range(len(run)))
+    return result
+
+
+def aid(texts: list[str], figures: list[str] = ()) -> str:
+    words: dict[str, None] = {}
+    for text in texts:
+        for form in forms(text):
+            words[form] = None
+    for figure in figures:
+        if figure:
+            words[figure] = None
+    return " ".join(words)
