@@ -89,7 +89,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 def _check(content: Path, output_format: str) -> int:
     from site_builder.check import check
 
-    result = check(content)
+    result = check(content, keep_reports=False)
     if output_format == "json":
         sys.stdout.write(format_json(result.findings))
     else:
@@ -97,6 +97,6 @@ def _check(content: Path, output_format: str) -> int:
         errors = len(result.errors)
         warnings = sum(1 for f in result.findings if f.severity == "warning")
         acknowledged = sum(1 for f in result.findings if f.acknowledged)
-        reports = len(result.site.reports) if result.site else 0
+        reports = result.reports_checked
         print(f"{reports} reports checked: {errors} errors, {warnings} warnings, {acknowledged} acknowledged", file=sys.stderr)
     return EXIT_ERRORS if result.errors else EXIT_OK

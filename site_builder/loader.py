@@ -7,14 +7,17 @@ later stages never see half-read data.
 
 from __future__ import annotations
 
+import json
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import fastjsonschema
 import jsonschema
 
 from site_builder import standards
@@ -45,11 +48,25 @@ def display_path(path: Path) -> str:
 
 
 @cache
-def _validator(kind: str) -> jsonschema.protocols.Validator:
-    import json
+def _schema(kind: str) -> dict[str, Any]:
+    return json.loads((SCHEMA_DIR / f"{kind}.schema.json").read_text(encoding="utf-8"))
 
-    schema = json.loads((SCHEMA_DIR / f"{kind}.schema.json").read_text(encoding="utf-8"))
-    return jsonschema.Draft202012Validator(schema)
+
+@cache
+def _validator(kind: str) -> jsonschema.protocols.Validator:
+    """The reference validator (Draft 2020-12); used to explain a file that failed the fast check."""
+    return jsonschema.Draft202012Validator(_schema(kind))
+
+
+@cache
+def _fast_validator(kind: str) -> Callable[[Any], Any]:
+    """A compiled validator for the common case of a valid file (about 30× faster than jsonschema).
+
+    fastjsonschema knows drafts up to 7; our schemas use only keywords whose meaning is the same in
+    draft 7 and 2020-12 (a test checks both validators agree on the samples and the broken inputs).
+    """
+    schema = dict(_schema(kind), **{"$schema": "http://json-schema.org/draft-07/schema#"})
+    return fastjsonschema.compile(schema)
 
 
 class _Reader:
@@ -85,6 +102,11 @@ class _Reader:
         return doc, shown
 
     def schema_ok(self, doc: Document, kind: str, shown: str) -> bool:
+        try:
+            _fast_validator(kind)(doc.data)
+            return True
+        except fastjsonschema.JsonSchemaException:
+            pass
         errors = sorted(_validator(kind).iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path)))
         for error in errors:
             line, col, message = _describe(error, doc)
@@ -137,7 +159,17 @@ def _locate(value: Any, doc: Document, path: tuple[Any, ...], shown: str) -> Any
     return value
 
 
-def load(root: Path) -> Loaded:
+@dataclass
+class Plan:
+    """The site-wide files read, and the report folders still to load (each independently)."""
+
+    site: Site
+    jobs: list[tuple[Unit, Path]]
+    findings: list[Finding]
+
+
+def plan(root: Path) -> Plan:
+    """Read site.yaml, glossary.yaml and every unit.yaml; list the report folders."""
     if not root.exists():
         raise ContentError(f"content folder {display_path(root)} does not exist")
     if not root.is_dir():
@@ -146,16 +178,13 @@ def load(root: Path) -> Loaded:
     site_doc, _ = reader.yaml_file(root / "site.yaml", "site")
     glossary = _terms(reader, root / "glossary.yaml", "site", required=False)
     units: list[Unit] = []
-    reports: list[Report] = []
+    jobs: list[tuple[Unit, Path]] = []
     for unit_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
         unit = _unit(reader, unit_dir)
         if unit is None:
             continue
         units.append(unit)
-        for year_dir in sorted(p for p in unit_dir.iterdir() if p.is_dir() and YEAR.match(p.name)):
-            report = _report(reader, unit, year_dir)
-            if report is not None:
-                reports.append(report)
+        jobs.extend((unit, year_dir) for year_dir in sorted(p for p in unit_dir.iterdir() if p.is_dir() and YEAR.match(p.name)))
     settings = site_doc.data if site_doc else {}
     site = Site(
         root=display_path(root),
@@ -163,10 +192,28 @@ def load(root: Path) -> Loaded:
         description=settings.get("description", ""),
         glossary=glossary,
         units=units,
-        reports=reports,
+        reports=[],
         settings=settings,
     )
-    return Loaded(site, reader.findings)
+    return Plan(site, jobs, reader.findings)
+
+
+def load_report(unit: Unit, year_dir: Path) -> tuple[Report | None, list[Finding]]:
+    """Load one report folder on its own: an independent unit of work."""
+    reader = _Reader()
+    return _report(reader, unit, year_dir), reader.findings
+
+
+def load(root: Path) -> Loaded:
+    """Load a whole content folder in this process."""
+    loaded = plan(root)
+    findings = list(loaded.findings)
+    for unit, year_dir in loaded.jobs:
+        report, report_findings = load_report(unit, year_dir)
+        findings.extend(report_findings)
+        if report is not None:
+            loaded.site.reports.append(report)
+    return Loaded(loaded.site, findings)
 
 
 def _terms(reader: _Reader, path: Path, source: str, required: bool) -> list[Term]:

@@ -107,6 +107,10 @@ class Template:
     def table(self, table_id: str) -> TableFrame | None:
         return next((t for t in self.tables if t.id == table_id), None)
 
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        # travel between worker processes by name, not as a copy of every frame
+        return (_template_by_id, (self.id,))
+
     @property
     def table_ids(self) -> tuple[str, ...]:
         return tuple(t.id for t in self.tables)
@@ -167,6 +171,10 @@ def templates() -> dict[str, Template]:
         template = _build_template(_read(f"templates/{path.name}"))
         result[template.id] = template
     return result
+
+
+def _template_by_id(template_id: str) -> Template:
+    return templates()[template_id]
 
 
 def _build_template(data: dict[str, Any]) -> Template:

@@ -9,8 +9,8 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.browser_support import launch_args  # noqa: E402
 from site_builder.serve import make_server  # noqa: E402
+from tests.browser_support import launch_args  # noqa: E402
 
 
 def main() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 
 from site_builder import standards
 from site_builder.findings import Finding, Place
@@ -24,11 +25,12 @@ class Ref:
     row: str
     column: str = "amount"
 
-    @classmethod
-    def parse(cls, text: str) -> Ref:
+    @staticmethod
+    @cache
+    def parse(text: str) -> Ref:
         table, rest = text.split(":", 1)
         parts = rest.split(".")
-        return cls(table, parts[0], parts[1] if len(parts) > 1 else "*", parts[2] if len(parts) > 2 else "amount")
+        return Ref(table, parts[0], parts[1] if len(parts) > 1 else "*", parts[2] if len(parts) > 2 else "amount")
 
     def key(self) -> str:
         return f"{self.table}/{self.section}/{self.row}/{self.column}"
