@@ -63,10 +63,16 @@ class _Builder:
         self.report = report
         self.frame = frame
         self.table = table
-        self.prefix = frame.id.replace("_", "-")
+        self.prefix = f"t{report.template.tables.index(frame) + 1}h"
+        self.ids: dict[tuple[str, ...], str] = {}
 
     def hid(self, *parts: str) -> str:
-        return "-".join((self.prefix, *parts))
+        """A short id for a header cell (t3h12): ids are repeated in every data cell's `headers`, so
+        their length is most of a table's weight. Numbered in order of first use: stable per frame."""
+        key = tuple(p for p in parts if p)
+        if key not in self.ids:
+            self.ids[key] = f"{self.prefix}{len(self.ids)}"
+        return self.ids[key]
 
     def amount(self, section: str, row: str, column: str, headers: list[str]) -> Cell:
         value = self.table.cell(section, row, column) if self.table else None
@@ -116,7 +122,7 @@ def two_sided(b: _Builder) -> Grid:
             if row.id is None:
                 cells.append(Cell("", kind="name"))
                 cells.append(Cell(str(row.line or ""), kind="lanci"))
-                cells.extend(Cell("", kind="amount") for _ in side.columns)
+                cells.extend(Cell("") for _ in side.columns)
                 continue
             row_id = b.hid(side.section, "r", row.id)
             cells.append(Cell(row.name, header=True, scope="row", id=row_id, kind="name", indent=row.indent, strong=row.strong))
@@ -161,7 +167,7 @@ def coded(b: _Builder) -> Grid:
             top.append(Cell(column.title, header=True, scope="col", rowspan=2, id=b.hid(column.id)))
             column_headers[column.id] = [b.hid(column.id)]
     lanci = [Cell("栏次", header=True, scope="row", colspan=2, kind="lanci")]
-    lanci.extend(Cell(c.lanci, header=True, scope="col", kind="lanci") for c in b.frame.columns)
+    lanci.extend(Cell(c.lanci, header=bool(c.lanci), scope="col" if c.lanci else "", kind="lanci") for c in b.frame.columns)
     rows = b.table.sections.get("rows", {}) if b.table else {}
     keys = list(rows) if rows else ["total"]
     if "total" not in keys:
@@ -286,9 +292,9 @@ LAYOUTS = {
 }
 
 
-def build_grid(report: Report, frame: TableFrame) -> Grid:
+def build_grid(report: Report, frame: TableFrame, aid_seen: set[str] | None = None) -> Grid:
     grid = LAYOUTS[frame.layout](_Builder(report, frame, report.tables.get(frame.id)))
     cells = [c for row in grid.head + grid.body for c in row]
     texts = [grid.title, grid.number, *(c.text for c in cells if c.kind != "amount")]
-    grid.search_aid = search_aid.aid(texts, [c.value for c in cells if c.kind == "amount"])
+    grid.search_aid = search_aid.aid(texts, [c.value for c in cells if c.kind == "amount"], aid_seen)
     return grid

@@ -18,6 +18,7 @@ import jinja2
 from site_builder.findings import Finding
 from site_builder.model import Report, Site, Term
 from site_builder.render import downloads, search_aid
+from site_builder.render.cells import row_html
 from site_builder.render.grids import Grid, build_grid
 from site_builder.render.markdown import render as render_markdown
 
@@ -52,6 +53,7 @@ def environment(themes: list[Path]) -> jinja2.Environment:
     )
     env.filters["amount"] = lambda v: "" if v is None else f"{v:,}"
     env.filters["search_aid"] = lambda text: search_aid.aid([str(text)])
+    env.globals["row_html"] = row_html
     return env
 
 
@@ -121,7 +123,7 @@ def verification(report: Report, findings: list[Finding]) -> Verification:
 def mark_cells(grid: Grid, notes: dict[str, list[str]]) -> None:
     for row in grid.body:
         for cell in row:
-            if cell.key and cell.key in notes:
+            if cell.key and cell.value and cell.key in notes:
                 cell.notes = notes[cell.key]
 
 
@@ -163,19 +165,25 @@ class Renderer:
         links = term_links(glossary)
         check = verification(report, findings)
         grids = []
+        aid_seen: set[str] = set()
         for frame in report.template.tables:
-            grid = build_grid(report, frame)
+            grid = build_grid(report, frame, aid_seen)
             mark_cells(grid, check.notes_by_cell)
             grids.append(grid)
             out.add(base + downloads.csv_name(grid), downloads.grid_csv(grid, report))
         overview = render_markdown(report.overview, "overview-", links)
         explanation = render_markdown(report.explanation, "explanation-", links)
         out.add(base + "report.json", downloads.report_json(report, findings))
+        attachments = [a.data | {"slug": a.slug, "path": f"attachments/{a.slug}/"} for a in report.attachments]
         out.add(base + "index.html", self.page(
             "report.html", base + "index.html", report=report, grids=grids, overview=overview, explanation=explanation,
             glossary=glossary, term_links=links, check=check, parts=PART_TITLES, summary=report_summary(report),
-            attachments=[a.data | {"slug": a.slug} for a in report.attachments], term_anchor=term_anchor,
+            attachments=attachments, term_anchor=term_anchor,
         ))
+        for attachment in attachments:
+            path = base + attachment["path"] + "index.html"
+            notes = [f for f in findings if f.table == f"attachments/{attachment['slug']}.yaml"]
+            out.add(path, self.page("attachment_page.html", path, report=report, a=attachment, notes=notes))
         return out
 
     # -- site-wide pages ----------------------------------------------------------------------

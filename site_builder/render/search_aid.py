@@ -11,9 +11,10 @@ separators (13708.28 next to 13,708.28). The aid is a ``hidden`` element: indexe
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 HAN = re.compile(r"[\u3400-\u9fff]+")
-NGRAM = 6
+NGRAM = 4
 
 
 def forms(text: str) -> list[str]:
@@ -23,12 +24,17 @@ def forms(text: str) -> list[str]:
     return result
 
 
-def aid(texts: list[str], figures: list[str] = ()) -> str:
+def aid(texts: list[str], figures: list[str] = (), seen: set[str] | None = None) -> str:
+    """The extra forms of ``texts`` and ``figures``, leaving out those already in ``seen`` (the
+    forms earlier tables of the same page carry), which is updated."""
+    seen = set() if seen is None else seen
     words: dict[str, None] = {}
     for text in texts:
         for form in forms(text):
             words[form] = None
-    for figure in figures:
-        if figure:
-            words[figure] = None
-    return " ".join(words)
+    fresh = [w for w in words if w not in seen]
+    seen.update(fresh)
+    # figures are kept in every table they appear in, so a figure search lands on each of them;
+    # below 1,000 a figure looks the same with or without separators
+    fresh += dict.fromkeys(f for f in figures if f and abs(Decimal(f)) >= 1000)
+    return " ".join(fresh)

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from playwright.sync_api import Page
 
-# For every figure cell: its key, shown text, plain value, and the texts of the header cells that
+# For every figure cell (blank cells carry no data-cell): its key, shown text, plain value, and the texts of the header cells that
 # label it (its `headers` attribute), split into column headers (thead) and row headers (tbody),
 # plus the classification code printed in the same row before its row header.
 EXTRACT = """
@@ -22,8 +22,10 @@ EXTRACT = """
     const prev = h.previousElementSibling;
     if (prev && prev.classList.contains('code')) code = prev.textContent.trim();
   }
-  const num = td.querySelector('.num');
-  return {key: td.dataset.cell, value: td.dataset.value, text: num ? num.textContent : td.textContent,
+  const text = td.firstChild && td.firstChild.nodeType === Node.TEXT_NODE ? td.firstChild.textContent : '';
+  const parts = td.dataset.cell.split('/');
+  if (parts.length === 2) parts.push('amount');
+  return {key: table.dataset.table + '/' + parts.join('/'), value: text.replaceAll(',', ''), text,
           cols, rows, code, flagged: td.classList.contains('flagged')};
 })
 """
@@ -37,8 +39,9 @@ MATRIX = """
     let c = 0;
     Array.from(tr.cells).forEach(cell => {
       while (grid[r][c] !== undefined) c++;
-      const text = cell.dataset.value !== undefined ? cell.dataset.value
-        : (cell.querySelector('.num') ? cell.querySelector('.num').textContent : cell.textContent.trim());
+      const figure = cell.dataset.cell !== undefined;
+      const first = cell.firstChild && cell.firstChild.nodeType === Node.TEXT_NODE ? cell.firstChild.textContent : '';
+      const text = figure ? first.replaceAll(',', '') : cell.textContent.trim();
       for (let dr = 0; dr < cell.rowSpan; dr++)
         for (let dc = 0; dc < cell.colSpan; dc++)
           if (r + dr < rows.length) grid[r + dr][c + dc] = (dr === 0 && dc === 0) ? text : '';

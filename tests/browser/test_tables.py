@@ -56,7 +56,7 @@ def sheet(figs: list[Figure], two_level: bool) -> dict[tuple[str, str, str], Fig
 
 def find(view: dict[tuple[str, str, str], Figure], side: str, row: str, column_part: str) -> Figure | None:
     for (s, r, c), f in view.items():
-        if s == side and r == row and column_part in c.split("/"):
+        if s == side and r == row and (column_part == c or column_part in c.split("/")):
             return f
     return None
 
@@ -75,14 +75,14 @@ def code_table_equations(table: str, view: dict) -> Iterator[Equation]:
     columns = columns_of(view)
     total_column = {"income": "本年收入合计", "expenditure": "本年支出合计"}.get(table, columns[0] if table != "government_fund" else "")
     for row in rows:
-        cells = {c: view[("", row, c)] for c in columns}
+        cells = {c: view.get(("", row, c)) for c in columns}
         if table == "government_fund":
             yield f"{row} 小计", find(view, "", row, "小计"), [find(view, "", row, "基本支出"), find(view, "", row, "项目支出")], []
             yield f"{row} 年末", find(view, "", row, "年末结转和结余"), [find(view, "", row, "年初结转和结余"), find(view, "", row, "本年收入")], [find(view, "", row, "小计")]
             continue
-        parts = [f for c, f in cells.items() if c != total_column and "其中" not in c]
+        parts = [f for c, f in cells.items() if c != total_column and "其中" not in c and f is not None]
         yield f"{table} {row} 行合计", cells[total_column], parts, []
-        tuition = [f for c, f in cells.items() if "其中" in c]
+        tuition = [f for c, f in cells.items() if "其中" in c and f is not None]
         for part in tuition:  # 其中 is part of its whole, never above it
             whole = find(view, "", row, "小计")
             if whole is not None and part.amount > whole.amount:
@@ -91,8 +91,8 @@ def code_table_equations(table: str, view: dict) -> Iterator[Equation]:
     for column in columns:
         for parent in ["合计", *codes]:
             children = [c for c in codes if (len(c) == 3 if parent == "合计" else len(c) == len(parent) + 2 and c.startswith(parent))]
-            if children and ("", parent, column) in view:
-                yield f"{table} {parent} {column}", view[("", parent, column)], [view[("", c, column)] for c in children], []
+            if children:
+                yield f"{table} {parent} {column}", view.get(("", parent, column)), [view.get(("", c, column)) for c in children], []
 
 
 def economic_equations(view: dict) -> Iterator[Equation]:
@@ -150,6 +150,8 @@ def related_equations(view: dict) -> Iterator[Equation]:
 
 def equations_for(page: Page, table: str) -> Iterator[Equation]:
     figs = figures(page, table)
+    if not figs:  # an empty table (本表无数据): nothing to add up
+        return
     if table == "income_expenditure_summary" or table == "fiscal_summary":
         yield from summary_equations(sheet(figs, True), "收入", "支出")
     elif table == "three_public":
@@ -284,7 +286,8 @@ def test_csv_and_json_downloads_match_the_page(page: Page, base_url: str, report
         body = response.body()
         assert body.startswith("\ufeff".encode()), "CSV needs a UTF-8 BOM for Excel"
         rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
-        on_page = matrix(page, table)
+        width = max(len(r) for r in rows)
+        on_page = [r + [""] * (width - len(r)) for r in matrix(page, table)]
         assert rows == on_page, f"{table}.csv differs from the table on the page"
         by_key: dict[str, str] = defaultdict(str)
         for section, section_rows in data["tables"][table]["sections"].items():

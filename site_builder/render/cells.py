@@ -1,0 +1,52 @@
+"""HTML of table rows, built in Python: a report page has thousands of cells, and a Jinja macro
+call per cell made rendering five times slower. The table around the rows (caption, headings,
+notes, downloads) stays in the theme's templates."""
+
+from __future__ import annotations
+
+from markupsafe import Markup, escape
+
+from site_builder.render.grids import Cell
+
+
+def cell_html(cell: Cell, term_links: dict[str, str]) -> str:
+    tag = "th" if cell.header else "td"
+    parts = [f"<{tag}"]
+    if cell.scope:
+        parts.append(f' scope="{cell.scope}"')
+    if cell.id:
+        parts.append(f' id="{cell.id}"')
+    if cell.headers:
+        parts.append(f' headers="{cell.headers}"')
+    if cell.colspan > 1:
+        parts.append(f' colspan="{cell.colspan}"')
+    if cell.rowspan > 1:
+        parts.append(f' rowspan="{cell.rowspan}"')
+    kind = "" if cell.kind in ("amount", "name") else cell.kind  # figures are styled by td[data-cell]
+    classes = " ".join(c for c in (kind, "strong" if cell.strong else "", f"indent-{cell.indent}" if cell.indent else "",
+                                   "flagged" if cell.notes else "") if c)
+    if classes:
+        parts.append(f' class="{classes}"')
+    if cell.key and cell.value:
+        parts.append(f' data-cell="{escape(short_key(cell.key))}"')
+    parts.append(">")
+    if cell.kind == "amount":
+        parts.append(str(escape(cell.text)))
+        parts.extend(f'<a class="flag" href="#{note}" aria-label="见数据核验说明 {note}">※</a>' for note in cell.notes)
+    elif cell.header and cell.text in term_links:
+        parts.append(f'<a class="term" href="#{escape(term_links[cell.text])}">{escape(cell.text)}</a>')
+    else:
+        parts.append(str(escape(cell.text)))
+    parts.append(f"</{tag}>")
+    return "".join(parts)
+
+
+def short_key(key: str) -> str:
+    """"table/section/row/column" → "section/row[/column]": the table is on the <table>, and
+    single-column sections have no column. Only cells with a figure carry it (blank cells are empty)."""
+    _table, rest = key.split("/", 1)
+    return rest[: -len("/amount")] if rest.endswith("/amount") else rest
+
+
+def row_html(row: list[Cell], term_links: dict[str, str]) -> Markup:
+    return Markup("<tr>" + "".join(cell_html(cell, term_links) for cell in row) + "</tr>\n")
