@@ -1,25 +1,30 @@
-"""The build: check → render → index, reading everything before writing anything.
+"""The build: check → render → index.
 
-The site is written into a staging folder beside the output folder and swapped in at the end, so
-a refused, failed or interrupted build leaves the previous output exactly as it was.
+Each report is loaded, checked and rendered on its own (in worker processes when there are many)
+into a staging folder beside the output folder; the site-wide pages follow, then the Pagefind
+index, and only then is the staging folder swapped in. A refused, failed or interrupted build
+leaves the previous output exactly as it was.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from site_builder import search_index
-from site_builder.check import check
+from site_builder import loader, search_index
+from site_builder.check import load_and_check, run_jobs
 from site_builder.findings import Finding
+from site_builder.model import Report, Site, Unit
 from site_builder.render.pages import Output, Renderer
 from site_builder.schemagen import SCHEMA_DIR
 
 
 class BuildRefused(Exception):
-    """Content has errors; nothing was written."""
+    """Content has errors; the output folder was not touched."""
 
     def __init__(self, findings: list[Finding]) -> None:
         super().__init__(f"{sum(f.is_error for f in findings)} content errors")
@@ -33,20 +38,6 @@ class BuildResult:
     pages: int
     reports: int
     files: int
-
-
-def render_all(root: Path) -> tuple[Output, list[Finding], int]:
-    result = check(root)
-    if result.errors or result.site is None:
-        raise BuildRefused(result.findings)
-    site = result.site
-    renderer = Renderer(site, root)
-    output = renderer.render_site()
-    for report in site.reports:
-        output.files.update(renderer.render_report(report, result.for_report(report)).files)
-    for schema in sorted(SCHEMA_DIR.glob("*.schema.json")):
-        output.add(f"schemas/{schema.name}", schema.read_bytes())
-    return output, result.findings, len(site.reports)
 
 
 def write_tree(output: Output, folder: Path) -> None:
@@ -66,20 +57,59 @@ def swap_in(staging: Path, out: Path) -> None:
         shutil.rmtree(old)
 
 
-def build(root: Path, out: Path, index: bool = True) -> BuildResult:
-    output, findings, reports = render_all(root)
+def slim(report: Report) -> Report:
+    """What the site-wide pages need of a report (identity and headline figures)."""
+    summary = {k: v for k, v in report.tables.items() if k == "income_expenditure_summary"}
+    return dataclasses.replace(report, tables=summary, attachments=[], overview="", explanation="",
+                               acknowledgements=[], glossary=[])
+
+
+_RENDERERS: dict[tuple[str, str], Renderer] = {}
+
+
+def render_job(job: tuple[Unit, Path], site: Site, root: Path, staging: Path) -> tuple[Report | None, list[Finding], list[str]]:
+    """Load, check and render one report into the staging folder (runs in a worker process)."""
+    report, findings = load_and_check(job)
+    if report is None or any(f.is_error for f in findings):
+        return None, findings, []
+    key = (str(root), str(staging))
+    if key not in _RENDERERS:
+        _RENDERERS.clear()
+        _RENDERERS[key] = Renderer(site, root)
+    output = _RENDERERS[key].render_report(report, findings)
+    write_tree(output, staging)
+    return slim(report), findings, sorted(output.files)
+
+
+def build(root: Path, out: Path, index: bool = True, workers: int | None = None) -> BuildResult:
+    planned = loader.plan(root)
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = out.with_name(f".{out.name}.building-{os.getpid()}")
     if staging.exists():
         shutil.rmtree(staging)
+    staging.mkdir()
     try:
-        write_tree(output, staging)
+        findings = list(planned.findings)
+        files: list[str] = []
+        job = functools.partial(render_job, site=planned.site, root=root, staging=staging)
+        for report, report_findings, written in run_jobs(job, planned.jobs, workers):
+            findings.extend(report_findings)
+            files.extend(written)
+            if report is not None:
+                planned.site.reports.append(report)
+        if any(f.is_error for f in findings):
+            raise BuildRefused(findings)
+        site_output = Renderer(planned.site, root).render_site()
+        for schema in sorted(SCHEMA_DIR.glob("*.schema.json")):
+            site_output.add(f"schemas/{schema.name}", schema.read_bytes())
+        write_tree(site_output, staging)
+        files.extend(site_output.files)
         if index:
             search_index.run(staging)
         swap_in(staging, out)
     finally:
         if staging.exists():
             shutil.rmtree(staging)
-    pages = sum(1 for p in output.files if p.endswith(".html"))
-    return BuildResult(findings, pages, reports, len(output.files))
+    pages = sum(1 for p in files if p.endswith(".html"))
+    return BuildResult(findings, pages, len(planned.site.reports), len(files))

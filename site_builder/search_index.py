@@ -1,12 +1,26 @@
-"""Index stage: Pagefind with its extended binary, which segments Chinese text (jieba)."""
+"""Index stage: Pagefind with its extended binary, which segments Chinese text (jieba).
+
+Pagefind writes its filter indexes from hash maps, so their order — and with it the hashed file
+names, the metadata file and ``pagefind-entry.json`` — changes from run to run (Pagefind issue
+#638: fragments are stable since 1.3, filters are not). ``canonicalize`` rewrites those few files
+in sorted order with content-derived names, so the same input gives a byte-identical site.
+"""
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import json
 import subprocess
 from pathlib import Path
+from typing import Any
+
+import cbor2
+
+MAGIC = b"pagefind_dcd"
 
 
-class IndexError_(RuntimeError):
+class IndexFailed(RuntimeError):
     """Pagefind failed; the build stops and the previous output stays in place."""
 
 
@@ -20,4 +34,54 @@ def run(site: Path) -> None:
     command = [str(pagefind_binary()), "--site", str(site), "--output-subdir", "pagefind", "--quiet"]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        raise IndexError_(f"pagefind failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}")
+        raise IndexFailed(f"pagefind failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}")
+    canonicalize(site / "pagefind")
+
+
+def _read(path: Path) -> Any:
+    raw = gzip.decompress(path.read_bytes())
+    if not raw.startswith(MAGIC):
+        raise IndexFailed(f"unexpected Pagefind file format in {path.name}")
+    return cbor2.loads(raw[len(MAGIC):])
+
+
+def _write(folder: Path, name_of: Any, data: Any) -> str:
+    """Write ``data`` gzipped (no timestamp) under a name derived from its content; return the hash part."""
+    body = MAGIC + cbor2.dumps(data)
+    digest = hashlib.sha256(body).hexdigest()
+    name = name_of(digest)
+    (folder / name).write_bytes(gzip.compress(body, compresslevel=9, mtime=0))
+    return name
+
+
+def canonicalize(bundle: Path) -> None:
+    renamed: dict[str, str] = {}
+    for path in sorted((bundle / "filter").glob("*.pf_filter")):
+        language = path.stem.split("_", 1)[0]
+        name, values = _read(path)
+        stem = _write(path.parent, lambda d, language=language: f"{language}_{d[:7]}.pf_filter", [name, sorted(values)])
+        if path.name != stem:
+            path.unlink()
+        renamed[path.stem] = stem.removesuffix(".pf_filter")
+    entry_path = bundle / "pagefind-entry.json"
+    entry = entry_path.read_text(encoding="utf-8")
+    for meta in sorted(bundle.glob("pagefind.*.pf_meta")):
+        old_hash = meta.name.removeprefix("pagefind.").removesuffix(".pf_meta")
+        language = old_hash.split("_", 1)[0]
+        data = _replace_filter_names(_read(meta), renamed)
+        name = _write(bundle, lambda d, language=language: f"pagefind.{language}_{d[:13]}.pf_meta", data)
+        if name != meta.name:
+            meta.unlink()
+        entry = entry.replace(f'"{old_hash}"', f'"{name.removeprefix("pagefind.").removesuffix(".pf_meta")}"')
+    json.loads(entry)  # still valid JSON
+    entry_path.write_text(entry, encoding="utf-8")
+
+
+def _replace_filter_names(data: Any, renamed: dict[str, str]) -> Any:
+    """Point the metadata's [filter name, file] pairs at the rewritten files, sorted by filter name."""
+    if isinstance(data, list):
+        pairs = [x for x in data if isinstance(x, list) and len(x) == 2 and isinstance(x[1], str) and x[1] in renamed]
+        if pairs and len(pairs) == len(data):
+            return sorted([[name, renamed[file]] for name, file in data])
+        return [_replace_filter_names(x, renamed) for x in data]
+    return data
