@@ -40,11 +40,16 @@ class BuildResult:
     files: int
 
 
-def write_tree(output: Output, folder: Path) -> None:
+def write_tree(output: Output, folder: Path, index_folder: Path | None = None) -> None:
+    """Write the files; HTML pages also go, with tables flattened, to the folder Pagefind reads."""
     for path in sorted(output.files):
         target = folder / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(output.files[path])
+        if index_folder is not None and path.endswith(".html"):
+            copy = index_folder / path
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            copy.write_bytes(search_index.flatten_tables(output.files[path]))
 
 
 def swap_in(staging: Path, out: Path) -> None:
@@ -67,7 +72,8 @@ def slim(report: Report) -> Report:
 _RENDERERS: dict[tuple[str, str], Renderer] = {}
 
 
-def render_job(job: tuple[Unit, Path], site: Site, root: Path, staging: Path) -> tuple[Report | None, list[Finding], list[str]]:
+def render_job(job: tuple[Unit, Path], site: Site, root: Path, staging: Path,
+               index_folder: Path | None) -> tuple[Report | None, list[Finding], list[str]]:
     """Load, check and render one report into the staging folder (runs in a worker process)."""
     report, findings = load_and_check(job)
     if report is None or any(f.is_error for f in findings):
@@ -77,7 +83,7 @@ def render_job(job: tuple[Unit, Path], site: Site, root: Path, staging: Path) ->
         _RENDERERS.clear()
         _RENDERERS[key] = Renderer(site, root)
     output = _RENDERERS[key].render_report(report, findings)
-    write_tree(output, staging)
+    write_tree(output, staging, index_folder)
     return slim(report), findings, sorted(output.files)
 
 
@@ -86,13 +92,15 @@ def build(root: Path, out: Path, index: bool = True, workers: int | None = None)
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = out.with_name(f".{out.name}.building-{os.getpid()}")
-    if staging.exists():
-        shutil.rmtree(staging)
+    index_folder = out.with_name(f".{out.name}.indexing-{os.getpid()}") if index else None
+    for folder in (staging, index_folder):
+        if folder is not None and folder.exists():
+            shutil.rmtree(folder)
     staging.mkdir()
     try:
         findings = list(planned.findings)
         files: list[str] = []
-        job = functools.partial(render_job, site=planned.site, root=root, staging=staging)
+        job = functools.partial(render_job, site=planned.site, root=root, staging=staging, index_folder=index_folder)
         for report, report_findings, written in run_jobs(job, planned.jobs, workers):
             findings.extend(report_findings)
             files.extend(written)
@@ -103,13 +111,14 @@ def build(root: Path, out: Path, index: bool = True, workers: int | None = None)
         site_output = Renderer(planned.site, root).render_site()
         for schema in sorted(SCHEMA_DIR.glob("*.schema.json")):
             site_output.add(f"schemas/{schema.name}", schema.read_bytes())
-        write_tree(site_output, staging)
+        write_tree(site_output, staging, index_folder)
         files.extend(site_output.files)
-        if index:
-            search_index.run(staging)
+        if index_folder is not None:
+            search_index.run(index_folder, staging / "pagefind")
         swap_in(staging, out)
     finally:
-        if staging.exists():
-            shutil.rmtree(staging)
+        for folder in (staging, index_folder):
+            if folder is not None and folder.exists():
+                shutil.rmtree(folder)
     pages = sum(1 for p in files if p.endswith(".html"))
     return BuildResult(findings, pages, len(planned.site.reports), len(files))

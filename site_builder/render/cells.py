@@ -50,3 +50,16 @@ def short_key(key: str) -> str:
 
 def row_html(row: list[Cell], term_links: dict[str, str]) -> Markup:
     return Markup("<tr>" + "".join(cell_html(cell, term_links) for cell in row) + "</tr>\n")
+
+
+_HEAD_CACHE: dict[tuple, Markup] = {}
+
+
+def head_html(rows: list[list[Cell]], term_links: dict[str, str]) -> Markup:
+    """The header rows of a table: the same for every report of a template, so built once."""
+    key = tuple((c.text, c.id, c.headers, c.scope, c.colspan, c.rowspan, c.kind, term_links.get(c.text)) for row in rows for c in row)
+    if key not in _HEAD_CACHE:
+        if len(_HEAD_CACHE) > 4096:
+            _HEAD_CACHE.clear()
+        _HEAD_CACHE[key] = Markup("".join(row_html(row, term_links) for row in rows))
+    return _HEAD_CACHE[key]

@@ -82,4 +82,4 @@ def report_data(report: Report, findings: list[Finding]) -> dict[str, Any]:
 
 
 def report_json(report: Report, findings: list[Finding]) -> str:
-    return json.dumps(report_data(report, findings), ensure_ascii=False, indent=1, sort_keys=False) + "\n"
+    return json.dumps(report_data(report, findings), ensure_ascii=False, separators=(",", ":")) + "\n"

@@ -18,7 +18,7 @@ import jinja2
 from site_builder.findings import Finding
 from site_builder.model import Report, Site, Term
 from site_builder.render import downloads, search_aid
-from site_builder.render.cells import row_html
+from site_builder.render.cells import head_html, row_html
 from site_builder.render.grids import Grid, build_grid
 from site_builder.render.markdown import render as render_markdown
 
@@ -54,6 +54,7 @@ def environment(themes: list[Path]) -> jinja2.Environment:
     env.filters["amount"] = lambda v: "" if v is None else f"{v:,}"
     env.filters["search_aid"] = lambda text: search_aid.aid([str(text)])
     env.globals["row_html"] = row_html
+    env.globals["head_html"] = head_html
     return env
 
 

@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from functools import lru_cache
 
 HAN = re.compile(r"[\u3400-\u9fff]+")
 NGRAM = 4
 
 
-def forms(text: str) -> list[str]:
-    result = []
+@lru_cache(maxsize=65536)  # row names and titles repeat in every report of a template
+def forms(text: str) -> tuple[str, ...]:
+    result: list[str] = []
     for run in HAN.findall(text):
         result.extend(run[i:i + NGRAM] for i in range(len(run)))
-    return result
+    return tuple(result)
 
 
 def aid(texts: list[str], figures: list[str] = (), seen: set[str] | None = None) -> str:
