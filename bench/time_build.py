@@ -5,9 +5,8 @@
 
 Generates N reports with bench/generate.py (or reuses --content DIR), runs ``site-builder build
 CONTENT --out OUT`` as a subprocess and prints pages, wall-clock seconds, ms/report and the size of
-the output and of its ``pagefind/`` folder. The Pagefind index time is measured separately by
-running the same extended Pagefind binary alone on the built site (into a scratch folder), so
-render time ≈ build time − index time. Finally it builds the sample content (``content/`` of the
+the output and of its ``pagefind/`` folder, and the build's own stage timings (check and render,
+site pages, search index). Finally it builds the sample content (``content/`` of the
 checkout, or --samples) and prints the size of one full report page: its index.html plus
 assets/style.css.
 """
@@ -16,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import shutil
 import sys
 from pathlib import Path
 
@@ -32,24 +30,7 @@ from benchlib import (
 )
 
 BUILT = re.compile(r"built (\d+) pages for (\d+) reports")
-
-
-def pagefind_alone(site: Path, scratch: Path) -> tuple[float, int] | None:
-    """Seconds and index bytes of the extended Pagefind binary run alone on ``site``."""
-    try:
-        from pagefind_bin_extended import get_executable
-    except ImportError:
-        print("index: pagefind_bin_extended is not installed; index time not measured")
-        return None
-    if scratch.exists():
-        shutil.rmtree(scratch)
-    run = timed([str(get_executable()), "--site", str(site), "--output-path", str(scratch), "--quiet"])
-    if run.returncode != 0:
-        print(f"index: pagefind failed ({run.returncode}): {(run.stderr or run.stdout).strip()[-500:]}")
-        return None
-    size, _ = tree_size(scratch)
-    shutil.rmtree(scratch)
-    return run.seconds, size
+TIMINGS = re.compile(r"timings: (.*)")
 
 
 def sample_page(samples: Path, out: Path) -> int:
@@ -78,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="output folder (default WORKDIR/site-N)")
     parser.add_argument("--samples", type=Path, default=BENCH.parent / "content",
                         help="sample content for the one-page size (default: the checkout's content/)")
-    parser.add_argument("--no-index-timing", action="store_true", help="skip timing Pagefind alone")
+    parser.add_argument("--keep-old", action="store_true",
+                        help="build over the previous output (the swap then also deletes the old tree)")
     args = parser.parse_args(argv)
     content = prepare_content(args)
     reports = count_reports(content)
@@ -87,6 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"command: {' '.join(command)}")
     runs = []
     for _ in range(max(1, args.repeat)):
+        if out.exists():  # time a fresh build; replacing an old tree also costs deleting it (see --keep-old)
+            if not args.keep_old:
+                shutil.rmtree(out)
         run = timed(command)
         runs.append(run)
         if run.returncode != 0:
@@ -105,12 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"ms/report: {best * 1000 / max(reports, 1):.1f}")
     print(f"output: {mb(size)} in {files:,} files ({out})")
     print(f"pagefind/: {mb(pagefind_size)} in {pagefind_files:,} files")
-    if not args.no_index_timing:
-        alone = pagefind_alone(out, args.workdir / "pagefind-alone")
-        if alone:
-            seconds, index_size = alone
-            print(f"index (pagefind alone): {seconds:.2f} s, {mb(index_size)}; "
-                  f"check + render + write ≈ {best - seconds:.2f} s ({(best - seconds) * 1000 / max(reports, 1):.1f} ms/report)")
+    stages = TIMINGS.search(runs[-1].stderr)
+    if stages:
+        print(f"stages (last run): {stages.group(1)}")
     status = 0
     if args.samples and args.samples.exists():
         status = sample_page(args.samples, args.workdir / "site-samples")

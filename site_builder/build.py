@@ -12,6 +12,7 @@ import dataclasses
 import functools
 import os
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +39,7 @@ class BuildResult:
     pages: int
     reports: int
     files: int
+    timings: dict[str, float]
 
 
 def write_tree(output: Output, folder: Path, index_folder: Path | None = None) -> None:
@@ -97,6 +99,8 @@ def build(root: Path, out: Path, index: bool = True, workers: int | None = None)
         if folder is not None and folder.exists():
             shutil.rmtree(folder)
     staging.mkdir()
+    clock = time.perf_counter()
+    timings: dict[str, float] = {}
     try:
         findings = list(planned.findings)
         files: list[str] = []
@@ -108,17 +112,20 @@ def build(root: Path, out: Path, index: bool = True, workers: int | None = None)
                 planned.site.reports.append(report)
         if any(f.is_error for f in findings):
             raise BuildRefused(findings)
+        timings["check and render reports"] = time.perf_counter() - clock
         site_output = Renderer(planned.site, root).render_site()
         for schema in sorted(SCHEMA_DIR.glob("*.schema.json")):
             site_output.add(f"schemas/{schema.name}", schema.read_bytes())
         write_tree(site_output, staging, index_folder)
         files.extend(site_output.files)
+        timings["site pages"] = time.perf_counter() - clock - sum(timings.values())
         if index_folder is not None:
             search_index.run(index_folder, staging / "pagefind")
+            timings["search index"] = time.perf_counter() - clock - sum(timings.values())
         swap_in(staging, out)
     finally:
         for folder in (staging, index_folder):
             if folder is not None and folder.exists():
                 shutil.rmtree(folder)
     pages = sum(1 for p in files if p.endswith(".html"))
-    return BuildResult(findings, pages, len(planned.site.reports), len(files))
+    return BuildResult(findings, pages, len(planned.site.reports), len(files), timings)

@@ -64,6 +64,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             return EXIT_ERRORS
         sys.stdout.write(format_text([f for f in result.findings if not f.is_error]))
         print(f"built {result.pages} pages for {result.reports} reports into {args.out}", file=sys.stderr)
+        print("timings: " + ", ".join(f"{stage} {seconds:.2f} s" for stage, seconds in result.timings.items()), file=sys.stderr)
         return EXIT_OK
     if args.command == "serve":
         from site_builder.serve import serve
