@@ -97,7 +97,7 @@ def two_sided(b: _Builder) -> Grid:
     for side in sides:
         width = 2 + len(side.columns)
         top.append(Cell(side.heading, header=True, scope="colgroup", colspan=width, id=b.hid(side.section)))
-        rows_span = 2 if grouped and not side.column_group else 1
+        rows_span = 2 if grouped else 1  # 项目/行次 span the group row and the column-title row
         second.append(Cell("项目", header=True, scope="col", id=b.hid(side.section, "item"), rowspan=rows_span))
         second.append(Cell("行次", header=True, scope="col", id=b.hid(side.section, "line"), rowspan=rows_span))
         if side.column_group:

@@ -30,6 +30,41 @@ EXTRACT = """
 })
 """
 
+# Cells whose position on screen disagrees with the headers they name: a data cell must sit in
+# the columns of each column header and in the rows of each row header its `headers` lists.
+MISPLACED = """
+(table) => {
+  const place = new Map();
+  const rows = Array.from(table.rows);
+  const taken = rows.map(() => []);
+  rows.forEach((tr, r) => {
+    let c = 0;
+    Array.from(tr.cells).forEach(cell => {
+      while (taken[r][c]) c++;
+      for (let dr = 0; dr < cell.rowSpan; dr++)
+        for (let dc = 0; dc < cell.colSpan; dc++)
+          if (r + dr < rows.length) taken[r + dr][c + dc] = true;
+      place.set(cell, {r0: r, r1: r + cell.rowSpan - 1, c0: c, c1: c + cell.colSpan - 1});
+      c += cell.colSpan;
+    });
+  });
+  const wrong = [];
+  table.querySelectorAll('td[data-cell]').forEach(td => {
+    const p = place.get(td);
+    (td.getAttribute('headers') || '').split(/\\s+/).filter(Boolean).forEach(id => {
+      const h = document.getElementById(id);
+      if (!h || !place.has(h)) return;
+      const q = place.get(h);
+      const inHead = !!h.closest('thead');
+      if (!inHead && h.getAttribute('scope') !== 'row') return;  // a section heading row, not a row header
+      const ok = inHead ? (q.c0 <= p.c0 && p.c0 <= q.c1) : (q.r0 <= p.r0 && p.r0 <= q.r1);
+      if (!ok) wrong.push(td.dataset.cell + ' under ' + h.textContent.trim());
+    });
+  });
+  return wrong;
+}
+"""
+
 # The table as a rectangle of cell texts (spans expanded), as a spreadsheet would show it.
 MATRIX = """
 (table) => {
@@ -84,6 +119,10 @@ def figures(page: Page, table_id: str) -> list[Figure]:
 
 def matrix(page: Page, table_id: str) -> list[list[str]]:
     return page.locator(f'table[data-table="{table_id}"]').evaluate(MATRIX)
+
+
+def misplaced(page: Page, table_id: str) -> list[str]:
+    return page.locator(f'table[data-table="{table_id}"]').evaluate(MISPLACED)
 
 
 def table_ids(page: Page) -> list[str]:

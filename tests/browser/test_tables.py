@@ -23,7 +23,7 @@ import yaml
 from playwright.sync_api import Page
 
 from tests.browser.conftest import ROOT, report_pages
-from tests.browser.dom import Figure, figures, matrix, table_ids
+from tests.browser.dom import Figure, figures, matrix, misplaced, table_ids
 
 Equation = tuple[str, Figure | None, list[Figure | None], list[Figure | None]]
 ORDINAL_ROW = re.compile(r"^[一二三四五六七八九十]+、")
@@ -205,14 +205,18 @@ def failures(equations: list[Equation], unit: str) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("report", report_pages())
-def test_every_total_matches_its_rendered_parts(page: Page, base_url: str, report: str) -> None:
-    page.goto(base_url + report)
+def total_problems(page: Page, report: str) -> list[str]:
     tables = table_ids(page)
     assert tables, "no tables rendered"
     equations = [e for t in tables for e in equations_for(page, t)] + list(cross_equations(page))
     assert len(equations) > 50
-    assert failures(equations, amount_unit(report)) == []
+    return failures(equations, amount_unit(report))
+
+
+@pytest.mark.parametrize("report", report_pages())
+def test_every_total_matches_its_rendered_parts(page: Page, base_url: str, report: str) -> None:
+    page.goto(base_url + report)
+    assert total_problems(page, report) == []
 
 
 def flatten_source(table_file: Path) -> dict[str, str]:
@@ -232,20 +236,26 @@ def flatten_source(table_file: Path) -> dict[str, str]:
     return result
 
 
-@pytest.mark.parametrize("report", report_pages())
-def test_rendered_figures_are_the_source_figures(page: Page, base_url: str, report: str) -> None:
-    page.goto(base_url + report)
+def source_problems(page: Page, report: str) -> list[str]:
     rendered = {f.key: f for t in table_ids(page) for f in figures(page, t)}
     source = {}
     for table_file in sorted((report_dir(report) / "tables").glob("*.yaml")):
         source.update(flatten_source(table_file))
-    missing = [k for k, v in source.items() if v and k not in rendered]
-    assert missing == [], "source figures not on the page"
+    problems = [f"{k} = {v} is not on the page" for k, v in source.items() if v and k not in rendered]
     for key, figure in rendered.items():
         expected = source.get(key, "")
-        assert figure.value == expected, f"{key}: page {figure.value!r}, source {expected!r} (blank and 0.00 must stay apart)"
+        if figure.value != expected:  # blank and 0.00 must stay apart
+            problems.append(f"{key}: page {figure.value!r}, source {expected!r}")
         shown = f"{Decimal(expected):,}" if expected else ""
-        assert figure.text == shown, f"{key}: shown {figure.text!r}, expected {shown!r}"
+        if figure.text != shown:
+            problems.append(f"{key}: shown {figure.text!r}, expected {shown!r}")
+    return problems
+
+
+@pytest.mark.parametrize("report", report_pages())
+def test_rendered_figures_are_the_source_figures(page: Page, base_url: str, report: str) -> None:
+    page.goto(base_url + report)
+    assert source_problems(page, report) == []
 
 
 EXPECTED_COLUMNS = {
@@ -260,20 +270,28 @@ EXPECTED_COLUMNS = {
 }
 
 
-@pytest.mark.parametrize("report", report_pages())
-def test_each_figure_sits_under_its_own_headers(page: Page, base_url: str, report: str) -> None:
-    """A figure's column and row headers name the column and row its source key says (catches swapped columns or shifted rows)."""
-    page.goto(base_url + report)
+def header_problems(page: Page) -> list[str]:
+    """A figure's column and row headers name the column and row its source key says, and it is
+    shown under them (catches swapped columns or shifted rows)."""
+    problems = []
     for table in table_ids(page):
+        problems += [f"{table}: {m}" for m in misplaced(page, table)]
         for f in figures(page, table):
             _, section, row, column = f.key.split("/")
             title = EXPECTED_COLUMNS.get(table, {}).get(column)
-            if title is not None:
-                assert title in f.cols or (column == "business" and "事业收入" in f.cols), f"{f.key} is under {f.cols}"
-            if row.isdigit() and table != "income_expenditure_summary" and table != "fiscal_summary":
-                assert f.code == row, f"{f.key} is in the row of code {f.code!r}"
-            if table in ("income_expenditure_summary", "fiscal_summary"):
-                assert f.cols[0] == ("收入" if section == "income" else "支出"), f"{f.key} is on the {f.cols[0]} side"
+            if title is not None and not (title in f.cols or (column == "business" and "事业收入" in f.cols)):
+                problems.append(f"{f.key} is under {f.cols}")
+            if row.isdigit() and table not in ("income_expenditure_summary", "fiscal_summary") and f.code != row:
+                problems.append(f"{f.key} is in the row of code {f.code!r}")
+            if table in ("income_expenditure_summary", "fiscal_summary") and f.cols[0] != ("收入" if section == "income" else "支出"):
+                problems.append(f"{f.key} is on the {f.cols[0]} side")
+    return problems
+
+
+@pytest.mark.parametrize("report", report_pages())
+def test_each_figure_sits_under_its_own_headers(page: Page, base_url: str, report: str) -> None:
+    page.goto(base_url + report)
+    assert header_problems(page) == []
 
 
 @pytest.mark.parametrize("report", report_pages())
