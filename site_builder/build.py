@@ -64,6 +64,13 @@ def swap_in(staging: Path, out: Path) -> None:
         shutil.rmtree(old)
 
 
+def remove_leftovers(out: Path) -> None:
+    """Remove staging folders of earlier builds into ``out`` that were killed before cleaning up."""
+    for pattern in (f".{out.name}.building-*", f".{out.name}.indexing-*", f".{out.name}.old-*"):
+        for folder in out.parent.glob(pattern):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 def slim(report: Report) -> Report:
     """What the site-wide pages need of a report (identity and headline figures)."""
     summary = {k: v for k, v in report.tables.items() if k == "income_expenditure_summary"}
@@ -93,11 +100,9 @@ def build(root: Path, out: Path, index: bool = True, workers: int | None = None)
     planned = loader.plan(root)
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(out)
     staging = out.with_name(f".{out.name}.building-{os.getpid()}")
     index_folder = out.with_name(f".{out.name}.indexing-{os.getpid()}") if index else None
-    for folder in (staging, index_folder):
-        if folder is not None and folder.exists():
-            shutil.rmtree(folder)
     staging.mkdir()
     clock = time.perf_counter()
     timings: dict[str, float] = {}
