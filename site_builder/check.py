@@ -55,7 +55,7 @@ def apply_acknowledgements(report: Report, findings: list[Finding]) -> list[Find
                 extra.append(Finding("ack.figures-changed",
                                      f"acknowledged figures {list(ack.figures)} of [{ack.rule}] {ack.subject} are now "
                                      f"{list(finding.figures)}; the acknowledgement no longer covers this finding",
-                                     ack.place, report=report.rel))
+                                     ack.place, report=report.rel, related=(finding.place, *finding.related)))
             else:
                 finding.acknowledged = ack.reason
     return findings + extra

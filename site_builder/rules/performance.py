@@ -19,6 +19,12 @@ def half_unit(amount: Amount) -> Decimal:
     return Decimal(5) / (Decimal(10) ** (amount.decimals + 1))
 
 
+def precision(amount: Amount) -> Decimal:
+    """How far a printed amount may be from the true one: fund figures are kept to the cent of
+    万元 (0.01), so a figure printed as "13" is 13.00, not anything from 12.5 to 13.5."""
+    return min(half_unit(amount), Decimal("0.005"))
+
+
 def grade_for(score: Decimal) -> str:
     return next(grade for floor, grade in GRADES if score >= floor)
 
@@ -58,7 +64,7 @@ class _Form:
             if rate is None or annual is None or executed is None or annual.value == 0:
                 continue
             ratio = executed.value / annual.value
-            slack = ratio * (half_unit(executed) / max(executed.value, Decimal("0.01")) + half_unit(annual) / annual.value)
+            slack = ratio * (precision(executed) / max(executed.value, Decimal("0.01")) + precision(annual) / annual.value)
             if abs(rate.value - ratio * scale) > half_unit(rate) + slack * scale:
                 shown = f"{fmt((ratio * scale).quantize(Decimal('0.0001')))}{'%' if scale == HUNDRED else ''}"
                 self.add("perf.execution-rate",
@@ -77,7 +83,7 @@ class _Form:
                 continue
             computed = sum((p.value for p in parts), Decimal(0))
             shown = total.value if total else Decimal(0)
-            if abs(shown - computed) > (half_unit(total) if total else 0) + sum((half_unit(p) for p in parts), Decimal(0)):
+            if abs(shown - computed) > (precision(total) if total else 0) + sum((precision(p) for p in parts), Decimal(0)):
                 place = total.place if total else parts[0].place
                 self.add("perf.funds-sources",
                          f"{rows[0]['source']} {column} {fmt(shown)} ≠ 各资金来源合计 {fmt(computed)}",
@@ -90,32 +96,35 @@ class _Form:
             if balance is None or annual is None or executed is None:
                 continue
             expected = annual.value - executed.value
-            if abs(balance.value - expected) > half_unit(balance) + half_unit(annual) + half_unit(executed):
+            if abs(balance.value - expected) > precision(balance) + precision(annual) + precision(executed):
                 self.add("perf.balance",
                          f"{row['source']} 资金结（转）余 {fmt(balance.value)} ≠ 全年预算数 {fmt(annual.value)} − 全年执行数 {fmt(executed.value)} = {fmt(expected)}",
                          balance.place, f"{self.attachment.slug}:funds.{index}.balance", (fmt(balance.value), fmt(expected)),
                          [annual, executed])
 
     def check_funds_score(self) -> None:
+        """Each funds row's 得分 = 分值 × 执行率, capped at the 分值 (the first row's subject keeps its old name)."""
         funds = self.data["funds"]
-        row = funds["rows"][0]
-        score, rate = row.get("score"), row.get("rate")
         points = funds["points"].value
-        if score is None:
-            return
-        if rate is not None:
-            fraction = rate.value / (HUNDRED if funds["rate_unit"] == "percent" else 1)
-            slack = half_unit(rate) / (HUNDRED if funds["rate_unit"] == "percent" else 1) * points
-        elif row.get("annual") and row.get("executed") and row["annual"].value:
-            fraction, slack = row["executed"].value / row["annual"].value, Decimal(0)
-        else:
-            return
-        expected = min(points, points * fraction)
-        if abs(score.value - expected) > half_unit(score) + slack:
-            self.add("perf.funds-score",
-                     f"资金得分 {fmt(score.value)} ≠ 分值 {fmt(points)} × 执行率 = {fmt(expected.quantize(Decimal('0.01')))}（封顶 {fmt(points)}）",
-                     score.place, f"{self.attachment.slug}:funds.score", (fmt(score.value), fmt(expected.quantize(Decimal('0.01')))),
-                     [rate, funds["points"], row.get("annual"), row.get("executed")])
+        scale = HUNDRED if funds["rate_unit"] == "percent" else Decimal(1)
+        for index, row in enumerate(funds["rows"]):
+            score, rate = row.get("score"), row.get("rate")
+            if score is None:
+                continue
+            if rate is not None:
+                fraction, slack = rate.value / scale, half_unit(rate) / scale * points
+            elif row.get("annual") and row.get("executed") and row["annual"].value:
+                fraction, slack = row["executed"].value / row["annual"].value, Decimal(0)
+            else:
+                continue
+            expected = min(points, points * fraction)
+            if abs(score.value - expected) > half_unit(score) + slack:
+                shown = fmt(expected.quantize(Decimal("0.01")))
+                subject = f"{self.attachment.slug}:funds.score" if index == 0 else f"{self.attachment.slug}:funds.{index}.score"
+                self.add("perf.funds-score",
+                         f"{row['source']} 资金得分 {fmt(score.value)} ≠ 分值 {fmt(points)} × 执行率 = {shown}（封顶 {fmt(points)}）",
+                         score.place, subject, (fmt(score.value), shown),
+                         [rate, funds["points"], row.get("annual"), row.get("executed")])
 
     def check_items(self) -> None:
         for subject, item in self.items():
