@@ -64,11 +64,35 @@ def swap_in(staging: Path, out: Path) -> None:
         shutil.rmtree(old)
 
 
+def scratch_folder(out: Path) -> Path:
+    """Where the pages Pagefind reads are written: memory (/dev/shm) when there is some, as they
+    are thrown away after indexing, else beside the output folder."""
+    name = f".{out.name}.indexing-{os.getpid()}"
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK):
+        return shm / f"site-builder{name}"
+    return out.with_name(name)
+
+
 def remove_leftovers(out: Path) -> None:
     """Remove staging folders of earlier builds into ``out`` that were killed before cleaning up."""
     for pattern in (f".{out.name}.building-*", f".{out.name}.indexing-*", f".{out.name}.old-*"):
         for folder in out.parent.glob(pattern):
             shutil.rmtree(folder, ignore_errors=True)
+    scratch = scratch_folder(out)
+    for folder in scratch.parent.glob(f"site-builder.{out.name}.indexing-*"):
+        if not _pid_alive(folder.name.rsplit("-", 1)[-1]):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _pid_alive(pid: str) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def slim(report: Report) -> Report:
@@ -102,7 +126,7 @@ def build(root: Path, out: Path, index: bool = True, workers: int | None = None)
     out.parent.mkdir(parents=True, exist_ok=True)
     remove_leftovers(out)
     staging = out.with_name(f".{out.name}.building-{os.getpid()}")
-    index_folder = out.with_name(f".{out.name}.indexing-{os.getpid()}") if index else None
+    index_folder = scratch_folder(out) if index else None
     staging.mkdir()
     clock = time.perf_counter()
     timings: dict[str, float] = {}

@@ -4,7 +4,9 @@ notes, downloads) stays in the theme's templates."""
 
 from __future__ import annotations
 
-from markupsafe import Markup, escape
+from html import escape
+
+from markupsafe import Markup
 
 from site_builder.render.grids import Cell
 
@@ -23,20 +25,21 @@ def cell_html(cell: Cell, term_links: dict[str, str]) -> str:
     if cell.rowspan > 1:
         parts.append(f' rowspan="{cell.rowspan}"')
     kind = "" if cell.kind in ("amount", "name") else cell.kind  # figures are styled by td[data-cell]
-    classes = " ".join(c for c in (kind, "strong" if cell.strong else "", f"indent-{cell.indent}" if cell.indent else "",
-                                   "flagged" if cell.notes else "") if c)
-    if classes:
+    if kind or cell.strong or cell.indent or cell.notes:
+        classes = " ".join(c for c in (kind, "strong" if cell.strong else "", f"indent-{cell.indent}" if cell.indent else "",
+                                       "flagged" if cell.notes else "") if c)
         parts.append(f' class="{classes}"')
     if cell.key and cell.value:
         parts.append(f' data-cell="{escape(short_key(cell.key))}"')
     parts.append(">")
     if cell.kind == "amount":
-        parts.append(str(escape(cell.text)))
+        # the text of a figure is a formatted Decimal: digits, sign, separators and point only
+        parts.append(cell.text)
         parts.extend(f'<a class="flag" href="#{note}" aria-label="见数据核验说明 {note}">※</a>' for note in cell.notes)
     elif cell.header and cell.text in term_links:
         parts.append(f'<a class="term" href="#{escape(term_links[cell.text])}">{escape(cell.text)}</a>')
-    else:
-        parts.append(str(escape(cell.text)))
+    elif cell.text:
+        parts.append(escape(cell.text))
     parts.append(f"</{tag}>")
     return "".join(parts)
 
