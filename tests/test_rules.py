@@ -324,6 +324,8 @@ CASES = [
     case("perf.funds-score", Replace(A, "      score: 9.00\n    - source: 财政资金", "      score: 10.00\n    - source: 财政资金"),
          Replace(A, "total_score: 95", "total_score: 96"), at=At(A, "score: 10.00", "10.00")),
     # 得分 16 > 分值 15 (总分 97 = 88 + 9 still adds up)
+    # 情况说明: 212.00 of 222.00 is 95.50%, not 96.50%
+    case("narrative.share", Replace("explanation.md", "占95.50%", "占96.50%"), at=At("explanation.md", "占96.50%", "96.50")),
     case("perf.score-over-points", Replace(A, "            score: 14", "            score: 16"),
          Replace(A, "total_score: 95", "total_score: 97"), at=At(A, "score: 16", "16")),
     # 分值 95 + 10 = 105 although every group states its own points correctly

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from site_builder.findings import Finding
 from site_builder.model import Report
-from site_builder.rules import codes, completeness, equations, performance
+from site_builder.rules import codes, completeness, equations, narrative, performance
 
-RULE_MODULES = (completeness, codes, equations, performance)
+RULE_MODULES = (completeness, codes, equations, performance, narrative)
 
 
 def run_all(report: Report) -> list[Finding]:
