@@ -26,6 +26,9 @@ _BOOLS = {"true", "True", "TRUE", "false", "False", "FALSE", "yes", "Yes", "YES"
           "off", "Off", "OFF", "y", "Y", "n", "N"}
 
 
+_RESOLVED: dict[str | None, str] = {}
+
+
 class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
     """YAML 1.1 core tags resolved with three set/regex tests instead of PyYAML's generic resolver.
 
@@ -37,14 +40,26 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
         if kind is yaml.ScalarNode:
             if not implicit[0]:
                 return _STR
-            if value in _NULLS:
-                return _NULL
-            if value in _BOOLS:
-                return _BOOL
-            if value and value[0] in "0123456789-+." and _PLAIN_NUMBER.match(value) and any(c.isdigit() for c in value):
-                return "tag:yaml.org,2002:float" if ("." in value or "e" in value.lower()) else "tag:yaml.org,2002:int"
-            return _STR
+            known = _RESOLVED.get(value)  # keys and common figures repeat across thousands of files
+            if known is not None:
+                return known
+            tag = self._resolve_plain(value)
+            if len(_RESOLVED) < 200_000:
+                _RESOLVED[value] = tag
+            return tag
         return "tag:yaml.org,2002:seq" if kind is yaml.SequenceNode else "tag:yaml.org,2002:map"
+
+    @staticmethod
+    def _resolve_plain(value: str | None) -> str:
+        if value in _NULLS:
+            return _NULL
+        if value in _BOOLS:
+            return _BOOL
+        if value and value[0] in "0123456789-+." and _PLAIN_NUMBER.match(value) and any(c.isdigit() for c in value):
+            return "tag:yaml.org,2002:float" if ("." in value or "e" in value.lower()) else "tag:yaml.org,2002:int"
+        return _STR
+
+
 _DECIMAL = re.compile(r"^[-+]?\d+(\.\d+)?$")
 _STR = "tag:yaml.org,2002:str"
 _NULL = "tag:yaml.org,2002:null"

@@ -12,13 +12,14 @@ from site_builder.findings import Finding, Place
 from site_builder.model import Amount, Report, Table
 
 ZERO = Decimal(0)
+_EMPTY: dict = {}
 
 
 def fmt(value: Decimal) -> str:
     return f"{value:,}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Ref:
     table: str
     section: str
@@ -36,7 +37,7 @@ class Ref:
         return f"{self.table}/{self.section}/{self.row}/{self.column}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Term:
     ref: Ref
     amount: Amount | None
@@ -100,8 +101,10 @@ class Evaluator:
         return all(self.table(r.table) is not None for r in refs)
 
     def term(self, ref: Ref) -> Term:
-        table = self.table(ref.table)
-        return Term(ref, table.cell(ref.section, ref.row, ref.column) if table else None)
+        table = self.report.tables.get(ref.table)
+        if table is None:
+            return Term(ref, None)
+        return Term(ref, table.sections.get(ref.section, _EMPTY).get(ref.row, _EMPTY).get(ref.column))
 
     def expand(self, ref: Ref) -> list[Ref]:
         if ref.row not in ("@classes", "*"):
@@ -162,10 +165,14 @@ class Evaluator:
             base = Ref.parse(check["each_row"] + ".*")
             if not self.has(base):
                 return
-            for row in self.row_keys(base.table, base.section):
-                ref = lambda col, row=row: Ref(base.table, base.section, row, col)  # noqa: E731
-                self.compare(check["rule"], self.term(ref(check["total"])), [self.term(ref(c)) for c in check["parts"]],
-                             [self.term(ref(c)) for c in check.get("minus", [])], check.get("severity", "error"))
+            rows = self.report.tables[base.table].sections.get(base.section, _EMPTY)
+            columns = (check["total"], *check["parts"], *check.get("minus", []))
+            parts_end = 1 + len(check["parts"])
+            for row, cells in rows.items():
+                if not any(cells.get(c) is not None for c in columns):  # a row without these figures: nothing to add up
+                    continue
+                terms = [Term(Ref(base.table, base.section, row, c), cells.get(c)) for c in columns]
+                self.compare(check["rule"], terms[0], terms[1:parts_end], terms[parts_end:], check.get("severity", "error"))
             return
         total = Ref.parse(check["total"])
         parts = [r for p in check["parts"] for r in self.expand(Ref.parse(p))]
