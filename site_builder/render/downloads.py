@@ -35,7 +35,7 @@ def grid_matrix(grid: Grid) -> list[list[str]]:
     return [[v or "" for v in row] for row in matrix]
 
 
-def grid_csv(grid: Grid, report: Report) -> bytes:
+def grid_csv(grid: Grid) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerows(grid_matrix(grid))

@@ -15,6 +15,7 @@ from typing import Any
 
 import jinja2
 
+from site_builder import standards
 from site_builder.findings import Finding
 from site_builder.model import Report, Site, Term
 from site_builder.render import downloads, search_aid
@@ -106,8 +107,6 @@ class Verification:
 
 
 def verification(report: Report, findings: list[Finding]) -> Verification:
-    from site_builder import standards
-
     data = standards.checks()
     rules_checked = len(data["sums"]) + len(data["matches"]) + len(data["limits"]) + len(data["hierarchies"])
     rounding = [f for f in findings if f.severity == "warning" and f.message.startswith("尾数误差")]
@@ -171,7 +170,7 @@ class Renderer:
             grid = build_grid(report, frame, aid_seen)
             mark_cells(grid, check.notes_by_cell)
             grids.append(grid)
-            out.add(base + downloads.csv_name(grid), downloads.grid_csv(grid, report))
+            out.add(base + downloads.csv_name(grid), downloads.grid_csv(grid))
         overview = render_markdown(report.overview, "overview-", links)
         explanation = render_markdown(report.explanation, "explanation-", links)
         out.add(base + "report.json", downloads.report_json(report, findings))
