@@ -1,0 +1,265 @@
+"""The only way content files are listed and read (policy: docs/security.md).
+
+Content is untrusted. Nothing here follows a symbolic link: a link anywhere below the content root
+(file or folder, whatever its target) is a ``content.symlink`` finding that names the link, never
+its target, and is neither opened nor listed further. FIFOs, sockets and devices are
+``content.not-a-file`` and are never opened (opening a FIFO blocks). Files are read with a size
+limit, a UTF-8 BOM is stripped, and text must be UTF-8.
+
+The content root itself (the folder named on the command line) may be a link; everything below it
+may not.
+
+Public API (used by the loader and by the build for theme templates and assets):
+
+- ``list_dir(root, folder) -> (entries, findings)``: the folder's regular files and sub-folders,
+  sorted by name, as ``Entry(name, path, is_dir)``; links and special files are findings.
+- ``read_bytes(root, path, limit, required=True) -> (bytes | None, findings)``
+- ``read_text(root, path, limit, required=True) -> (str | None, findings)``: UTF-8, BOM stripped.
+- ``kind(root, path) -> Kind``: what is at ``path`` (without following links), and
+  ``kind_findings(root, path, kind)`` for the finding a non-usable kind gives.
+- ``display_path(path)``: how paths are shown in findings (relative to the current directory).
+
+``None`` with no findings means "missing, and not required". Every function checks each path
+component from ``root`` down (no component may be a link) and refuses a path that is not inside
+``root`` (``..``, absolute paths elsewhere).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+from site_builder.findings import Finding, Place
+from site_builder.limits import format_size
+
+_BOM = b"\xef\xbb\xbf"
+
+
+class Kind(Enum):
+    FILE = "file"
+    DIR = "dir"
+    MISSING = "missing"
+    LINK = "link"  # the path or one of its folders below the root is a symbolic link
+    SPECIAL = "special"  # FIFO, socket, device
+    OUTSIDE = "outside"  # not below the content root
+    UNREADABLE = "unreadable"  # lstat failed for another reason (permissions…)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    name: str
+    path: Path
+    is_dir: bool
+
+
+def display_path(path: Path | str) -> str:
+    """Paths in findings are relative to the current directory, as compilers print them."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return str(path)
+
+
+def _finding(path: Path | str, rule: str, message: str) -> Finding:
+    return Finding(rule, message, Place(display_path(path), 1, 1))
+
+
+def _components(root: Path, path: Path) -> list[Path] | None:
+    """The paths from the first component below ``root`` down to ``path``; None if outside root."""
+    base = os.path.abspath(root)
+    target = os.path.abspath(path)
+    relative = os.path.relpath(target, base)
+    if relative == ".":
+        return []
+    parts = Path(relative).parts
+    if os.path.isabs(relative) or ".." in parts:
+        return None
+    result, current = [], Path(base)
+    for part in parts:
+        current = current / part
+        result.append(current)
+    return result
+
+
+def _walk(root: Path, path: Path) -> tuple[Kind, Path]:
+    """Kind of ``path`` and the path the kind is about (the link, when a folder above is a link)."""
+    components = _components(root, path)
+    if components is None:
+        return Kind.OUTSIDE, path
+    if not components:  # the root itself: may be a link, must be a folder
+        return (Kind.DIR if os.path.isdir(root) else Kind.MISSING), path
+    for index, component in enumerate(components):
+        try:
+            mode = os.lstat(component).st_mode
+        except FileNotFoundError:
+            return Kind.MISSING, path
+        except NotADirectoryError:
+            return Kind.MISSING, path
+        except OSError:
+            return Kind.UNREADABLE, component
+        last = index == len(components) - 1
+        if stat.S_ISLNK(mode):
+            return Kind.LINK, component
+        if last:
+            if stat.S_ISREG(mode):
+                return Kind.FILE, path
+            if stat.S_ISDIR(mode):
+                return Kind.DIR, path
+            return Kind.SPECIAL, path
+        if not stat.S_ISDIR(mode):
+            return Kind.MISSING, path
+    return Kind.MISSING, path  # pragma: no cover - the loop always returns
+
+
+def _inside(root: Path, path: Path) -> bool:
+    """Belt and braces: the fully resolved path lies inside the fully resolved root."""
+    real_root = os.path.realpath(root)
+    return os.path.commonpath([real_root, os.path.realpath(path)]) == real_root
+
+
+def kind(root: Path, path: Path) -> Kind:
+    """What is at ``path`` below ``root``, without following any link."""
+    return _walk(root, path)[0]
+
+
+def kind_findings(root: Path, path: Path, found: Kind | None = None, *, expected: str = "file") -> list[Finding]:
+    """The finding for a path that cannot be used as a ``expected`` ("file" or "folder")."""
+    found_kind, about = _walk(root, path)
+    found = found or found_kind
+    if found is Kind.LINK:
+        return [_symlink(about)]
+    if found is Kind.SPECIAL:
+        return [_finding(path, "content.not-a-file", f"{Path(path).name} is not a regular {expected} (FIFO, socket or device); it is not opened")]
+    if found is Kind.OUTSIDE:
+        return [_finding(path, "content.unreadable", "path is outside the content folder; it is not read")]
+    if found is Kind.UNREADABLE:
+        return [_finding(about, "content.unreadable", "cannot read this path")]
+    if found is Kind.DIR and expected == "file":
+        return [_finding(path, "content.not-a-file", f"{Path(path).name} is a folder where a file is expected")]
+    if found is Kind.FILE and expected == "folder":
+        return [_finding(path, "content.not-a-file", f"{Path(path).name} is a file where a folder is expected")]
+    return []
+
+
+def _symlink(link: Path) -> Finding:
+    return _finding(link, "content.symlink",
+                    f"{Path(link).name} is a symbolic link; links are not followed in content "
+                    "(put the file or folder itself here)")
+
+
+def list_dir(root: Path, folder: Path) -> tuple[list[Entry], list[Finding]]:
+    """Regular files and folders directly in ``folder``, sorted by name; links etc. as findings.
+
+    A missing ``folder`` gives no entries and no findings; a ``folder`` that is (or lies under) a
+    link gives its ``content.symlink`` finding and no entries.
+    """
+    found, _ = _walk(root, folder)
+    if found is Kind.MISSING:
+        return [], []
+    if found is not Kind.DIR:
+        return [], kind_findings(root, folder, found, expected="folder")
+    if not _inside(root, folder):
+        return [], kind_findings(root, folder, Kind.OUTSIDE, expected="folder")
+    entries: list[Entry] = []
+    findings: list[Finding] = []
+    try:
+        with os.scandir(folder) as scan:
+            items = sorted(scan, key=lambda e: e.name)
+    except OSError as exc:
+        return [], [_finding(folder, "content.unreadable", f"cannot list folder: {exc.strerror}")]
+    for item in items:
+        path = Path(folder) / item.name
+        try:
+            if item.is_symlink():
+                findings.append(_symlink(path))
+            elif item.is_dir(follow_symlinks=False):
+                entries.append(Entry(item.name, path, True))
+            elif item.is_file(follow_symlinks=False):
+                entries.append(Entry(item.name, path, False))
+            else:
+                findings.append(_finding(path, "content.not-a-file", f"{item.name} is not a regular file or folder (FIFO, socket or device); it is not opened"))
+        except OSError as exc:
+            findings.append(_finding(path, "content.unreadable", f"cannot read {item.name}: {exc.strerror}"))
+    return entries, findings
+
+
+def read_bytes(root: Path, path: Path, limit: int, required: bool = True) -> tuple[bytes | None, list[Finding]]:
+    """The bytes of a regular file below ``root``, at most ``limit`` of them.
+
+    Never follows a link, never opens a FIFO/socket/device, never reads more than ``limit`` + 1
+    bytes. A missing file is ``content.missing-file`` if ``required``, else ``(None, [])``.
+    """
+    found, _ = _walk(root, path)
+    if found is Kind.MISSING:
+        if required:
+            return None, [_finding(path, "content.missing-file", f"required file {Path(path).name} is missing")]
+        return None, []
+    if found is not Kind.FILE:
+        return None, kind_findings(root, path, found)
+    if not _inside(root, path):
+        return None, kind_findings(root, path, Kind.OUTSIDE)
+    try:
+        data = _read_regular(path, limit)
+    except _Refused as refused:
+        return None, [refused.finding]
+    if data is None:
+        return None, [_finding(path, "content.too-large", f"file is larger than the {format_size(limit)} limit; it is not read")]
+    return data, []
+
+
+class _Refused(Exception):
+    def __init__(self, finding: Finding) -> None:
+        super().__init__(finding.message)
+        self.finding = finding
+
+
+def _read_regular(path: Path, limit: int) -> bytes | None:
+    """Read at most ``limit`` bytes; None if the file is larger. Checks it is regular after open."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  # replaced by a link since it was listed
+            raise _Refused(_symlink(path)) from None
+        raise _Refused(_finding(path, "content.unreadable", f"cannot read file: {exc.strerror}")) from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise _Refused(_finding(path, "content.not-a-file", f"{Path(path).name} is not a regular file; it is not read"))
+        chunks: list[bytes] = []
+        remaining = limit + 1
+        while remaining > 0:
+            chunk = os.read(fd, min(remaining, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+    except OSError as exc:
+        raise _Refused(_finding(path, "content.unreadable", f"cannot read file: {exc.strerror}")) from None
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    return None if len(data) > limit else data
+
+
+def read_text(root: Path, path: Path, limit: int, required: bool = True) -> tuple[str | None, list[Finding]]:
+    """The UTF-8 text of a regular file below ``root`` (see ``read_bytes``), a leading BOM removed.
+
+    Bytes that are not UTF-8 give ``content.encoding`` at the line and column of the first bad byte.
+    """
+    data, findings = read_bytes(root, path, limit, required)
+    if data is None:
+        return None, findings
+    if data.startswith(_BOM):
+        data = data[len(_BOM):]
+    try:
+        return data.decode("utf-8"), []
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        col = len(before[before.rfind(b"\n") + 1:].decode("utf-8", errors="replace")) + 1
+        return None, [Finding("content.encoding", f"file is not UTF-8 text ({exc.reason} at byte {exc.start})",
+                              Place(display_path(path), line, col))]
