@@ -248,7 +248,7 @@ def _read_regular(path: Path, limit: int) -> bytes | None:
 def read_text(root: Path, path: Path, limit: int, required: bool = True) -> tuple[str | None, list[Finding]]:
     """The UTF-8 text of a regular file below ``root`` (see ``read_bytes``), a leading BOM removed.
 
-    Bytes that are not UTF-8 give ``content.encoding`` at the line and column of the first bad byte.
+    Bytes that are not UTF-8 give ``content.encoding`` (at 1:1, naming the first bad byte's line and column).
     """
     data, findings = read_bytes(root, path, limit, required)
     if data is None:
@@ -261,5 +261,5 @@ def read_text(root: Path, path: Path, limit: int, required: bool = True) -> tupl
         before = data[: exc.start]
         line = before.count(b"\n") + 1
         col = len(before[before.rfind(b"\n") + 1:].decode("utf-8", errors="replace")) + 1
-        return None, [Finding("content.encoding", f"file is not UTF-8 text ({exc.reason} at byte {exc.start})",
-                              Place(display_path(path), line, col))]
+        return None, [_finding(path, "content.encoding",
+                               f"file is not UTF-8 text ({exc.reason} at line {line}, column {col}); save it as UTF-8")]

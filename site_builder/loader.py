@@ -8,9 +8,8 @@ later stages never see half-read data.
 from __future__ import annotations
 
 import json
-import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
@@ -20,13 +19,12 @@ from typing import Any
 import fastjsonschema
 import jsonschema
 
-from site_builder import standards
+from site_builder import contentfs, limits, standards
+from site_builder.contentfs import display_path
 from site_builder.findings import Finding, Place
 from site_builder.model import Acknowledgement, Amount, Attachment, Report, Site, Table, Term, Unit
 from site_builder.schemagen import SCHEMA_DIR
 from site_builder.yamlsafe import Document, YamlProblem, parse
-
-YEAR = re.compile(r"^\d{4}$")
 
 
 class ContentError(Exception):
@@ -37,14 +35,6 @@ class ContentError(Exception):
 class Loaded:
     site: Site | None
     findings: list[Finding] = field(default_factory=list)
-
-
-def display_path(path: Path) -> str:
-    """Paths in findings are relative to the current directory, as compilers print them."""
-    try:
-        return os.path.relpath(path)
-    except ValueError:  # another drive on Windows
-        return str(path)
 
 
 @cache
@@ -70,25 +60,34 @@ def _fast_validator(kind: str) -> Callable[[Any], Any]:
 
 
 class _Reader:
-    def __init__(self) -> None:
-        self.findings: list[Finding] = []
+    """Reads the files of one content folder through ``contentfs``, collecting findings."""
 
-    def problem(self, path: str, line: int, col: int, rule: str, message: str) -> None:
-        self.findings.append(Finding(rule, message, Place(path, line, col)))
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.findings: list[Finding] = []
+        self._seen: set[tuple[str, int, int, str, str]] = set()
+
+    def problem(self, path: str, line: int, col: int, rule: str, message: str, severity: str = "error") -> None:
+        key = (path, line, col, rule, message)
+        if key not in self._seen:  # a link met by a listing and again by a read is one finding
+            self._seen.add(key)
+            self.findings.append(Finding(rule, message, Place(path, line, col), severity=severity))
+
+    def add(self, findings: list[Finding]) -> None:
+        for finding in findings:
+            place = finding.place
+            self.problem(place.path, place.line, place.col, finding.rule, finding.message, finding.severity)
+
+    def listing(self, folder: Path) -> list[contentfs.Entry]:
+        entries, findings = contentfs.list_dir(self.root, folder)
+        self.add(findings)
+        return entries
 
     def yaml_file(self, path: Path, kind: str, required: bool = True) -> tuple[Document | None, str]:
         shown = display_path(path)
-        if not path.exists():
-            if required:
-                self.problem(shown, 1, 1, "content.missing-file", f"required file {path.name} is missing")
-            return None, shown
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as exc:
-            self.problem(shown, 1, 1, "content.encoding", f"file is not UTF-8 text ({exc.reason})")
-            return None, shown
-        except OSError as exc:
-            self.problem(shown, 1, 1, "content.unreadable", f"cannot read file: {exc.strerror}")
+        text, findings = contentfs.read_text(self.root, path, limits.YAML_FILE_BYTES, required)
+        self.add(findings)
+        if text is None:
             return None, shown
         try:
             doc = parse(text)
@@ -114,15 +113,43 @@ class _Reader:
         return not errors
 
     def text_file(self, path: Path, required: bool = True) -> str:
-        if not path.exists():
-            if required:
-                self.problem(display_path(path), 1, 1, "content.missing-file", f"required file {path.name} is missing")
-            return ""
-        try:
-            return path.read_text(encoding="utf-8")
-        except (UnicodeDecodeError, OSError) as exc:
-            self.problem(display_path(path), 1, 1, "content.encoding", f"cannot read file as UTF-8 text: {exc}")
-            return ""
+        text, findings = contentfs.read_text(self.root, path, limits.MARKDOWN_FILE_BYTES, required)
+        self.add(findings)
+        return text or ""
+
+    def amounts_ok(self, doc: Document, shown: str) -> bool:
+        """Every number has at most 15 integer digits and 6 decimals (exact sums, no huge figures)."""
+        ok = True
+        for path, value in _numbers(doc.data, ()):
+            problem = _amount_problem(value)
+            if problem:
+                self.problem(shown, *doc.where(path), "amount.digits", problem)
+                ok = False
+        return ok
+
+
+def _numbers(data: Any, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], Decimal]]:
+    """Every Decimal in ``data`` with its path, without recursion (nesting is bounded anyway)."""
+    stack: list[tuple[tuple[Any, ...], Any]] = [(path, data)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, Decimal):
+            yield where, value
+        elif isinstance(value, dict):
+            stack.extend(((*where, k), v) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend(((*where, i), v) for i, v in enumerate(value))
+
+
+def _amount_problem(value: Decimal) -> str:
+    digits, exponent = value.as_tuple()[1:]
+    assert isinstance(exponent, int)  # parsed from plain decimal text: never NaN or infinity
+    integer_digits = max(len(digits) + exponent, 0) if any(digits) else 0
+    decimals = max(-exponent, 0)
+    if integer_digits > limits.AMOUNT_INTEGER_DIGITS or decimals > limits.AMOUNT_DECIMALS:
+        return (f"amount {value} has {integer_digits} integer digits and {decimals} decimals; at most "
+                f"{limits.AMOUNT_INTEGER_DIGITS} integer digits and {limits.AMOUNT_DECIMALS} decimals are accepted")
+    return ""
 
 
 def _describe(error: jsonschema.ValidationError, doc: Document) -> tuple[int, int, str]:
@@ -174,17 +201,30 @@ def plan(root: Path) -> Plan:
         raise ContentError(f"content folder {display_path(root)} does not exist")
     if not root.is_dir():
         raise ContentError(f"{display_path(root)} is not a folder")
-    reader = _Reader()
+    reader = _Reader(root)
+    entries = reader.listing(root)
+    _stray_files(reader, entries, known=_ROOT_FILES, warn=False)
+    for entry in entries:
+        if entry.is_dir and entry.name.startswith("_"):
+            _refuse_links_below(reader, entry.path)  # _theme/: read by the build, checked here
     site_doc, _ = reader.yaml_file(root / "site.yaml", "site")
     glossary = _terms(reader, root / "glossary.yaml", "site", required=False)
     units: list[Unit] = []
     jobs: list[tuple[Unit, Path]] = []
-    for unit_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
-        unit = _unit(reader, unit_dir)
+    for entry in entries:
+        if not entry.is_dir or entry.name.startswith((".", "_")):
+            continue
+        if not UNIT_FOLDER.match(entry.name):
+            reader.problem(display_path(entry.path), 1, 1, "content.folder-name",
+                           f"unit folder name {entry.name!r} is not allowed: it becomes the unit's web address, so use only "
+                           "a-z, 0-9, '-' and '_' (starting with a letter or digit, at most 64 characters)")
+            continue
+        unit_entries = reader.listing(entry.path)
+        unit = _unit(reader, entry.path)
         if unit is None:
             continue
         units.append(unit)
-        jobs.extend((unit, year_dir) for year_dir in sorted(p for p in unit_dir.iterdir() if p.is_dir() and YEAR.match(p.name)))
+        jobs.extend((unit, year_dir) for year_dir in _year_folders(reader, unit_entries))
     settings = site_doc.data if site_doc else {}
     site = Site(
         root=display_path(root),
@@ -198,9 +238,73 @@ def plan(root: Path) -> Plan:
     return Plan(site, jobs, reader.findings)
 
 
+YEAR = re.compile(r"[0-9]{4}")  # ASCII digits only: int("２０２３") == 2023 would shadow the real 2023
+UNIT_FOLDER = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+_ROOT_FILES = ("site.yaml", "glossary.yaml")
+_UNIT_FILES = ("unit.yaml",)
+_REPORT_FILES = ("report.yaml", "overview.md", "explanation.md", "glossary.yaml")
+_REPORT_FOLDERS = ("tables", "attachments")
+
+
+def _year_folders(reader: _Reader, entries: list[contentfs.Entry]) -> list[Path]:
+    """The report folders of a unit; any other folder is a finding (unless hidden: ``.x``, ``_x``)."""
+    _stray_files(reader, entries, known=_UNIT_FILES, warn=True)
+    years = []
+    for entry in entries:
+        if not entry.is_dir or entry.name.startswith((".", "_")):
+            continue
+        if YEAR.fullmatch(entry.name):
+            years.append(entry.path)
+        else:
+            reader.problem(display_path(entry.path), 1, 1, "content.unknown-folder",
+                           f"folder {entry.name!r} is not a report year (four ASCII digits such as 2023) and is not read; "
+                           "rename it, or start its name with '_' to keep it aside")
+    return years
+
+
+def _stray_files(reader: _Reader, entries: list[contentfs.Entry], known: tuple[str, ...], warn: bool) -> None:
+    """Files of a folder that are not read: a near miss of a known file is an error, others a warning.
+
+    A near miss is a name with the extension spelt otherwise (``report.yml``, ``overview.MD``) or
+    any ``.yml``/``.YAML`` file. With ``warn`` false (the content root) other files are allowed
+    silently: a README or licence beside the content is normal.
+    """
+    known_stems = {name.rsplit(".", 1)[0] for name in known}
+    for entry in entries:
+        if entry.is_dir or entry.name.startswith(".") or entry.name in known:
+            continue
+        stem, _, suffix = entry.name.rpartition(".")
+        near_miss = _yaml_variant(entry.name) or (stem.lower() in known_stems and bool(stem))
+        if near_miss:
+            wanted = next((k for k in known if k.rsplit(".", 1)[0] == stem.lower()), "")
+            hint = f"; did you mean {wanted}?" if wanted else "; content YAML files end in .yaml"
+            reader.problem(display_path(entry.path), 1, 1, "content.unknown-file", f"file {entry.name!r} is not read{hint}")
+        elif warn:
+            reader.problem(display_path(entry.path), 1, 1, "content.unknown-file",
+                           f"file {entry.name!r} is not part of the content format and is not read", "warning")
+
+
+def _yaml_variant(name: str) -> bool:
+    """``x.yml``, ``x.YAML``, ``x.Yaml``: YAML the tool would not read (only ``.yaml`` is)."""
+    suffix = name.rpartition(".")[2]
+    return "." in name and suffix.lower() in ("yaml", "yml") and suffix != "yaml"
+
+
+def _refuse_links_below(reader: _Reader, folder: Path) -> None:
+    """Report links and special files anywhere below ``folder`` (nothing is read here)."""
+    pending = [folder]
+    while pending:
+        current = pending.pop()
+        pending.extend(e.path for e in reader.listing(current) if e.is_dir)
+
+
 def load_report(unit: Unit, year_dir: Path) -> tuple[Report | None, list[Finding]]:
-    """Load one report folder on its own: an independent unit of work."""
-    reader = _Reader()
+    """Load one report folder on its own: an independent unit of work.
+
+    ``year_dir`` is ``<content root>/<unit>/<year>`` as listed by ``plan``; the content root is
+    two levels up.
+    """
+    reader = _Reader(year_dir.parent.parent)
     return _report(reader, unit, year_dir), reader.findings
 
 
@@ -217,10 +321,24 @@ def load(root: Path) -> Loaded:
 
 
 def _terms(reader: _Reader, path: Path, source: str, required: bool) -> list[Term]:
-    doc, _ = reader.yaml_file(path, "glossary", required=required)
+    doc, shown = reader.yaml_file(path, "glossary", required=required)
     if doc is None:
         return []
-    return [Term(t["term"], t["definition"], tuple(t.get("aliases", ())), source) for t in doc.data.get("terms", [])]
+    terms: list[Term] = []
+    defined: dict[str, tuple[int, int]] = {}
+    for index, item in enumerate(doc.data.get("terms", [])):
+        names = [(("terms", index, "term"), item["term"])]
+        names += [(("terms", index, "aliases", i), alias) for i, alias in enumerate(item.get("aliases", ()))]
+        duplicate = False
+        for path, name in names:
+            first = defined.setdefault(name.strip(), doc.where(path))
+            if first != doc.where(path):
+                reader.problem(shown, *doc.where(path), "glossary.duplicate-term",
+                               f"{name!r} is already defined at line {first[0]}; each term or alias is defined once per glossary")
+                duplicate = True
+        if not duplicate:
+            terms.append(Term(item["term"], item["definition"], tuple(item.get("aliases", ())), source))
+    return terms
 
 
 def _unit(reader: _Reader, unit_dir: Path) -> Unit | None:
@@ -232,6 +350,8 @@ def _unit(reader: _Reader, unit_dir: Path) -> Unit | None:
 
 
 def _report(reader: _Reader, unit: Unit, year_dir: Path) -> Report | None:
+    entries = reader.listing(year_dir)
+    _stray_files(reader, [e for e in entries if not e.is_dir], known=_REPORT_FILES, warn=True)
     doc, shown = reader.yaml_file(year_dir / "report.yaml", "report")
     if doc is None:
         return None
@@ -262,10 +382,25 @@ def _report(reader: _Reader, unit: Unit, year_dir: Path) -> Report | None:
     )
 
 
+def _yaml_entries(reader: _Reader, folder: Path) -> dict[str, Path]:
+    """``stem -> path`` of the ``.yaml`` files of ``folder``; anything else there is an error."""
+    found: dict[str, Path] = {}
+    for entry in reader.listing(folder):
+        if entry.name.startswith("."):
+            continue
+        if not entry.is_dir and entry.name.endswith(".yaml") and len(entry.name) > len(".yaml"):
+            found[entry.name[: -len(".yaml")]] = entry.path
+            continue
+        what = "folder" if entry.is_dir else "file"
+        hint = "; content YAML files end in .yaml" if _yaml_variant(entry.name) else f"; only .yaml files are read in {folder.name}/"
+        reader.problem(display_path(entry.path), 1, 1, "content.unknown-file", f"{what} {entry.name!r} is not read{hint}")
+    return found
+
+
 def _tables(reader: _Reader, year_dir: Path, template: standards.Template, report_shown: str) -> dict[str, Table]:
     tables: dict[str, Table] = {}
     folder = year_dir / "tables"
-    present = {p.stem: p for p in folder.glob("*.yaml")} if folder.is_dir() else {}
+    present = _yaml_entries(reader, folder)
     for name, path in sorted(present.items()):
         if name not in template.table_ids:
             reader.problem(display_path(path), 1, 1, "report.unknown-table",
@@ -273,11 +408,12 @@ def _tables(reader: _Reader, year_dir: Path, template: standards.Template, repor
     for frame in template.tables:
         path = folder / f"{frame.id}.yaml"
         if frame.id not in present:
-            reader.problem(report_shown, 1, 1, "report.missing-table",
-                           f"{frame.number} {frame.title} is missing: expected {display_path(path)}")
-            continue
+            if contentfs.kind(reader.root, path) is contentfs.Kind.MISSING:
+                reader.problem(report_shown, 1, 1, "report.missing-table",
+                               f"{frame.number} {frame.title} is missing: expected {display_path(path)}")
+            continue  # else: a link or special file, reported by the listing
         doc, shown = reader.yaml_file(path, f"table-{frame.id}")
-        if doc is None:
+        if doc is None or not reader.amounts_ok(doc, shown):
             continue
         table = _table(frame, doc, shown, reader)
         if table is not None:
@@ -290,48 +426,61 @@ def _table(frame: standards.TableFrame, doc: Document, shown: str, reader: _Read
     ok = True
     for section in frame.sections:
         rows = doc.data.get(section) or {}
-        columns = frame.section_columns(section)
-        allowed_rows = frame.fixed_rows(section)
-        parsed: dict[str, dict[str, Amount | None]] = {}
-        for key, value in rows.items():
-            place = Place(shown, *doc.where((section, key, "__key__")))
-            table.row_places[(section, key)] = place
-            if allowed_rows is not None and key not in allowed_rows:
-                reader.problem(shown, place.line, place.col, "table.unknown-row", f"row {key!r} is not in {frame.number} {frame.title} of this template")
-                ok = False
-                continue
-            if isinstance(value, dict):
-                cells: dict[str, Amount | None] = {}
-                for column, amount in value.items():
-                    if column == "name":
-                        table.names[key] = (amount, Place(shown, *doc.where((section, key, "name"))))
-                        continue
-                    if column not in columns:
-                        line, col = doc.where((section, key, column, "__key__"))
-                        reader.problem(shown, line, col, "table.unknown-column",
-                                       f"column {column!r} is not in {frame.number} {frame.title} of this template (columns: {', '.join(columns)})")
-                        ok = False
-                        continue
-                    cells[column] = _locate(amount, doc, (section, key, column), shown)
-            elif columns == ("amount",):
-                cells = {"amount": _locate(value, doc, (section, key), shown)}
-            elif value is None:
-                cells = {}
-            else:
-                reader.problem(shown, place.line, place.col, "schema",
-                               f"row {key!r} needs a mapping of columns ({', '.join(columns)}), not a single amount")
-                ok = False
-                continue
-            parsed[key] = cells
-        table.sections[section] = parsed
+        if len(rows) > limits.TABLE_ROWS:
+            line, col = doc.where((section,))
+            reader.problem(shown, line, col, "table.too-many-rows",
+                           f"section {section!r} has {len(rows):,} rows; at most {limits.TABLE_ROWS:,} are accepted")
+            ok = False
+            continue
+        if not _section(frame, section, rows, doc, shown, reader, table):
+            ok = False
     return table if ok else None
 
 
+def _section(frame: standards.TableFrame, section: str, rows: dict[str, Any], doc: Document, shown: str,
+             reader: _Reader, table: Table) -> bool:
+    columns = frame.section_columns(section)
+    allowed_rows = frame.fixed_rows(section)
+    parsed: dict[str, dict[str, Amount | None]] = {}
+    ok = True
+    for key, value in rows.items():
+        place = Place(shown, *doc.where((section, key, "__key__")))
+        table.row_places[(section, key)] = place
+        if allowed_rows is not None and key not in allowed_rows:
+            reader.problem(shown, place.line, place.col, "table.unknown-row", f"row {key!r} is not in {frame.number} {frame.title} of this template")
+            ok = False
+            continue
+        if isinstance(value, dict):
+            cells: dict[str, Amount | None] = {}
+            for column, amount in value.items():
+                if column == "name":
+                    table.names[key] = (amount, Place(shown, *doc.where((section, key, "name"))))
+                    continue
+                if column not in columns:
+                    line, col = doc.where((section, key, column, "__key__"))
+                    reader.problem(shown, line, col, "table.unknown-column",
+                                   f"column {column!r} is not in {frame.number} {frame.title} of this template (columns: {', '.join(columns)})")
+                    ok = False
+                    continue
+                cells[column] = _locate(amount, doc, (section, key, column), shown)
+        elif columns == ("amount",):
+            cells = {"amount": _locate(value, doc, (section, key), shown)}
+        elif value is None:
+            cells = {}
+        else:
+            reader.problem(shown, place.line, place.col, "schema",
+                           f"row {key!r} needs a mapping of columns ({', '.join(columns)}), not a single amount")
+            ok = False
+            continue
+        parsed[key] = cells
+    table.sections[section] = parsed
+    return ok
+
+
 def _attachments(reader: _Reader, year_dir: Path) -> list[Attachment]:
-    folder = year_dir / "attachments"
     result = []
-    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else ():
+    for slug, path in sorted(_yaml_entries(reader, year_dir / "attachments").items()):
         doc, shown = reader.yaml_file(path, "attachment")
-        if doc is not None:
-            result.append(Attachment(path.stem, shown, _locate(doc.data, doc, (), shown)))
+        if doc is not None and reader.amounts_ok(doc, shown):
+            result.append(Attachment(slug, shown, _locate(doc.data, doc, (), shown)))
     return result

@@ -14,13 +14,15 @@ from typing import Any
 
 import yaml
 
+from site_builder.limits import YAML_DEPTH
+
 try:  # libyaml's composer is several times faster; the pure-Python one is the fallback
     from yaml import CSafeLoader as _BaseLoader
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
 
 Path = tuple[str | int, ...]
-_PLAIN_NUMBER = re.compile(r"^[-+]?(\d[\d_]*)?(\.\d*)?([eE][-+]?\d+)?$")
+_PLAIN_NUMBER = re.compile(r"^[-+]?(\d[\d_]*)?(\.\d*)?([eE][-+]?\d+)?$", re.ASCII)  # ２０２３ is text
 _NULLS = {"", "~", "null", "Null", "NULL"}
 _BOOLS = {"true", "True", "TRUE", "false", "False", "FALSE", "yes", "Yes", "YES", "no", "No", "NO", "on", "On", "ON",
           "off", "Off", "OFF", "y", "Y", "n", "N"}
@@ -29,38 +31,37 @@ _BOOLS = {"true", "True", "TRUE", "false", "False", "FALSE", "yes", "Yes", "YES"
 _RESOLVED: dict[str | None, str] = {}
 
 
-class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
-    """YAML 1.1 core tags resolved with three set/regex tests instead of PyYAML's generic resolver.
+_Loader = _BaseLoader  # only its parser is used: events, never its composer or constructor
+
+
+def _resolve(value: str, implicit: tuple[bool, bool]) -> str:
+    """YAML 1.1 core tag of a scalar without an explicit tag, by three set/regex tests.
 
     Called once per plain scalar, this is the hot path of reading thousands of reports. Timestamps
-    are left as text (no content field is a date). Explicit tags never reach this method.
+    are left as text (no content field is a date).
     """
-
-    def resolve(self, kind: type, value: str | None, implicit: tuple[bool, bool]) -> str:
-        if kind is yaml.ScalarNode:
-            if not implicit[0]:
-                return _STR
-            known = _RESOLVED.get(value)  # keys and common figures repeat across thousands of files
-            if known is not None:
-                return known
-            tag = self._resolve_plain(value)
-            if len(_RESOLVED) < 200_000:
-                _RESOLVED[value] = tag
-            return tag
-        return "tag:yaml.org,2002:seq" if kind is yaml.SequenceNode else "tag:yaml.org,2002:map"
-
-    @staticmethod
-    def _resolve_plain(value: str | None) -> str:
-        if value in _NULLS:
-            return _NULL
-        if value in _BOOLS:
-            return _BOOL
-        if value and value[0] in "0123456789-+." and _PLAIN_NUMBER.match(value) and any(c.isdigit() for c in value):
-            return "tag:yaml.org,2002:float" if ("." in value or "e" in value.lower()) else "tag:yaml.org,2002:int"
+    if not implicit[0]:
         return _STR
+    known = _RESOLVED.get(value)  # keys and common figures repeat across thousands of files
+    if known is not None:
+        return known
+    tag = _resolve_plain(value)
+    if len(_RESOLVED) < 200_000:
+        _RESOLVED[value] = tag
+    return tag
 
 
-_DECIMAL = re.compile(r"^[-+]?\d+(\.\d+)?$")
+def _resolve_plain(value: str) -> str:
+    if value in _NULLS:
+        return _NULL
+    if value in _BOOLS:
+        return _BOOL
+    if value and value[0] in "0123456789-+." and _PLAIN_NUMBER.match(value) and any(c.isdigit() for c in value):
+        return "tag:yaml.org,2002:float" if ("." in value or "e" in value.lower()) else "tag:yaml.org,2002:int"
+    return _STR
+
+
+_DECIMAL = re.compile(r"^[-+]?\d+(\.\d+)?$", re.ASCII)
 _STR = "tag:yaml.org,2002:str"
 _NULL = "tag:yaml.org,2002:null"
 _BOOL = "tag:yaml.org,2002:bool"
@@ -102,22 +103,25 @@ class Document:
         return self.marks.get(path, (1, 1))
 
 
-def parse(text: str) -> Document:
-    """Parse one YAML document; raises YamlProblem with a precise position."""
+def parse(text: str, max_depth: int = YAML_DEPTH) -> Document:
+    """Parse one YAML document; raises YamlProblem with a precise position.
+
+    The document is built from the parser's event stream with an explicit stack (no recursion),
+    so deep nesting is a ``yaml.depth`` finding at the first level too deep, never a RecursionError
+    or a C stack overflow in a recursive composer.
+    """
     _refuse_tabs(text)
+    loader = _Loader(text)
     try:
-        node = yaml.compose(text, Loader=_Loader)
+        return _Builder(max_depth).build(loader)
     except yaml.MarkedYAMLError as exc:
         mark = _culprit(exc)
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         raise YamlProblem(f"YAML syntax error: {exc.problem or exc.context}", line, col) from None
     except yaml.YAMLError as exc:
         raise YamlProblem(f"YAML syntax error: {exc}", 1, 1) from None
-    doc = Document(data=None)
-    if node is None:
-        return doc
-    doc.data = _Converter(doc.marks).convert(node, ())
-    return doc
+    finally:
+        loader.dispose()
 
 
 def _culprit(exc: yaml.MarkedYAMLError) -> yaml.Mark | None:
@@ -141,60 +145,154 @@ def _refuse_tabs(text: str) -> None:
             raise YamlProblem("line is indented with a tab; indent with spaces", number, col, "yaml.tab")
 
 
-class _Converter:
-    def __init__(self, marks: dict[Path, tuple[int, int]]) -> None:
-        self.marks = marks
-        self.seen: set[int] = set()
+_EXPECT_KEY = object()  # a mapping frame waiting for its next key
 
-    def convert(self, node: yaml.Node, path: Path) -> Any:
-        position = (node.start_mark.line + 1, node.start_mark.column + 1)
-        if id(node) in self.seen:
-            raise YamlProblem("anchors and aliases (&, *) are not allowed; write the value out", *position, "yaml.alias")
-        self.seen.add(id(node))
-        self.marks[path] = position
-        if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, path)
-        if isinstance(node, yaml.SequenceNode):
-            self._check_tag(node, "tag:yaml.org,2002:seq")
-            return [self.convert(item, (*path, i)) for i, item in enumerate(node.value)]
-        return self._scalar(node)
 
-    def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[Any, Any]:
-        self._check_tag(node, "tag:yaml.org,2002:map")
-        result: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode):
-                raise YamlProblem("mapping keys must be plain text", key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            if key_node.value == "<<" and key_node.style in (None, ""):  # before _scalar: its merge tag is refused there
-                raise YamlProblem("merge keys (<<) are not allowed", key_node.start_mark.line + 1, key_node.start_mark.column + 1, "yaml.alias")
-            key = self._scalar(key_node)
-            key = key if isinstance(key, str) else str(key) if isinstance(key, Decimal) else key
-            if key in result:
-                raise YamlProblem(f"duplicate key {key!r}", key_node.start_mark.line + 1, key_node.start_mark.column + 1, "yaml.duplicate-key")
-            self.marks[(*path, key, "__key__")] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            result[key] = self.convert(value_node, (*path, key))
-        return result
+def _position(mark: yaml.Mark) -> tuple[int, int]:
+    return mark.line + 1, mark.column + 1
 
-    def _scalar(self, node: yaml.ScalarNode) -> Any:
-        # The composer has resolved each scalar's tag already (explicit or implicit).
-        tag = node.tag
-        if tag not in _CORE_TAGS:
-            raise YamlProblem(f"YAML tag {tag!r} is not allowed", node.start_mark.line + 1, node.start_mark.column + 1, "yaml.tag")
-        if node.style not in (None, ""):  # quoted or block scalar: always text
-            if tag != _STR:
-                raise YamlProblem(f"YAML tag {tag!r} is not allowed", node.start_mark.line + 1, node.start_mark.column + 1, "yaml.tag")
-            return node.value
-        if tag == _STR:
-            return node.value
-        if tag == _NULL:
+
+class _Frame:
+    """An open mapping or sequence while the event stream is read."""
+
+    __slots__ = ("container", "key", "path")
+
+    def __init__(self, container: dict[Any, Any] | list[Any], path: Path) -> None:
+        self.container = container
+        self.path = path
+        self.key: Any = _EXPECT_KEY
+
+
+class _Builder:
+    """Builds plain data and the marks of every value and key from YAML events, iteratively."""
+
+    def __init__(self, max_depth: int) -> None:
+        self.max_depth = max_depth
+        self.marks: dict[Path, tuple[int, int]] = {}
+        self.anchors: dict[str, tuple[int, int]] = {}
+        self.stack: list[_Frame] = []
+        self.doc = Document(data=None, marks=self.marks)
+
+    def build(self, loader: _Loader) -> Document:
+        documents = 0
+        while True:
+            event = loader.get_event()
+            kind = type(event)
+            if kind is yaml.ScalarEvent:
+                self._scalar_event(event)
+            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                self._open(event)
+            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                self.stack.pop()
+            elif kind is yaml.AliasEvent:
+                where = self.anchors.get(event.anchor, _position(event.start_mark))
+                raise YamlProblem("anchors and aliases (&, *) are not allowed; write the value out", *where, "yaml.alias")
+            elif kind is yaml.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    raise YamlProblem("YAML syntax error: but found another document", *_position(event.start_mark))
+            elif kind is yaml.StreamEndEvent:
+                return self.doc
+
+    # -- values ----------------------------------------------------------------------------------
+    def _where_next(self, event: yaml.Event) -> Path | None:
+        """The path of the value ``event`` starts, or None when it is a mapping key."""
+        if not self.stack:
+            return ()
+        frame = self.stack[-1]
+        if isinstance(frame.container, list):
+            return (*frame.path, len(frame.container))
+        if frame.key is _EXPECT_KEY:
             return None
-        if tag == _BOOL:
-            return node.value.lower() in {"true", "yes", "on", "y"}
-        if tag in _NUMBER:
-            return Decimal(node.value) if _DECIMAL.match(node.value) else node.value
-        return node.value
+        return (*frame.path, frame.key)
 
-    @staticmethod
-    def _check_tag(node: yaml.Node, expected: str) -> None:
-        if node.tag != expected or node.tag not in _CORE_TAGS:
-            raise YamlProblem(f"YAML tag {node.tag!r} is not allowed", node.start_mark.line + 1, node.start_mark.column + 1, "yaml.tag")
+    def _remember_anchor(self, event: yaml.Event) -> None:
+        if event.anchor is not None:
+            self.anchors[event.anchor] = _position(event.start_mark)
+
+    def _put(self, value: Any) -> None:
+        if not self.stack:
+            self.doc.data = value
+            return
+        frame = self.stack[-1]
+        if isinstance(frame.container, list):
+            frame.container.append(value)
+        else:
+            frame.container[frame.key] = value
+            frame.key = _EXPECT_KEY
+
+    def _open(self, event: yaml.Event) -> None:
+        path = self._where_next(event)
+        position = _position(event.start_mark)
+        if path is None:
+            raise YamlProblem("mapping keys must be plain text", *position)
+        is_map = type(event) is yaml.MappingStartEvent
+        expected = "tag:yaml.org,2002:map" if is_map else "tag:yaml.org,2002:seq"
+        if event.tag not in (None, "!", expected):
+            raise YamlProblem(f"YAML tag {event.tag!r} is not allowed", *position, "yaml.tag")
+        if len(self.stack) >= self.max_depth:
+            raise YamlProblem(f"YAML nesting is deeper than {self.max_depth} levels", *position, "yaml.depth")
+        self._remember_anchor(event)
+        self.marks[path] = position
+        container: dict[Any, Any] | list[Any] = {} if is_map else []
+        self._put(container)
+        self.stack.append(_Frame(container, path))
+
+    def _scalar_event(self, event: yaml.ScalarEvent) -> None:
+        path = self._where_next(event)
+        self._remember_anchor(event)
+        if path is None:
+            self._key(event)
+            return
+        self.marks[path] = _position(event.start_mark)
+        self._put(_scalar(event))
+
+    def _key(self, event: yaml.ScalarEvent) -> None:
+        frame = self.stack[-1]
+        position = _position(event.start_mark)
+        plain = event.style in (None, "") and event.implicit[0]
+        if event.value == "<<" and plain:  # before _scalar: its merge tag is refused there
+            raise YamlProblem("merge keys (<<) are not allowed", *position, "yaml.alias")
+        key = _scalar(event)
+        if isinstance(key, Decimal) or (plain and _tag_of(event) in _NUMBER):
+            if _tag_of(event) != "tag:yaml.org,2002:int":
+                raise YamlProblem(_key_message(event.value, "a number"), *position, "yaml.key")
+            key = event.value  # an integer key (a classification code) keeps the digits as written
+        elif not isinstance(key, str):
+            raise YamlProblem(_key_message(event.value, "null" if key is None else "true/false"), *position, "yaml.key")
+        assert isinstance(frame.container, dict)
+        if key in frame.container:
+            raise YamlProblem(f"duplicate key {key!r}", *position, "yaml.duplicate-key")
+        self.marks[(*frame.path, key, "__key__")] = position
+        frame.key = key
+
+
+def _key_message(text: str, read_as: str) -> str:
+    return f"key {text!r} is read by YAML as {read_as}, not as text; quote it: \"{text}\":"
+
+
+def _tag_of(event: yaml.ScalarEvent) -> str:
+    tag = event.tag
+    if tag is None or tag == "!":
+        return _resolve(event.value, event.implicit)
+    return tag
+
+
+def _scalar(event: yaml.ScalarEvent) -> Any:
+    tag = _tag_of(event)
+    position = _position(event.start_mark)
+    if tag not in _CORE_TAGS:
+        raise YamlProblem(f"YAML tag {tag!r} is not allowed", *position, "yaml.tag")
+    if event.style not in (None, ""):  # quoted or block scalar: always text
+        if tag != _STR:
+            raise YamlProblem(f"YAML tag {tag!r} is not allowed", *position, "yaml.tag")
+        return event.value
+    if tag == _STR:
+        return event.value
+    if tag == _NULL:
+        return None
+    if tag == _BOOL:
+        return event.value.lower() in {"true", "yes", "on", "y"}
+    if tag in _NUMBER:
+        return Decimal(event.value) if _DECIMAL.match(event.value) else event.value
+    return event.value
