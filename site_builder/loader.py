@@ -23,7 +23,7 @@ from site_builder import contentfs, limits, standards
 from site_builder.contentfs import display_path
 from site_builder.findings import Finding, Place
 from site_builder.model import Acknowledgement, Amount, Attachment, Report, Site, Table, Term, Unit
-from site_builder.schemagen import SCHEMA_DIR
+from site_builder.schemagen import NOT_BLANK, SCHEMA_DIR
 from site_builder.yamlsafe import Document, YamlProblem, parse
 
 
@@ -154,25 +154,42 @@ def _amount_problem(value: Decimal) -> str:
 
 def _describe(error: jsonschema.ValidationError, doc: Document) -> tuple[int, int, str]:
     path = tuple(error.absolute_path)
-    where = "/".join(map(str, path)) or "top level"
+    where = _cut("/".join(map(str, path))) or "top level"
     if error.validator == "additionalProperties":
         allowed = set(error.schema.get("properties", {}))
         extra = [k for k in error.instance if k not in allowed]
         key = extra[0] if extra else ""
         line, col = doc.where((*path, key, "__key__"))
-        return line, col, f"unknown key {key!r} in {where}; allowed: {', '.join(sorted(allowed))}"
+        return line, col, f"unknown key {_short(key)} in {where}; allowed: {', '.join(sorted(allowed))}"
     if error.validator == "propertyNames":
         key = error.instance
         line, col = doc.where((*path, key, "__key__"))
-        return line, col, f"unknown row {key!r} in {where}"
+        return line, col, f"unknown row {_short(key)} in {where}"
     line, col = doc.where(path)
     if error.validator == "required":
         return line, col, f"{where}: {error.message.replace('is a required property', 'is required but missing')}"
     if error.validator == "type" and "number" in error.validator_value:
-        return line, col, f"{where}: expected an amount written as a plain decimal (e.g. 13708.28), found {error.instance!r}"
+        return line, col, f"{where}: expected an amount written as a plain decimal (e.g. 13708.28), found {_short(error.instance)}"
     if error.validator == "enum":
-        return line, col, f"{where}: {error.instance!r} is not one of {', '.join(map(str, error.validator_value))}"
-    return line, col, f"{where}: {error.message}"
+        return line, col, f"{where}: {_short(error.instance)} is not one of {', '.join(map(str, error.validator_value))}"
+    if error.validator == "pattern" and error.validator_value == NOT_BLANK:
+        return line, col, f"{where}: is blank (only spaces); write the text"
+    if error.validator == "pattern":
+        return line, col, f"{where}: {_short(error.instance)} is not allowed here; expected {error.schema.get('description', error.validator_value)}"
+    if error.validator == "maxLength":
+        return line, col, f"{where}: text of {len(error.instance):,} characters is longer than the limit of {error.validator_value:,}"
+    if error.validator == "minimum":
+        return line, col, f"{where}: {error.instance} is negative; it must be at least {error.validator_value}"
+    return line, col, f"{where}: {_cut(error.message, 300)}"
+
+
+def _cut(text: str, limit: int = 80) -> str:
+    """Text quoted in a message, cut so that a huge value cannot flood the findings (and CI logs)."""
+    return text if len(text) <= limit else f"{text[:limit]}…（{len(text):,} characters）"
+
+
+def _short(value: Any) -> str:
+    return _cut(repr(value))
 
 
 def _locate(value: Any, doc: Document, path: tuple[Any, ...], shown: str) -> Any:
@@ -447,7 +464,7 @@ def _section(frame: standards.TableFrame, section: str, rows: dict[str, Any], do
         place = Place(shown, *doc.where((section, key, "__key__")))
         table.row_places[(section, key)] = place
         if allowed_rows is not None and key not in allowed_rows:
-            reader.problem(shown, place.line, place.col, "table.unknown-row", f"row {key!r} is not in {frame.number} {frame.title} of this template")
+            reader.problem(shown, place.line, place.col, "table.unknown-row", f"row {_short(key)} is not in {frame.number} {frame.title} of this template")
             ok = False
             continue
         if isinstance(value, dict):
@@ -459,7 +476,7 @@ def _section(frame: standards.TableFrame, section: str, rows: dict[str, Any], do
                 if column not in columns:
                     line, col = doc.where((section, key, column, "__key__"))
                     reader.problem(shown, line, col, "table.unknown-column",
-                                   f"column {column!r} is not in {frame.number} {frame.title} of this template (columns: {', '.join(columns)})")
+                                   f"column {_short(column)} is not in {frame.number} {frame.title} of this template (columns: {', '.join(columns)})")
                     ok = False
                     continue
                 cells[column] = _locate(amount, doc, (section, key, column), shown)
@@ -469,7 +486,7 @@ def _section(frame: standards.TableFrame, section: str, rows: dict[str, Any], do
             cells = {}
         else:
             reader.problem(shown, place.line, place.col, "schema",
-                           f"row {key!r} needs a mapping of columns ({', '.join(columns)}), not a single amount")
+                           f"row {_short(key)} needs a mapping of columns ({', '.join(columns)}), not a single amount")
             ok = False
             continue
         parsed[key] = cells

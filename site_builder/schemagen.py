@@ -12,11 +12,18 @@ from pathlib import Path
 from typing import Any
 
 from site_builder import standards
+from site_builder.limits import LONG_TEXT_CHARS, TEXT_CHARS
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 AMOUNT = {"type": ["number", "null"], "description": "plain YAML decimal, e.g. 13708.28; blank = leave out or null"}
-TEXT = {"type": "string", "minLength": 1}
+NOT_BLANK = r"\S"  # at least one character that is not a space (a name of only spaces is blank)
+TEXT = {"type": "string", "minLength": 1, "maxLength": TEXT_CHARS, "pattern": NOT_BLANK}  # required one-line text
+LINE = {"type": "string", "maxLength": TEXT_CHARS}  # optional one-line text
+PROSE = {"type": "string", "maxLength": LONG_TEXT_CHARS}  # optional multi-line text
+# A plain absolute path: segments of unreserved or %-encoded characters ("//host/" is not a path).
+BASE_PATH = r"^(/([A-Za-z0-9._~-]|%[0-9A-Fa-f]{2})+)*/?$"
+BASE_URL = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/([A-Za-z0-9._~-]|%[0-9A-Fa-f]{2})*)*$"
 CODE_PATTERN = r"^[0-9]{3}([0-9]{2}){0,2}$"
 
 
@@ -29,8 +36,11 @@ def site_schema() -> dict[str, Any]:
         "type": "object",
         "required": ["title"],
         "additionalProperties": False,
-        "properties": {"title": TEXT, "description": {"type": "string"}, "base_url": {"type": "string", "description": "optional absolute address, used only in sitemap.xml"},
-                       "base_path": {"type": "string", "pattern": "^/", "description": "optional path the site is served under, used only by 404.html, which servers send from any depth"}},
+        "properties": {"title": TEXT, "description": PROSE,
+                       "base_url": {"type": "string", "maxLength": TEXT_CHARS, "pattern": BASE_URL,
+                                    "description": "optional absolute http(s) address such as https://example.gov.cn/portal/, used only in sitemap.xml"},
+                       "base_path": {"type": "string", "maxLength": TEXT_CHARS, "pattern": BASE_PATH,
+                                     "description": "optional path the site is served under, such as /portal/, used only by 404.html, which servers send from any depth"}},
     }, "site")
 
 
@@ -39,7 +49,7 @@ def glossary_schema() -> dict[str, Any]:
         "type": "object",
         "required": ["term", "definition"],
         "additionalProperties": False,
-        "properties": {"term": TEXT, "definition": TEXT, "aliases": {"type": "array", "items": TEXT}},
+        "properties": {"term": TEXT, "definition": dict(TEXT, maxLength=LONG_TEXT_CHARS), "aliases": {"type": "array", "items": TEXT}},
     }
     return _doc("glossary.yaml: 名词解释", {
         "type": "object", "required": ["terms"], "additionalProperties": False,
@@ -53,8 +63,8 @@ def unit_schema() -> dict[str, Any]:
         "required": ["name", "parent", "region", "level"],
         "additionalProperties": False,
         "properties": {
-            "name": TEXT, "code": {"type": "string"}, "parent": TEXT, "region": TEXT,
-            "level": {"enum": ["中央", "省级", "市级", "县级", "乡镇级"]}, "description": {"type": "string"},
+            "name": TEXT, "code": LINE, "parent": TEXT, "region": TEXT,
+            "level": {"enum": ["中央", "省级", "市级", "县级", "乡镇级"]}, "description": PROSE,
         },
     }, "unit")
 
@@ -65,8 +75,8 @@ def report_schema() -> dict[str, Any]:
         "required": ["rule", "at", "subject", "figures", "reason"],
         "additionalProperties": False,
         "properties": {
-            "rule": TEXT, "at": TEXT, "subject": {"type": "string"},
-            "figures": {"type": "array", "items": {"type": "string"}}, "reason": TEXT,
+            "rule": TEXT, "at": TEXT, "subject": LINE,
+            "figures": {"type": "array", "items": LINE}, "reason": dict(TEXT, maxLength=LONG_TEXT_CHARS),
         },
     }
     return _doc("report.yaml: one unit's report for one year", {
@@ -76,7 +86,7 @@ def report_schema() -> dict[str, Any]:
         "properties": {
             "template": {"enum": sorted(standards.templates())},
             "amount_unit": {"enum": ["万元", "元"]},
-            "title": {"type": "string"}, "source": {"type": "string"},
+            "title": LINE, "source": LINE,
             "acknowledged": {"type": ["array", "null"], "items": ack},
         },
     }, "report")
@@ -99,7 +109,7 @@ def table_schema(table_id: str) -> dict[str, Any]:
                 entry["rows"].add("total")
             if frame.layout == "economic_detail":
                 entry["rows"].update(t["id"] for t in frame.raw["totals"])
-    properties: dict[str, Any] = {"empty_note": {"type": "string"}}
+    properties: dict[str, Any] = {"empty_note": PROSE}
     for name, entry in sections.items():
         properties[name] = _section_schema(sorted(entry["rows"]), sorted(entry["columns"]), entry["coded"])
     return _doc(f"tables/{table_id}.yaml: {frames[0].title if frames else table_id}", {
@@ -122,7 +132,7 @@ def _section_schema(rows: list[str], columns: list[str], coded: bool) -> dict[st
 
 
 def attachment_schema() -> dict[str, Any]:
-    number = {"type": "number"}
+    number = {"type": "number", "minimum": 0}  # points and the total score are never negative
     fund_row = {
         "type": "object", "required": ["source"], "additionalProperties": False,
         "properties": {
@@ -132,8 +142,9 @@ def attachment_schema() -> dict[str, Any]:
     item = {
         "type": "object", "required": ["name", "points"], "additionalProperties": False,
         "properties": {
-            "name": TEXT, "target": {"type": ["string", "null"]}, "adjusted": {"type": ["string", "null"]},
-            "actual": {"type": ["string", "null"]}, "points": number, "score": AMOUNT, "note": {"type": "string"},
+            "name": TEXT, "target": {"type": ["string", "null"], "maxLength": TEXT_CHARS},
+            "adjusted": {"type": ["string", "null"], "maxLength": TEXT_CHARS},
+            "actual": {"type": ["string", "null"], "maxLength": TEXT_CHARS}, "points": number, "score": AMOUNT, "note": PROSE,
         },
     }
     group = {
@@ -150,7 +161,7 @@ def attachment_schema() -> dict[str, Any]:
         "additionalProperties": False,
         "properties": {
             "kind": {"const": "performance"}, "title": TEXT, "project": TEXT,
-            "department": {"type": "string"}, "implementer": {"type": "string"},
+            "department": LINE, "implementer": LINE,
             "amount_unit": {"enum": ["万元", "元"]},
             "funds": {
                 "type": "object", "required": ["points", "rate_unit", "rows"], "additionalProperties": False,
@@ -159,9 +170,9 @@ def attachment_schema() -> dict[str, Any]:
                     "rows": {"type": "array", "items": fund_row, "minItems": 1},
                 },
             },
-            "goal": {"type": "string"}, "achieved": {"type": "string"},
+            "goal": PROSE, "achieved": PROSE,
             "indicators": {"type": "array", "items": level1, "minItems": 1},
-            "total_score": number, "grade": {"enum": ["优", "良", "中", "差"]}, "analysis": {"type": "string"},
+            "total_score": number, "grade": {"enum": ["优", "良", "中", "差"]}, "analysis": PROSE,
         },
     }, "attachment")
 

@@ -229,7 +229,7 @@ class _Builder:
         is_map = type(event) is yaml.MappingStartEvent
         expected = "tag:yaml.org,2002:map" if is_map else "tag:yaml.org,2002:seq"
         if event.tag not in (None, "!", expected):
-            raise YamlProblem(f"YAML tag {event.tag!r} is not allowed", *position, "yaml.tag")
+            raise YamlProblem(f"YAML tag {_cut(event.tag)} is not allowed", *position, "yaml.tag")
         if len(self.stack) >= self.max_depth:
             raise YamlProblem(f"YAML nesting is deeper than {self.max_depth} levels", *position, "yaml.depth")
         self._remember_anchor(event)
@@ -262,13 +262,19 @@ class _Builder:
             raise YamlProblem(_key_message(event.value, "null" if key is None else "true/false"), *position, "yaml.key")
         assert isinstance(frame.container, dict)
         if key in frame.container:
-            raise YamlProblem(f"duplicate key {key!r}", *position, "yaml.duplicate-key")
+            raise YamlProblem(f"duplicate key {_cut(key)}", *position, "yaml.duplicate-key")
         self.marks[(*frame.path, key, "__key__")] = position
         frame.key = key
 
 
 def _key_message(text: str, read_as: str) -> str:
-    return f"key {text!r} is read by YAML as {read_as}, not as text; quote it: \"{text}\":"
+    return f"key {_cut(text)} is read by YAML as {read_as}, not as text; quote it: \"{_cut(text, quoted=False)}\":"
+
+
+def _cut(text: str, limit: int = 80, quoted: bool = True) -> str:
+    """A key or tag quoted in a message, cut so that a huge one cannot flood the findings."""
+    shown = repr(text) if quoted else text
+    return shown if len(shown) <= limit else f"{shown[:limit]}…"
 
 
 def _tag_of(event: yaml.ScalarEvent) -> str:
@@ -282,10 +288,10 @@ def _scalar(event: yaml.ScalarEvent) -> Any:
     tag = _tag_of(event)
     position = _position(event.start_mark)
     if tag not in _CORE_TAGS:
-        raise YamlProblem(f"YAML tag {tag!r} is not allowed", *position, "yaml.tag")
+        raise YamlProblem(f"YAML tag {_cut(tag)} is not allowed", *position, "yaml.tag")
     if event.style not in (None, ""):  # quoted or block scalar: always text
         if tag != _STR:
-            raise YamlProblem(f"YAML tag {tag!r} is not allowed", *position, "yaml.tag")
+            raise YamlProblem(f"YAML tag {_cut(tag)} is not allowed", *position, "yaml.tag")
         return event.value
     if tag == _STR:
         return event.value

@@ -51,8 +51,9 @@ def run(report: Report) -> list[Finding]:
             continue
         rows = table.sections.get("rows", {})
         codes = [k for k in rows if k.isdigit()]
+        present = set(codes)  # once per table: building it per code made the check quadratic
         for code in codes:
-            findings.extend(_check_code(report, frame, table, code, set(codes)))
+            findings.extend(_check_code(report, frame, table, code, present))
         if frame.layout == "coded" and codes and "total" not in rows:
             findings.append(_finding(report, frame, "total", "table.missing-total",
                                      f"{frame.title}: the 合计 row (total) is missing", table.row_places[("rows", codes[0])]))

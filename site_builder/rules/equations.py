@@ -149,8 +149,9 @@ class Evaluator:
             return
         counted = sum(1 for t in parts + minus if t.amount is not None)
         unit = self.report.amount_unit
-        shown_parts = [t for t in parts + minus if t.amount is not None] or parts[:1]
-        signs = ["+" if t in parts else "−" for t in shown_parts]
+        signed = [("+", t) for t in parts] + [("−", t) for t in minus]
+        shown = [(s, t) for s, t in signed if t.amount is not None] or [("+", t) for t in parts[:1]]
+        signs, shown_parts = [s for s, _ in shown], [t for _, t in shown]
         formula = " ".join(f"{s} {label(self.report, t.ref, total.ref)} {fmt(t.value)}" for s, t in zip(signs, shown_parts, strict=True)).lstrip("+ ")
         left = f"{label(self.report, total.ref)} {fmt(total.value) if total.amount else '（空白）'}"
         if abs(diff) <= self.tolerance(counted):
@@ -243,18 +244,23 @@ def _column_ref(text: str) -> Ref:
 
 
 def _families(keys: list[str], with_total: bool) -> Iterator[tuple[str, list[str]]]:
-    """Parent row → its direct children among the rows present: 合计 → 类, 类 → 款, 款 → 项."""
+    """Parent row → its direct children among the rows present: 合计 → 类, 类 → 款, 款 → 项.
+
+    A direct child is two digits longer than its parent and starts with it, i.e. ``child[:-2]`` is
+    the parent: one pass over the rows (linear; scanning all rows per parent took 37 s for 20,000).
+    """
     present = set(keys)
     if with_total and "total" in present:
         classes = [k for k in keys if len(k) == 3]
         if classes:
             yield "total", classes
+    children: dict[str, list[str]] = {}
+    for key in keys:
+        if len(key) > 2:
+            children.setdefault(key[:-2], []).append(key)
     for parent in keys:
-        if not parent.isdigit():
-            continue
-        children = [k for k in keys if len(k) == len(parent) + 2 and k.startswith(parent)]
-        if children:
-            yield parent, children
+        if parent.isdigit() and parent in children:
+            yield parent, children[parent]
 
 
 def run(report: Report) -> list[Finding]:

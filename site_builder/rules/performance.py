@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from decimal import Decimal
+from decimal import Context, Decimal
 from typing import Any
 
 from site_builder.findings import Finding, Place
@@ -26,7 +26,16 @@ def precision(amount: Amount) -> Decimal:
 
 
 def grade_for(score: Decimal) -> str:
-    return next(grade for floor, grade in GRADES if score >= floor)
+    """优 ≥ 90, 良 ≥ 80, 中 ≥ 60, else 差 (also below 0: a StopIteration here once ended a whole check)."""
+    return next((grade for floor, grade in GRADES if score >= floor), "差")
+
+
+_WIDE = Context(prec=100)  # amounts have ≤ 21 digits: no quotient or product shown here needs more
+
+
+def rounded(value: Decimal, step: str) -> Decimal:
+    """``value`` rounded to ``step`` for a message; never InvalidOperation (the default context has 28 digits)."""
+    return value.quantize(Decimal(step), context=_WIDE)
 
 
 class _Form:
@@ -66,7 +75,7 @@ class _Form:
             ratio = executed.value / annual.value
             slack = ratio * (precision(executed) / max(executed.value, Decimal("0.01")) + precision(annual) / annual.value)
             if abs(rate.value - ratio * scale) > half_unit(rate) + slack * scale:
-                shown = f"{fmt((ratio * scale).quantize(Decimal('0.0001')))}{'%' if scale == HUNDRED else ''}"
+                shown = f"{fmt(rounded(ratio * scale, '0.0001'))}{'%' if scale == HUNDRED else ''}"
                 self.add("perf.execution-rate",
                          f"{row['source']} 执行率 {fmt(rate.value)} ≠ 全年执行数 {fmt(executed.value)} ÷ 全年预算数 {fmt(annual.value)} = {shown}",
                          rate.place, f"{self.attachment.slug}:funds.{index}.rate", (fmt(rate.value), shown), [annual, executed])
@@ -119,7 +128,7 @@ class _Form:
                 continue
             expected = min(points, points * fraction)
             if abs(score.value - expected) > half_unit(score) + slack:
-                shown = fmt(expected.quantize(Decimal("0.01")))
+                shown = fmt(rounded(expected, "0.01"))
                 subject = f"{self.attachment.slug}:funds.score" if index == 0 else f"{self.attachment.slug}:funds.{index}.score"
                 self.add("perf.funds-score",
                          f"{row['source']} 资金得分 {fmt(score.value)} ≠ 分值 {fmt(points)} × 执行率 = {shown}（封顶 {fmt(points)}）",
