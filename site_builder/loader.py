@@ -231,7 +231,7 @@ def plan(root: Path) -> Plan:
     for entry in entries:
         if not entry.is_dir or entry.name.startswith((".", "_")):
             continue
-        if not UNIT_FOLDER.match(entry.name):
+        if not UNIT_FOLDER.fullmatch(entry.name):
             reader.problem(display_path(entry.path), 1, 1, "content.folder-name",
                            f"unit folder name {entry.name!r} is not allowed: it becomes the unit's web address, so use only "
                            "a-z, 0-9, '-' and '_' (starting with a letter or digit, at most 64 characters)")
@@ -444,7 +444,7 @@ def _table(frame: standards.TableFrame, doc: Document, shown: str, reader: _Read
     for section in frame.sections:
         rows = doc.data.get(section) or {}
         if len(rows) > limits.TABLE_ROWS:
-            line, col = doc.where((section,))
+            line, col = doc.where((section, "__key__"))
             reader.problem(shown, line, col, "table.too-many-rows",
                            f"section {section!r} has {len(rows):,} rows; at most {limits.TABLE_ROWS:,} are accepted")
             ok = False
