@@ -408,6 +408,9 @@ def _yaml_entries(reader: _Reader, folder: Path) -> dict[str, Path]:
         if not entry.is_dir and entry.name.endswith(".yaml") and len(entry.name) > len(".yaml"):
             found[entry.name[: -len(".yaml")]] = entry.path
             continue
+        if entry.is_dir and entry.name.endswith(".yaml"):
+            reader.problem(display_path(entry.path), 1, 1, "content.not-a-file", f"{entry.name} is a folder where a file is expected")
+            continue
         what = "folder" if entry.is_dir else "file"
         hint = "; content YAML files end in .yaml" if _yaml_variant(entry.name) else f"; only .yaml files are read in {folder.name}/"
         reader.problem(display_path(entry.path), 1, 1, "content.unknown-file", f"{what} {entry.name!r} is not read{hint}")

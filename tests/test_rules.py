@@ -348,7 +348,18 @@ CASES = [
          at=At(I, '"2080109"', "business_tuition")),
     case("content.missing-file", Remove("overview.md"), at=At("overview.md")),
     case("content.encoding", WriteBytes(T, "rows:\n  budget: {total: 25.00}  # 预算数\n".encode("gbk")), at=At(T)),
-    case("content.unreadable", ReplaceByDirectory(T), at=At(T)),
+    case("content.not-a-file", ReplaceByDirectory(T), at=At(T)),
+    case("content.not-a-file", ReplaceByDirectory("overview.md"), at=At("overview.md"), name="markdown"),
+    case("content.unknown-file", WriteBytes("attachments/extra.yml", b"kind: performance\n"), at=At("attachments/extra.yml")),
+    case("content.unknown-file", WriteBytes("notes.txt", b"draft\n"), at=At("notes.txt"), severity="warning", name="stray"),
+    case("content.too-large", WriteBytes("overview.md", b"x" * (1024 * 1024 + 1)), at=At("overview.md")),
+    case("yaml.key", Replace(E, '  "2080101": {total: 100.00', "  yes: {total: 100.00"), at=At(E, "yes:", "yes")),
+    case("yaml.depth", Replace(S, "  other: 10.00", "  other: " + "[" * 21 + "1" + "]" * 21),
+         at=At(S, "other: [", "other: " + "[" * 18 + "|[")),  # levels: the file, its section, then 19 lists
+    case("amount.digits", Replace(S, "  other: 10.00", "  other: 10.0000001"), at=At(S, "other: 10.0000001", "10.0000001")),
+    case("glossary.duplicate-term", WriteBytes("glossary.yaml", "terms:\n  - term: 甲\n    definition: 一。\n"
+                                                                 "  - term: 乙\n    definition: 二。\n    aliases: [甲]\n".encode()),
+         at=At("glossary.yaml", "aliases: [甲]", "甲")),
     case("schema", Replace(S, "  other: 10.00", '  other: "10.00"'), at=At(S, "other", '"10.00"')),
     case("schema", Replace(I, '"2080109": {total: 95.00', '"2080109": {totl: 95.00'), at=At(I, '"2080109"', "totl"),
          name="unknown-column-id"),
@@ -366,7 +377,8 @@ CASES = [
 def rule_ids_in_sources() -> set[str]:
     """Every rule id the checker can emit: checks.yaml plus the ids written in the Python modules."""
     ids = {c["rule"] for kind in standards.checks().values() for c in kind}
-    sources = [PACKAGE / "check.py", PACKAGE / "loader.py", PACKAGE / "yamlsafe.py", *sorted((PACKAGE / "rules").glob("*.py"))]
+    sources = [PACKAGE / "check.py", PACKAGE / "contentfs.py", PACKAGE / "loader.py", PACKAGE / "yamlsafe.py",
+               *sorted((PACKAGE / "rules").glob("*.py"))]
     literal = re.compile(r"""["']((?:[a-z]+)\.[a-z][a-z0-9-]*)["']""")
     for source in sources:
         for found in literal.findall(source.read_text(encoding="utf-8")):
@@ -378,6 +390,9 @@ def rule_ids_in_sources() -> set[str]:
 ALL_RULES = sorted(rule_ids_in_sources())
 # Rules with their own tests below (they need more than an edit of the content folder).
 TESTED_SEPARATELY = {"ack.unmatched", "ack.figures-changed", "table.unknown-row"}
+# Rules about the content folder itself (links, FIFOs, names, paths outside it, row limits): tests/test_content_safety.py
+TESTED_SEPARATELY |= {"content.symlink", "content.unreadable", "content.unknown-folder", "content.folder-name",
+                      "table.too-many-rows"}
 
 
 def apply(mini: MiniContent, test_case: Case) -> None:
