@@ -239,29 +239,44 @@ class _Builder:
         self.stack.append(_Frame(container, path))
 
     def _scalar_event(self, event: yaml.ScalarEvent) -> None:
-        path = self._where_next(event)
-        self._remember_anchor(event)
-        if path is None:
-            self._key(event)
+        # The hot path (once per value and key of every file): the tag and position once each.
+        mark = event.start_mark
+        position = (mark.line + 1, mark.column + 1)
+        if event.anchor is not None:
+            self.anchors[event.anchor] = position
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = _resolve(event.value, event.implicit)
+        if not self.stack:
+            self.marks[()] = position
+            self.doc.data = _scalar(event, tag, position)
             return
-        self.marks[path] = _position(event.start_mark)
-        self._put(_scalar(event))
-
-    def _key(self, event: yaml.ScalarEvent) -> None:
         frame = self.stack[-1]
-        position = _position(event.start_mark)
+        container = frame.container
+        if type(container) is list:
+            self.marks[(*frame.path, len(container))] = position
+            container.append(_scalar(event, tag, position))
+        elif frame.key is _EXPECT_KEY:
+            self._key(frame, event, tag, position)
+        else:
+            self.marks[(*frame.path, frame.key)] = position
+            container[frame.key] = _scalar(event, tag, position)
+            frame.key = _EXPECT_KEY
+
+    def _key(self, frame: _Frame, event: yaml.ScalarEvent, tag: str, position: tuple[int, int]) -> None:
         plain = event.style in (None, "") and event.implicit[0]
         if event.value == "<<" and plain:  # before _scalar: its merge tag is refused there
             raise YamlProblem("merge keys (<<) are not allowed", *position, "yaml.alias")
-        key = _scalar(event)
-        if isinstance(key, Decimal) or (plain and _tag_of(event) in _NUMBER):
-            if _tag_of(event) != "tag:yaml.org,2002:int":
+        key = _scalar(event, tag, position)
+        if isinstance(key, Decimal) or (plain and tag in _NUMBER):
+            if tag != "tag:yaml.org,2002:int":
                 raise YamlProblem(_key_message(event.value, "a number"), *position, "yaml.key")
             key = event.value  # an integer key (a classification code) keeps the digits as written
         elif not isinstance(key, str):
             raise YamlProblem(_key_message(event.value, "null" if key is None else "true/false"), *position, "yaml.key")
-        assert isinstance(frame.container, dict)
-        if key in frame.container:
+        container = frame.container
+        assert isinstance(container, dict)
+        if key in container:
             raise YamlProblem(f"duplicate key {_cut(key)}", *position, "yaml.duplicate-key")
         self.marks[(*frame.path, key, "__key__")] = position
         frame.key = key
@@ -277,16 +292,8 @@ def _cut(text: str, limit: int = 80, quoted: bool = True) -> str:
     return shown if len(shown) <= limit else f"{shown[:limit]}…"
 
 
-def _tag_of(event: yaml.ScalarEvent) -> str:
-    tag = event.tag
-    if tag is None or tag == "!":
-        return _resolve(event.value, event.implicit)
-    return tag
-
-
-def _scalar(event: yaml.ScalarEvent) -> Any:
-    tag = _tag_of(event)
-    position = _position(event.start_mark)
+def _scalar(event: yaml.ScalarEvent, tag: str, position: tuple[int, int]) -> Any:
+    """The value of a scalar whose tag (explicit or resolved) is ``tag``."""
     if tag not in _CORE_TAGS:
         raise YamlProblem(f"YAML tag {_cut(tag)} is not allowed", *position, "yaml.tag")
     if event.style not in (None, ""):  # quoted or block scalar: always text
