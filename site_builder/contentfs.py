@@ -133,7 +133,7 @@ def kind_findings(root: Path, path: Path, found: Kind | None = None, *, expected
     if found is Kind.LINK:
         return [_symlink(about)]
     if found is Kind.SPECIAL:
-        return [_finding(path, "content.not-a-file", f"{Path(path).name} is not a regular {expected} (FIFO, socket or device); it is not opened")]
+        return [_special(path)]
     if found is Kind.OUTSIDE:
         return [_finding(path, "content.unreadable", "path is outside the content folder; it is not read")]
     if found is Kind.UNREADABLE:
@@ -143,6 +143,11 @@ def kind_findings(root: Path, path: Path, found: Kind | None = None, *, expected
     if found is Kind.FILE and expected == "folder":
         return [_finding(path, "content.not-a-file", f"{Path(path).name} is a file where a folder is expected")]
     return []
+
+
+def _special(path: Path) -> Finding:
+    return _finding(path, "content.not-a-file",
+                    f"{Path(path).name} is a FIFO, socket or device, not a regular file or folder; it is not opened")
 
 
 def _symlink(link: Path) -> Finding:
@@ -181,7 +186,7 @@ def list_dir(root: Path, folder: Path) -> tuple[list[Entry], list[Finding]]:
             elif item.is_file(follow_symlinks=False):
                 entries.append(Entry(item.name, path, False))
             else:
-                findings.append(_finding(path, "content.not-a-file", f"{item.name} is not a regular file or folder (FIFO, socket or device); it is not opened"))
+                findings.append(_special(path))
         except OSError as exc:
             findings.append(_finding(path, "content.unreadable", f"cannot read {item.name}: {exc.strerror}"))
     return entries, findings

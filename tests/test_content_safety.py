@@ -110,6 +110,7 @@ def test_a_fifo_is_refused_without_being_opened(mini: MiniContent) -> None:
     assert run.returncode == 1
     assert f"mini/{REPORT_2023}/overview.md:1:1: error [content.not-a-file] " in run.stdout
     assert f"mini/{REPORT_2023}/tables/three_public.yaml:1:1: error [content.not-a-file] " in run.stdout
+    assert len(run.stdout.splitlines()) == 2  # one finding each, from the listing and the read alike
 
 
 # -- the contentfs API -------------------------------------------------------------------------------
