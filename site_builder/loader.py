@@ -26,6 +26,12 @@ from site_builder.model import Acknowledgement, Amount, Attachment, Report, Site
 from site_builder.schemagen import NOT_BLANK, SCHEMA_DIR
 from site_builder.yamlsafe import Document, YamlProblem, parse
 
+YEAR = re.compile(r"[0-9]{4}")  # ASCII digits only: int("２０２３") == 2023 would shadow the real 2023
+UNIT_FOLDER = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")  # becomes a URL: nothing to escape, nothing to confuse
+_ROOT_FILES = ("site.yaml", "glossary.yaml")
+_UNIT_FILES = ("unit.yaml",)
+_REPORT_FILES = ("report.yaml", "overview.md", "explanation.md", "glossary.yaml")
+
 
 class ContentError(Exception):
     """The content folder itself is unusable (missing, not a folder): a usage problem, exit 2."""
@@ -226,6 +232,22 @@ def plan(root: Path) -> Plan:
             _refuse_links_below(reader, entry.path)  # _theme/: read by the build, checked here
     site_doc, _ = reader.yaml_file(root / "site.yaml", "site")
     glossary = _terms(reader, root / "glossary.yaml", "site", required=False)
+    units, jobs = _units(reader, entries)
+    settings = site_doc.data if site_doc else {}
+    site = Site(
+        root=display_path(root),
+        title=settings.get("title", "部门决算公开"),
+        description=settings.get("description", ""),
+        glossary=glossary,
+        units=units,
+        reports=[],
+        settings=settings,
+    )
+    return Plan(site, jobs, reader.findings)
+
+
+def _units(reader: _Reader, entries: list[contentfs.Entry]) -> tuple[list[Unit], list[tuple[Unit, Path]]]:
+    """The units of the content root's folders, and their report folders still to load."""
     units: list[Unit] = []
     jobs: list[tuple[Unit, Path]] = []
     for entry in entries:
@@ -242,25 +264,7 @@ def plan(root: Path) -> Plan:
             continue
         units.append(unit)
         jobs.extend((unit, year_dir) for year_dir in _year_folders(reader, unit_entries))
-    settings = site_doc.data if site_doc else {}
-    site = Site(
-        root=display_path(root),
-        title=settings.get("title", "部门决算公开"),
-        description=settings.get("description", ""),
-        glossary=glossary,
-        units=units,
-        reports=[],
-        settings=settings,
-    )
-    return Plan(site, jobs, reader.findings)
-
-
-YEAR = re.compile(r"[0-9]{4}")  # ASCII digits only: int("２０２３") == 2023 would shadow the real 2023
-UNIT_FOLDER = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
-_ROOT_FILES = ("site.yaml", "glossary.yaml")
-_UNIT_FILES = ("unit.yaml",)
-_REPORT_FILES = ("report.yaml", "overview.md", "explanation.md", "glossary.yaml")
-_REPORT_FOLDERS = ("tables", "attachments")
+    return units, jobs
 
 
 def _year_folders(reader: _Reader, entries: list[contentfs.Entry]) -> list[Path]:
@@ -290,7 +294,7 @@ def _stray_files(reader: _Reader, entries: list[contentfs.Entry], known: tuple[s
     for entry in entries:
         if entry.is_dir or entry.name.startswith(".") or entry.name in known:
             continue
-        stem, _, suffix = entry.name.rpartition(".")
+        stem = entry.name.rpartition(".")[0]
         near_miss = _yaml_variant(entry.name) or (stem.lower() in known_stems and bool(stem))
         if near_miss:
             wanted = next((k for k in known if k.rsplit(".", 1)[0] == stem.lower()), "")
