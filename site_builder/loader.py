@@ -27,7 +27,7 @@ from site_builder.schemagen import NOT_BLANK, SCHEMA_DIR
 from site_builder.yamlsafe import Document, YamlProblem, parse
 
 YEAR = re.compile(r"[0-9]{4}")  # ASCII digits only: int("２０２３") == 2023 would shadow the real 2023
-UNIT_FOLDER = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")  # becomes a URL: nothing to escape, nothing to confuse
+UNIT_FOLDER = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")  # unit folders, attachment names: URLs with nothing to escape
 _ROOT_FILES = ("site.yaml", "glossary.yaml")
 _UNIT_FILES = ("unit.yaml",)
 _REPORT_FILES = ("report.yaml", "overview.md", "explanation.md", "glossary.yaml")
@@ -504,6 +504,11 @@ def _section(frame: standards.TableFrame, section: str, rows: dict[str, Any], do
 def _attachments(reader: _Reader, year_dir: Path) -> list[Attachment]:
     result = []
     for slug, path in sorted(_yaml_entries(reader, year_dir / "attachments").items()):
+        if not UNIT_FOLDER.fullmatch(slug):  # the slug is the attachment page's web address, like a unit folder
+            reader.problem(display_path(path), 1, 1, "content.unknown-file",
+                           f"file {path.name!r} is not read: its name becomes a web address, so use only a-z, 0-9, '-' "
+                           "and '_' before .yaml (starting with a letter or digit, at most 64 characters)")
+            continue
         doc, shown = reader.yaml_file(path, "attachment")
         if doc is not None and reader.amounts_ok(doc, shown):
             result.append(Attachment(slug, shown, _locate(doc.data, doc, (), shown)))

@@ -218,6 +218,15 @@ def test_a_file_that_would_be_skipped_is_reported(mini: MiniContent, rel: str, s
     assert [(f.rule, f.severity, place_of(f)) for f in findings] == [("content.unknown-file", severity, (f"mini/{rel}", 1, 1))]
 
 
+@pytest.mark.parametrize("name", ["a#b", "a?b", "a%20b", "a b", "Window", "窗口", "-x"])
+def test_an_attachment_name_that_breaks_urls_is_refused(mini: MiniContent, name: str) -> None:
+    mini.path(A).rename(mini.path(f"{REPORT_2023}/attachments/{name}.yaml"))
+    result = mini.result()
+    assert [(f.rule, place_of(f)) for f in result.findings] == [
+        ("content.unknown-file", (f"mini/{REPORT_2023}/attachments/{name}.yaml", 1, 1))]
+    assert result.site.reports[0].attachments == []
+
+
 def test_files_beside_the_content_root_are_allowed(mini: MiniContent) -> None:
     mini.write("README.md", "# 内容说明")
     mini.write(".gitignore", "*.tmp")
