@@ -1,7 +1,8 @@
 """Command line: ``site-builder check | build | serve | new``.
 
-Exit codes: 0 no errors (warnings allowed), 1 content errors, 2 usage problems or unreadable input.
-Library code never exits; only ``main`` turns results into exit codes.
+Exit codes: 0 no errors (warnings allowed), 1 content errors (a theme template the sandbox refuses
+included), 2 usage problems, unreadable input, an output folder that is refused or locked by another
+build, and internal errors. Library code never exits; only ``main`` turns results into exit codes.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from site_builder.check import InternalError
 from site_builder.findings import format_json, format_text
 from site_builder.loader import ContentError
 
@@ -43,9 +45,11 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
         return int(exc.code or 0)
+    from site_builder.build import OutputRefused
+
     try:
         return _dispatch(args)
-    except ContentError as exc:
+    except (ContentError, OutputRefused, InternalError) as exc:
         print(f"site-builder: {exc}", file=sys.stderr)
         return EXIT_USAGE
 
@@ -77,6 +81,9 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "new":
         from site_builder.scaffold import ScaffoldError, scaffold
 
+        if args.content.exists() and not args.content.is_dir():
+            print(f"site-builder: --content {args.content} is a file, not a content folder", file=sys.stderr)
+            return EXIT_USAGE
         try:
             written = scaffold(args.content, args.unit, args.year, args.template)
         except ScaffoldError as exc:
