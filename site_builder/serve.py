@@ -5,7 +5,9 @@ from __future__ import annotations
 import functools
 import http.server
 import sys
+import urllib.parse
 from pathlib import Path
+from typing import BinaryIO
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
@@ -13,6 +15,18 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
                       ".csv": "text/csv; charset=utf-8", ".pf_meta": "application/octet-stream"}
 
     not_found: Path | None = None
+
+    def send_head(self) -> BinaryIO | None:
+        """Refuse, with 400, a path no file can have (NUL or other control characters, bytes that
+        are not UTF-8) instead of letting ``open`` raise and the server print a traceback."""
+        if not _plausible_path(self.path):
+            self.send_error(400, "Bad request path")
+            return None
+        try:
+            return super().send_head()  # type: ignore[misc]
+        except (ValueError, UnicodeError, OSError):
+            self.send_error(400, "Bad request path")
+            return None
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         page = self.not_found or Path(self.directory) / "404.html"
@@ -26,6 +40,15 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
                 self.wfile.write(body)
             return
         super().send_error(code, message, explain)
+
+
+def _plausible_path(raw: str) -> bool:
+    path = urllib.parse.unquote(raw.split("?", 1)[0].split("#", 1)[0], errors="surrogatepass")
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return not any(ord(c) < 32 or ord(c) == 127 for c in path)
 
 
 class _QuietHandler(_Handler):
