@@ -51,7 +51,9 @@ class _Failed:
 
 
 def describe(error: BaseException) -> str:
-    return f"{type(error).__name__}: {error}"
+    """``Type: message``, or just ``Type`` when the exception has no message."""
+    message = str(error)
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__
 
 
 def _guarded(function: Callable[[tuple[Unit, Path]], T], job: tuple[Unit, Path]) -> T | _Failed:

@@ -56,13 +56,22 @@ class _QuietHandler(_Handler):
         pass
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: tuple[str, int]) -> None:
+        """One line instead of a traceback; a client that hangs up early is not an error."""
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError):
+            return
+        print(f"site-builder serve: error answering {client_address[0]}: {type(error).__name__}: {error}", file=sys.stderr)
+
+
 def make_server(directory: Path, port: int, host: str = "127.0.0.1", quiet: bool = False,
                 not_found: Path | None = None) -> http.server.ThreadingHTTPServer:
     """A static server; ``not_found`` is the page sent with 404s (like nginx's error_page)."""
     base = _QuietHandler if quiet else _Handler
     handler_class = type("Handler", (base,), {"not_found": not_found})
     handler = functools.partial(handler_class, directory=str(directory))
-    return http.server.ThreadingHTTPServer((host, port), handler)
+    return _Server((host, port), handler)
 
 
 def serve(directory: Path, port: int) -> int:
