@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from site_builder.check import InternalError
+from site_builder.check import InternalError, describe
 from site_builder.findings import format_json, format_text
 from site_builder.loader import ContentError
 
@@ -45,12 +45,13 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
         return int(exc.code or 0)
-    from site_builder.build import OutputRefused
-
     try:
         return _dispatch(args)
-    except (ContentError, OutputRefused, InternalError) as exc:
+    except (ContentError, InternalError) as exc:
         print(f"site-builder: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:  # never a traceback: one line, exit 2
+        print(f"site-builder: internal error: {describe(exc)}", file=sys.stderr)
         return EXIT_USAGE
 
 
@@ -58,10 +59,13 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "check":
         return _check(args.content, args.format)
     if args.command == "build":
-        from site_builder.build import BuildRefused, build
+        from site_builder.build import BuildRefused, OutputRefused, build
 
         try:
             result = build(args.content, args.out)
+        except OutputRefused as refused:
+            print(f"site-builder: {refused}", file=sys.stderr)
+            return EXIT_USAGE
         except BuildRefused as refused:
             sys.stdout.write(format_text(refused.findings))
             print(f"site-builder: build refused: {len(refused.errors)} error(s); {args.out} left unchanged", file=sys.stderr)
