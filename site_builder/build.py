@@ -24,7 +24,6 @@ from __future__ import annotations
 import ctypes
 import dataclasses
 import errno
-import fcntl
 import functools
 import hashlib
 import os
@@ -36,6 +35,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # Windows: builds are not serialized there (documented)
+    fcntl = None  # type: ignore[assignment]
 
 from site_builder import contentfs, loader, search_index
 from site_builder.check import ContentProblem, InternalError, describe, load_and_check, run_jobs
@@ -112,6 +116,9 @@ def output_lock(out: Path) -> Iterator[None]:
     """Hold an exclusive lock on ``.NAME.lock`` beside the output; refuse if another build has it.
 
     The lock file stays (deleting it would let a third build lock a different file)."""
+    if fcntl is None:
+        yield
+        return
     fd = os.open(out.with_name(f".{out.name}.lock"), os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:
