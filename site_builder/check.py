@@ -43,8 +43,9 @@ class InternalError(Exception):
 
 @dataclass(frozen=True)
 class _Failed:
-    """What a job returns instead of raising: exceptions must not end ``pool.map``'s iteration
-    (a StopIteration raised in a worker did exactly that, silently) nor lose the report's name."""
+    """What a job returns instead of raising. A raised StopIteration (``next()`` in a rule) ended
+    the iteration over the results silently — fewer reports, exit 0 — and an exception from a
+    worker did not say which report it came from."""
 
     folder: str
     error: str

@@ -361,6 +361,12 @@ def test_exception_in_a_worker_process_is_an_internal_error(monkeypatch: pytest.
     with pytest.raises(check_module.InternalError):
         build(content, tmp_path / "site", index=False, workers=2)
     assert not (tmp_path / "site").exists()
+    monkeypatch.undo()  # a theme template the sandbox refuses, met in the workers: a finding, not an internal error
+    theme_override(content, "base.html", "{{ cycler.__init__.__globals__ }}")
+    with pytest.raises(BuildRefused) as refused:
+        build(content, tmp_path / "site", index=False, workers=2)
+    assert [f.rule for f in refused.value.errors] == ["theme.template"]
+    assert not (tmp_path / "site").exists()
 
 
 def test_negative_total_score_never_passes_silently(tmp_path: Path) -> None:
