@@ -308,7 +308,7 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
                 if report is not None:
                     planned.site.reports.append(report)
         except ContentProblem as problem:
-            raise BuildRefused(findings + problem.findings) from None
+            raise BuildRefused(merged(findings, problem.findings)) from None
         if any(f.is_error for f in findings):
             raise BuildRefused(findings)
         timings["check and render reports"] = time.perf_counter() - clock
@@ -335,11 +335,18 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
     return BuildResult(findings, pages_count, len(planned.site.reports), len(files), timings)
 
 
+def merged(findings: list[Finding], more: list[Finding]) -> list[Finding]:
+    """``findings`` and those of ``more`` not already among them (the loader also reports a
+    link in ``_theme/`` that rendering then meets)."""
+    seen = {f.line() for f in findings}
+    return findings + [f for f in more if f.line() not in seen]
+
+
 def _site_pages(site: Site, root: Path, findings: list[Finding]) -> Output:
     try:
         output = Renderer(site, root).render_site()
     except ContentProblem as problem:
-        raise BuildRefused(findings + problem.findings) from None
+        raise BuildRefused(merged(findings, problem.findings)) from None
     except Exception as error:
         raise InternalError("building", _shown(root), describe(error)) from None
     for schema in sorted(SCHEMA_DIR.glob("*.schema.json")):
