@@ -4,24 +4,52 @@ Each report is loaded, checked and rendered on its own (in worker processes when
 into a staging folder beside the output folder; the site-wide pages follow, then the Pagefind
 index, and only then is the staging folder swapped in. A refused, failed or interrupted build
 leaves the previous output exactly as it was.
+
+Output safety (docs/security.md, "Build and output"):
+
+- ``--out`` must not be or contain the content folder or the current folder, lie inside the
+  content folder, be a file, or be a non-empty folder that is not a previous build (marked by the
+  file ``.site-builder-build`` at its root, which lists every file with its SHA-256).
+- Builds into one output take a lock (``.NAME.lock`` beside it); a second one is refused.
+- The swap exchanges the staging folder and the output in one atomic ``renameat2(RENAME_EXCHANGE)``
+  where the system has it, so there is no instant without a complete site. Elsewhere it falls
+  back to two renames through ``.NAME.old-PID``; the folder names are the journal: a build that
+  finds no output but a complete ``.old-*`` puts it back first.
+- Leftovers of killed builds are deleted only after a successful swap, when the output is a
+  complete site; a refused build deletes nothing but its own staging folders.
 """
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
+import errno
 import functools
+import hashlib
 import os
+import secrets
 import shutil
+import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from site_builder import loader, search_index
-from site_builder.check import load_and_check, run_jobs
+try:
+    import fcntl
+except ImportError:  # Windows: builds are not serialized there (documented)
+    fcntl = None  # type: ignore[assignment]
+
+from site_builder import contentfs, loader, search_index
+from site_builder.check import ContentProblem, InternalError, describe, load_and_check, run_jobs
 from site_builder.findings import Finding
 from site_builder.model import Report, Site, Unit
 from site_builder.render.pages import Output, Renderer
 from site_builder.schemagen import SCHEMA_DIR
+
+MARKER = ".site-builder-build"
+MARKER_HEADER = "site-builder build: every file of this site with its SHA-256\n"
 
 
 class BuildRefused(Exception):
@@ -33,6 +61,10 @@ class BuildRefused(Exception):
         self.errors = [f for f in findings if f.is_error]
 
 
+class OutputRefused(Exception):
+    """The output folder cannot be used (a usage problem, exit 2); nothing was touched."""
+
+
 @dataclass
 class BuildResult:
     findings: list[Finding]
@@ -42,26 +74,119 @@ class BuildResult:
     timings: dict[str, float]
 
 
-def write_tree(output: Output, folder: Path, index_folder: Path | None = None) -> None:
-    """Write the files; HTML pages also go, with tables flattened, to the folder Pagefind reads."""
-    for path in sorted(output.files):
-        target = folder / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(output.files[path])
-        if index_folder is not None and path.endswith(".html"):
-            copy = index_folder / path
-            copy.parent.mkdir(parents=True, exist_ok=True)
-            copy.write_bytes(search_index.flatten_tables(output.files[path]))
+# -- the output folder --------------------------------------------------------------------------
+
+
+def _shown(path: Path) -> str:
+    return contentfs.display_path(path)
+
+
+def check_output(root: Path, out: Path) -> Path:
+    """The resolved output folder, or ``OutputRefused`` if building there could destroy anything."""
+    target, content, here = out.resolve(), root.resolve(), Path.cwd().resolve()
+    if target == content or target in content.parents:
+        raise OutputRefused(f"--out {_shown(out)} is or contains the content folder {_shown(root)}; choose another output folder")
+    if content in target.parents:
+        raise OutputRefused(f"--out {_shown(out)} is inside the content folder {_shown(root)}; choose a folder outside it")
+    if target == here or target in here.parents:
+        raise OutputRefused(f"--out {_shown(out)} is or contains the current folder; choose a new or previous output folder")
+    if os.path.lexists(target) and not target.is_dir():
+        raise OutputRefused(f"--out {_shown(out)} is a file, not a folder")
+    if target.is_dir() and not is_build(target) and any(target.iterdir()):
+        raise OutputRefused(f"--out {_shown(out)} is a non-empty folder that is not a previous build of site-builder "
+                            f"(it has no {MARKER} file); choose an empty or new folder")
+    return target
+
+
+def is_build(folder: Path) -> bool:
+    """A previous (complete) build: the marker is written last, after every other file."""
+    return os.path.isfile(folder / MARKER) and not os.path.islink(folder / MARKER)
+
+
+def write_marker(folder: Path) -> None:
+    """List every file of the finished site with its SHA-256 (deterministic: sorted paths)."""
+    lines = [MARKER_HEADER]
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        lines.append(f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {path.relative_to(folder).as_posix()}\n")
+    (folder / MARKER).write_text("".join(lines), encoding="utf-8")
+
+
+@contextmanager
+def output_lock(out: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``.NAME.lock`` beside the output; refuse if another build has it.
+
+    The lock file stays (deleting it would let a third build lock a different file)."""
+    if fcntl is None:
+        yield
+        return
+    fd = os.open(out.with_name(f".{out.name}.lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OutputRefused(f"another build into {_shown(out)} is running; try again when it has finished") from None
+        yield
+    finally:
+        os.close(fd)
+
+
+# -- the swap -----------------------------------------------------------------------------------
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+@functools.cache
+def _renameat2() -> Callable[..., int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        function = ctypes.CDLL(None, use_errno=True).renameat2  # glibc ≥ 2.28
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    function.restype = ctypes.c_int
+    return function
+
+
+def exchange(first: Path, second: Path) -> bool:
+    """Atomically exchange two folders; False if the system or file system cannot."""
+    function = _renameat2()
+    if function is None:
+        return False
+    if function(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE) == 0:
+        return True
+    error = ctypes.get_errno()
+    if error in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False
+    raise OSError(error, os.strerror(error), str(first), None, str(second))
 
 
 def swap_in(staging: Path, out: Path) -> None:
-    """Replace ``out`` by ``staging`` with two renames; the old tree is removed afterwards."""
+    """Put the complete ``staging`` tree at ``out``; the previous tree is removed afterwards."""
+    if not os.path.lexists(out):
+        os.rename(staging, out)
+        return
+    if exchange(staging, out):
+        shutil.rmtree(staging)  # now the previous site
+        return
     old = out.with_name(f".{out.name}.old-{os.getpid()}")
-    if out.exists():
-        os.replace(out, old)
-    os.replace(staging, out)
-    if old.exists():
-        shutil.rmtree(old)
+    os.rename(out, old)
+    os.rename(staging, out)
+    shutil.rmtree(old)
+
+
+def recover(out: Path) -> Path | None:
+    """After a build killed between the two renames of the fallback swap: put the previous site
+    back. Only renames, never deletes; returns the folder restored, if any."""
+    if os.path.lexists(out):
+        return None
+    previous = [p for p in out.parent.glob(f".{out.name}.old-*") if p.is_dir() and not p.is_symlink() and is_build(p)]
+    if not previous:
+        return None
+    latest = max(previous, key=lambda p: (p / MARKER).stat().st_mtime_ns)
+    os.rename(latest, out)
+    return latest
 
 
 def scratch_folder(out: Path) -> Path:
@@ -75,10 +200,14 @@ def scratch_folder(out: Path) -> Path:
 
 
 def remove_leftovers(out: Path) -> None:
-    """Remove staging folders of earlier builds into ``out`` that were killed before cleaning up."""
+    """Remove what builds into ``out`` killed before cleaning up left beside it — only when ``out``
+    is a complete site, so the only complete copy is never deleted (called under the lock)."""
+    if not is_build(out):
+        return
     for pattern in (f".{out.name}.building-*", f".{out.name}.indexing-*", f".{out.name}.old-*"):
         for folder in out.parent.glob(pattern):
-            shutil.rmtree(folder, ignore_errors=True)
+            if folder.is_dir() and not folder.is_symlink():
+                shutil.rmtree(folder, ignore_errors=True)
     scratch = scratch_folder(out)
     for folder in scratch.parent.glob(f"site-builder.{out.name}.indexing-*"):
         if not _pid_alive(folder.name.rsplit("-", 1)[-1]):
@@ -93,6 +222,33 @@ def _pid_alive(pid: str) -> bool:
     except PermissionError:
         return True
     return True
+
+
+# -- rendering ----------------------------------------------------------------------------------
+
+
+def write_tree(output: Output, folder: Path, index_folder: Path | None = None) -> None:
+    """Write the files; HTML pages also go, with tables flattened, to the folder Pagefind reads."""
+    for path in sorted(output.files):
+        target = folder / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(output.files[path])
+        if index_folder is not None and path.endswith(".html"):
+            copy = index_folder / path
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            copy.write_bytes(search_index.flatten_tables(output.files[path]))
+
+
+def gather_in_order(parts: Path, pages: Path, html: list[str]) -> None:
+    """Move the pages workers wrote into ``pages`` in report order.
+
+    Pagefind numbers pages in the order it lists folders, which is the order their entries were
+    created (on tmpfs); workers create them in whatever order they finish, so without this step
+    the index and filter files of a parallel build differ from run to run."""
+    for path in html:
+        target = pages / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(parts / path, target)
 
 
 def slim(report: Report) -> Report:
@@ -121,40 +277,78 @@ def render_job(job: tuple[Unit, Path], site: Site, root: Path, staging: Path,
 
 
 def build(root: Path, out: Path, index: bool = True, workers: int | None = None) -> BuildResult:
+    out = check_output(root, out)
     planned = loader.plan(root)
-    out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
-    remove_leftovers(out)
-    staging = out.with_name(f".{out.name}.building-{os.getpid()}")
-    index_folder = scratch_folder(out) if index else None
+    with output_lock(out):
+        check_output(root, out)  # again: another build may have finished in between
+        recover(out)
+        return _build_locked(root, out, planned, index, workers)
+
+
+def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, workers: int | None) -> BuildResult:
+    staging = out.with_name(f".{out.name}.building-{os.getpid()}-{secrets.token_hex(4)}")
     staging.mkdir()
+    scratch = scratch_folder(out) if index else None
+    if scratch is not None and scratch.exists():  # left by a dead process that had our process id
+        shutil.rmtree(scratch)
+    parts, pages = (scratch / "parts", scratch / "pages") if scratch else (None, None)
     clock = time.perf_counter()
     timings: dict[str, float] = {}
     try:
         findings = list(planned.findings)
         files: list[str] = []
-        job = functools.partial(render_job, site=planned.site, root=root, staging=staging, index_folder=index_folder)
-        for report, report_findings, written in run_jobs(job, planned.jobs, workers):
-            findings.extend(report_findings)
-            files.extend(written)
-            if report is not None:
-                planned.site.reports.append(report)
+        html: list[str] = []
+        job = functools.partial(render_job, site=planned.site, root=root, staging=staging, index_folder=parts)
+        try:
+            for report, report_findings, written in run_jobs(job, planned.jobs, workers, stage="building"):
+                findings.extend(report_findings)
+                files.extend(written)
+                html.extend(p for p in written if p.endswith(".html"))
+                if report is not None:
+                    planned.site.reports.append(report)
+        except ContentProblem as problem:
+            raise BuildRefused(merged(findings, problem.findings)) from None
         if any(f.is_error for f in findings):
             raise BuildRefused(findings)
         timings["check and render reports"] = time.perf_counter() - clock
-        site_output = Renderer(planned.site, root).render_site()
-        for schema in sorted(SCHEMA_DIR.glob("*.schema.json")):
-            site_output.add(f"schemas/{schema.name}", schema.read_bytes())
-        write_tree(site_output, staging, index_folder)
+        site_output = _site_pages(planned.site, root, findings)
+        if parts is not None and pages is not None:
+            gather_in_order(parts, pages, html)
+        write_tree(site_output, staging, pages)
         files.extend(site_output.files)
         timings["site pages"] = time.perf_counter() - clock - sum(timings.values())
-        if index_folder is not None:
-            search_index.run(index_folder, staging / "pagefind")
+        if pages is not None:
+            try:
+                search_index.run(pages, staging / "pagefind")
+            except search_index.IndexFailed as error:
+                raise InternalError("building", _shown(root), describe(error)) from None
             timings["search index"] = time.perf_counter() - clock - sum(timings.values())
+        write_marker(staging)
         swap_in(staging, out)
+        remove_leftovers(out)
     finally:
-        for folder in (staging, index_folder):
+        for folder in (staging, scratch):
             if folder is not None and folder.exists():
                 shutil.rmtree(folder)
-    pages = sum(1 for p in files if p.endswith(".html"))
-    return BuildResult(findings, pages, len(planned.site.reports), len(files), timings)
+    pages_count = sum(1 for p in files if p.endswith(".html"))
+    return BuildResult(findings, pages_count, len(planned.site.reports), len(files), timings)
+
+
+def merged(findings: list[Finding], more: list[Finding]) -> list[Finding]:
+    """``findings`` and those of ``more`` not already among them (the loader also reports a
+    link in ``_theme/`` that rendering then meets)."""
+    seen = {f.line() for f in findings}
+    return findings + [f for f in more if f.line() not in seen]
+
+
+def _site_pages(site: Site, root: Path, findings: list[Finding]) -> Output:
+    try:
+        output = Renderer(site, root).render_site()
+    except ContentProblem as problem:
+        raise BuildRefused(merged(findings, problem.findings)) from None
+    except Exception as error:
+        raise InternalError("building", _shown(root), describe(error)) from None
+    for schema in sorted(SCHEMA_DIR.glob("*.schema.json")):
+        output.add(f"schemas/{schema.name}", schema.read_bytes())
+    return output

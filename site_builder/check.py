@@ -6,19 +6,64 @@ when there are many, and the results are put back together in folder order.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from site_builder import loader, rules
+from site_builder import contentfs, loader, rules
 from site_builder.findings import Finding
 from site_builder.model import Report, Site, Unit
 
 PARALLEL_FROM = 24  # below this many reports, worker start-up costs more than it saves
 T = TypeVar("T")
+
+
+class ContentProblem(Exception):
+    """Raised for a problem of the content (not of this tool) found while working on a report;
+    it passes through ``run_jobs`` unchanged. Carries findings."""
+
+    findings: list[Finding]
+
+
+class InternalError(Exception):
+    """An unexpected exception while working on a report: the run fails (exit 2), never a partial result."""
+
+    def __init__(self, stage: str, folder: str, error: str) -> None:
+        super().__init__(stage, folder, error)
+        self.stage, self.folder, self.error = stage, folder, error
+
+    def __str__(self) -> str:
+        return f"internal error while {self.stage} {self.folder}: {self.error}"
+
+
+@dataclass(frozen=True)
+class _Failed:
+    """What a job returns instead of raising. A raised StopIteration (``next()`` in a rule) ended
+    the iteration over the results silently — fewer reports, exit 0 — and an exception from a
+    worker did not say which report it came from."""
+
+    folder: str
+    error: str
+
+
+def describe(error: BaseException) -> str:
+    """``Type: message``, or just ``Type`` when the exception has no message."""
+    message = str(error)
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__
+
+
+def _guarded(function: Callable[[tuple[Unit, Path]], T], job: tuple[Unit, Path]) -> T | _Failed:
+    try:
+        return function(job)
+    except ContentProblem:
+        raise
+    except Exception as error:
+        return _Failed(contentfs.display_path(job[1]), describe(error))
 
 
 @dataclass
@@ -73,15 +118,36 @@ def _findings_only(job: tuple[Unit, Path]) -> tuple[bool, list[Finding]]:
     return report is not None, findings
 
 
-def run_jobs(function: Callable[[tuple[Unit, Path]], T], jobs: list[tuple[Unit, Path]], workers: int | None = None) -> Iterator[T]:
-    """Map ``function`` over report jobs, in order; in worker processes when it pays off."""
+def run_jobs(function: Callable[[tuple[Unit, Path]], T], jobs: list[tuple[Unit, Path]], workers: int | None = None,
+             stage: str = "checking") -> Iterator[T]:
+    """Map ``function`` over report jobs, in order; in worker processes when it pays off.
+
+    An exception in a job raises ``InternalError`` naming its report folder (``ContentProblem``
+    passes through); a result is yielded for every job or the iteration raises.
+    """
     workers = workers if workers is not None else (os.cpu_count() or 1)
+    guarded = functools.partial(_guarded, function)
     if workers <= 1 or len(jobs) < PARALLEL_FROM:
-        yield from map(function, jobs)
+        results: Iterator[T | _Failed] = map(guarded, jobs)
+        yield from _unwrap(results, jobs, stage)
         return
     chunk = max(1, len(jobs) // (workers * 8))
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        yield from pool.map(function, jobs, chunksize=chunk)
+        try:
+            yield from _unwrap(pool.map(guarded, jobs, chunksize=chunk), jobs, stage)
+        except BrokenProcessPool as error:  # a worker died (killed, out of memory)
+            raise InternalError(stage, "a report (a worker process died)", describe(error)) from None
+
+
+def _unwrap(results: Iterator[T | _Failed], jobs: list[tuple[Unit, Path]], stage: str) -> Iterator[T]:
+    count = 0
+    for result in results:
+        if isinstance(result, _Failed):
+            raise InternalError(stage, result.folder, result.error)
+        count += 1
+        yield result
+    if count != len(jobs):  # never a silent truncation
+        raise InternalError(stage, contentfs.display_path(jobs[count][1]), "no result")
 
 
 def check(root: Path, keep_reports: bool = True, workers: int | None = None) -> CheckResult:

@@ -1,7 +1,8 @@
 """Command line: ``site-builder check | build | serve | new``.
 
-Exit codes: 0 no errors (warnings allowed), 1 content errors, 2 usage problems or unreadable input.
-Library code never exits; only ``main`` turns results into exit codes.
+Exit codes: 0 no errors (warnings allowed), 1 content errors (a theme template the sandbox refuses
+included), 2 usage problems, unreadable input, an output folder that is refused or locked by another
+build, and internal errors. Library code never exits; only ``main`` turns results into exit codes.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from site_builder.check import InternalError, describe
 from site_builder.findings import format_json, format_text
 from site_builder.loader import ContentError
 
@@ -45,8 +47,11 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code or 0)
     try:
         return _dispatch(args)
-    except ContentError as exc:
+    except (ContentError, InternalError) as exc:
         print(f"site-builder: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:  # never a traceback: one line, exit 2
+        print(f"site-builder: internal error: {describe(exc)}", file=sys.stderr)
         return EXIT_USAGE
 
 
@@ -54,10 +59,13 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "check":
         return _check(args.content, args.format)
     if args.command == "build":
-        from site_builder.build import BuildRefused, build
+        from site_builder.build import BuildRefused, OutputRefused, build
 
         try:
             result = build(args.content, args.out)
+        except OutputRefused as refused:
+            print(f"site-builder: {refused}", file=sys.stderr)
+            return EXIT_USAGE
         except BuildRefused as refused:
             sys.stdout.write(format_text(refused.findings))
             print(f"site-builder: build refused: {len(refused.errors)} error(s); {args.out} left unchanged", file=sys.stderr)
@@ -77,6 +85,9 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "new":
         from site_builder.scaffold import ScaffoldError, scaffold
 
+        if args.content.exists() and not args.content.is_dir():
+            print(f"site-builder: --content {args.content} is a file, not a content folder", file=sys.stderr)
+            return EXIT_USAGE
         try:
             written = scaffold(args.content, args.unit, args.year, args.template)
         except ScaffoldError as exc:

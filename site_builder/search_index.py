@@ -1,5 +1,10 @@
 """Index stage: Pagefind with its extended binary, which segments Chinese text (jieba).
 
+The Pagefind UI (``pagefind-ui.js`` of Pagefind 1.5.2) inserts filter names and values as HTML
+(Svelte's ``{@html}`` for a value's label, ``innerHTML`` for names), so a unit name with markup
+ran as script on the search page. ``secure_ui`` makes those text; excerpts (HTML with ``<mark>``,
+the text escaped by Pagefind) are re-escaped around the marks by ``themes/default/static/search.js``.
+
 Pagefind writes its filter indexes from hash maps, so their order — and with it the hashed file
 names, the metadata file and ``pagefind-entry.json`` — changes from run to run (Pagefind issue
 #638: fragments are stable since 1.3, filters are not). ``canonicalize`` rewrites those few files
@@ -38,6 +43,28 @@ def run(pages: Path, bundle: Path) -> None:
     if done.returncode != 0:
         raise IndexFailed(f"pagefind failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}")
     canonicalize(bundle)
+    secure_ui(bundle)
+
+
+# (found, replacement, expected count) in pagefind-ui.js of Pagefind 1.5.2; checked, so a new
+# Pagefind version fails the build instead of publishing an unreviewed UI.
+UI_PATCHES = (
+    ("h(e){this.e.innerHTML=e,", "h(e){this.e.textContent=e,", 1),  # {@html}: only a filter value's label
+    ("t.innerHTML=s", "t.textContent=s", 2),  # filter name, <summary> (mount, update)
+    ("i.innerHTML=n", "i.textContent=n", 2),  # filter name, <legend> (mount, update)
+)
+
+
+def secure_ui(bundle: Path) -> None:
+    """Make the Pagefind UI show filter names and values as text, never as HTML."""
+    path = bundle / "pagefind-ui.js"
+    script = path.read_text(encoding="utf-8")
+    for found, replacement, expected in UI_PATCHES:
+        if script.count(found) != expected:
+            raise IndexFailed(f"{path.name} is not the reviewed Pagefind UI ({found!r} found {script.count(found)} times, "
+                              f"expected {expected}); review search_index.UI_PATCHES for this Pagefind version")
+        script = script.replace(found, replacement)
+    path.write_text(script, encoding="utf-8")
 
 
 _TABLE = re.compile(rb"<table\b.*?</table>", re.S)

@@ -78,7 +78,7 @@ def test_refused_build_leaves_output_untouched(tmp_path: Path) -> None:
         build(content, out, index=False)
     assert refused.value.errors
     assert tree_digest(out) == before
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".site")] == []
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".site") and p.name != ".site.lock"] == []
 
 
 def test_cli_refuses_with_findings_and_exit_1(tmp_path: Path) -> None:
@@ -110,7 +110,7 @@ def test_killed_build_leaves_previous_output(tmp_path: Path) -> None:
     process.wait()
     assert tree_digest(out) == before
     build(ROOT / "content", out, index=False)  # the next build cleans up what the killed one left
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".site")] == []
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".site") and p.name != ".site.lock"] == []
 
 
 def test_site_theme_overrides_single_files(tmp_path: Path) -> None:

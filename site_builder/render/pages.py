@@ -6,17 +6,23 @@ reports can be rendered in parallel or incrementally.
 
 from __future__ import annotations
 
+import operator
 import posixpath
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 import jinja2
+import jinja2.sandbox
 
-from site_builder import standards
-from site_builder.findings import Finding
+from site_builder import contentfs, standards
+from site_builder.check import ContentProblem
+from site_builder.findings import Finding, Place
+from site_builder.limits import THEME_FILE_BYTES
 from site_builder.model import Report, Site, Term
 from site_builder.render import downloads, search_aid
 from site_builder.render.cells import head_html, row_html
@@ -37,15 +43,81 @@ class Output:
         self.files[path] = content.encode("utf-8") if isinstance(content, str) else content
 
 
+class ThemeError(ContentProblem):
+    """A template or asset of the site's own theme (``CONTENT/_theme/``) cannot be used."""
+
+    def __init__(self, findings: list[Finding]) -> None:
+        super().__init__(findings)
+        self.findings = findings
+
+
 def theme_dirs(content_root: Path) -> list[Path]:
-    """The site's own ``_theme`` folder first (single-file overrides), then the default theme."""
+    """The site's own ``_theme`` folder first (single-file overrides), then the default theme.
+
+    The site's folder is listed only if it is a real folder (never a link; a link is refused by
+    ``contentfs`` when a file below it is read)."""
     own = content_root / "_theme"
-    return [d for d in (own, PACKAGE_THEME) if d.is_dir()]
+    return [d for d in (own, PACKAGE_THEME) if contentfs.kind(content_root, d) is not contentfs.Kind.MISSING]
 
 
-def environment(themes: list[Path]) -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(t / "templates") for t in themes]),
+def _read_theme_file(content_root: Path, path: Path) -> bytes | None:
+    """A file of the site's theme, read without following links and within the size limit."""
+    data, findings = contentfs.read_bytes(content_root, path, THEME_FILE_BYTES, required=False)
+    if findings:
+        raise ThemeError(findings)
+    return data
+
+
+class ContentThemeLoader(jinja2.BaseLoader):
+    """Templates of ``CONTENT/_theme/templates/``: no link followed, size-limited (see contentfs)."""
+
+    def __init__(self, content_root: Path) -> None:
+        self.content_root = content_root
+        self.folder = content_root / "_theme" / "templates"
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        path = self.folder.joinpath(*jinja2.loaders.split_template_path(template))
+        data = _read_theme_file(self.content_root, path)
+        if data is None:
+            raise jinja2.TemplateNotFound(template)
+        try:
+            source = data.decode("utf-8").removeprefix("\ufeff")
+        except UnicodeDecodeError as exc:
+            raise ThemeError([Finding("content.encoding", f"template is not UTF-8 text ({exc.reason} at byte {exc.start})",
+                                      Place(contentfs.display_path(path)))]) from None
+        return source, str(path), lambda: True
+
+
+SEQUENCE_LIMIT = 1_000_000  # items of a string or list a template may build with * (a DoS otherwise)
+EXPONENT_LIMIT = 64
+
+
+class ThemeSandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
+    """Jinja's immutable sandbox (no access to Python internals, no mutating methods) that also
+    refuses ``*`` and ``**`` results that would take the build machine's memory or CPU."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: jinja2.runtime.Context, operator_name: str, left: Any, right: Any) -> Any:
+        if operator_name == "**":
+            if isinstance(right, int | float | Decimal) and abs(right) > EXPONENT_LIMIT:
+                raise jinja2.sandbox.SecurityError(f"exponent {right} is above the sandbox limit of {EXPONENT_LIMIT}")
+            return operator.pow(left, right)
+        for sequence, times in ((left, right), (right, left)):
+            if isinstance(sequence, str | list | tuple) and isinstance(times, int) and len(sequence) * times > SEQUENCE_LIMIT:
+                raise jinja2.sandbox.SecurityError(f"repeating a sequence to more than {SEQUENCE_LIMIT:,} items is refused")
+        return operator.mul(left, right)
+
+
+def environment(themes: list[Path], content_root: Path | None = None) -> jinja2.Environment:
+    """Every template, the default ones included, renders in the sandbox: a site's template may
+    extend or include default ones, and one environment keeps the output identical either way."""
+    loaders: list[jinja2.BaseLoader] = []
+    if content_root is not None and content_root / "_theme" in themes:
+        loaders.append(ContentThemeLoader(content_root))
+    loaders.append(jinja2.FileSystemLoader(str(PACKAGE_THEME / "templates")))
+    env = ThemeSandbox(
+        loader=jinja2.ChoiceLoader(loaders),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -57,6 +129,30 @@ def environment(themes: list[Path]) -> jinja2.Environment:
     env.globals["row_html"] = row_html
     env.globals["head_html"] = head_html
     return env
+
+
+def theme_template_finding(error: Exception, own_templates: Path) -> Finding | None:
+    """The finding for an error raised by a template of the site's own theme (None: not one of them)."""
+    own = str(own_templates) + "/"
+    if isinstance(error, jinja2.TemplateSyntaxError) and (error.filename or "").startswith(own):
+        return _template_finding(error.filename or "", error.lineno, f"template syntax error: {error.message}")
+    place: tuple[str, int] | None = None
+    trace: TracebackType | None = error.__traceback__
+    while trace is not None:  # the innermost frame of a site template (Jinja maps it to the template line)
+        if trace.tb_frame.f_code.co_filename.startswith(own):
+            place = (trace.tb_frame.f_code.co_filename, trace.tb_lineno)
+        trace = trace.tb_next
+    if place is None:
+        return None
+    if isinstance(error, jinja2.sandbox.SecurityError):
+        message = f"template refused by the sandbox: {error}"
+    else:
+        message = f"template failed: {type(error).__name__}: {error}"
+    return _template_finding(*place, message)
+
+
+def _template_finding(filename: str, line: int, message: str) -> Finding:
+    return Finding("theme.template", message, Place(contentfs.display_path(filename), line, 1))
 
 
 def relative(page: str, target: str) -> str:
@@ -146,16 +242,25 @@ def report_summary(report: Report) -> dict[str, Any]:
 class Renderer:
     def __init__(self, site: Site, content_root: Path) -> None:
         self.site = site
+        self.content_root = content_root
         self.themes = theme_dirs(content_root)
-        self.env = environment(self.themes)
+        self.env = environment(self.themes, content_root)
 
     def page(self, template: str, path: str, **context: Any) -> str:
         def url(target: str) -> str:
             return relative(path, target)
 
-        return self.env.get_template(template).render(
-            site=self.site, page_path=path, url=url, root=relative(path, "") or "./", **context
-        )
+        try:
+            return self.env.get_template(template).render(
+                site=self.site, page_path=path, url=url, root=relative(path, "") or "./", **context
+            )
+        except ThemeError:
+            raise
+        except Exception as error:
+            finding = theme_template_finding(error, self.content_root / "_theme" / "templates")
+            if finding is None:
+                raise
+            raise ThemeError([finding]) from None
 
     # -- per report (independent unit of work) ------------------------------------------------
     def render_report(self, report: Report, findings: list[Finding]) -> Output:
@@ -208,12 +313,37 @@ class Renderer:
         out.add("search/index.html", self.page("search.html", "search/index.html"))
         out.add("404.html", self.page("404.html", "404.html"))
         out.add("sitemap.xml", self.sitemap())
-        for theme in reversed(self.themes):  # the site's own assets override the default ones
-            static = theme / "static"
-            for file in sorted(static.rglob("*")) if static.is_dir() else ():
-                if file.is_file():
-                    out.add("assets/" + file.relative_to(static).as_posix(), file.read_bytes())
+        static = PACKAGE_THEME / "static"
+        for file in sorted(static.rglob("*")):
+            if file.is_file():
+                out.add("assets/" + file.relative_to(static).as_posix(), file.read_bytes())
+        for name, data in self.own_assets():  # the site's own assets override the default ones
+            out.add("assets/" + name, data)
         return out
+
+    def own_assets(self) -> list[tuple[str, bytes]]:
+        """Files under ``CONTENT/_theme/static/``: no link followed, none above the size limit."""
+        assets: list[tuple[str, bytes]] = []
+        findings: list[Finding] = []
+        folders = [(self.content_root / "_theme" / "static", "")]
+        while folders:
+            folder, prefix = folders.pop(0)
+            entries, problems = contentfs.list_dir(self.content_root, folder)
+            findings.extend(problems)
+            for entry in entries:
+                if entry.is_dir:
+                    folders.append((entry.path, prefix + entry.name + "/"))
+                    continue
+                try:
+                    data = _read_theme_file(self.content_root, entry.path)
+                except ThemeError as error:
+                    findings.extend(error.findings)
+                    continue
+                if data is not None:
+                    assets.append((prefix + entry.name, data))
+        if findings:
+            raise ThemeError(findings)
+        return sorted(assets)
 
     def sitemap(self) -> str:
         base = str(self.site.settings.get("base_url", "")).rstrip("/")
