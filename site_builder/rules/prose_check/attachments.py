@@ -1,0 +1,106 @@
+"""Figures in the self-evaluation forms' text (goal, achieved, analysis) against their own form, and the
+自评 scores quoted in 情况说明 against the forms they name."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from site_builder.model import Amount, Attachment
+from site_builder.rules.prose_check.figures import Figure, extract, mask_references
+
+TEXT_FIELDS = ("goal", "achieved", "analysis")
+BUDGET_WORDS = re.compile(r"(?:全年预算|年初预算|预算下达|预算安排|预算)(?:数)?(?:为|是|共)?\s*$")
+EXECUTED_WORDS = re.compile(r"(?:实际执行|实际支出|执行|支出)(?:数)?(?:约|为|是|共)?\s*$")
+RATE_WORDS = re.compile(r"执行率(?:约|为|是|达)?\s*$")
+SCORE_WORDS = re.compile(r"(?:自评(?:得分)?|得分|总分)(?:为|是)?\s*$")
+APPROX = re.compile(r"约\s*$")
+Emit = Callable[[str, Figure, str, tuple[str, ...]], None]
+
+
+def _value(data: Any) -> Decimal | None:
+    return data.value if isinstance(data, Amount) else None
+
+
+def _funds(attachment: Attachment) -> dict[str, Decimal]:
+    rows = (attachment.data.get("funds") or {}).get("rows") or []
+    if not rows:
+        return {}
+    return {k: v for k, v in ((k, _value(v)) for k, v in rows[0].items()) if v is not None}
+
+
+def field_figures(attachment: Attachment) -> list[tuple[str, str, list[Figure]]]:
+    result = []
+    for name in TEXT_FIELDS:
+        text = attachment.data.get(name)
+        if isinstance(text, str):
+            masked, _ = mask_references(text)
+            result.append((name, text, extract(masked)))
+    return result
+
+
+def _close(stated: Figure, value: Decimal, approximate: bool) -> bool:
+    assert stated.value is not None
+    slack = stated.half_unit * (2 if approximate else 1)
+    return abs(stated.value - value) <= slack
+
+
+def check_attachment(attachment: Attachment, text: str, figures: list[Figure], emit: Emit) -> None:
+    funds = _funds(attachment)
+    budgets = {k: funds[k] for k in ("declared", "initial", "annual") if k in funds}
+    executed = funds.get("executed")
+    unit = str(attachment.data.get("amount_unit", "万元"))
+    previous = 0
+    for figure in figures:
+        clause = re.split(r"[，,。；;：:（(]", text[max(previous, figure.start - 40):figure.start])[-1]
+        previous = figure.end if figure.kind in ("amount", "percent") else previous
+        approximate = bool(APPROX.search(clause))
+        if figure.value is None:
+            figure.mark("uncheckable", "too many digits")
+            continue
+        if figure.kind == "amount" and figure.unit == unit and budgets and BUDGET_WORDS.search(clause):
+            _against(figure, budgets, approximate, "预算数", attachment, emit)
+        elif figure.kind == "amount" and figure.unit == unit and executed is not None and EXECUTED_WORDS.search(clause):
+            _against(figure, {"executed": executed}, approximate, "全年执行数", attachment, emit)
+        elif figure.kind == "percent" and RATE_WORDS.search(clause) and executed is not None:
+            rates = {f"执行数/{k}": executed / v * 100 for k, v in budgets.items() if v}
+            rate = funds.get("rate")
+            if rate is not None:
+                rates["表列执行率"] = rate * 100 if (attachment.data.get("funds") or {}).get("rate_unit") == "ratio" else rate
+            _against(figure, rates, approximate or True, "执行率", attachment, emit, percent=True)
+        elif figure.kind == "count" and figure.unit == "分" and SCORE_WORDS.search(clause):
+            total = _value(attachment.data.get("total_score"))
+            if total is not None:
+                _against(figure, {"total_score": total}, False, "总分", attachment, emit)
+            else:
+                figure.mark("uncheckable", "the form has no 总分")
+        else:
+            figure.mark("uncheckable", "its words name no figure of the form")
+
+
+def _against(figure: Figure, candidates: dict[str, Decimal], approximate: bool, what: str, attachment: Attachment,
+             emit: Emit, percent: bool = False) -> None:
+    if not candidates:
+        figure.mark("uncheckable", f"the form has no {what}")
+        return
+    if any(_close(figure, value, approximate) for value in candidates.values()):
+        figure.mark("agree", what)
+        return
+    shown = "、".join(f"{value.normalize():f}{'%' if percent else ''}" for value in candidates.values())
+    figure.mark("disagree", rule="narrative.attachment")
+    emit("narrative.attachment", figure, f"自评表“{attachment.data.get('project', attachment.slug)}”的说明写{what} {figure.shown}，"
+         f"但表中为 {shown}", (figure.shown, shown))
+
+
+def score_for(attachments: list[Attachment], subject: str) -> tuple[Attachment, Decimal] | None:
+    """The form whose project the 情况说明 names (企业退休人员取暖费：自评98.97分)."""
+    subject = subject.strip(" -*：:")
+    if len(subject) < 4:
+        return None
+    found = [a for a in attachments if subject in str(a.data.get("project", "")) or str(a.data.get("project", "")) in subject]
+    if len(found) != 1:
+        return None
+    total = _value(found[0].data.get("total_score"))
+    return (found[0], total) if total is not None else None
