@@ -162,12 +162,12 @@ def check_growth(report: Report, reading: Reading, readings: list[Reading], text
     slack = _tolerance(figure, computed, [delta, (previous, current_half + delta[1])])
     if abs(computed - figure.value) <= slack:
         figure.mark("agree", f"{change.figure.shown} / ({current_shown} ∓ {change.figure.shown})")
-        change.figure.mark("agree", f"with {figure.shown}")
+        change.figure.mark("uncheckable", f"a change amount: only its rate {figure.shown} is checked, to the rate's precision")
         return
     digits = max(figure.decimals, 2)
     shown = f"{fmt(computed, digits)}%"
     figure.mark("disagree", rule="narrative.growth")
-    change.figure.mark("agree", f"with {current_shown}")
+    change.figure.mark("uncheckable", f"a change amount: only its rate {figure.shown} is checked, to the rate's precision")
     emit("narrative.growth", figure, f"情况说明：{current_shown} 比上年{'增加' if increase else '减少'} {change.figure.shown}，"
          f"上年应为 {fmt(previous)}，变动率应为 {shown}，而不是 {figure.shown}", (figure.shown, shown))
 

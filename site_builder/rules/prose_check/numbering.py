@@ -36,15 +36,15 @@ def check_year(year: int, text: str, figures: list[Figure], emit: Emit) -> None:
         line_start = text.rfind("\n", 0, figure.start) + 1
         before = text[line_start:figure.start]
         heading = HEADING.match(text[line_start:text.find("\n", figure.start) if "\n" in text[figure.start:] else len(text)])
+        opening = re.fullmatch(r"\s*(?:#+\s*|[-*+]\s*|\d{1,3}[.．、]\s*|（[一二三四五六七八九十]{1,3}）)*", before) is not None
+        checked_place = bool(heading) or bool(AS_OF.search(before)) or (opening and figure.unit == "年度")
+        if not checked_place or (stated != year and COMPARISON.search(before[-20:])):
+            figure.mark("uncheckable", "a year in running text (only headings, as-of dates and paragraph openings name the report year)")
+            continue
         if stated == year:
             figure.mark("agree", "the report year", "narrative.year")
             continue
-        if COMPARISON.search(before[-20:]):
-            figure.mark("agree" if stated == year - 1 else "uncheckable",
-                        "the previous year, compared with" if stated == year - 1 else "a year compared with", "narrative.year")
-            continue
-        opening = re.fullmatch(r"\s*(?:#+\s*|[-*+]\s*|\d{1,3}[.．、]\s*|（[一二三四五六七八九十]{1,3}）)*", before) is not None
-        if heading or AS_OF.search(before) or (opening and figure.unit == "年度"):
+        if checked_place:
             where = "标题" if heading else "截至日期" if AS_OF.search(before) else "段首"
             figure.mark("disagree", rule="narrative.year")
             emit("narrative.year", figure, f"{year}年度报告的{where}写作 {figure.shown}：应为 {year} 年", (str(stated), str(year)))
