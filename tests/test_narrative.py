@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import jsonschema
@@ -15,7 +16,7 @@ import yaml
 from site_builder import loader
 from site_builder.check import check_report
 from site_builder.findings import Finding
-from site_builder.model import Report, Unit
+from site_builder.model import Amount, Report, Unit
 from site_builder.rules import narrative
 from site_builder.rules.prose_check import analyse
 from site_builder.rules.prose_check.figures import extract, mask_references
@@ -281,3 +282,32 @@ def test_prose_labels_data_is_valid() -> None:
     broken = dict(data, labels=[{"phrases": ["收入总计"], "cell": "income/total"}])
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(broken, schema)
+
+
+def test_section_context_decides_which_table_a_label_names(yanchi: Report) -> None:
+    """基本支出 under 支出决算情况说明 is the 支出决算表's; under 一般公共预算财政拨款基本支出 it is the
+    一般公共预算财政拨款支出决算表's. Make the two cells differ and each sentence follows its own."""
+    cells = yanchi.tables["expenditure"].sections["rows"]["total"]
+    original = cells["basic"]
+    assert original is not None
+    cells["basic"] = Amount(Decimal("2500000.00"), original.place)
+    try:
+        expenditure = prose(yanchi, "## 三、支出决算情况说明\n\n基本支出2,424,268.90元。\n")
+        general = prose(yanchi, "## 六、一般公共预算财政拨款基本支出决算情况说明\n\n基本支出2,424,268.90元。\n")
+    finally:
+        cells["basic"] = original
+    assert rules(expenditure) == ["narrative.amount"] and "2,500,000.00" in expenditure[0].message
+    assert general == []
+
+
+def test_wanyuan_figure_in_a_yuan_report(yanchi: Report) -> None:
+    text = "## 一、收入支出决算总体情况说明\n\n2024年度本单位收入总计{}。\n"
+    assert prose(yanchi, text.format("1,306.08万元")) == []  # 13,060,802.17元 = 1,306.08万元
+    assert rules(prose(yanchi, text.format("13,060,802.17万元"))) == ["narrative.unit"]  # ×10000
+
+
+def test_half_width_brackets_and_spaces_as_in_extracted_pdfs(yanchi: Report) -> None:
+    text = ("## 五、一般公共预算财政拨款支出决算情况说明\n\n### （二）一般公共预算财政拨款支出决算结构情况\n\n"
+            "2024 年度一般公共预算财政拨款支出 12,984,142.90 元，主要用于以下方面：社会保障和就业(类)支出 12,615,180.13 元，占 97.16%。\n")
+    assert prose(yanchi, text) == []
+    assert rules(prose(yanchi, text.replace("12,615,180.13", "12,615,180.31"))) == ["narrative.amount"]

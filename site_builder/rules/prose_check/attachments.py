@@ -17,6 +17,8 @@ EXECUTED_WORDS = re.compile(r"(?:实际执行|实际支出|执行|支出)(?:数)
 RATE_WORDS = re.compile(r"执行率(?:约|为|是|达)?\s*$")
 SCORE_WORDS = re.compile(r"(?:自评(?:得分)?|得分|总分)(?:为|是)?\s*$")
 APPROX = re.compile(r"约\s*$")
+FIELD_NAMES = {"declared": "申报数", "initial": "年初预算数", "annual": "全年预算数", "executed": "全年执行数",
+               "total_score": "总分"}
 Emit = Callable[[str, Figure, str, tuple[str, ...]], None]
 
 
@@ -88,7 +90,8 @@ def _against(figure: Figure, candidates: dict[str, Decimal], approximate: bool, 
     if any(_close(figure, value, approximate) for value in candidates.values()):
         figure.mark("agree", what)
         return
-    shown = "、".join(f"{value.normalize():f}{'%' if percent else ''}" for value in candidates.values())
+    shown = "、".join(f"{FIELD_NAMES.get(key, key)} {(value.quantize(Decimal('0.01')) if percent else value).normalize():f}{'%' if percent else ''}"
+                     for key, value in candidates.items())
     figure.mark("disagree", rule="narrative.attachment")
     emit("narrative.attachment", figure, f"自评表“{attachment.data.get('project', attachment.slug)}”的说明写{what} {figure.shown}，"
          f"但表中为 {shown}", (figure.shown, shown))

@@ -13,7 +13,7 @@ import yaml
 from site_builder import standards
 from site_builder.model import Report
 
-CLASSIFIED = re.compile(r"([^（）\s，。：；、\d*-]+?)（(类|款|项)）(支出)?")
+CLASSIFIED = re.compile(r"([^（）()\s，。：；、\d*-]+?)[（(](类|款|项)[）)](支出)?")  # full- or half-width brackets
 
 
 @dataclass(frozen=True)
