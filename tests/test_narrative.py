@@ -311,3 +311,27 @@ def test_half_width_brackets_and_spaces_as_in_extracted_pdfs(yanchi: Report) -> 
             "2024 年度一般公共预算财政拨款支出 12,984,142.90 元，主要用于以下方面：社会保障和就业(类)支出 12,615,180.13 元，占 97.16%。\n")
     assert prose(yanchi, text) == []
     assert rules(prose(yanchi, text.replace("12,615,180.13", "12,615,180.31"))) == ["narrative.amount"]
+
+
+def test_trust_panel_counts_and_marks_the_acknowledged_sentence() -> None:
+    """数据核验 states the prose counts; each acknowledged growth rate gets a ※ linking to its note and back."""
+    from site_builder.check import check
+    from site_builder.render.downloads import report_data
+    from site_builder.render.pages import Renderer
+
+    result = check(ROOT / "content")
+    assert result.site is not None
+    report = next(r for r in result.site.reports if r.year == 2024)
+    findings = result.for_report(report)
+    html = Renderer(result.site, ROOT / "content").render_report(report, findings).files[
+        f"units/{report.unit.slug}/2024/index.html"].decode("utf-8")
+    counts = next(f for f in findings if f.rule == "narrative.coverage").counts
+    assert f"写有 {counts['stated']} 个数字：{counts['agree']} 个与表格核对一致，2 个不一致" in html
+    for figure in ("13.750%", "13.84%"):
+        at = html.index(figure + '<a class="ack-mark"')
+        number = html[at:].split('href="#ack-', 1)[1].split('"', 1)[0]
+        assert f'<li id="ack-{number}">' in html and f'href="#ack-ref-{number}"' in html
+    data = report_data(report, findings)
+    assert data["prose_check"]["counts"] == counts
+    assert [i["figures"][0] for i in data["prose_check"]["inconsistencies"]] == ["13.750%", "13.84%"]
+    assert all(f["severity"] != "info" for f in data["findings"])
