@@ -71,14 +71,15 @@ class _Emitter:
         line, col = self.locate.at(offset)
         return Place(self.file, line, col)
 
-    def __call__(self, rule: str, figure: Figure, message: str, figures: tuple[str, ...]) -> None:
+    def __call__(self, rule: str, figure: Figure, message: str, figures: tuple[str, ...],
+                 related: tuple[Place, ...] = ()) -> None:
         place = self.place(figure.start)
         base = f"{self.table}:{_heading_at(self.text, figure.start)}:{figure.shown}"
         seen = self.subjects.get(base, 0) + 1
         self.subjects[base] = seen
         subject = base if seen == 1 else f"{base}#{seen}"
         self.findings.append(Finding(rule, message, place, subject=subject, figures=figures, report=self.report.rel,
-                                     table=self.table))
+                                     table=self.table, related=related))
 
 
 def _heading_at(text: str, offset: int) -> str:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from site_builder.findings import Place
 from site_builder.model import Amount, Attachment
 from site_builder.rules.prose_check.figures import Figure, extract, mask_references
 
@@ -19,18 +20,18 @@ SCORE_WORDS = re.compile(r"(?:自评(?:得分)?|得分|总分)(?:为|是)?\s*$")
 APPROX = re.compile(r"约\s*$")
 FIELD_NAMES = {"declared": "申报数", "initial": "年初预算数", "annual": "全年预算数", "executed": "全年执行数",
                "total_score": "总分"}
-Emit = Callable[[str, Figure, str, tuple[str, ...]], None]
+Emit = Callable[..., None]
 
 
 def _value(data: Any) -> Decimal | None:
     return data.value if isinstance(data, Amount) else None
 
 
-def _funds(attachment: Attachment) -> dict[str, Decimal]:
+def _funds(attachment: Attachment) -> dict[str, Amount]:
     rows = (attachment.data.get("funds") or {}).get("rows") or []
     if not rows:
         return {}
-    return {k: v for k, v in ((k, _value(v)) for k, v in rows[0].items()) if v is not None}
+    return {k: v for k, v in rows[0].items() if isinstance(v, Amount)}
 
 
 def field_figures(attachment: Attachment) -> list[tuple[str, str, list[Figure]]]:
@@ -52,7 +53,8 @@ def _close(stated: Figure, value: Decimal, approximate: bool) -> bool:
 def check_attachment(attachment: Attachment, text: str, figures: list[Figure], emit: Emit) -> None:
     funds = _funds(attachment)
     budgets = {k: funds[k] for k in ("declared", "initial", "annual") if k in funds}
-    executed = funds.get("executed")
+    executed_amount = funds.get("executed")
+    executed = executed_amount.value if executed_amount else None
     unit = str(attachment.data.get("amount_unit", "万元"))
     previous = 0
     for figure in figures:
@@ -63,19 +65,23 @@ def check_attachment(attachment: Attachment, text: str, figures: list[Figure], e
             figure.mark("uncheckable", "too many digits")
             continue
         if figure.kind == "amount" and figure.unit == unit and budgets and BUDGET_WORDS.search(clause):
-            _against(figure, budgets, approximate, "预算数", attachment, emit)
-        elif figure.kind == "amount" and figure.unit == unit and executed is not None and EXECUTED_WORDS.search(clause):
-            _against(figure, {"executed": executed}, approximate, "全年执行数", attachment, emit)
-        elif figure.kind == "percent" and RATE_WORDS.search(clause) and executed is not None:
-            rates = {f"执行数/{k}": executed / v * 100 for k, v in budgets.items() if v}
+            _against(figure, {k: a.value for k, a in budgets.items()}, approximate, "预算数", attachment, emit,
+                     tuple(a.place for a in budgets.values()))
+        elif figure.kind == "amount" and figure.unit == unit and executed_amount and EXECUTED_WORDS.search(clause):
+            _against(figure, {"executed": executed_amount.value}, approximate, "全年执行数", attachment, emit,
+                     (executed_amount.place,))
+        elif figure.kind == "percent" and RATE_WORDS.search(clause) and executed_amount and executed is not None:
+            rates = {f"执行数/{FIELD_NAMES[k]}": executed / a.value * 100 for k, a in budgets.items() if a.value}
             rate = funds.get("rate")
             if rate is not None:
-                rates["表列执行率"] = rate * 100 if (attachment.data.get("funds") or {}).get("rate_unit") == "ratio" else rate
-            _against(figure, rates, approximate or True, "执行率", attachment, emit, percent=True)
+                ratio = (attachment.data.get("funds") or {}).get("rate_unit") == "ratio"
+                rates["表列执行率"] = rate.value * 100 if ratio else rate.value
+            places = (executed_amount.place, *(a.place for a in budgets.values()), *((rate.place,) if rate else ()))
+            _against(figure, rates, True, "执行率", attachment, emit, places, percent=True)
         elif figure.kind == "count" and figure.unit == "分" and SCORE_WORDS.search(clause):
-            total = _value(attachment.data.get("total_score"))
-            if total is not None:
-                _against(figure, {"total_score": total}, False, "总分", attachment, emit)
+            total_amount = attachment.data.get("total_score")
+            if isinstance(total_amount, Amount):
+                _against(figure, {"total_score": total_amount.value}, False, "总分", attachment, emit, (total_amount.place,))
             else:
                 figure.mark("uncheckable", "the form has no 总分")
         else:
@@ -83,7 +89,7 @@ def check_attachment(attachment: Attachment, text: str, figures: list[Figure], e
 
 
 def _against(figure: Figure, candidates: dict[str, Decimal], approximate: bool, what: str, attachment: Attachment,
-             emit: Emit, percent: bool = False) -> None:
+             emit: Emit, related: tuple[Place, ...] = (), percent: bool = False) -> None:
     if not candidates:
         figure.mark("uncheckable", f"the form has no {what}")
         return
@@ -94,7 +100,7 @@ def _against(figure: Figure, candidates: dict[str, Decimal], approximate: bool, 
                      for key, value in candidates.items())
     figure.mark("disagree", rule="narrative.attachment")
     emit("narrative.attachment", figure, f"自评表“{attachment.data.get('project', attachment.slug)}”的说明写{what} {figure.shown}，"
-         f"但表中为 {shown}", (figure.shown, shown))
+         f"但表中为 {shown}", (figure.shown, shown), related)
 
 
 def score_for(attachments: list[Attachment], subject: str) -> tuple[Attachment, Decimal] | None:

@@ -12,7 +12,7 @@ from site_builder.rules.prose_check.context import INCREASE, Reading, find_label
 from site_builder.rules.prose_check.document import Block
 from site_builder.rules.prose_check.figures import Figure
 
-Report_ = Callable[[str, Figure, str, tuple[str, ...]], None]  # (rule, figure, message, figures)
+Report_ = Callable[..., None]  # (rule, figure, message, figures, related=(cell places))
 HUNDRED = Decimal(100)
 DIRECTION = re.compile(r"决算(?:数)?(?:均|都|也)?(高于|低于|大于|小于|等于|超过|少于)(?:年初)?预算")
 PARTS_OPEN = re.compile(r"其中|主要有|主要包括|包括|全部为|全部是")
@@ -48,11 +48,11 @@ def check_amount(report: Report, reading: Reading, emit: Report_) -> None:
         if figure.unit != report.amount_unit and figure.value is not None and abs(figure.value - label.value) <= figure.half_unit + rounding(report):
             figure.mark("disagree", rule="narrative.unit")
             emit("narrative.unit", figure, f"情况说明写“{label.name}{figure.shown}”，表中 {label.name} 为 {cell}：数字相同而单位不同"
-                 f"（本报告金额单位为{report.amount_unit}）", (figure.shown, cell))
+                 f"（本报告金额单位为{report.amount_unit}）", (figure.shown, cell), label.places)
             continue
         figure.mark("disagree", rule="narrative.amount")
         emit("narrative.amount", figure, f"情况说明写“{label.name}{figure.shown}”，但表中 {label.name} 为 {cell}",
-             (figure.shown, cell))
+             (figure.shown, cell), label.places)
 
 
 def _no_label(reading: Reading) -> str:

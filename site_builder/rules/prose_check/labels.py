@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from site_builder import standards
+from site_builder.findings import Place
 from site_builder.model import Report
 
 CLASSIFIED = re.compile(r"([^（）()\s，。：；、\d*-]+?)[（(](类|款|项)[）)](支出)?")  # full- or half-width brackets
@@ -92,6 +93,14 @@ class Resolved:
     cells: tuple[str, ...]
     value: Decimal | None
     why_not: str = ""  # when value is None
+    places: tuple[Place, ...] = ()  # where the cells are, for findings to name
+
+
+def cell_place(report: Report, ref: str) -> Place | None:
+    table_id, section, row, column = (ref.split("/") + ["", "", "", ""])[:4]
+    table = report.tables.get(table_id)
+    amount = table.cell(section, row, column) if table else None
+    return amount.place if amount else None
 
 
 def cell_value(report: Report, ref: str) -> tuple[Decimal | None, str]:
@@ -122,7 +131,8 @@ def resolve_cells(report: Report, name: str, refs: tuple[str, ...]) -> Resolved:
             reasons.append(why)
             continue
         total = value if total is None else total + value
-    return Resolved(name, refs, total, "; ".join(reasons) if total is None else "")
+    places = tuple(p for p in (cell_place(report, ref) for ref in refs) if p is not None)
+    return Resolved(name, refs, total, "; ".join(reasons) if total is None else "", places)
 
 
 def label_cells(label: Label, kinds: tuple[str, ...], budget: bool) -> tuple[str, ...]:
