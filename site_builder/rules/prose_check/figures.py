@@ -19,6 +19,7 @@ FIGURE = re.compile(
 )
 UNIT_KIND = {"万元": "amount", "元": "amount", "%": "percent", "％": "percent"}
 REF_OPEN, REF_CLOSE = "{{", "}}"
+HALF_UNITS = tuple(Decimal(5) / Decimal(10) ** (places + 1) for places in range(30))
 
 
 @dataclass
@@ -40,7 +41,7 @@ class Figure:
     @property
     def half_unit(self) -> Decimal:
         """Half of the last printed digit: the rounding the printed figure may carry."""
-        return Decimal(5) / Decimal(10) ** (self.decimals + 1)
+        return HALF_UNITS[min(self.decimals, len(HALF_UNITS) - 1)]
 
     @property
     def shown(self) -> str:
@@ -74,7 +75,7 @@ def mask_references(text: str) -> tuple[str, int]:
 
 def _value(number: str) -> Decimal | None:
     digits = number.replace(",", "")
-    if sum(c.isdigit() for c in digits) > MAX_DIGITS:
+    if len(digits) - ("." in digits) > MAX_DIGITS:
         return None
     return Decimal(digits)
 
