@@ -262,7 +262,7 @@ def test_long_digit_runs_and_a_megabyte_of_prose_stay_fast(yanchi: Report) -> No
     for text in (huge_number, megabyte):
         started = time.perf_counter()
         found = prose(yanchi, text)
-        assert time.perf_counter() - started < 5
+        assert time.perf_counter() - started < 15  # linear; generous for a loaded machine
         assert all(f.rule.startswith("narrative.") for f in found)
     figures = extract(mask_references("共" + "1" * 40 + "元")[0])
     assert figures[0].value is None  # not a table figure: counted, never converted

@@ -6,6 +6,7 @@ checked and disagreeing, not checkable (each with its reason) and computed (``{{
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,7 +75,7 @@ class _Emitter:
     def __call__(self, rule: str, figure: Figure, message: str, figures: tuple[str, ...],
                  related: tuple[Place, ...] = ()) -> None:
         place = self.place(figure.start)
-        base = f"{self.table}:{_heading_at(self.text, figure.start)}:{figure.shown}"
+        base = f"{self.table}:{_heading_at(self.text, figure.start, self.locate)}:{figure.shown}"
         seen = self.subjects.get(base, 0) + 1
         self.subjects[base] = seen
         subject = base if seen == 1 else f"{base}#{seen}"
@@ -82,15 +83,17 @@ class _Emitter:
                                      table=self.table, related=related))
 
 
-def _heading_at(text: str, offset: int) -> str:
+def _heading_at(text: str, offset: int, positions: Positions | None = None) -> str:
     """The innermost heading above an offset, as the stable part of a finding's subject."""
-    position = offset
-    while position > 0:
-        start = text.rfind("\n", 0, position - 1) + 1
+    if positions is None:
+        return ""
+    line = bisect.bisect_right(positions.starts, offset) - 1
+    for index in range(line, -1, -1):  # headings are few; prose files have one every few lines
+        start = positions.starts[index]
         if text.startswith("#", start):
-            return text[start:text.find("\n", start) if "\n" in text[start:] else len(text)].lstrip("# ").strip()
-        position = start
-        if start == 0:
+            end = positions.starts[index + 1] - 1 if index + 1 < len(positions.starts) else len(text)
+            return text[start:end].lstrip("# ").strip()
+        if line - index > 2000:
             break
     return ""
 
@@ -116,9 +119,9 @@ def analyse_text(report: Report, text: str, file: str, table: str, tally: Tally)
             _check_reading(report, reading, readings, block, doc, masked, emit)
         checks.check_direction(report, block, readings, masked, emit, lambda offset: Figure(offset, offset, "", "", "word", None))
         checks.check_parts(report, block, readings, masked, emit)
-        _check_scores(report, block, readings, masked, emit)
+        _check_scores(report, block, readings, masked, emit, positions)
     checks.check_list_total(report, doc.blocks, readings_of, masked, emit)
-    check_year(report.year, masked, figures, emit)
+    check_year(report.year, masked, figures, emit, positions)
     check_numbering(masked, emit, lambda offset, shown: Figure(offset, offset, shown, "", "number", None))
     for figure in figures:
         line, col = positions.at(figure.start)
@@ -149,13 +152,14 @@ def _check_reading(report: Report, reading: Reading, readings: list[Reading], bl
         figure.mark("uncheckable", "counts (个/人/辆/批次) are not in the tables")
 
 
-def _check_scores(report: Report, block: object, readings: list[Reading], text: str, emit: _Emitter) -> None:
+def _check_scores(report: Report, block: object, readings: list[Reading], text: str, emit: _Emitter,
+                  positions: Positions) -> None:
     for reading in readings:
         figure = reading.figure
         if figure.unit != "分" or figure.value is None:
             continue
-        line_start = text.rfind("\n", 0, figure.start) + 1
-        match = SCORE.match(text[line_start:figure.start])
+        line_start, _ = positions.line_bounds(figure.start, text)
+        match = SCORE.match(text[max(line_start, figure.start - 60):figure.start])
         if not match:
             continue
         found = forms.score_for(report.attachments, match.group(1))

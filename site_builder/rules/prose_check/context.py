@@ -69,6 +69,8 @@ def find_labels(report: Report, clause: str, kinds: tuple[str, ...], budget: boo
     """Every label in the clause, resolved to its cells in this section's context."""
     lb = book()
     found: list[Resolved] = []
+    if not clause.strip():
+        return found, ""
     allowed = next((lb.section_tables[k] for k in reversed(kinds) if k in lb.section_tables), None)
     notes = []
     if lb.phrases is not None:
@@ -83,7 +85,7 @@ def find_labels(report: Report, clause: str, kinds: tuple[str, ...], budget: boo
                 continue
             found.append(resolve_cells(report, label.phrase, refs))
     if not found and not budget:
-        classified = function_label(clause, kinds)
+        classified = function_label(clause, kinds) if ("类" in clause or "款" in clause or "项" in clause) else None
         if classified is not None and (allowed is None or classified[1].split("/", 1)[0] in allowed):
             found.append(resolve_cells(report, classified[0], (classified[1],)))
         elif any(k in lb.economic_sections for k in kinds):
@@ -97,7 +99,7 @@ def _subject(report: Report, text: str, block: Block, reading: Reading) -> None:
     """"…（项）：年初预算A元，决算B元": the sentence's subject carries over to a bare 决算/预算 figure."""
     figure = reading.figure
     sentence = block.sentence_start(figure.start)
-    head = text[max(sentence, figure.start - 200):figure.start - len(reading.clause)]
+    head = text[max(sentence, figure.start - 120):figure.start - len(reading.clause)]
     found, _ = find_labels(report, head, block.kinds, False)
     if not found:
         return

@@ -111,6 +111,12 @@ class Positions:
             self.starts.append(position + 1)
             position = text.find("\n", position + 1)
 
+    def line_bounds(self, offset: int, text: str) -> tuple[int, int]:
+        """Start and end offsets of the line holding ``offset`` (no scan of the text)."""
+        line = bisect.bisect_right(self.starts, offset)
+        end = self.starts[line] - 1 if line < len(self.starts) else len(text)
+        return self.starts[line - 1], end
+
     def at(self, offset: int) -> tuple[int, int]:
         line = bisect.bisect_right(self.starts, offset)
         return line, offset - self.starts[line - 1] + 1

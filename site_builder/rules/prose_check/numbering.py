@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 
 from site_builder.rules.prose_check.document import HEADING
-from site_builder.rules.prose_check.figures import Figure
+from site_builder.rules.prose_check.figures import Figure, Positions
 
 Emit = Callable[[str, Figure, str, tuple[str, ...]], None]
 COMPARISON = re.compile(r"(?:与|比|较|同|对比|相比|上年|上一年|去年|以前年度|以前)[^，。；]{0,14}$")
@@ -26,16 +26,16 @@ def chinese_number(text: str) -> int:
     return NUMERALS.index(text) + 1 if len(text) == 1 and text in NUMERALS else 0
 
 
-def check_year(year: int, text: str, figures: list[Figure], emit: Emit) -> None:
+def check_year(year: int, text: str, figures: list[Figure], emit: Emit, positions: Positions) -> None:
     """Each year or date: the report year agrees; a wrong year in a heading, an as-of date or the opening
     words of a paragraph is an error; a year in a comparison (与2023年度相比) is the previous year."""
     for figure in figures:
         if figure.kind not in ("year", "date") or figure.value is None:
             continue
         stated = int(figure.value)
-        line_start = text.rfind("\n", 0, figure.start) + 1
-        before = text[line_start:figure.start]
-        heading = HEADING.match(text[line_start:text.find("\n", figure.start) if "\n" in text[figure.start:] else len(text)])
+        line_start, line_end = positions.line_bounds(figure.start, text)
+        before = text[max(line_start, figure.start - 200):figure.start]
+        heading = text.startswith("#", line_start) and HEADING.match(text[line_start:line_end])
         opening = re.fullmatch(r"\s*(?:#+\s*|[-*+]\s*|\d{1,3}[.．、]\s*|（[一二三四五六七八九十]{1,3}）)*", before) is not None
         checked_place = bool(heading) or bool(AS_OF.search(before)) or (opening and figure.unit == "年度")
         if not checked_place or (stated != year and COMPARISON.search(before[-20:])):
