@@ -13,7 +13,7 @@ COMPARISON = re.compile(r"(?:与|比|较|同|对比|相比|上年|上一年|去�
 AS_OF = re.compile(r"截至\s*$|截止\s*$|截止到\s*$")
 NUMERALS = "一二三四五六七八九"
 TOP = re.compile(r"^\s*([一二三四五六七八九十]{1,3})、")
-SUB = re.compile(r"^\s*（([一二三四五六七八九十]{1,3})）")
+SUB = re.compile(r"^\s*[（(]([一二三四五六七八九十]{1,3})[）)]")
 ITEM = re.compile(r"^(?:\*\*)?(\d{1,3})[.．、]\s?")
 
 
