@@ -16,7 +16,7 @@ from site_builder.model import Attachment, Report
 from site_builder.rules.prose_check import attachments as forms
 from site_builder.rules.prose_check import checks
 from site_builder.rules.prose_check.context import Reading, read_block
-from site_builder.rules.prose_check.document import outline
+from site_builder.rules.prose_check.document import Block, Outline, outline
 from site_builder.rules.prose_check.figures import Figure, Positions, extract, mask_references
 from site_builder.rules.prose_check.numbering import check_numbering, check_year
 
@@ -129,7 +129,7 @@ def analyse_text(report: Report, text: str, file: str, table: str, tally: Tally)
     return emit.findings
 
 
-def _check_reading(report: Report, reading: Reading, readings: list[Reading], block: object, doc: object,
+def _check_reading(report: Report, reading: Reading, readings: list[Reading], block: Block, doc: Outline,
                    text: str, emit: _Emitter) -> None:
     figure = reading.figure
     if figure.value is None:
@@ -140,8 +140,8 @@ def _check_reading(report: Report, reading: Reading, readings: list[Reading], bl
     elif reading.role == "change":
         figure.mark("uncheckable", "a change against a figure the report does not state")
     elif reading.role == "share":
-        first = doc.section_first_amount.get(block.heading_index)  # type: ignore[attr-defined]
-        checks.check_share(report, reading, readings, first, block.kinds, emit)  # type: ignore[attr-defined]
+        first = doc.section_first_amount.get(block.heading_index)
+        checks.check_share(report, reading, readings, first, block.kinds, emit)
     elif reading.role == "growth":
         checks.check_growth(report, reading, readings, text, emit)
     elif reading.role == "budget_rate":
@@ -152,7 +152,7 @@ def _check_reading(report: Report, reading: Reading, readings: list[Reading], bl
         figure.mark("uncheckable", "counts (个/人/辆/批次) are not in the tables")
 
 
-def _check_scores(report: Report, block: object, readings: list[Reading], text: str, emit: _Emitter,
+def _check_scores(report: Report, block: Block, readings: list[Reading], text: str, emit: _Emitter,
                   positions: Positions) -> None:
     for reading in readings:
         figure = reading.figure
