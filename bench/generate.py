@@ -902,6 +902,22 @@ def overview(unit: UnitPlan) -> str:
     )
 
 
+def prose_literals(w: Writer, facts: dict) -> str:
+    """Literal figures the prose check decides (issue 8): a 完成预算 rate and its direction word, and a
+    share of a named base. Always consistent with the tables (the benchmark has no deliberate errors)."""
+    u = w.amount_unit
+    budget, final = facts["three_public"]["budget"]["total"], facts["three_public"]["final"]["total"]
+    text = ""
+    if budget:
+        word = "高于" if final > budget else "低于" if final < budget else "等于"
+        text += (f"\n“三公”经费财政拨款支出预算{shown(budget)}{u}，决算{shown(final)}{u}，完成预算的{pct(final, budget)}%，"
+                 f"决算{word}预算。\n")
+    basic, total = w.expenditure["total"]["basic"], w.expenditure["total"]["total"]
+    if total:
+        text += f"\n本年基本支出{shown(basic)}{u}，占本年支出合计的{pct(basic, total)}%。\n"
+    return text
+
+
 def explanation(w: Writer, facts: dict, previous: dict | None, attachments: list[dict]) -> str:
     u = w.amount_unit
     inc, exp, gen = w.income["total"], w.expenditure["total"], w.general["total"]
@@ -945,6 +961,7 @@ def explanation(w: Writer, facts: dict, previous: dict | None, attachments: list
     out.append(f"\n## 九、财政拨款“三公”经费支出决算情况说明\n\n{year}年度“三公”经费财政拨款全年预算{shown(b['total'])}{u}，"
                f"决算支出{shown(f['total'])}{u}。其中因公出国（境）费{shown(f['abroad'])}{u}，公务用车购置费{shown(f['vehicle_purchase'])}{u}，"
                f"公务用车运行维护费{shown(f['vehicle_operation'])}{u}，公务接待费{shown(f['reception'])}{u}。\n")
+    out.append(prose_literals(w, facts))
     out.append("\n## 十、其他重要事项情况说明\n\n")
     if w.unit.kind != "public":
         out.append(f"### （一）机关运行经费支出情况说明\n\n{year}年度机关运行经费支出{shown(detail['public_total'])}{u}。\n\n")

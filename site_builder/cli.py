@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from site_builder.check import InternalError, describe
-from site_builder.findings import format_json, format_text
+from site_builder.findings import format_json, format_text, prose_summary
 from site_builder.loader import ContentError
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
@@ -110,5 +110,6 @@ def _check(content: Path, output_format: str) -> int:
         warnings = sum(1 for f in result.findings if f.severity == "warning")
         acknowledged = sum(1 for f in result.findings if f.acknowledged)
         reports = result.reports_checked
-        print(f"{reports} reports checked: {errors} errors, {warnings} warnings, {acknowledged} acknowledged", file=sys.stderr)
+        print(f"{reports} reports checked: {errors} errors, {warnings} warnings, {acknowledged} acknowledged"
+              + prose_summary(result.findings), file=sys.stderr)
     return EXIT_ERRORS if result.errors else EXIT_OK

@@ -23,7 +23,7 @@ class Finding:
     rule: str
     message: str
     place: Place
-    severity: str = "error"  # error | warning
+    severity: str = "error"  # error | warning | info (a per-report note such as narrative.coverage, never a problem)
     subject: str = ""  # stable name of what the finding is about, used by acknowledgements
     figures: tuple[str, ...] = ()  # the published figures the finding states
     related: tuple[Place, ...] = ()  # the other figures involved
@@ -31,6 +31,7 @@ class Finding:
     report: str = ""  # report folder the finding belongs to, if any
     table: str = ""  # table id or attachment file the finding concerns
     cells: tuple[str, ...] = field(default_factory=tuple)  # "table/section/row/column" keys involved
+    counts: dict[str, int] = field(default_factory=dict)  # info entries: figures stated, checked, … per report
 
     @property
     def is_error(self) -> bool:
@@ -50,6 +51,8 @@ class Finding:
         data["related"] = [str(p) for p in self.related]
         data["figures"] = list(self.figures)
         data["cells"] = list(self.cells)
+        if not self.counts:
+            del data["counts"]
         return data
 
 
@@ -58,7 +61,22 @@ def sort_key(finding: Finding) -> tuple[str, int, int, str]:
 
 
 def format_text(findings: list[Finding]) -> str:
-    return "".join(f.line() + "\n" for f in sorted(findings, key=sort_key))
+    """One line per finding; info entries (coverage counts) are left to the summary line."""
+    return "".join(f.line() + "\n" for f in sorted(findings, key=sort_key) if f.severity != "info")
+
+
+def prose_summary(findings: list[Finding]) -> str:
+    """The prose figures of all reports in one phrase, for the summary line of ``check``."""
+    totals: dict[str, int] = {}
+    for finding in findings:
+        if finding.rule == "narrative.coverage":
+            for key, value in finding.counts.items():
+                totals[key] = totals.get(key, 0) + value
+    if not totals:
+        return ""
+    return (f"; prose figures: {totals.get('stated', 0)} stated, {totals.get('agree', 0)} agree, "
+            f"{totals.get('disagree', 0)} disagree, {totals.get('not_checkable', 0)} not checkable, "
+            f"{totals.get('computed', 0)} computed")
 
 
 def format_json(findings: list[Finding]) -> str:

@@ -32,5 +32,10 @@ def test_sample_findings_are_well_formed() -> None:
     reports = sorted(p.parent for p in (ROOT / "content").glob("*/*/report.yaml"))
     assert reports, "no sample report found"
     assert f"{len(reports)} reports checked" in run.stderr
-    as_json = check_samples("--format", "json")
-    assert len(json.loads(as_json.stdout)) == len(run.stdout.splitlines())
+    as_json = json.loads(check_samples("--format", "json").stdout)
+    findings = [f for f in as_json if f["severity"] != "info"]
+    coverage = [f for f in as_json if f["rule"] == "narrative.coverage"]
+    assert len(findings) == len(run.stdout.splitlines())
+    assert len(coverage) == len(reports) and all(f["severity"] == "info" for f in coverage)
+    assert all(set(f["counts"]) == {"stated", "agree", "disagree", "not_checkable", "computed"} for f in coverage)
+    assert "prose figures:" in run.stderr

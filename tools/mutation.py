@@ -22,7 +22,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from site_builder.check import check  # noqa: E402
+from site_builder import loader  # noqa: E402
+from site_builder.check import check, check_report  # noqa: E402
+from site_builder.rules.prose_check import analyse  # noqa: E402
+from site_builder.rules.prose_check.figures import extract, mask_references  # noqa: E402
 from site_builder.yamlsafe import parse  # noqa: E402
 
 
@@ -99,11 +102,81 @@ def run(content: Path) -> list[Outcome]:
     return outcomes
 
 
+@dataclass
+class ProseOutcome:
+    path: str
+    line: int
+    col: int
+    original: str
+    mutated: str
+    outcome: str  # caught | not checkable | within rounding
+
+
+def mutated_figure(text: str) -> str:
+    """The figure with its last digit changed (9 → 8, else +1): still a well-formed figure."""
+    index = max(i for i, c in enumerate(text) if c.isdigit())
+    digit = int(text[index])
+    return text[:index] + str(digit - 1 if digit == 9 else digit + 1) + text[index + 1:]
+
+
+def run_prose(content: Path) -> list[ProseOutcome]:
+    """Change every literal figure of each sample's explanation.md, one at a time, and check the report.
+
+    A mutation is caught when the report then has an error (a prose finding, or an acknowledgement that
+    no longer matches); a figure the check counts as not checkable is reported as such."""
+    outcomes: list[ProseOutcome] = []
+    for report in loader.load(content).site.reports:
+        original = report.explanation
+        _, tally = analyse(report)
+        status = {(s.line, s.col): s.status for s in tally.figures if s.file.endswith("explanation.md")}
+        lines = [0]
+        for i, c in enumerate(original):
+            if c == "\n":
+                lines.append(i + 1)
+        for figure in extract(mask_references(original)[0]):
+            number = original[figure.start:figure.start + len(figure.text)]
+            changed = mutated_figure(number)
+            report.explanation = original[:figure.start] + changed + original[figure.start + len(number):]
+            try:
+                errors = [f for f in check_report(report) if f.is_error]
+            finally:
+                report.explanation = original
+            line = max(i for i, start in enumerate(lines) if start <= figure.start) + 1
+            col = figure.start - lines[line - 1] + 1
+            if errors:
+                outcome = "caught"
+            elif status.get((line, col)) == "uncheckable":
+                outcome = "not checkable"
+            else:
+                outcome = "within rounding"  # the changed figure still rounds to what the tables give
+            outcomes.append(ProseOutcome(f"{report.folder}/explanation.md", line, col, figure.shown,
+                                         changed + figure.unit, outcome))
+    return outcomes
+
+
+def prose_summary(outcomes: list[ProseOutcome]) -> str:
+    total = len(outcomes) or 1
+    caught = sum(o.outcome == "caught" for o in outcomes)
+    unchecked = sum(o.outcome == "not checkable" for o in outcomes)
+    within = sum(o.outcome == "within rounding" for o in outcomes)
+    return (f"prose figures mutated: {len(outcomes)}; caught by check: {caught} ({caught / total:.1%}); "
+            f"counted as not checkable: {unchecked} ({unchecked / total:.1%}); checked but within the printed "
+            f"rounding: {within} ({within / total:.1%})")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("content", nargs="?", default="content", type=Path)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--prose", action="store_true", help="mutate the literal figures of explanation.md instead")
     args = parser.parse_args()
+    if args.prose:
+        prose = run_prose(args.content.resolve())
+        print(prose_summary(prose), file=sys.stderr)
+        for o in prose:
+            if o.outcome == "within rounding":
+                print(f"  within rounding: {o.path}:{o.line}:{o.col} {o.original} → {o.mutated}", file=sys.stderr)
+        return 0
     outcomes = run(args.content.resolve())
     total = len(outcomes)
     caught = sum(o.caught for o in outcomes)

@@ -76,7 +76,21 @@ def report_data(report: Report, findings: list[Finding]) -> dict[str, Any]:
         "attachments": [{"slug": a.slug, **_plain(a.data)} for a in report.attachments],
         "findings": [
             {"rule": f.rule, "severity": f.severity, "message": f.message, "acknowledged": f.acknowledged or None}
-            for f in findings
+            for f in findings if f.severity != "info"
+        ],
+        "prose_check": _prose_check(findings),
+    }
+
+
+def _prose_check(findings: list[Finding]) -> dict[str, Any]:
+    """Figures stated in the prose: how many agree with the tables, disagree, cannot be checked, are computed."""
+    coverage = next((f for f in findings if f.rule == "narrative.coverage"), None)
+    return {
+        "counts": dict(coverage.counts) if coverage else {},
+        "inconsistencies": [
+            {"rule": f.rule, "file": f.table, "line": f.place.line, "col": f.place.col, "message": f.message,
+             "figures": list(f.figures), "acknowledged": f.acknowledged or None}
+            for f in findings if f.rule.startswith("narrative.") and f.severity != "info"
         ],
     }
 

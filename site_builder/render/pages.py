@@ -24,7 +24,7 @@ from site_builder.check import ContentProblem
 from site_builder.findings import Finding, Place
 from site_builder.limits import THEME_FILE_BYTES
 from site_builder.model import Report, Site, Term
-from site_builder.render import downloads, search_aid
+from site_builder.render import downloads, search_aid, trust
 from site_builder.render.cells import head_html, row_html
 from site_builder.render.grids import Grid, build_grid
 from site_builder.render.markdown import render as render_markdown
@@ -200,6 +200,7 @@ class Verification:
     acknowledged: list[Finding]
     warnings: list[Finding]
     notes_by_cell: dict[str, list[str]]
+    prose: dict[str, int] = field(default_factory=dict)  # figures stated in prose: agree, disagree, not checkable …
 
 
 def verification(report: Report, findings: list[Finding]) -> Verification:
@@ -213,7 +214,7 @@ def verification(report: Report, findings: list[Finding]) -> Verification:
         for index, finding in enumerate(group, start=1):
             for key in finding.cells:
                 notes[key].append(f"{prefix}-{index}")
-    return Verification(rules_checked, rounding, acknowledged, warnings, dict(notes))
+    return Verification(rules_checked, rounding, acknowledged, warnings, dict(notes), trust.prose_counts(findings))
 
 
 def mark_cells(grid: Grid, notes: dict[str, list[str]]) -> None:
@@ -278,6 +279,7 @@ class Renderer:
             out.add(base + downloads.csv_name(grid), downloads.grid_csv(grid))
         overview = render_markdown(report.overview, "overview-", links)
         explanation = render_markdown(report.explanation, "explanation-", links)
+        explanation.html = trust.mark_acknowledged(explanation.html, report.explanation, "explanation.md", check.acknowledged)
         out.add(base + "report.json", downloads.report_json(report, findings))
         attachments = [a.data | {"slug": a.slug, "path": f"attachments/{a.slug}/"} for a in report.attachments]
         out.add(base + "index.html", self.page(

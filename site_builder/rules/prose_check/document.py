@@ -1,0 +1,104 @@
+"""The outline of a prose file: headings (with their section kinds), blocks (paragraphs and list
+items) and sentences, and each figure's place in them. One pass over the text."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from site_builder.rules.prose_check.figures import Figure
+from site_builder.rules.prose_check.labels import book
+
+HEADING = re.compile(r"^(#{1,6})[ \t]+(.*)$")
+LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+][ \t]|\d{1,3}[.．、][ \t]?|（[一二三四五六七八九十]{1,3}）)")
+SENTENCE_END = re.compile(r"[。；;！？!?]")
+CLAUSE_END = "，,。；;：:！？!?\n"
+LOOKBACK = 80  # a label is printed right before its figure; never scan further back
+
+
+@dataclass
+class Block:
+    start: int
+    end: int
+    kinds: tuple[str, ...]  # section kinds of the enclosing headings, outermost first
+    heading: str  # the innermost heading's text
+    heading_index: int  # which section (0 before the first heading)
+    figures: list[Figure] = field(default_factory=list)
+    sentence_starts: list[int] = field(default_factory=list)
+
+    def sentence_start(self, offset: int) -> int:
+        start = self.start
+        for s in self.sentence_starts:
+            if s > offset:
+                break
+            start = s
+        return start
+
+
+@dataclass
+class Heading:
+    start: int
+    level: int
+    text: str
+    line: int
+
+
+@dataclass
+class Outline:
+    text: str
+    blocks: list[Block]
+    headings: list[Heading]
+    section_first_amount: dict[int, Figure] = field(default_factory=dict)
+
+
+def outline(text: str, figures: list[Figure]) -> Outline:
+    lb = book()
+    blocks: list[Block] = []
+    headings: list[Heading] = []
+    chain: list[tuple[int, str, str]] = []  # (level, kind, text)
+    current: Block | None = None
+    offset = 0
+    for number, line in enumerate(text.split("\n"), start=1):
+        end = offset + len(line)
+        heading = HEADING.match(line)
+        if heading:
+            level, title = len(heading.group(1)), heading.group(2).strip()
+            chain = [c for c in chain if c[0] < level] + [(level, lb.section_kind(title), title)]
+            headings.append(Heading(offset, level, title, number))
+            current = None
+        elif not line.strip():
+            current = None
+        else:
+            if current is None or LIST_ITEM.match(line):
+                kinds = tuple(c[1] for c in chain if c[1])
+                current = Block(offset, end, kinds, chain[-1][2] if chain else "", len(headings))
+                blocks.append(current)
+            current.end = end
+        offset = end + 1
+    _attach(blocks, figures)
+    for block in blocks:
+        segment = text[block.start:block.end]
+        block.sentence_starts = [block.start + m.end() for m in SENTENCE_END.finditer(segment)]
+    result = Outline(text, blocks, headings)
+    for block in blocks:
+        for figure in block.figures:
+            if figure.kind == "amount":
+                result.section_first_amount.setdefault(block.heading_index, figure)
+    return result
+
+
+def _attach(blocks: list[Block], figures: list[Figure]) -> None:
+    index = 0
+    for figure in figures:
+        while index < len(blocks) and blocks[index].end < figure.start:
+            index += 1
+        if index < len(blocks) and blocks[index].start <= figure.start:
+            blocks[index].figures.append(figure)
+
+
+def clause_before(text: str, figure: Figure, floor: int) -> str:
+    """The words printed right before a figure: back to a clause mark, the previous figure or ``floor``."""
+    start = max(floor, figure.start - LOOKBACK)
+    segment = text[start:figure.start]
+    cut = max(segment.rfind(c) for c in CLAUSE_END)
+    return segment[cut + 1:] if cut >= 0 else segment
