@@ -22,7 +22,17 @@ import jsonschema
 
 from site_builder import standards
 from site_builder.findings import Finding, Place
-from site_builder.model import Acknowledgement, Amount, Attachment, Report, Site, Table, Term, Unit
+from site_builder.model import (
+    Acknowledgement,
+    Amount,
+    Attachment,
+    PreviousYearFigures,
+    Report,
+    Site,
+    Table,
+    Term,
+    Unit,
+)
 from site_builder.schemagen import SCHEMA_DIR
 from site_builder.yamlsafe import Document, YamlProblem, parse
 
@@ -259,7 +269,32 @@ def _report(reader: _Reader, unit: Unit, year_dir: Path) -> Report | None:
         overview=reader.text_file(year_dir / "overview.md"),
         explanation=reader.text_file(year_dir / "explanation.md"),
         glossary=_terms(reader, year_dir / "glossary.yaml", "report", required=False),
+        previous_year=_previous_year(doc, shown, data["amount_unit"]),
     )
+
+
+def _previous_year(doc: Document, shown: str, amount_unit: str) -> PreviousYearFigures | None:
+    """The ``previous_year:`` figures of report.yaml (schema-valid), each with the place of its name."""
+    data = doc.data.get("previous_year")
+    if not data:
+        return None
+    figures = [
+        (name, Amount(value, Place(shown, *doc.where(("previous_year", "figures", name)))),
+         Place(shown, *doc.where(("previous_year", "figures", name, "__key__"))))
+        for name, value in (data.get("figures") or {}).items()
+    ]
+    return PreviousYearFigures(data["source"], data.get("amount_unit", amount_unit), figures)
+
+
+def load_tables(year_dir: Path) -> tuple[str, dict[str, Table]] | None:
+    """Only the amount unit and tables of a report folder (for previous-year figures); None when
+    the folder holds no readable report. Its own findings belong to its own check, so they are dropped."""
+    reader = _Reader()
+    doc, shown = reader.yaml_file(year_dir / "report.yaml", "report", required=False)
+    if doc is None:
+        return None
+    template = standards.templates()[doc.data["template"]]
+    return doc.data["amount_unit"], _tables(reader, year_dir, template, shown)
 
 
 def _tables(reader: _Reader, year_dir: Path, template: standards.Template, report_shown: str) -> dict[str, Table]:
