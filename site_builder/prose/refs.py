@@ -155,6 +155,7 @@ class CellRef:
     row: str
     column: str
     previous: bool = False
+    label: str = field(default="", compare=False)  # as the clerk wrote it, with the table
 
     @property
     def key(self) -> str:
@@ -233,7 +234,8 @@ class Resolver:
         section, row_part, column_part = self._split(frame, parts)
         section, row = self._row(frame, section, row_part)
         column = self._column(frame, section, row, column_part)
-        return CellRef(frame, section, row, column, operand.previous)
+        label = "/".join((frame.title, *parts))
+        return CellRef(frame, section, row, column, operand.previous, label)
 
     def _split(self, frame: TableFrame, parts: tuple[str, ...]) -> tuple[str | None, str, str | None]:
         sides = standards.section_names(frame)
@@ -296,8 +298,8 @@ class Resolver:
         table = self.report.tables.get(ref.frame.id)
         amount = table.cell(ref.section, ref.row, ref.column) if table else None
         if amount is None:
-            where = "未能读入" if table is None else "这一格是空白（空白不是0）"
-            raise Problem(BLANK, f"{ref.frame.number}{ref.frame.title}{where}，无法显示这个数")
+            where = f"{ref.frame.number}{ref.frame.title}未能读入" if table is None else f"「{ref.label}」这一格是空白（空白不是0）"
+            raise Problem(BLANK, f"{where}，无法显示这个数")
         return amount.value, amount.decimals
 
     def evaluate(self, inside: str) -> Figure:
@@ -397,11 +399,11 @@ class PreviousYear:
             unit, tables = self.portal
             amount = tables[ref.frame.id].cell(ref.section, ref.row, ref.column)
             if amount is None:
-                raise Problem(BLANK, f"{self.report.year - 1}年度报告的{ref.frame.title}中这一格是空白（空白不是0），无法比较")
+                raise Problem(BLANK, f"{self.report.year - 1}年度报告中「{ref.label}」这一格是空白（空白不是0），无法比较")
             return _convert(amount.value, unit, self.report.amount_unit), amount.decimals
         if ref.key in self.declared:
             return self.declared[ref.key]
-        raise Problem(PREVIOUS, f"没有上年数：内容中没有本单位{self.report.year - 1}年度的报告，report.yaml 的 "
+        raise Problem(PREVIOUS, f"没有「{ref.label}」的上年数：内容中没有本单位{self.report.year - 1}年度的报告，report.yaml 的 "
                                 f"previous_year.figures 也没有列出这一格；请在那里写明它的上年数和出处（source）")
 
 

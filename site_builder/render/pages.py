@@ -18,6 +18,7 @@ import jinja2
 from site_builder import standards
 from site_builder.findings import Finding
 from site_builder.model import Report, Site, Term
+from site_builder.prose.refs import Resolver
 from site_builder.render import downloads, search_aid
 from site_builder.render.cells import head_html, row_html
 from site_builder.render.grids import Grid, build_grid
@@ -164,15 +165,16 @@ class Renderer:
         glossary = merged_glossary(self.site, report)
         links = term_links(glossary)
         check = verification(report, findings)
+        figure_of = Resolver(report).evaluate
+        overview = render_markdown(report.overview, "overview-", links, figure_of=figure_of)
+        explanation = render_markdown(report.explanation, "explanation-", links, figure_of=figure_of)
         grids = []
         aid_seen: set[str] = set()
         for frame in report.template.tables:
-            grid = build_grid(report, frame, aid_seen)
+            grid = build_grid(report, frame, aid_seen, overview.cells | explanation.cells)
             mark_cells(grid, check.notes_by_cell)
             grids.append(grid)
             out.add(base + downloads.csv_name(grid), downloads.grid_csv(grid))
-        overview = render_markdown(report.overview, "overview-", links)
-        explanation = render_markdown(report.explanation, "explanation-", links)
         out.add(base + "report.json", downloads.report_json(report, findings))
         attachments = [a.data | {"slug": a.slug, "path": f"attachments/{a.slug}/"} for a in report.attachments]
         out.add(base + "index.html", self.page(
