@@ -41,6 +41,7 @@ WORDS = {  # measure → words for (greater, smaller, equal)
     "level": ("高于", "低于", "等于"),
 }
 PREVIOUS_WORD = "上年"
+ATTACHMENT_TEXT_FIELDS = ("goal", "achieved", "analysis")  # attachment texts that may hold references
 _SEPARATOR = re.compile(r"\s*[/／]\s*")
 _SHARE = re.compile(r"^(.+?)\s+占\s+(.+)$")
 _COMPARE = re.compile(r"^(.+?)\s+比\s*(.+?)\s+(\S+)$")
@@ -139,10 +140,10 @@ def _operand(text: str) -> Operand:
     parts = tuple(_SEPARATOR.split(text))
     if any(not p for p in parts):
         raise Problem(SYNTAX, f"「{text}」中有空的名称：表、行、列之间用一个 / 分隔")
-    if len(parts) > 4:
-        raise Problem(SYNTAX, f"「{text}」分了 {len(parts)} 段：最多是 表/侧/行/列 四段")
     if any(re.search(r"\s", p) for p in parts):
         raise Problem(SYNTAX, f"「{text}」的名称里有空格：名称之间用 / 分隔，「占」「比」前后才用空格")
+    if len(parts) > 4:
+        raise Problem(SYNTAX, f"「{text}」分了 {len(parts)} 段：最多是 表/侧/行/列 四段")
     return Operand(parts, previous)
 
 

@@ -12,8 +12,9 @@ from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
+from markupsafe import Markup
 
-from site_builder.prose.refs import Figure, Problem
+from site_builder.prose.refs import Figure, Problem, spans
 from site_builder.render.grids import cell_anchor
 
 FigureOf = Callable[[str], Figure]  # the inside of a {{…}} → its figure; raises Problem
@@ -43,8 +44,12 @@ def _figure_rule(state: StateInline, silent: bool) -> bool:
 
 
 def _render_figure(self: Any, tokens: Sequence[Token], index: int, options: Any, env: dict[str, Any]) -> str:
-    inside = tokens[index].content
-    figure_of: FigureOf | None = env.get("figure_of")
+    return figure_html(tokens[index].content, env.get("figure_of"))
+
+
+def figure_html(inside: str, figure_of: FigureOf | None, href_prefix: str = "") -> str:
+    """A computed figure as HTML: the number in a link to its cell (a page at ``href_prefix`` from
+    here), then its unit; a reference that cannot be shown is printed as written, escaped."""
     try:
         if figure_of is None:
             raise Problem("", "")
@@ -53,9 +58,36 @@ def _render_figure(self: Any, tokens: Sequence[Token], index: int, options: Any,
         return f'<span class="figure ref-error">{escapeHtml("{{" + inside + "}}")}</span>'
     text, unit = escapeHtml(figure.text), escapeHtml(figure.unit)
     if figure.link:
-        return (f'<a class="figure" href="#{escapeHtml(cell_anchor(figure.link))}" data-ref="{escapeHtml(figure.link)}">'
-                f"{text}</a>{unit}")
+        return (f'<a class="figure" href="{escapeHtml(href_prefix)}#{escapeHtml(cell_anchor(figure.link))}" '
+                f'data-ref="{escapeHtml(figure.link)}">{text}</a>{unit}')
     return f'<span class="figure computed" data-cells="{escapeHtml(" ".join(figure.cells))}">{text}</span>{unit}'
+
+
+def fill_fields(data: dict[str, Any], keys: Sequence[str], figure_of: FigureOf,
+                href_prefix: str) -> tuple[dict[str, Markup], set[str]]:
+    """Plain text fields (attachment texts) with their ``{{…}}`` filled in, as escaped HTML, and
+    the keys of the cells they link to. Fields without a reference are left out (shown as they are)."""
+    filled: dict[str, Markup] = {}
+    cells: set[str] = set()
+    for key in keys:
+        text = data.get(key)
+        if not isinstance(text, str) or "{{" not in text:
+            continue
+        parts: list[str] = []
+        position = 0
+        for span in spans(text):
+            parts.append(escapeHtml(text[position:span.start]))
+            parts.append(figure_html(span.inside, figure_of, href_prefix) if span.closed else escapeHtml(text[span.start:span.end]))
+            position = span.end
+            try:
+                link = figure_of(span.inside).link if span.closed else ""
+            except Problem:
+                link = ""
+            if link:
+                cells.add(link)
+        parts.append(escapeHtml(text[position:]))
+        filled[key] = Markup("".join(parts))
+    return filled, cells
 
 
 def _parser() -> MarkdownIt:

@@ -18,10 +18,11 @@ import jinja2
 from site_builder import standards
 from site_builder.findings import Finding
 from site_builder.model import Report, Site, Term
-from site_builder.prose.refs import Resolver
+from site_builder.prose.refs import ATTACHMENT_TEXT_FIELDS, Resolver
 from site_builder.render import downloads, search_aid
 from site_builder.render.cells import head_html, row_html
 from site_builder.render.grids import Grid, build_grid
+from site_builder.render.markdown import fill_fields
 from site_builder.render.markdown import render as render_markdown
 
 PACKAGE_THEME = Path(__file__).resolve().parent.parent.parent / "themes" / "default"
@@ -168,15 +169,18 @@ class Renderer:
         figure_of = Resolver(report).evaluate
         overview = render_markdown(report.overview, "overview-", links, figure_of=figure_of)
         explanation = render_markdown(report.explanation, "explanation-", links, figure_of=figure_of)
+        texts = [fill_fields(a.data, ATTACHMENT_TEXT_FIELDS, figure_of, "../../") for a in report.attachments]
+        anchors = overview.cells | explanation.cells | {key for _, cells in texts for key in cells}
         grids = []
         aid_seen: set[str] = set()
         for frame in report.template.tables:
-            grid = build_grid(report, frame, aid_seen, overview.cells | explanation.cells)
+            grid = build_grid(report, frame, aid_seen, anchors)
             mark_cells(grid, check.notes_by_cell)
             grids.append(grid)
             out.add(base + downloads.csv_name(grid), downloads.grid_csv(grid))
         out.add(base + "report.json", downloads.report_json(report, findings))
-        attachments = [a.data | {"slug": a.slug, "path": f"attachments/{a.slug}/"} for a in report.attachments]
+        attachments = [a.data | filled | {"slug": a.slug, "path": f"attachments/{a.slug}/"}
+                       for a, (filled, _) in zip(report.attachments, texts, strict=True)]
         out.add(base + "index.html", self.page(
             "report.html", base + "index.html", report=report, grids=grids, overview=overview, explanation=explanation,
             glossary=glossary, term_links=links, check=check, parts=PART_TITLES, summary=report_summary(report),

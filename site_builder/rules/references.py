@@ -12,9 +12,7 @@ from pathlib import Path
 
 from site_builder.findings import Finding, Place
 from site_builder.model import Report
-from site_builder.prose.refs import Resolver, check_text, line_col, spans
-
-ATTACHMENT_TEXT_FIELDS = ("goal", "achieved", "analysis")
+from site_builder.prose.refs import ATTACHMENT_TEXT_FIELDS, Resolver, check_text, line_col, spans
 
 
 def run(report: Report) -> list[Finding]:
