@@ -286,15 +286,17 @@ def _previous_year(doc: Document, shown: str, amount_unit: str) -> PreviousYearF
     return PreviousYearFigures(data["source"], data.get("amount_unit", amount_unit), figures)
 
 
-def load_tables(year_dir: Path) -> tuple[str, dict[str, Table]] | None:
-    """Only the amount unit and tables of a report folder (for previous-year figures); None when
-    the folder holds no readable report. Its own findings belong to its own check, so they are dropped."""
+def load_table(year_dir: Path, table_id: str) -> tuple[str, Table | None] | None:
+    """The amount unit and one table of a report folder (for previous-year figures); None when the
+    folder holds no readable report. Its own findings belong to its own check, so they are dropped."""
     reader = _Reader()
-    doc, shown = reader.yaml_file(year_dir / "report.yaml", "report", required=False)
+    doc, _ = reader.yaml_file(year_dir / "report.yaml", "report", required=False)
     if doc is None:
         return None
-    template = standards.templates()[doc.data["template"]]
-    return doc.data["amount_unit"], _tables(reader, year_dir, template, shown)
+    frame = standards.templates()[doc.data["template"]].table(table_id)
+    table_doc, shown = reader.yaml_file(year_dir / "tables" / f"{table_id}.yaml", f"table-{table_id}", required=False)
+    table = _table(frame, table_doc, shown, reader) if frame and table_doc is not None else None
+    return doc.data["amount_unit"], table
 
 
 def _tables(reader: _Reader, year_dir: Path, template: standards.Template, report_shown: str) -> dict[str, Table]:

@@ -38,13 +38,18 @@ def skeleton(template_id: str, year: int) -> str:
     return scaffold.explanation_skeleton(standards.templates()[template_id], year)
 
 
+def narrate(root: Path) -> None:
+    """Give the mini reports under ``root`` the scaffolded skeletons as their 情况说明."""
+    (root / REPORT_2023 / "explanation.md").write_text(skeleton("shanxi-2023", 2023), encoding="utf-8")
+    (root / REPORT_2024 / "explanation.md").write_text(skeleton("ningxia-2024", 2024), encoding="utf-8")
+    report = root / REPORT_2023 / "report.yaml"
+    report.write_text(report.read_text(encoding="utf-8") + PREVIOUS_2022, encoding="utf-8")
+    (root / REPORT_2024 / "tables" / "three_public.yaml").write_text(THREE_PUBLIC_2024, encoding="utf-8")
+
+
 @pytest.fixture
 def narrated(mini: MiniContent) -> MiniContent:
-    """The mini reports with the scaffolded skeletons as their 情况说明."""
-    mini.write(f"{REPORT_2023}/explanation.md", skeleton("shanxi-2023", 2023))
-    mini.write(f"{REPORT_2024}/explanation.md", skeleton("ningxia-2024", 2024))
-    mini.write(f"{REPORT_2023}/report.yaml", mini.read(f"{REPORT_2023}/report.yaml") + PREVIOUS_2022)
-    mini.write(f"{REPORT_2024}/tables/three_public.yaml", THREE_PUBLIC_2024)
+    narrate(mini.root)
     return mini
 
 

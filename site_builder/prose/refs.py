@@ -181,6 +181,24 @@ def _tables_by_name(template_id: str) -> dict[str, TableFrame]:
     return {name: frame for frame in template.tables for name in standards.table_names(frame)}
 
 
+@dataclass(frozen=True)
+class _FrameNames:
+    sections: dict[str, str]
+    rows: dict[str, dict[str, str]]  # section → name → row id
+    columns: dict[str, dict[str, str]]  # section → name → column id
+
+
+@cache
+def _frame_names(template_id: str, table_id: str) -> _FrameNames:
+    frame = standards.templates()[template_id].table(table_id)
+    assert frame is not None
+    return _FrameNames(
+        standards.section_names(frame),
+        {s: standards.fixed_row_names(frame, s) for s in frame.sections},
+        {s: standards.column_names(frame, s) for s in frame.sections},
+    )
+
+
 def _nearest(word: str, candidates: list[str]) -> str:
     unique = list(dict.fromkeys(candidates))
     close = difflib.get_close_matches(word, unique, n=3, cutoff=0.3)
@@ -239,7 +257,7 @@ class Resolver:
         return CellRef(frame, section, row, column, operand.previous, label)
 
     def _split(self, frame: TableFrame, parts: tuple[str, ...]) -> tuple[str | None, str, str | None]:
-        sides = standards.section_names(frame)
+        sides = _frame_names(self.template.id, frame.id).sections
         if len(parts) == 3:
             side = sides.get(standards.plain_name(parts[0]))
             if side is None:
@@ -257,8 +275,8 @@ class Resolver:
         found: list[tuple[str, str]] = []
         candidates: list[str] = []
         for s in (section,) if section else frame.sections:
-            fixed = standards.fixed_row_names(frame, s)
-            codes = _code_names(frame, table, s)
+            fixed = _frame_names(self.template.id, frame.id).rows[s]
+            codes = _code_names(frame, table, s) if frame.codes and name not in fixed else {}
             candidates += [*fixed, *codes]
             if name in fixed:
                 found.append((s, fixed[name]))
@@ -279,7 +297,7 @@ class Resolver:
         return found[0]
 
     def _column(self, frame: TableFrame, section: str, row: str, part: str | None) -> str:
-        columns = standards.column_names(frame, section)
+        columns = _frame_names(self.template.id, frame.id).columns[section]
         ids = frame.section_columns(section)
         if part is None:
             if len(ids) == 1:
@@ -363,14 +381,14 @@ def _convert(value: Decimal, from_unit: str, to_unit: str) -> Decimal:
 
 # -- previous year ---------------------------------------------------------------------------------
 
-def _stamp(folder: Path) -> tuple[int, ...]:
-    files = [folder / "report.yaml", *sorted((folder / "tables").glob("*.yaml"))]
-    return tuple(os.stat(f).st_mtime_ns for f in files if f.exists())
+def _stamp(*files: Path) -> tuple[int, ...]:
+    return tuple(os.stat(f).st_mtime_ns if f.exists() else 0 for f in files)
 
 
-@lru_cache(maxsize=64)
-def _portal_tables(folder: str, stamp: tuple[int, ...]) -> tuple[str, dict[str, Table]] | None:
-    return loader.load_tables(Path(folder))
+@lru_cache(maxsize=256)
+def _portal_table(folder: str, table_id: str, stamp: tuple[int, ...]) -> tuple[str, Table | None] | None:
+    """One table of a previous-year report in the content (only the tables references need are read)."""
+    return loader.load_table(Path(folder), table_id)
 
 
 class PreviousYear:
@@ -380,8 +398,8 @@ class PreviousYear:
     def __init__(self, resolver: Resolver) -> None:
         report = resolver.report
         self.report = report
-        folder = Path(report.folder).parent / str(report.year - 1)
-        self.portal = _portal_tables(str(folder), _stamp(folder)) if (folder / "report.yaml").is_file() else None
+        self.folder = Path(report.folder).parent / str(report.year - 1)
+        self.in_portal = (self.folder / "report.yaml").is_file()
         self.declared: dict[str, tuple[Decimal, int]] = {}
         self.problems: list[Finding] = []
         declared = report.previous_year
@@ -396,9 +414,10 @@ class PreviousYear:
             self.declared[ref.key] = (value, amount.decimals)
 
     def value(self, ref: CellRef) -> tuple[Decimal, int]:
-        if self.portal is not None and ref.frame.id in self.portal[1]:
-            unit, tables = self.portal
-            amount = tables[ref.frame.id].cell(ref.section, ref.row, ref.column)
+        portal = self._portal_table(ref.frame.id)
+        if portal is not None:
+            unit, table = portal
+            amount = table.cell(ref.section, ref.row, ref.column)
             if amount is None:
                 raise Problem(BLANK, f"{self.report.year - 1}年度报告中「{ref.label}」这一格是空白（空白不是0），无法比较")
             return _convert(amount.value, unit, self.report.amount_unit), amount.decimals
@@ -406,6 +425,15 @@ class PreviousYear:
             return self.declared[ref.key]
         raise Problem(PREVIOUS, f"没有「{ref.label}」的上年数：内容中没有本单位{self.report.year - 1}年度的报告，report.yaml 的 "
                                 f"previous_year.figures 也没有列出这一格；请在那里写明它的上年数和出处（source）")
+
+    def _portal_table(self, table_id: str) -> tuple[str, Table] | None:
+        if not self.in_portal:
+            return None
+        path = self.folder / "tables" / f"{table_id}.yaml"
+        loaded = _portal_table(str(self.folder), table_id, _stamp(self.folder / "report.yaml", path))
+        if loaded is None or loaded[1] is None:
+            return None
+        return loaded[0], loaded[1]
 
 
 # -- checking texts --------------------------------------------------------------------------------
