@@ -8,7 +8,10 @@ Expected figures are worked out by hand from the mini fixture's tables (tests/fi
 
 from __future__ import annotations
 
+import re
+import shutil
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +21,7 @@ from site_builder.prose.refs import Figure, Problem, Resolver, line_col, parse, 
 from site_builder.render.markdown import render
 from tests.conftest import REPORT_2023, REPORT_2024, MiniContent, place_of
 
+ROOT = Path(__file__).resolve().parents[1]
 EXPLANATION_2023 = f"{REPORT_2023}/explanation.md"
 EXPLANATION_2024 = f"{REPORT_2024}/explanation.md"
 
@@ -229,3 +233,27 @@ def test_every_amount_is_decimal(mini: MiniContent) -> None:
     report = load(mini, REPORT_2024)
     shown = Resolver(report).evaluate("收入支出决算总表/收入/总计 比上年 差额")
     assert Decimal(shown.text.replace(",", "")) == Decimal("2330000.00") - Decimal("210000.75")
+
+
+def test_the_example_of_docs_narrative_renders_as_documented(tmp_path: Path) -> None:
+    """docs/narrative.md's first example, on the 晋城 2023 sample with 2022's 收入总计 declared as
+    7,501.44万元 (13,824.43 − 6,322.99, the growth the published prose states)."""
+    doc = (ROOT / "docs" / "narrative.md").read_text(encoding="utf-8")
+    example = doc.split("```markdown\n", 1)[1].split("```", 1)[0]
+    expected = doc.split("renders as\n\n> ", 1)[1].split("\n", 1)[0]
+    shutil.copytree(ROOT / "content", tmp_path / "content")
+    report_yaml = tmp_path / "content" / "jincheng-social-insurance-center" / "2023" / "report.yaml"
+    report_yaml.write_text(report_yaml.read_text(encoding="utf-8") + (
+        "previous_year:\n  source: 2022年度单位决算公开\n  figures:\n    收入支出决算总表/收入/总计: 7501.44\n"), encoding="utf-8")
+    site = loader.load(tmp_path / "content").site
+    assert site is not None
+    report = next(r for r in site.reports if r.year == 2023)
+    html = render(example, "e-", {}, figure_of=Resolver(report).evaluate).html
+    assert re.sub(r"<[^>]+>", "", html).strip() == expected
+
+
+def test_rule_ids_are_the_resolvers() -> None:
+    from site_builder.prose import refs
+    from site_builder.rules import references
+
+    assert references.RULE_IDS == (refs.SYNTAX, refs.UNKNOWN, refs.BLANK, refs.PREVIOUS)

@@ -14,6 +14,8 @@ from site_builder.findings import Finding, Place
 from site_builder.model import Report
 from site_builder.prose.refs import ATTACHMENT_TEXT_FIELDS, Resolver, check_text, line_col, spans
 
+RULE_IDS = ("narrative.ref-syntax", "narrative.ref-unknown", "narrative.ref-blank", "narrative.ref-previous")
+
 
 def run(report: Report) -> list[Finding]:
     resolver = Resolver(report)
