@@ -257,3 +257,10 @@ def test_rule_ids_are_the_resolvers() -> None:
     from site_builder.rules import references
 
     assert references.RULE_IDS == (refs.SYNTAX, refs.UNKNOWN, refs.BLANK, refs.PREVIOUS)
+
+
+def test_a_huge_amount_is_computed_exactly_or_reported(mini: MiniContent) -> None:
+    mini.replace(f"{REPORT_2023}/tables/expenditure.yaml", "total: {total: 221.00, basic: 176.00",
+                 "total: {total: 221000000000000000000000000000000000.00, basic: 176.00")
+    shown = figure(mini, "支出决算表/合计/本年支出合计 比 合计/基本支出 差额")
+    assert shown.text == f"{221 * 10**33 - 176:,}.00"  # integer arithmetic: no Decimal context rounds it

@@ -23,7 +23,7 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from functools import cache, lru_cache
 from pathlib import Path
 
@@ -326,9 +326,12 @@ class Resolver:
         known = self._cache.get(inside)
         if known is None:
             try:
-                known = self._evaluate(parse(inside))
+                with localcontext(prec=60):  # exact for any amount a table can hold
+                    known = self._evaluate(parse(inside))
             except Problem as problem:
                 known = problem
+            except ArithmeticError:
+                known = Problem(BLANK, "数值超出可以计算的范围，无法显示")
             self._cache[inside] = known
         if isinstance(known, Problem):
             raise known
@@ -423,8 +426,10 @@ class PreviousYear:
             return _convert(amount.value, unit, self.report.amount_unit), amount.decimals
         if ref.key in self.declared:
             return self.declared[ref.key]
-        raise Problem(PREVIOUS, f"没有「{ref.label}」的上年数：内容中没有本单位{self.report.year - 1}年度的报告，report.yaml 的 "
-                                f"previous_year.figures 也没有列出这一格；请在那里写明它的上年数和出处（source）")
+        portal = (f"本单位{self.report.year - 1}年度报告的{ref.frame.title}未能读入" if self.in_portal
+                  else f"内容中没有本单位{self.report.year - 1}年度的报告")
+        raise Problem(PREVIOUS, f"没有「{ref.label}」的上年数：{portal}，report.yaml 的 previous_year.figures "
+                                "也没有列出这一格；请在那里写明它的上年数和出处（source）")
 
     def _portal_table(self, table_id: str) -> tuple[str, Table] | None:
         if not self.in_portal:
