@@ -238,7 +238,8 @@ class Resolver:
     # names
     def cell(self, operand: Operand, base: TableFrame | None = None) -> CellRef:
         parts = operand.parts
-        frame = _tables_by_name(self.template.id).get(standards.plain_name(parts[0])) or _tables_by_name(self.template.id).get(parts[0])
+        tables = _tables_by_name(self.template.id)
+        frame = tables.get(standards.plain_name(parts[0])) or tables.get(parts[0])
         if frame is not None:
             parts = parts[1:]
         elif base is not None:
@@ -252,7 +253,7 @@ class Resolver:
             raise Problem(SYNTAX, f"「{'/'.join(operand.parts)}」段数太多：表名之后最多是 侧/行/列")
         section, row_part, column_part = self._split(frame, parts)
         section, row = self._row(frame, section, row_part)
-        column = self._column(frame, section, row, column_part)
+        column = self._column(frame, section, column_part)
         label = "/".join((frame.title, *parts))
         return CellRef(frame, section, row, column, operand.previous, label)
 
@@ -285,7 +286,8 @@ class Resolver:
             elif name in codes:
                 found.extend((s, code) for code in codes[name])
         if not found and frame.codes and _CODE.match(part):
-            raise Problem(UNKNOWN, f"{frame.number}{frame.title}中没有科目 {part} 这一行（本报告此表的科目：{_nearest(part, [k for k in (table.sections.get('rows', {}) if table else {}) if _CODE.match(k)])}）")
+            present = [code for code in (table.sections.get("rows", {}) if table else {}) if _CODE.match(code)]
+            raise Problem(UNKNOWN, f"{frame.number}{frame.title}中没有科目 {part} 这一行（本报告此表的科目：{_nearest(part, present)}）")
         if not found:
             raise Problem(UNKNOWN, f"{frame.number}{frame.title}中没有「{part}」这一行；最接近的：{_nearest(name, candidates)}")
         if len({s for s, _ in found}) > 1:
@@ -296,7 +298,7 @@ class Resolver:
             raise Problem(UNKNOWN, f"{frame.title}中「{part}」不止一行，请用科目编码：{'、'.join(r for _, r in found)}")
         return found[0]
 
-    def _column(self, frame: TableFrame, section: str, row: str, part: str | None) -> str:
+    def _column(self, frame: TableFrame, section: str, part: str | None) -> str:
         columns = _frame_names(self.template.id, frame.id).columns[section]
         ids = frame.section_columns(section)
         if part is None:
