@@ -128,3 +128,14 @@ def test_changing_a_table_figure_changes_the_sentence(narrated: MiniContent, tmp
                      "procurement: {total: 12.50, goods: 8.50,")
     after = page_text(built(narrated, tmp_path / "b")[REPORT_2023], "explanation")
     assert "政府采购支出总额12.50万元，其中：政府采购货物支出8.50万元" in after
+
+
+def test_attachment_text_figure_links_to_the_report_page_cell(narrated: MiniContent, tmp_path: Path) -> None:
+    narrated.replace(f"{REPORT_2023}/attachments/window-service.yaml", "goal: 完成全年窗口经办服务。",
+                     "goal: 完成全年窗口经办服务，项目支出{{支出决算表/合计/项目支出}}。")
+    out = tmp_path / "out"
+    report_page = built(narrated, out)[REPORT_2023]
+    attachment = (out / "units" / REPORT_2023 / "attachments" / "window-service" / "index.html").read_text(encoding="utf-8")
+    assert ('完成全年窗口经办服务，项目支出<a class="figure" href="../../#cell-expenditure-rows-total-project" '
+            'data-ref="expenditure/rows/total/project">45.00</a>万元。') in attachment
+    assert re.search(r'<td id="cell-expenditure-rows-total-project"[^>]*>45\.00<', report_page)

@@ -50,12 +50,13 @@ def _render_figure(self: Any, tokens: Sequence[Token], index: int, options: Any,
 def figure_html(inside: str, figure_of: FigureOf | None, href_prefix: str = "") -> str:
     """A computed figure as HTML: the number in a link to its cell (a page at ``href_prefix`` from
     here), then its unit; a reference that cannot be shown is printed as written, escaped."""
+    as_written = f'<span class="figure ref-error">{escapeHtml("{{" + inside + "}}")}</span>'
+    if figure_of is None:
+        return as_written
     try:
-        if figure_of is None:
-            raise Problem("", "")
         figure = figure_of(inside)
     except Problem:
-        return f'<span class="figure ref-error">{escapeHtml("{{" + inside + "}}")}</span>'
+        return as_written
     text, unit = escapeHtml(figure.text), escapeHtml(figure.unit)
     if figure.link:
         return (f'<a class="figure" href="{escapeHtml(href_prefix)}#{escapeHtml(cell_anchor(figure.link))}" '
