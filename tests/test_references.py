@@ -264,3 +264,14 @@ def test_a_huge_amount_is_computed_exactly_or_reported(mini: MiniContent) -> Non
                  "total: {total: 221000000000000000000000000000000000.00, basic: 176.00")
     shown = figure(mini, "支出决算表/合计/本年支出合计 比 合计/基本支出 差额")
     assert shown.text == f"{221 * 10**33 - 176:,}.00"  # integer arithmetic: no Decimal context rounds it
+
+
+def test_previous_year_figure_follows_a_changed_file(mini: MiniContent) -> None:
+    site = loader.load(mini.root).site
+    assert site is not None
+    first, second = site.reports
+    Resolver(first)  # the 2023 report is now known in this process
+    assert Resolver(second).evaluate("收入支出决算总表/收入/总计 比上年 差额").text == "2,119,999.25"
+    mini.replace(f"{REPORT_2023}/tables/income_expenditure_summary.yaml", "  grand_total: 233.00", "  grand_total: 234.00", count=2)
+    # 2,340,000.00 − 210,000.75 = 2,129,999.25
+    assert Resolver(second).evaluate("收入支出决算总表/收入/总计 比上年 差额").text == "2,129,999.25"

@@ -21,6 +21,8 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import time
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, localcontext
@@ -228,6 +230,7 @@ class Resolver:
         self.template: Template = report.template
         self._previous: PreviousYear | None = None
         self._cache: dict[str, Figure | Problem] = {}
+        _remember(report)
 
     @property
     def previous(self) -> PreviousYear:
@@ -386,6 +389,20 @@ def _convert(value: Decimal, from_unit: str, to_unit: str) -> Decimal:
 
 # -- previous year ---------------------------------------------------------------------------------
 
+# Reports resolved in this process, newest last: checking runs a unit's years in order, so the
+# previous year's tables are usually still here and need not be read again.
+_RECENT: OrderedDict[str, tuple[int, str, dict[str, Table]]] = OrderedDict()  # folder → (when, unit, tables)
+RECENT_REPORTS = 16
+SETTLED_NS = 2_000_000_000
+
+
+def _remember(report: Report) -> None:
+    _RECENT[report.folder] = (time.time_ns(), report.amount_unit, report.tables)
+    _RECENT.move_to_end(report.folder)
+    while len(_RECENT) > RECENT_REPORTS:
+        _RECENT.popitem(last=False)
+
+
 def _stamp(*files: Path) -> tuple[int, ...]:
     return tuple(os.stat(f).st_mtime_ns if f.exists() else 0 for f in files)
 
@@ -437,7 +454,12 @@ class PreviousYear:
         if not self.in_portal:
             return None
         path = self.folder / "tables" / f"{table_id}.yaml"
-        loaded = _portal_table(str(self.folder), table_id, _stamp(self.folder / "report.yaml", path))
+        stamp = _stamp(self.folder / "report.yaml", path)
+        recent = _RECENT.get(str(self.folder))
+        # reused only when its files are older than it by more than a file-time tick could hide
+        if recent is not None and table_id in recent[2] and max(stamp) < recent[0] - SETTLED_NS:
+            return recent[1], recent[2][table_id]
+        loaded = _portal_table(str(self.folder), table_id, stamp)
         if loaded is None or loaded[1] is None:
             return None
         return loaded[0], loaded[1]
