@@ -918,6 +918,18 @@ def prose_literals(w: Writer, facts: dict) -> str:
     return text
 
 
+def reference_sentences(year: int, previous_in_portal: bool) -> str:
+    """A few sentences whose figures are computed references ({{…}}, see docs/narrative.md): the
+    build fills them in from the tables; with the unit's previous-year report in the content, also
+    the change against it."""
+    text = (f"\n\n{year}年度本年收入合计{{{{收入支出决算总表/收入/本年收入合计}}}}，本年支出合计{{{{支出决算表/合计/本年支出合计}}}}，"
+            "其中基本支出{{支出决算表/合计/基本支出}}，占{{支出决算表/合计/基本支出 占 合计/本年支出合计}}。")
+    if previous_in_portal:
+        text += ("收入总计{{收入支出决算总表/收入/总计 比上年 增减}}{{收入支出决算总表/收入/总计 比上年 差额}}，"
+                 "{{收入支出决算总表/收入/总计 比上年 升降}}{{收入支出决算总表/收入/总计 比上年 幅度}}。")
+    return text
+
+
 def explanation(w: Writer, facts: dict, previous: dict | None, attachments: list[dict]) -> str:
     u = w.amount_unit
     inc, exp, gen = w.income["total"], w.expenditure["total"], w.general["total"]
@@ -930,6 +942,7 @@ def explanation(w: Writer, facts: dict, previous: dict | None, attachments: list
         change = grand - previous["grand"]
         word = "增加" if change >= 0 else "减少"
         out[-1] += f"与上年相比{word}{shown(abs(change))}{u}，{'增长' if change >= 0 else '下降'}{pct(abs(change), previous['grand'])}%，主要是业务量变化和人员经费调整。"
+    out.append(reference_sentences(year, previous is not None))
     out.append(f"\n\n## 二、收入决算情况说明\n\n{year}年度收入合计{shown(inc['total'])}{u}，构成如下：\n\n")
     for label, value in (("财政拨款收入", inc["fiscal"]), ("上级补助收入", inc["superior"]), ("事业收入", inc["business"]),
                          ("经营收入", inc["operating"]), ("附属单位上缴收入", inc["affiliated"]), ("其他收入", inc["other"])):

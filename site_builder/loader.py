@@ -22,7 +22,17 @@ import jsonschema
 from site_builder import contentfs, limits, standards
 from site_builder.contentfs import display_path
 from site_builder.findings import Finding, Place
-from site_builder.model import Acknowledgement, Amount, Attachment, Report, Site, Table, Term, Unit
+from site_builder.model import (
+    Acknowledgement,
+    Amount,
+    Attachment,
+    PreviousYearFigures,
+    Report,
+    Site,
+    Table,
+    Term,
+    Unit,
+)
 from site_builder.schemagen import NOT_BLANK, SCHEMA_DIR
 from site_builder.yamlsafe import Document, YamlProblem, parse
 
@@ -400,6 +410,7 @@ def _report(reader: _Reader, unit: Unit, year_dir: Path) -> Report | None:
         overview=reader.text_file(year_dir / "overview.md"),
         explanation=reader.text_file(year_dir / "explanation.md"),
         glossary=_terms(reader, year_dir / "glossary.yaml", "report", required=False),
+        previous_year=_previous_year(doc, shown, data["amount_unit"]),
     )
 
 
@@ -419,6 +430,33 @@ def _yaml_entries(reader: _Reader, folder: Path) -> dict[str, Path]:
         hint = "; content YAML files end in .yaml" if _yaml_variant(entry.name) else f"; only .yaml files are read in {folder.name}/"
         reader.problem(display_path(entry.path), 1, 1, "content.unknown-file", f"{what} {entry.name!r} is not read{hint}")
     return found
+
+
+def _previous_year(doc: Document, shown: str, amount_unit: str) -> PreviousYearFigures | None:
+    """The ``previous_year:`` figures of report.yaml (schema-valid), each with the place of its name."""
+    data = doc.data.get("previous_year")
+    if not data:
+        return None
+    figures = [
+        (name, Amount(value, Place(shown, *doc.where(("previous_year", "figures", name)))),
+         Place(shown, *doc.where(("previous_year", "figures", name, "__key__"))))
+        for name, value in (data.get("figures") or {}).items()
+    ]
+    return PreviousYearFigures(data["source"], data.get("amount_unit", amount_unit), figures)
+
+
+def load_table(year_dir: Path, table_id: str) -> tuple[str, Table | None] | None:
+    """The amount unit and one table of a report folder (for previous-year figures); None when the
+    folder holds no readable report. Its own findings belong to its own check, so they are dropped.
+    It is read like any report folder: through contentfs, inside the content root two levels up."""
+    reader = _Reader(year_dir.parent.parent)
+    doc, _ = reader.yaml_file(year_dir / "report.yaml", "report", required=False)
+    if doc is None:
+        return None
+    frame = standards.templates()[doc.data["template"]].table(table_id)
+    table_doc, shown = reader.yaml_file(year_dir / "tables" / f"{table_id}.yaml", f"table-{table_id}", required=False)
+    table = _table(frame, table_doc, shown, reader) if frame and table_doc is not None else None
+    return doc.data["amount_unit"], table
 
 
 def _tables(reader: _Reader, year_dir: Path, template: standards.Template, report_shown: str) -> dict[str, Table]:

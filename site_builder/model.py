@@ -79,6 +79,15 @@ class Attachment:
 
 
 @dataclass
+class PreviousYearFigures:
+    """Previous-year figures a report declares (report.yaml ``previous_year:``), with where they come from."""
+
+    source: str
+    amount_unit: str
+    figures: list[tuple[str, Amount, Place]]  # (cell name as in a reference, amount, place of the name)
+
+
+@dataclass
 class Report:
     unit: Unit
     year: int
@@ -95,6 +104,7 @@ class Report:
     overview: str
     explanation: str
     glossary: list[Term]
+    previous_year: PreviousYearFigures | None = None
 
     @property
     def tolerance_per_part(self) -> Decimal:

@@ -56,6 +56,25 @@ def _table_yaml(frame: TableFrame, template: standards.Template) -> str:
     return "\n".join(lines) + "\n"
 
 
+def explanation_skeleton(template: standards.Template, year: int) -> str:
+    """The template's standard 情况说明 outline: figures are references the build fills in from the
+    tables (see docs/narrative.md); reasons and figures no table holds are visible （请填写） placeholders."""
+    text = standards.skeleton(template) or "## 一、收入支出决算总体情况说明\n\n（请填写）\n"
+    return text.replace("{year}", str(year)).replace("{previous}", str(year - 1))
+
+
+def _report_yaml(template_id: str, unit_amount: str, year: int) -> str:
+    return (
+        f"template: {template_id}\namount_unit: {unit_amount}  # 万元 | 元\nacknowledged: []\n"
+        f"# The 情况说明 compares some figures with {year - 1}. When the portal has no {year - 1} report of this unit,\n"
+        "# declare those figures here, with where they come from:\n"
+        "# previous_year:\n"
+        f"#   source: {year - 1}年度部门决算公开\n"
+        "#   figures:\n"
+        "#     收入支出决算总表/收入/总计: 0.00\n"
+    )
+
+
 def scaffold(content: Path, unit: str, year: int, template_id: str) -> list[Path]:
     templates = standards.templates()
     if template_id not in templates:
@@ -76,9 +95,9 @@ def scaffold(content: Path, unit: str, year: int, template_id: str) -> list[Path
             "level: 市级  # 省级 | 市级 | 县级 | 乡镇级\n"
         )
     unit_amount = "元" if template_id.startswith("ningxia") else "万元"
-    files[folder / "report.yaml"] = f"template: {template_id}\namount_unit: {unit_amount}  # 万元 | 元\nacknowledged: []\n"
+    files[folder / "report.yaml"] = _report_yaml(template_id, unit_amount, year)
     files[folder / "overview.md"] = "## 一、部门职责\n\n（请填写）\n\n## 二、机构设置\n\n（请填写）\n"
-    files[folder / "explanation.md"] = "## 一、收入支出决算总体情况说明\n\n（请填写）\n"
+    files[folder / "explanation.md"] = explanation_skeleton(template, year)
     for frame in template.tables:
         files[folder / "tables" / f"{frame.id}.yaml"] = _table_yaml(frame, template)
     for path, text in files.items():

@@ -79,6 +79,23 @@ def report_schema() -> dict[str, Any]:
             "figures": {"type": "array", "items": LINE}, "reason": dict(TEXT, maxLength=LONG_TEXT_CHARS),
         },
     }
+    previous = {
+        "type": "object",
+        "description": "previous-year figures for growth and difference references, used when the portal has no "
+                       "previous-year report of this unit; name where they come from in source",
+        "required": ["source", "figures"],
+        "additionalProperties": False,
+        "properties": {
+            "source": {**TEXT, "description": "where the figures come from, e.g. 2023年度部门决算公开"},
+            "amount_unit": {"enum": ["万元", "元"], "description": "unit of these figures; default: this report's"},
+            "figures": {
+                "type": "object", "minProperties": 1,
+                "propertyNames": {"minLength": 1},
+                "additionalProperties": {"type": "number", "description": "plain YAML decimal"},
+                "description": "cell name as written in a reference (表/行/列, e.g. 收入支出决算总表/收入/总计) → amount",
+            },
+        },
+    }
     return _doc("report.yaml: one unit's report for one year", {
         "type": "object",
         "required": ["template", "amount_unit"],
@@ -88,6 +105,7 @@ def report_schema() -> dict[str, Any]:
             "amount_unit": {"enum": ["万元", "元"]},
             "title": LINE, "source": LINE,
             "acknowledged": {"type": ["array", "null"], "items": ack},
+            "previous_year": previous,
         },
     }, "report")
 

@@ -7,6 +7,7 @@ by the checker and the renderer. Adding a template variant means adding a file t
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -234,3 +235,102 @@ THREE_PUBLIC_COLUMNS = (
     Column("vehicle_operation", "公务用车运行维护费"),
     Column("reception", "公务接待费"),
 )
+
+
+# -- names a clerk uses for tables, sections, rows and columns (computed figures in prose) ---------
+
+THREE_PUBLIC_GROUP = ("vehicles", "公务用车购置及运行维护费")  # the group heading above 小计 names it too
+_ORDINAL = re.compile(r"^(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d+[.、．）]\s*)")
+_LEVEL_SUFFIX = re.compile(r"（[类款项]）$")
+_QUOTES = str.maketrans("", "", "“”\"‘’'「」")
+
+
+def plain_name(name: str) -> str:
+    """A printed name as a clerk would type it: no ordinal (一、 （一） 1.), no spaces or quotes,
+    full-width brackets, no （类）/（款）/（项） level suffix."""
+    text = "".join(name.split()).replace("(", "（").replace(")", "）").translate(_QUOTES).removeprefix("其中：")
+    text = _ORDINAL.sub("", text)
+    return _LEVEL_SUFFIX.sub("", text)
+
+
+def _with_variants(name: str) -> tuple[str, ...]:
+    """The plain name, and without a trailing bracket note such as （辆） when something is left."""
+    plain = plain_name(name)
+    short = re.sub(r"（[^（）]*）$", "", plain)
+    return (plain, short) if short and short != plain else (plain,)
+
+
+def table_names(frame: TableFrame) -> tuple[str, ...]:
+    return (plain_name(frame.title), frame.number, frame.id)
+
+
+def section_names(frame: TableFrame) -> dict[str, str]:
+    """Name → section id, for tables with more than one section (收入/支出; 政府采购情况 …)."""
+    names: dict[str, str] = {}
+    if frame.layout == "two_sided":
+        for side in frame.sides:
+            names[plain_name(side.heading)] = side.section
+    elif frame.layout == "related_info":
+        for part in frame.raw["parts"]:
+            for variant in (plain_name(part["heading"]), plain_name(part["heading"]).removesuffix("情况")):
+                names[variant] = part["section"]
+    return names
+
+
+def fixed_row_names(frame: TableFrame, section: str) -> dict[str, str]:
+    """Name → row id of the rows the frame prints (not classification codes, which come from the report)."""
+    names: dict[str, str] = {}
+    if frame.layout == "two_sided":
+        side = next(s for s in frame.sides if s.section == section)
+        for row in side.rows:
+            if row.id:
+                names.update(dict.fromkeys(_with_variants(row.name), row.id))
+    elif frame.layout == "related_info":
+        part = next(p for p in frame.raw["parts"] if p["section"] == section)
+        for item in part["rows"]:
+            names.update(dict.fromkeys(_with_variants(item["name"]), item["id"]))
+    elif frame.layout == "three_public":
+        for row in ("budget", "final"):
+            heading = plain_name(frame.raw[f"{row}_heading"].replace("{year}", ""))
+            names.update(dict.fromkeys({heading, heading.removeprefix("年度")}, row))
+    elif frame.layout == "economic_detail":
+        names.update({plain_name(t["name"]): t["id"] for t in frame.raw["totals"]})
+    elif frame.layout == "coded":
+        names["合计"] = "total"
+    return names
+
+
+def column_names(frame: TableFrame, section: str) -> dict[str, str]:
+    """Name → column id: column titles, and a group title for the group's 小计/合计 column."""
+    if frame.layout == "two_sided":
+        side = next(s for s in frame.sides if s.section == section)
+        names = {plain_name(c.title): c.id for c in side.columns}
+        if side.column_group and len(side.columns) == 1:
+            names[plain_name(side.column_group)] = side.columns[0].id
+        return names
+    if frame.layout == "economic_detail":
+        return {plain_name(frame.raw["value_title"]): "amount"}
+    if frame.layout == "related_info":
+        part = next(p for p in frame.raw["parts"] if p["section"] == section)
+        return {plain_name(part.get("value_title", "统计数")): "amount"}
+    names = {plain_name(c.title): c.id for c in frame.columns}
+    if frame.layout == "three_public":
+        names[THREE_PUBLIC_GROUP[1]] = THREE_PUBLIC_GROUP[0]
+    titles = {c.id: plain_name(c.title) for c in frame.columns}
+    for group in frame.raw.get("column_groups", []):
+        subtotal = next((c for c in group["columns"] if titles.get(c) in ("小计", "合计")), None)
+        if subtotal:
+            names.setdefault(plain_name(group["title"]), subtotal)
+    return names
+
+
+def skeleton(template: Template) -> str:
+    """The standard 情况说明 outline of a template variant, with its figures as references."""
+    name = templates_raw()[template.id].get("skeleton")
+    return (STANDARDS_DIR / "skeletons" / name).read_text(encoding="utf-8") if name else ""
+
+
+@cache
+def templates_raw() -> dict[str, dict[str, Any]]:
+    raw = (_read(f"templates/{path.name}") for path in sorted((STANDARDS_DIR / "templates").glob("*.yaml")))
+    return {data["id"]: data for data in raw}

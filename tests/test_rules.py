@@ -326,6 +326,15 @@ CASES = [
     # 得分 16 > 分值 15 (总分 97 = 88 + 9 still adds up)
     # 情况说明: 212.00 of 222.00 is 95.50%, not 96.50%
     case("narrative.share", Replace("explanation.md", "占95.50%", "占96.50%"), at=At("explanation.md", "占96.50%", "96.50")),
+    # computed figures ({{…}}, rules/references.py), reported at the {{
+    case("narrative.ref-syntax", Replace("explanation.md", "收入总计233.00万元", "收入总计{{收入支出决算总表/收入/总计 比上年 多少}}"),
+         at=At("explanation.md", "收入总计{{", "{{")),
+    case("narrative.ref-unknown", Replace("explanation.md", "收入总计233.00万元", "收入总计{{收入支出决算总表/收入/总数}}"),
+         at=At("explanation.md", "收入总计{{", "{{")),
+    case("narrative.ref-blank", Replace("explanation.md", "收入总计233.00万元", "收入总计{{收入支出决算总表/收入/上级补助收入}}"),
+         at=At("explanation.md", "收入总计{{", "{{")),
+    case("narrative.ref-previous", Replace("explanation.md", "收入总计233.00万元", "收入总计{{收入支出决算总表/收入/总计 比上年 幅度}}"),
+         at=At("explanation.md", "收入总计{{", "{{")),
     case("perf.score-over-points", Replace(A, "            score: 14", "            score: 16"),
          Replace(A, "total_score: 95", "total_score: 97"), at=At(A, "score: 16", "16")),
     # 分值 95 + 10 = 105 although every group states its own points correctly

@@ -50,6 +50,11 @@ class Grid:
         return f"table-{self.table_id}"
 
 
+def cell_anchor(key: str) -> str:
+    """The ``id`` of a figure's cell ("table/section/row/column"), for links from the prose."""
+    return "cell-" + key.replace("/", "-")
+
+
 def amount_text(amount: Amount | None) -> str:
     return "" if amount is None else f"{amount.value:,}"
 
@@ -59,8 +64,9 @@ def plain(amount: Amount | None) -> str:
 
 
 class _Builder:
-    def __init__(self, report: Report, frame: TableFrame, table: Table | None) -> None:
+    def __init__(self, report: Report, frame: TableFrame, table: Table | None, anchors: frozenset[str] | set[str]) -> None:
         self.report = report
+        self.anchors = anchors
         self.frame = frame
         self.table = table
         self.prefix = f"t{report.template.tables.index(frame) + 1}h"
@@ -76,9 +82,10 @@ class _Builder:
 
     def amount(self, section: str, row: str, column: str, headers: list[str]) -> Cell:
         value = self.table.cell(section, row, column) if self.table else None
+        key = f"{self.frame.id}/{section}/{row}/{column}"
         return Cell(
-            amount_text(value), kind="amount", value=plain(value), key=f"{self.frame.id}/{section}/{row}/{column}",
-            headers=" ".join(h for h in headers if h),
+            amount_text(value), kind="amount", value=plain(value), key=key,
+            headers=" ".join(h for h in headers if h), id=cell_anchor(key) if key in self.anchors else "",
         )
 
     def grid(self, head: list[list[Cell]], body: list[list[Cell]]) -> Grid:
@@ -292,8 +299,10 @@ LAYOUTS = {
 }
 
 
-def build_grid(report: Report, frame: TableFrame, aid_seen: set[str] | None = None) -> Grid:
-    grid = LAYOUTS[frame.layout](_Builder(report, frame, report.tables.get(frame.id)))
+def build_grid(report: Report, frame: TableFrame, aid_seen: set[str] | None = None,
+               anchors: frozenset[str] | set[str] = frozenset()) -> Grid:
+    """``anchors``: keys of the cells the prose links to, which get an ``id``."""
+    grid = LAYOUTS[frame.layout](_Builder(report, frame, report.tables.get(frame.id), anchors))
     cells = [c for row in grid.head + grid.body for c in row]
     texts = [grid.title, grid.number, *(c.text for c in cells if c.kind != "amount")]
     grid.search_aid = search_aid.aid(texts, [c.value for c in cells if c.kind == "amount"], aid_seen)

@@ -24,9 +24,11 @@ from site_builder.check import ContentProblem
 from site_builder.findings import Finding, Place
 from site_builder.limits import THEME_FILE_BYTES
 from site_builder.model import Report, Site, Term
+from site_builder.prose.refs import ATTACHMENT_TEXT_FIELDS, Resolver
 from site_builder.render import downloads, search_aid, trust
 from site_builder.render.cells import head_html, row_html
 from site_builder.render.grids import Grid, build_grid
+from site_builder.render.markdown import fill_fields
 from site_builder.render.markdown import render as render_markdown
 
 PACKAGE_THEME = Path(__file__).resolve().parent.parent.parent / "themes" / "default"
@@ -270,18 +272,22 @@ class Renderer:
         glossary = merged_glossary(self.site, report)
         links = term_links(glossary)
         check = verification(report, findings)
+        figure_of = Resolver(report).evaluate
+        overview = render_markdown(report.overview, "overview-", links, figure_of=figure_of)
+        explanation = render_markdown(report.explanation, "explanation-", links, figure_of=figure_of)
+        explanation.html = trust.mark_acknowledged(explanation.html, report.explanation, "explanation.md", check.acknowledged)
+        texts = [fill_fields(a.data, ATTACHMENT_TEXT_FIELDS, figure_of, "../../") for a in report.attachments]
+        anchors = overview.cells | explanation.cells | {key for _, cells in texts for key in cells}
         grids = []
         aid_seen: set[str] = set()
         for frame in report.template.tables:
-            grid = build_grid(report, frame, aid_seen)
+            grid = build_grid(report, frame, aid_seen, anchors)
             mark_cells(grid, check.notes_by_cell)
             grids.append(grid)
             out.add(base + downloads.csv_name(grid), downloads.grid_csv(grid))
-        overview = render_markdown(report.overview, "overview-", links)
-        explanation = render_markdown(report.explanation, "explanation-", links)
-        explanation.html = trust.mark_acknowledged(explanation.html, report.explanation, "explanation.md", check.acknowledged)
         out.add(base + "report.json", downloads.report_json(report, findings))
-        attachments = [a.data | {"slug": a.slug, "path": f"attachments/{a.slug}/"} for a in report.attachments]
+        attachments = [a.data | filled | {"slug": a.slug, "path": f"attachments/{a.slug}/"}
+                       for a, (filled, _) in zip(report.attachments, texts, strict=True)]
         out.add(base + "index.html", self.page(
             "report.html", base + "index.html", report=report, grids=grids, overview=overview, explanation=explanation,
             glossary=glossary, term_links=links, check=check, parts=PART_TITLES, summary=report_summary(report),

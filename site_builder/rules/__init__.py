@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from site_builder.findings import Finding
 from site_builder.model import Report
-from site_builder.rules import codes, completeness, equations, narrative, performance
+from site_builder.rules import codes, completeness, equations, narrative, performance, references
 
-RULE_MODULES = (completeness, codes, equations, performance, narrative)
+RULE_MODULES = (completeness, codes, equations, performance, narrative, references)
 
 
 def run_all(report: Report) -> list[Finding]:

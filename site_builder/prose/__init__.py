@@ -1,0 +1,1 @@
+"""Prose (概况, 情况说明, attachment texts): computed figures referenced from the tables."""
