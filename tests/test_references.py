@@ -259,11 +259,19 @@ def test_rule_ids_are_the_resolvers() -> None:
     assert references.RULE_IDS == (refs.SYNTAX, refs.UNKNOWN, refs.BLANK, refs.PREVIOUS)
 
 
-def test_a_huge_amount_is_computed_exactly_or_reported(mini: MiniContent) -> None:
+def test_the_largest_allowed_amount_is_computed_exactly(mini: MiniContent) -> None:
+    """15 integer digits and 6 decimals is the loader's limit (amount.digits); differences of such
+    figures are exact (no Decimal context rounds them)."""
+    mini.replace(f"{REPORT_2023}/tables/expenditure.yaml", "total: {total: 221.00, basic: 176.00",
+                 "total: {total: 999999999999999.999999, basic: 176.00")
+    shown = figure(mini, "支出决算表/合计/本年支出合计 比 合计/基本支出 差额")
+    assert shown.text == "999,999,999,999,823.999999"  # 999,999,999,999,999.999999 − 176 by hand
+
+
+def test_a_larger_amount_never_reaches_a_reference(mini: MiniContent) -> None:
     mini.replace(f"{REPORT_2023}/tables/expenditure.yaml", "total: {total: 221.00, basic: 176.00",
                  "total: {total: 221000000000000000000000000000000000.00, basic: 176.00")
-    shown = figure(mini, "支出决算表/合计/本年支出合计 比 合计/基本支出 差额")
-    assert shown.text == f"{221 * 10**33 - 176:,}.00"  # integer arithmetic: no Decimal context rounds it
+    assert "amount.digits" in {f.rule for f in mini.check()}
 
 
 def test_previous_year_figure_follows_a_changed_file(mini: MiniContent) -> None:
