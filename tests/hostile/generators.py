@@ -18,10 +18,11 @@ def pad_file(target: Path, size: int, line: str = "# padding", over: int = 1) ->
     target.write_bytes(data + chunk * (missing // len(chunk) + 1))
 
 
-def code_rows(target: Path, rows: int, section: str = "rows", first: int = 2080101) -> None:
+def code_rows(target: Path, rows: int, section: str = "rows", first: int = 2080101, column: str = "basic") -> None:
     """A code table whose section has ``rows`` distinct 7-digit code rows (plus the total row)."""
-    lines = [f"{section}:", "  total: {total: 1.00, fiscal: 1.00}"]
-    lines += [f'  "{first + i}": {{total: 1.00, fiscal: 1.00}}' for i in range(rows)]
+    cells = f"{{total: 1.00, {column}: 1.00}}"
+    lines = [f"{section}:", f"  total: {cells}"]
+    lines += [f'  "{first + i}": {cells}' for i in range(rows)]
     target.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
