@@ -446,7 +446,7 @@ def judge_after(outcome: Outcome, box: Sandbox) -> None:
     case = outcome.case
     for name in case.absent:
         if (box.base / name).exists():
-            outcome.fail("leak", f"{name} exists: content ran a command on the build machine")
+            outcome.fail("leak", f"{name} exists: it must not (a command ran, or a refused build wrote its output)")
     if "uid=" in outcome.stdout + outcome.stderr:
         outcome.fail("leak", "the output of `id` appears: content ran a command")
     if case.max_seconds and outcome.seconds > case.max_seconds:
