@@ -375,6 +375,8 @@ def snapshot(folder: Path) -> dict[str, tuple[str, int, int]]:
     state: dict[str, tuple[str, int, int]] = {}
     for dirpath, dirnames, filenames in os.walk(folder):
         for name in dirnames + filenames:
+            if name.startswith(".") and name.endswith(".lock"):
+                continue  # the build's lock file beside --out may stay (it is how the lock works)
             path = Path(dirpath) / name
             info = path.lstat()
             kind = "link" if path.is_symlink() else "dir" if path.is_dir() else "file"
@@ -401,6 +403,10 @@ def judge_command(outcome: Outcome, before: dict[str, Any], after: dict[str, Any
         outcome.fail("mismatch", f"stderr does not start with 'site-builder: ': {last_lines(outcome.stderr)}")
     elif outcome.returncode == 1 and not (findings(outcome.stdout + outcome.stderr) or "site-builder: " in outcome.stderr):
         outcome.fail("mismatch", f"exit 1 without a finding or a 'site-builder: ' line: {last_lines(outcome.stderr)}")
+    errors = {rule for _, severity, rule in findings(outcome.stdout + "\n" + outcome.stderr) if severity == "error"}
+    for wanted in case.rules:
+        if not set(wanted.split("|")) & errors:
+            outcome.fail("unexpected-acceptance", f"no error [{wanted}] (errors {sorted(errors)})")
     if before != after:
         changed = sorted(set(before.items()) ^ set(after.items()))[:5]
         outcome.fail("mismatch", f"refused, but files were touched: {changed}")
