@@ -511,6 +511,10 @@ INJECTED = """() => {
   }
   return bad;
 }"""
+SEARCH = "search/?q=hostilemark"  # every payload carries the word: the query finds every page with one
+FILTERS = "search-filters"  # the text of the search page's filter list, opened
+FILTER_TEXT = """() => Array.from(document.querySelectorAll('.pagefind-ui__filter-panel, .pagefind-ui__filter-block, fieldset'))
+  .map(e => e.innerText).join('\\n')"""
 OPEN_SEARCH = """async () => {
   for (let round = 0; round < 40; round++) {
     const more = document.querySelector('.pagefind-ui__button');
@@ -582,8 +586,8 @@ def browse(out: Path, cases: list[Case], result: BrowserResult) -> None:
         browser = playwright.chromium.launch(**launch_args())
         try:
             base = f"http://127.0.0.1:{port}/{out.name}/"
-            for path in site_pages(out) + ["search/?q=hostilemark"]:
-                texts[path] = visit(browser, base + path, path, result)
+            for path in site_pages(out) + [SEARCH]:
+                texts.update(visit(browser, base + path, path, result))
                 result.pages += 1
         finally:
             browser.close()
@@ -596,7 +600,8 @@ def browse(out: Path, cases: list[Case], result: BrowserResult) -> None:
             result.invisible.append(f"{case.id}: payload text not shown as text on {case.shown_on or 'any page'}")
 
 
-def visit(browser: Any, url: str, path: str, result: BrowserResult) -> str:
+def visit(browser: Any, url: str, path: str, result: BrowserResult) -> dict[str, str]:
+    """Open one page; record what ran; return its text (and, for the search page, its filter list's)."""
     context = browser.new_context()
     page = context.new_page()
     page.add_init_script(INIT_SCRIPT)
@@ -614,10 +619,12 @@ def visit(browser: Any, url: str, path: str, result: BrowserResult) -> str:
         ran = page.evaluate("window.__pwned")
         result.executed += [f"{path}: payload {item!r} ran" for item in ran]
         result.executed += [f"{path}: injected {item}" for item in page.evaluate(INJECTED)]
-        text = page.evaluate("document.body.innerText")
+        texts = {path: page.evaluate("document.body.innerText")}
+        if "?q=" in path:
+            texts[FILTERS] = page.evaluate(FILTER_TEXT)
     except Exception as error:  # a page that cannot be read is a failure of this case, not of the run
         result.problems.append(f"{path}: {type(error).__name__}: {str(error).splitlines()[0]}")
-        text = ""
+        texts = {}
     finally:
         context.close()
     for where, message in errors:
@@ -625,7 +632,7 @@ def visit(browser: Any, url: str, path: str, result: BrowserResult) -> str:
             result.executed.append(f"{where}: {message}")
         elif "404" not in message:  # the markdown image cases point at missing files on purpose
             result.problems.append(f"{where}: {message}")
-    return text
+    return texts
 
 
 # -- the whole run -------------------------------------------------------------------------------
