@@ -600,6 +600,19 @@ def browse(out: Path, cases: list[Case], result: BrowserResult) -> None:
             result.invisible.append(f"{case.id}: payload text not shown as text on {case.shown_on or 'any page'}")
 
 
+def settle_filters(page: Any, seconds: float = 15.0) -> None:
+    """Wait until the filter list (loaded after the results) shows its groups and stops changing."""
+    deadline, last, stable = time.monotonic() + seconds, None, 0
+    while time.monotonic() < deadline:
+        page.evaluate("() => { for (const d of document.querySelectorAll('details')) d.open = true; }")
+        text = page.evaluate(FILTER_TEXT)
+        stable = stable + 1 if text == last and "地区" in text else 0
+        if stable >= 3:
+            return
+        last = text
+        page.wait_for_timeout(300)
+
+
 def visit(browser: Any, url: str, path: str, result: BrowserResult) -> dict[str, str]:
     """Open one page; record what ran; return its text (and, for the search page, its filter list's)."""
     context = browser.new_context()
@@ -615,7 +628,7 @@ def visit(browser: Any, url: str, path: str, result: BrowserResult) -> dict[str,
         if "?q=" in path:
             page.wait_for_selector(".pagefind-ui__result", timeout=15000)
             page.evaluate(OPEN_SEARCH)
-            page.wait_for_timeout(300)
+            settle_filters(page)
         ran = page.evaluate("window.__pwned")
         result.executed += [f"{path}: payload {item!r} ran" for item in ran]
         result.executed += [f"{path}: injected {item}" for item in page.evaluate(INJECTED)]
