@@ -46,7 +46,7 @@ from tests.hostile import generators  # noqa: E402
 CASES = HERE / "cases"
 BASE = ROOT / "tests" / "fixtures" / "mini"
 CONTENT = "c"  # the content folder's name inside each case's temporary folder
-CHECK_TIMEOUT = 60  # seconds; a hang is a failure, not a wait
+CHECK_TIMEOUT = 45  # seconds; a hang is a failure, not a wait
 BUILD_TIMEOUT = 180
 WORKERS = 2
 SECRET = "SECRET_MARKER_" + secrets.token_hex(8)
