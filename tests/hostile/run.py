@@ -478,6 +478,10 @@ def run_case(case: Case) -> Outcome:
                 before = after  # an accepted command may write its output
             judge_command(outcome, before, after)
             judge_after(outcome, box)
+            if case.expect == "accepted" and "--out" in args and outcome.returncode == 0:
+                out = box.base / case.cwd / args[args.index("--out") + 1]
+                for problem in built_leaks(out):
+                    outcome.fail("leak", problem)
             return outcome
         outcome.returncode, outcome.stdout, outcome.stderr, outcome.seconds = run_tool(
             ["check", CONTENT], box.base, CHECK_TIMEOUT)
