@@ -322,11 +322,17 @@ def _yaml_variant(name: str) -> bool:
 
 
 def _refuse_links_below(reader: _Reader, folder: Path) -> None:
-    """Report links and special files anywhere below ``folder`` (nothing is read here)."""
+    """Report links, special files and files over the theme limit anywhere below ``folder``, so
+    ``check`` refuses what the build would (nothing is read here)."""
     pending = [folder]
     while pending:
         current = pending.pop()
-        pending.extend(e.path for e in reader.listing(current) if e.is_dir)
+        for entry in reader.listing(current):
+            if entry.is_dir:
+                pending.append(entry.path)
+            elif entry.path.lstat().st_size > limits.THEME_FILE_BYTES:
+                reader.problem(display_path(entry.path), 1, 1, "content.too-large",
+                               f"file is larger than the {limits.format_size(limits.THEME_FILE_BYTES)} limit; it is not read")
 
 
 def load_report(unit: Unit, year_dir: Path) -> tuple[Report | None, list[Finding]]:

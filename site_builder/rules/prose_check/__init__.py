@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from site_builder.findings import Finding, Place
+from site_builder.limits import AMOUNT_DECIMALS, AMOUNT_INTEGER_DIGITS
 from site_builder.model import Attachment, Report
 from site_builder.rules.prose_check import attachments as forms
 from site_builder.rules.prose_check import checks
@@ -133,7 +134,12 @@ def _check_reading(report: Report, reading: Reading, readings: list[Reading], bl
                    text: str, emit: _Emitter) -> None:
     figure = reading.figure
     if figure.value is None:
-        figure.mark("uncheckable", "too many digits to be a table figure")
+        if figure.kind in ("amount", "percent"):
+            figure.mark("disagree", rule="amount.digits")
+            emit("amount.digits", figure, f"情况说明中的数字 {figure.shown[:40]}… 位数超过任何表格可填写的金额"
+                 f"（整数至多 {AMOUNT_INTEGER_DIGITS} 位、小数至多 {AMOUNT_DECIMALS} 位）", (figure.shown[:40],))
+        else:
+            figure.mark("uncheckable", "too many digits to be a table figure")
         return
     if reading.role in ("level", "budget", "approximate"):
         checks.check_amount(report, reading, emit)

@@ -4,6 +4,7 @@ direction words and parts against their whole. Each marks the figures it decides
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -117,10 +118,20 @@ def check_share(report: Report, reading: Reading, block_readings: list[Reading],
          (figure.shown, shown))
 
 
+def _latest(readings: list[Reading], role: str) -> list[Reading | None]:
+    """``result[i]``: the last amount with ``role`` among ``readings[:i]`` (one pass, so each lookup is O(1))."""
+    result: list[Reading | None] = [None]
+    for reading in readings:
+        is_match = reading.role == role and reading.figure.kind == "amount"
+        result.append(reading if is_match else result[-1])
+    return result
+
+
 def _previous(readings: list[Reading], reading: Reading, roles: tuple[str, ...], same_sentence: bool = False,
               before: Reading | None = None) -> Reading | None:
-    limit = readings.index(before if before is not None else reading)
-    for candidate in reversed(readings[:limit]):
+    limit = (before if before is not None else reading).index
+    for position in range(limit - 1, -1, -1):  # no list.index, no slice copy: linear in the text
+        candidate = readings[position]
         if candidate.role in roles and candidate.figure.kind == "amount":
             return candidate
     return None
@@ -197,11 +208,11 @@ def check_budget_rate(report: Report, reading: Reading, readings: list[Reading],
 def check_direction(report: Report, block: Block, readings: list[Reading], text: str, emit: Report_,
                     place: Callable[[int], Figure]) -> None:
     segment = text[block.start:block.end]
+    starts = [r.figure.start for r in readings]
+    latest_level, latest_budget = _latest(readings, "level"), _latest(readings, "budget")
     for match in DIRECTION.finditer(segment):
-        offset = block.start + match.start()
-        before = [r for r in readings if r.figure.start < offset and r.figure.kind == "amount"]
-        final = next((r for r in reversed(before) if r.role == "level"), None)
-        budget = next((r for r in reversed(before) if r.role == "budget"), None)
+        before = bisect_left(starts, block.start + match.start())
+        final, budget = latest_level[before], latest_budget[before]
         if final is None or budget is None:
             continue
         a, b = _amount(report, final.figure), _amount(report, budget.figure)
@@ -221,13 +232,19 @@ def check_direction(report: Report, block: Block, readings: list[Reading], text:
 def check_parts(report: Report, block: Block, readings: list[Reading], text: str, emit: Report_) -> None:
     """"A，其中B、C": no part larger than its whole, and the parts not more than the whole together."""
     segment = text[block.start:block.end]
-    for match in PARTS_OPEN.finditer(segment):
-        offset = block.start + match.start()
-        sentence_end = _sentence_end(text, offset, block.end)
-        whole = next((r for r in reversed(readings) if r.figure.start < offset and r.figure.kind == "amount"
-                      and r.role == "level"), None)
-        parts = [r for r in readings if offset < r.figure.start < sentence_end and r.figure.kind == "amount"
-                 and r.role == "level" and r.figure.unit == (whole.figure.unit if whole else "")]
+    starts = [r.figure.start for r in readings]
+    latest_level = _latest(readings, "level")
+    stops = [block.start + m.start() for m in SENTENCE_STOP.finditer(segment)]
+    opens = [block.start + m.start() for m in PARTS_OPEN.finditer(segment)]
+    for index, match in enumerate(PARTS_OPEN.finditer(segment)):
+        offset = opens[index]
+        # the list of parts ends with its sentence, or where the next 其中 begins
+        after = bisect_left(stops, offset)
+        end = min(stops[after] if after < len(stops) else block.end, opens[index + 1] if index + 1 < len(opens) else block.end)
+        whole = latest_level[bisect_left(starts, offset)]
+        inside = readings[bisect_right(starts, offset):bisect_left(starts, end)]
+        parts = [r for r in inside if r.figure.kind == "amount" and r.role == "level"
+                 and r.figure.unit == (whole.figure.unit if whole else "")]
         if whole is None or not parts or whole.figure.start < block.sentence_start(offset) - 1 and "其中" not in match.group(0):
             continue
         whole_amount = _amount(report, whole.figure)
@@ -250,9 +267,7 @@ def check_parts(report: Report, block: Block, readings: list[Reading], text: str
                      f"{fmt(total)}，与总数 {whole.figure.shown} 不符", (whole.figure.shown, fmt(total)))
 
 
-def _sentence_end(text: str, offset: int, limit: int) -> int:
-    ends = [i for i in (text.find(c, offset, limit) for c in "。；;") if i >= 0]
-    return min(ends) if ends else limit
+SENTENCE_STOP = re.compile("[。；;]")
 
 
 def check_list_total(report: Report, blocks: list[Block], readings_of: dict[int, list[Reading]], text: str,

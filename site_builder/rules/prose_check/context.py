@@ -38,6 +38,7 @@ class Reading:
     labels: list[Resolved]
     label_note: str = ""  # why no label resolved
     share_base: str = ""
+    index: int = 0  # its place in its block's readings: the checks look back from here
 
 
 def _strip_years(clause: str) -> str:
@@ -120,7 +121,7 @@ def read_block(report: Report, text: str, block: Block) -> list[Reading]:
     for figure in block.figures:
         clause = clause_before(text, figure, previous_end)
         role = role_of(figure, clause, text)
-        reading = Reading(figure, role, clause, [])
+        reading = Reading(figure, role, clause, [], index=len(readings))
         if role in ("level", "budget", "change"):
             reading.labels, reading.label_note = find_labels(report, clause, block.kinds, role == "budget")
             if not reading.labels and not reading.label_note and role != "change" and BARE.match(_strip_years(clause)):

@@ -4,6 +4,7 @@ items) and sentences, and each figure's place in them. One pass over the text.""
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 
 from site_builder.rules.prose_check.figures import Figure
@@ -27,12 +28,8 @@ class Block:
     sentence_starts: list[int] = field(default_factory=list)
 
     def sentence_start(self, offset: int) -> int:
-        start = self.start
-        for s in self.sentence_starts:
-            if s > offset:
-                break
-            start = s
-        return start
+        before = bisect_right(self.sentence_starts, offset)  # sentence_starts are in text order
+        return self.sentence_starts[before - 1] if before else self.start
 
 
 @dataclass

@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-MAX_DIGITS = 24  # a longer number is not a figure any table could hold: counted, never converted
+from site_builder.limits import AMOUNT_DECIMALS, AMOUNT_INTEGER_DIGITS
+
 FIGURE = re.compile(
     r"(?<![\d.,])(?P<num>\d++(?:,\d{3})*+(?:\.\d++)?+)(?![\d,.]\d)[ \t]*+"
     r"(?P<unit>万元|元|%|％|人次|批次|个(?!月)|人|辆|名|家|台（套）|台|项|次|条|分(?!之)|年度|年(?:\d{1,2}月\d{1,2}日)?)?"
@@ -75,8 +76,9 @@ def mask_references(text: str) -> tuple[str, int]:
 
 def _value(number: str) -> Decimal | None:
     digits = number.replace(",", "")
-    if len(digits) - ("." in digits) > MAX_DIGITS:
-        return None
+    whole, _, decimals = digits.partition(".")
+    if len(whole.lstrip("0")) > AMOUNT_INTEGER_DIGITS or len(decimals) > AMOUNT_DECIMALS:
+        return None  # no table may hold it (amount.digits): never converted, so no Decimal context rounds it
     return Decimal(digits)
 
 
