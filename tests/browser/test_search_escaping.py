@@ -54,7 +54,8 @@ def hostile_content(folder: Path) -> Path:
     text = glossary.read_text(encoding="utf-8")
     first_term = text.split("- term: ", 1)[1].split("\n", 1)[0]
     _replace(glossary, f"- term: {first_term}", "- term: " + _yaml_string("名词" + payload("term")))
-    _replace(report / "explanation.md", "## 一、收入支出决算总体情况说明", "## 一、收入支出决算总体情况说明" + payload("heading"))
+    # a heading without acknowledged findings: an acknowledgement names its finding by the heading above it
+    _replace(report / "explanation.md", "## 三、支出决算情况说明", "## 三、支出决算情况说明" + payload("heading"))
     attachment = report / "attachments" / "01-ethnic-unity-award.yaml"
     _replace(attachment, "project: 2024年企业退休人员民族团结奖", "project: " + _yaml_string("民族团结奖" + payload("attachment")))
     _replace(attachment, "title: 2024年企业退休人员民族团结奖项目支出绩效自评表",
@@ -88,7 +89,7 @@ def search(browser: Browser, base: str, query: str) -> tuple[Page, list[str]]:
     return page, dialogs
 
 
-@pytest.mark.parametrize("query", ["盐池", "民族团结奖", "名词", "收入支出决算总体情况说明"])
+@pytest.mark.parametrize("query", ["盐池", "民族团结奖", "名词", "支出决算情况说明"])
 def test_no_payload_runs_and_all_show_as_text(browser: Browser, hostile_site: str, query: str) -> None:
     page, dialogs = search(browser, hostile_site, query)
     try:
