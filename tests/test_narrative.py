@@ -338,3 +338,48 @@ def test_trust_panel_counts_and_marks_the_acknowledged_sentence() -> None:
     assert data["prose_check"]["counts"] == counts
     assert [i["figures"][0] for i in data["prose_check"]["inconsistencies"]] == ["13.750%", "13.84%"]
     assert all(f["severity"] != "info" for f in data["findings"])
+
+
+# -- a growth rate stated alone, against the previous year's figure -------------------------------
+# mini 2024 (元): 收入总计 210,000.75; mini 2023 (万元): 233.00 = 2,330,000.00 元.
+# By hand: (210,000.75 − 2,330,000.00) / 2,330,000.00 = −90.987…% → 下降 90.99%.
+REPORT_2024 = "demo-center/2024"
+TOTAL_2024 = "2024年度收入总计210000.75元。"
+
+
+def growth_findings(mini, sentence: str) -> list[Finding]:  # noqa: ANN001 - the MiniContent fixture
+    mini.replace(f"{REPORT_2024}/explanation.md", TOTAL_2024, sentence)
+    return [f for f in mini.check() if f.rule.startswith("narrative.")]
+
+
+def test_rate_alone_agrees_with_the_previous_report_in_the_content(mini) -> None:  # noqa: ANN001
+    assert growth_findings(mini, "2024年度收入总计210000.75元，比上年下降90.99%。") == []
+
+
+def test_rate_alone_that_does_not_follow_is_a_growth_finding(mini) -> None:  # noqa: ANN001
+    (finding,) = growth_findings(mini, "2024年度收入总计210000.75元，比上年下降9.10%。")
+    assert finding.rule == "narrative.growth"
+    assert (finding.place.line, finding.place.col) == (3, 27)  # the 9.10 after 26 characters
+    assert finding.figures == ("9.10%", "下降90.99%")
+
+
+def test_rate_alone_with_the_wrong_direction_is_a_growth_finding(mini) -> None:  # noqa: ANN001
+    (finding,) = growth_findings(mini, "2024年度收入总计210000.75元，比上年增长90.99%。")
+    assert finding.rule == "narrative.growth" and finding.figures == ("90.99%", "下降90.99%")
+
+
+def test_rate_alone_uses_declared_previous_year_figures(mini) -> None:  # noqa: ANN001
+    import shutil
+
+    shutil.rmtree(mini.path("demo-center/2023"))
+    assert growth_findings(mini, "2024年度收入总计210000.75元，比上年下降9.10%。") == []  # not checkable: no previous year
+    with mini.path(f"{REPORT_2024}/report.yaml").open("a", encoding="utf-8") as report_yaml:
+        report_yaml.write("previous_year:\n  source: 2023年度部门决算公开\n  amount_unit: 万元\n"
+                          "  figures:\n    收入支出决算总表/收入/总计: 233.00\n")
+    assert [f.figures for f in mini.check() if f.rule == "narrative.growth"] == [("9.10%", "下降90.99%")]
+
+
+def test_rate_after_another_figure_is_not_guessed(mini) -> None:  # noqa: ANN001
+    """Two amounts before the rate: which one grew is not decided from the words, so nothing is claimed."""
+    found = growth_findings(mini, "2024年度收入总计210000.75元，其中财政拨款收入160000.75元，比上年下降9.10%。")
+    assert found == []

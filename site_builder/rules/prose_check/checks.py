@@ -15,6 +15,9 @@ from site_builder.rules.prose_check.figures import Figure
 
 Report_ = Callable[..., None]  # (rule, figure, message, figures, related=(cell places))
 HUNDRED = Decimal(100)
+SENTENCE_STOP = re.compile("[。；;]")
+RATE_UP = re.compile(r"增长|增幅|上升|增加")
+RATE_DOWN = re.compile(r"下降|降幅|降低|减少")
 DIRECTION = re.compile(r"决算(?:数)?(?:均|都|也)?(高于|低于|大于|小于|等于|超过|少于)(?:年初)?预算")
 PARTS_OPEN = re.compile(r"其中|主要有|主要包括|包括|全部为|全部是")
 
@@ -140,6 +143,9 @@ def _previous(readings: list[Reading], reading: Reading, roles: tuple[str, ...],
 def check_growth(report: Report, reading: Reading, readings: list[Reading], text: str, emit: Report_) -> None:
     figure = reading.figure
     change = _previous(readings, reading, ("change",))
+    if change is None and figure.value is not None:
+        check_growth_against_previous_year(report, reading, readings, text, emit)
+        return
     if change is None or figure.value is None:
         figure.mark("uncheckable", "the previous-year figure is not stated")
         return
@@ -181,6 +187,59 @@ def check_growth(report: Report, reading: Reading, readings: list[Reading], text
     change.figure.mark("uncheckable", f"a change amount: only its rate {figure.shown} is checked, to the rate's precision")
     emit("narrative.growth", figure, f"情况说明：{current_shown} 比上年{'增加' if increase else '减少'} {change.figure.shown}，"
          f"上年应为 {fmt(previous)}，变动率应为 {shown}，而不是 {figure.shown}", (figure.shown, shown))
+
+
+def check_growth_against_previous_year(report: Report, reading: Reading, readings: list[Reading], text: str,
+                                       emit: Report_) -> None:
+    """"X万元，比上年增长P%" with no change amount stated: P% against the previous year's figure of
+    the cell X's label names (the unit's previous-year report in the content, or report.yaml's
+    ``previous_year:``). Only where X is the one amount of its sentence before the rate, so the rate
+    cannot belong to another figure ("总计A，其中B，增长P%" is not decided)."""
+    figure = reading.figure
+    level = _previous(readings, reading, ("level",))
+    between = readings[level.index + 1:reading.index] if level is not None else []
+    earlier = next((r for r in reversed(readings[:level.index]) if r.figure.kind == "amount"), None) if level else None
+    shared = earlier is not None and level is not None and not SENTENCE_STOP.search(text, earlier.figure.end, level.figure.start)
+    cells = level.labels[0].cells if level is not None and len(level.labels) == 1 else ()
+    current = _amount(report, level.figure) if level is not None else None
+    if level is None or len(cells) != 1 or current is None or shared or any(r.figure.kind == "amount" for r in between):
+        figure.mark("uncheckable", "the previous-year figure is not stated")
+        return
+    up, down = bool(RATE_UP.search(reading.clause)), bool(RATE_DOWN.search(reading.clause))
+    previous = previous_year_figure(report, cells[0], level.labels[0].name)
+    if previous is None or up == down or previous[0] <= 0:
+        figure.mark("uncheckable", "no previous-year figure for it (neither the unit's previous report nor previous_year:)"
+                    if previous is None else "the rate's direction or base is unclear")
+        return
+    (before, before_half), (now, now_half) = previous, current
+    computed = (now - before) / before * HUNDRED
+    stated = figure.value if up else -figure.value
+    assert stated is not None
+    slack = figure.half_unit + HUNDRED * (now_half / before + now * before_half / (before * before))
+    if abs(computed - stated) <= slack:
+        figure.mark("agree", f"{level.figure.shown} / 上年 {fmt(before)}")
+        return
+    shown = f"{fmt(abs(computed), max(figure.decimals, 2))}%"
+    word = "增长" if computed > 0 else "下降"
+    figure.mark("disagree", rule="narrative.growth")
+    emit("narrative.growth", figure, f"情况说明：{level.labels[0].name} {level.figure.shown}，上年为 {fmt(before)}，"
+         f"应{word} {shown}，而不是{'增长' if up else '下降'} {figure.shown}", (figure.shown, f"{word}{shown}"))
+
+
+def previous_year_figure(report: Report, cell: str, name: str) -> tuple[Decimal, Decimal] | None:
+    """The previous year's value of a cell ("table/section/row/column") in the report's unit, with
+    its rounding; None when neither the content nor ``previous_year:`` has it."""
+    from site_builder.prose.refs import CellRef, Problem, Resolver
+
+    table_id, section, row, column = (cell.split("/") + ["", "", "", ""])[:4]
+    frame = report.template.table(table_id)
+    if frame is None:
+        return None
+    try:
+        value, decimals = Resolver(report).previous.value(CellRef(frame, section, row, column, previous=True, label=name))
+    except Problem:
+        return None
+    return value, Decimal(5).scaleb(-(decimals + 1)) + rounding(report)
 
 
 def check_budget_rate(report: Report, reading: Reading, readings: list[Reading], emit: Report_) -> None:
@@ -267,7 +326,6 @@ def check_parts(report: Report, block: Block, readings: list[Reading], text: str
                      f"{fmt(total)}，与总数 {whole.figure.shown} 不符", (whole.figure.shown, fmt(total)))
 
 
-SENTENCE_STOP = re.compile("[。；;]")
 
 
 def check_list_total(report: Report, blocks: list[Block], readings_of: dict[int, list[Reading]], text: str,
