@@ -112,6 +112,7 @@ class _Reader:
             return None, shown
         if doc.data is None:
             doc.data = {}
+        doc.text = text
         if not self.schema_ok(doc, kind, shown):
             return None, shown
         return doc, shown
@@ -555,5 +556,5 @@ def _attachments(reader: _Reader, year_dir: Path) -> list[Attachment]:
             continue
         doc, shown = reader.yaml_file(path, "attachment")
         if doc is not None and reader.amounts_ok(doc, shown):
-            result.append(Attachment(slug, shown, _locate(doc.data, doc, (), shown)))
+            result.append(Attachment(slug, shown, _locate(doc.data, doc, (), shown), doc.text))
     return result

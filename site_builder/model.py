@@ -76,6 +76,7 @@ class Attachment:
     slug: str
     path: str
     data: dict[str, Any]  # schema-valid attachment data, numbers as Amount
+    source: str = ""  # the file's text as loaded, to place findings in its text fields
 
 
 @dataclass

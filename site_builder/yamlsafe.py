@@ -95,6 +95,7 @@ class Document:
 
     data: Any
     marks: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    text: str = ""  # the source, as read (BOM stripped)
 
     def where(self, path: Path) -> tuple[int, int]:
         """Position of the value at ``path``, or of its nearest ancestor that has one."""

@@ -29,7 +29,7 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 from functools import cache, lru_cache
 from pathlib import Path
 
-from site_builder import loader, standards
+from site_builder import contentfs, loader, standards
 from site_builder.findings import Finding, Place
 from site_builder.model import Report, Table
 from site_builder.standards import TableFrame, Template
@@ -404,7 +404,8 @@ def _remember(report: Report) -> None:
 
 
 def _stamp(*files: Path) -> tuple[int, ...]:
-    return tuple(os.stat(f).st_mtime_ns if f.exists() else 0 for f in files)
+    """Modification times, without following links (links are refused when the files are read)."""
+    return tuple(os.lstat(f).st_mtime_ns if os.path.lexists(f) else 0 for f in files)
 
 
 @lru_cache(maxsize=256)
@@ -421,7 +422,8 @@ class PreviousYear:
         report = resolver.report
         self.report = report
         self.folder = Path(report.folder).parent / str(report.year - 1)
-        self.in_portal = (self.folder / "report.yaml").is_file()
+        content_root = self.folder.parent.parent
+        self.in_portal = contentfs.kind(content_root, self.folder / "report.yaml") is contentfs.Kind.FILE
         self.declared: dict[str, tuple[Decimal, int]] = {}
         self.problems: list[Finding] = []
         declared = report.previous_year

@@ -8,8 +8,6 @@ neither the portal nor report.yaml's ``previous_year:`` provides). Each is repor
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from site_builder.findings import Finding, Place
 from site_builder.model import Report
 from site_builder.prose.refs import ATTACHMENT_TEXT_FIELDS, Resolver, check_text, line_col, spans
@@ -27,20 +25,17 @@ def run(report: Report) -> list[Finding]:
         for key in ATTACHMENT_TEXT_FIELDS:
             text = attachment.data.get(key)
             if isinstance(text, str) and "{{" in text:
-                places = _places_in_file(attachment.path, text)
+                places = _places_in_file(attachment.path, attachment.source, text)
                 findings += check_text(resolver, text, attachment.path, f"attachments/{attachment.slug}.yaml", places)
     if report.previous_year is not None:
         findings += resolver.previous.problems
     return findings
 
 
-def _places_in_file(path: str, text: str) -> dict[int, Place]:
-    """Where each reference of a YAML text field is in the file itself: the field's text may be
-    folded or quoted, so each reference is looked up by its own characters, in order."""
-    try:
-        raw = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return {}
+def _places_in_file(path: str, raw: str, text: str) -> dict[int, Place]:
+    """Where each reference of a YAML text field is in the file's text ``raw`` (as the loader read
+    it): the field's text may be folded or quoted, so each reference is looked up by its own
+    characters, in order."""
     places: dict[int, Place] = {}
     position = 0
     for span in spans(text):

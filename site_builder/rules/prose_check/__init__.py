@@ -9,7 +9,6 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from site_builder.findings import Finding, Place
 from site_builder.limits import AMOUNT_DECIMALS, AMOUNT_INTEGER_DIGITS
@@ -182,12 +181,8 @@ def _check_scores(report: Report, block: Block, readings: list[Reading], text: s
 
 
 def _attachment_place(attachment: Attachment, name: str, figure: Figure, text: str) -> Place:
-    """Where a figure of a text field is in the .yaml (the file is re-read only to point at it)."""
-    try:
-        source = Path(attachment.path).read_text(encoding="utf-8")
-    except (OSError, UnicodeError):
-        return Place(attachment.path)
-    lines = source.split("\n")
+    """Where a figure of a text field is in the .yaml (its text as the loader read it)."""
+    lines = attachment.source.split("\n")
     key = next((i for i, line in enumerate(lines) if line.startswith(f"{name}:")), None)
     if key is None:
         return Place(attachment.path)
