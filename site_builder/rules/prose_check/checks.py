@@ -9,6 +9,7 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from site_builder.model import Report
+from site_builder.prose.refs import CellRef, Problem, Resolver
 from site_builder.rules.prose_check.context import INCREASE, Reading, find_labels, to_report_unit
 from site_builder.rules.prose_check.document import Block
 from site_builder.rules.prose_check.figures import Figure
@@ -165,7 +166,7 @@ def check_growth(report: Report, reading: Reading, readings: list[Reading], text
         change.figure.mark("uncheckable", "the current figure of the comparison is not stated")
         return
     increase = bool(INCREASE.search(change.clause[-6:]))
-    rate_word_up = bool(re.search(r"增长|增幅|上升|增加", reading.clause))
+    rate_word_up = bool(RATE_UP.search(reading.clause))
     if increase != rate_word_up and delta[0]:
         figure.mark("disagree", rule="narrative.direction")
         emit("narrative.direction", figure, f"情况说明：变动额写作“{change.clause.strip()}{change.figure.shown}”，变动率却写作"
@@ -229,8 +230,6 @@ def check_growth_against_previous_year(report: Report, reading: Reading, reading
 def previous_year_figure(report: Report, cell: str, name: str) -> tuple[Decimal, Decimal] | None:
     """The previous year's value of a cell ("table/section/row/column") in the report's unit, with
     its rounding; None when neither the content nor ``previous_year:`` has it."""
-    from site_builder.prose.refs import CellRef, Problem, Resolver
-
     table_id, section, row, column = (cell.split("/") + ["", "", "", ""])[:4]
     frame = report.template.table(table_id)
     if frame is None:
