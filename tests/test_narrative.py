@@ -383,3 +383,16 @@ def test_rate_after_another_figure_is_not_guessed(mini) -> None:  # noqa: ANN001
     """Two amounts before the rate: which one grew is not decided from the words, so nothing is claimed."""
     found = growth_findings(mini, "2024年度收入总计210000.75元，其中财政拨款收入160000.75元，比上年下降9.10%。")
     assert found == []
+
+
+def test_trust_mark_never_lands_inside_a_tag() -> None:
+    from site_builder.findings import Place
+    from site_builder.render.trust import mark_acknowledged
+
+    text = "## 增幅13.750%\n\n增幅为13.750%。\n"
+    html = '<h3 id="explanation-增幅13.750%">增幅13.750%</h3>\n<p>增幅为13.750%。</p>\n'
+    finding = Finding("narrative.growth", "", Place("x/explanation.md", 3, 4), figures=("13.750%", "13.749%"),
+                      acknowledged="原文如此", table="explanation.md")
+    marked = mark_acknowledged(html, text, "explanation.md", [finding])
+    assert marked.startswith('<h3 id="explanation-增幅13.750%">增幅13.750%</h3>')  # the heading is the 1st occurrence
+    assert "<p>增幅为13.750%<a class=\"ack-mark\"" in marked
