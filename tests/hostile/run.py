@@ -604,14 +604,18 @@ def browse(out: Path, cases: list[Case], result: BrowserResult) -> None:
             result.invisible.append(f"{case.id}: payload text not shown as text on {case.shown_on or 'any page'}")
 
 
-def settle_filters(page: Any, seconds: float = 15.0) -> None:
-    """Wait until the filter list (loaded after the results) shows its groups and stops changing."""
+FILTER_GROUPS = ("单位", "主管部门", "地区")
+
+
+def settle_filters(page: Any, seconds: float = 60.0) -> None:
+    """Wait until the filter list (loaded after the results) shows all its groups and stops changing
+    for 1.5 s; on a loaded CI machine Pagefind fills the groups' values one by one."""
     deadline, last, stable = time.monotonic() + seconds, None, 0
     while time.monotonic() < deadline:
         page.evaluate("() => { for (const d of document.querySelectorAll('details')) d.open = true; }")
         text = page.evaluate(FILTER_TEXT)
-        stable = stable + 1 if text == last and "地区" in text else 0
-        if stable >= 3:
+        stable = stable + 1 if text == last and all(group in text for group in FILTER_GROUPS) else 0
+        if stable >= 5:
             return
         last = text
         page.wait_for_timeout(300)
