@@ -42,7 +42,14 @@ except ImportError:  # Windows: builds are not serialized there (documented)
     fcntl = None  # type: ignore[assignment]
 
 from site_builder import contentfs, loader, search_index
-from site_builder.check import ContentProblem, InternalError, describe, load_and_check, run_jobs
+from site_builder.check import (
+    PARENT_ONLY_FDS,
+    ContentProblem,
+    InternalError,
+    describe,
+    load_and_check,
+    run_jobs,
+)
 from site_builder.findings import Finding
 from site_builder.model import Report, Site, Unit
 from site_builder.render.pages import Output, Renderer
@@ -125,8 +132,10 @@ def output_lock(out: Path) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise OutputRefused(f"another build into {_shown(out)} is running; try again when it has finished") from None
+        PARENT_ONLY_FDS.add(fd)
         yield
     finally:
+        PARENT_ONLY_FDS.discard(fd)
         os.close(fd)
 
 

@@ -118,6 +118,19 @@ def _findings_only(job: tuple[Unit, Path]) -> tuple[bool, list[Finding]]:
     return report is not None, findings
 
 
+#: File descriptors the parent holds for itself (the build's output lock): a forked worker closes
+#: its copy, so a killed build's orphaned workers cannot keep the lock and refuse the next build.
+PARENT_ONLY_FDS: set[int] = set()
+
+
+def _close_parent_only_fds() -> None:
+    for fd in PARENT_ONLY_FDS:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+
 def run_jobs(function: Callable[[tuple[Unit, Path]], T], jobs: list[tuple[Unit, Path]], workers: int | None = None,
              stage: str = "checking") -> Iterator[T]:
     """Map ``function`` over report jobs, in order; in worker processes when it pays off.
@@ -132,7 +145,7 @@ def run_jobs(function: Callable[[tuple[Unit, Path]], T], jobs: list[tuple[Unit, 
         yield from _unwrap(results, jobs, stage)
         return
     chunk = max(1, len(jobs) // (workers * 8))
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=_close_parent_only_fds) as pool:
         try:
             yield from _unwrap(pool.map(guarded, jobs, chunksize=chunk), jobs, stage)
         except BrokenProcessPool as error:  # a worker died (killed, out of memory)

@@ -144,3 +144,30 @@ def test_markdown_never_passes_raw_html(tmp_path: Path) -> None:
     assert "<b onclick" not in report
     unit_page = (out / "units/jincheng-social-insurance-center/index.html").read_text(encoding="utf-8")
     assert "<img src=x" not in unit_page and "&lt;img src=x" in unit_page
+
+
+def test_killed_build_parent_only_does_not_block_the_next(tmp_path: Path) -> None:
+    """Kill only the build's main process: its worker processes must not keep the output lock."""
+    content = tmp_path / "bench"
+    subprocess.run([sys.executable, str(ROOT / "bench" / "generate.py"), "--reports", "60", "--out", str(content)],
+                   check=True, capture_output=True)
+    out = tmp_path / "site"
+    build(ROOT / "content", out, index=False)
+    before = tree_digest(out)
+    process = subprocess.Popen([sys.executable, "-m", "site_builder", "build", str(content), "--out", str(out)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and not list(tmp_path.glob(".site.building-*/units/*/*/index.html")):
+        time.sleep(0.05)
+    assert process.poll() is None, "the build finished before it could be interrupted"
+    process.kill()
+    process.wait()
+    try:
+        assert tree_digest(out) == before
+        build(ROOT / "content", out, index=False)  # not refused by a lock an orphaned worker inherited
+        assert tree_digest(out) == before
+    finally:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
