@@ -29,7 +29,8 @@ def _table_yaml(frame: TableFrame, template: standards.Template) -> str:
                 if row.id is None:
                     continue
                 value = "" if columns == ["amount"] else " {}"
-                lines.append(f'  "{row.id}":{value}  # {row.line} {row.name}' if row.is_class else f"  {row.id}:{value}  # {row.line} {row.name}")
+                printed = f"{row.line or ''} {row.name}".strip()
+                lines.append(f'  "{row.id}":{value}  # {printed}' if row.is_class else f"  {row.id}:{value}  # {printed}")
             if columns != ["amount"]:
                 lines.append(f"  # columns: {', '.join(f'{c.id} {c.title}' for c in side.columns)}")
     elif frame.layout in ("coded", "three_public"):
@@ -37,9 +38,9 @@ def _table_yaml(frame: TableFrame, template: standards.Template) -> str:
         lines.append(f"# columns: {columns}")
         lines.append("rows:")
         if frame.layout == "three_public":
-            lines += ["  budget: {}  # 预算数", "  final: {}  # 决算数"]
+            lines += [f"  {row}: {{}}  # {frame.raw[row + '_heading']}" for row in ("budget", "final")]
         else:
-            lines += ["  total: {}  # 合计", '  # "208": {total: 0.00, ...}  # one row per 类/款/项 code, in document order']
+            lines += [f"  total: {{}}  # {frame.label('total')}", '  # "208": {total: 0.00, ...}  # one row per 类/款/项 code, in document order']
     elif frame.layout == "economic_detail":
         lines.append("rows:")
         book = standards.economic_codes()

@@ -2,7 +2,8 @@
 
 Everything here is read from YAML files inside the package (``site_builder/standards/``), shared
 by the checker and the renderer. Adding a template variant means adding a file to
-``standards/templates/``.
+``standards/templates/`` (validated against ``template.schema.json`` when loaded: see
+``template_check``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from site_builder.findings import Finding, Place
 
 STANDARDS_DIR = Path(__file__).parent / "standards"
 CN_NUMERALS = "零一二三四五六七八九"
@@ -47,10 +50,15 @@ class Side:
     column_group: str = ""
 
 
+# The printed labels of a template's headers; a label the template leaves out is not printed
+# (a province with no 行次 column has no ``line`` label).
+LABEL_KEYS = ("item", "line", "lanci", "code", "name", "total")
+
+
 @dataclass(frozen=True)
 class TableFrame:
     id: str
-    number: str
+    number: str  # printed table number (公开01表); "" when the template prints none
     title: str
     layout: str  # two_sided | coded | economic_detail | three_public | related_info
     note: str
@@ -59,6 +67,22 @@ class TableFrame:
     columns: tuple[Column, ...] = ()
     sides: tuple[Side, ...] = ()
     codes: str = ""  # function | economic
+    labels: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+    ordinal: str = ""  # number in the report's table of contents (一、…) when the template prints one
+
+    @property
+    def column_groups(self) -> list[dict[str, Any]]:
+        return list(self.raw.get("column_groups", []))
+
+    @property
+    def name(self) -> str:
+        """Number and title as printed, for messages: 公开02表 收入决算表, or 二、收入决算表."""
+        if self.number:
+            return f"{self.number} {self.title}"
+        return f"{self.ordinal}、{self.title}" if self.ordinal else self.title
+
+    def label(self, key: str) -> str:
+        return self.labels.get(key, "")
 
     @property
     def sections(self) -> tuple[str, ...]:
@@ -75,8 +99,6 @@ class TableFrame:
             return tuple(c.id for c in side.columns)
         if self.layout in ("coded", "three_public"):
             return tuple(c.id for c in self.columns)
-        if self.layout == "related_info" and section == "procurement":
-            return ("amount",)
         return ("amount",)
 
     def fixed_rows(self, section: str) -> tuple[str, ...] | None:
@@ -89,8 +111,6 @@ class TableFrame:
             return tuple(r["id"] for r in part["rows"])
         if self.layout == "three_public":
             return ("budget", "final")
-        if self.layout == "economic_detail":
-            return None
         return None
 
     def is_single_column(self, section: str) -> bool:
@@ -104,6 +124,7 @@ class Template:
     unit_label: str
     function_classes: tuple[str, ...]
     tables: tuple[TableFrame, ...]
+    raw: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
     def table(self, table_id: str) -> TableFrame | None:
         return next((t for t in self.tables if t.id == table_id), None)
@@ -165,13 +186,56 @@ def checks() -> dict[str, list[dict[str, Any]]]:
     return _read("checks.yaml")
 
 
+TEMPLATE_DIR = STANDARDS_DIR / "templates"
+
+
 @cache
-def templates() -> dict[str, Template]:
-    result = {}
-    for path in sorted((STANDARDS_DIR / "templates").glob("*.yaml")):
-        template = _build_template(_read(f"templates/{path.name}"))
+def _loaded() -> tuple[dict[str, Template], tuple[Finding, ...]]:
+    """Every template file of the package, validated; a bad file is left out with its findings."""
+    result: dict[str, Template] = {}
+    problems: list[Finding] = []
+    for path in sorted(TEMPLATE_DIR.glob("*.yaml")):
+        template, findings = load_template_file(path)
+        problems.extend(findings)
+        if template is None:
+            continue
+        if template.id in result:
+            problems.append(Finding("template.duplicate-id", f"template id {template.id!r} is used by another template file",
+                                    Place(_shown(path))))
+            continue
         result[template.id] = template
-    return result
+    return result, tuple(problems)
+
+
+def templates() -> dict[str, Template]:
+    return _loaded()[0]
+
+
+def template_findings() -> list[Finding]:
+    """Findings about the package's template files (empty when all are valid)."""
+    return list(_loaded()[1])
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def load_template_file(path: Path) -> tuple[Template | None, list[Finding]]:
+    """Read and validate one template file: the template, or None and ``file:line:col`` findings."""
+    from site_builder import template_check  # it reads the code books defined here
+
+    shown = _shown(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [Finding("template.unreadable", f"cannot read template file: {exc}", Place(shown))]
+    data, findings = template_check.validate_text(text, shown)
+    if data is None or any(f.is_error for f in findings):
+        return None, findings
+    return _build_template(data), findings
 
 
 def _template_by_id(template_id: str) -> Template:
@@ -180,33 +244,34 @@ def _template_by_id(template_id: str) -> Template:
 
 def _build_template(data: dict[str, Any]) -> Template:
     classes = tuple(data["function_classes"])
-    tables = tuple(_build_table(t, classes, data["unit_label"]) for t in data["tables"])
-    return Template(data["id"], data["label"], data["unit_label"], classes, tables)
+    labels = dict(data["labels"])
+    tables = tuple(_build_table(t, classes, data["unit_label"], labels) for t in data["tables"])
+    return Template(data["id"], data["label"], data["unit_label"], classes, tables, data)
 
 
 def _columns(items: list[dict[str, Any]]) -> tuple[Column, ...]:
     return tuple(Column(c["id"], c["title"], str(c.get("lanci", ""))) for c in items)
 
 
-def _build_table(data: dict[str, Any], classes: tuple[str, ...], unit_label: str) -> TableFrame:
+def _build_table(data: dict[str, Any], classes: tuple[str, ...], unit_label: str, labels: dict[str, str]) -> TableFrame:
     sides = tuple(
         Side(s["section"], s["heading"], _columns(s["columns"]), _side_rows(s["rows"], classes), s.get("column_group", ""))
         for s in data.get("sides", ())
     )
-    columns = _columns(data.get("columns", ()))
-    if data["layout"] == "three_public":
-        columns = THREE_PUBLIC_COLUMNS
+    merged = {k: v for k, v in {**labels, **data.get("labels", {})}.items() if v}
     return TableFrame(
         id=data["id"],
-        number=data["number"],
+        number=data.get("number", ""),
         title=data["title"],
         layout=data["layout"],
         note=data.get("note", ""),
         raw=data,
         unit_label=data.get("unit_label", unit_label),
-        columns=columns,
+        columns=_columns(data.get("columns", ())),
         sides=sides,
         codes=data.get("codes", ""),
+        labels=merged,
+        ordinal=data.get("ordinal", ""),
     )
 
 
@@ -215,31 +280,27 @@ def _side_rows(items: list[dict[str, Any]], classes: tuple[str, ...]) -> tuple[F
     names = function_codes()
     for item in items:
         if item.get("classes"):
-            first = item["first_line"]
+            first = item.get("first_line")
             for offset, code in enumerate(classes):
                 label = f"{chinese_ordinal(offset + 1)}、{names.name(code)}"
-                rows.append(FrameRow(code, label, first + offset, is_class=True))
+                rows.append(FrameRow(code, label, None if first is None else first + offset, is_class=True))
         elif "filler" in item:
-            start, end = item["filler"]
-            rows.extend(FrameRow(None, "", line) for line in range(start, end + 1))
+            rows.extend(FrameRow(None, "", line) for line in _filler_lines(item["filler"]))
         else:
             rows.append(FrameRow(item["id"], item["name"], item.get("line"), item.get("strong", False), item.get("indent", 0)))
     return tuple(rows)
 
 
-THREE_PUBLIC_COLUMNS = (
-    Column("total", "合计"),
-    Column("abroad", "因公出国（境）费"),
-    Column("vehicles", "小计"),
-    Column("vehicle_purchase", "公务用车购置费"),
-    Column("vehicle_operation", "公务用车运行维护费"),
-    Column("reception", "公务接待费"),
-)
+def _filler_lines(filler: int | list[int]) -> list[int | None]:
+    """Blank rows: ``[first, last]`` numbered lines, or a count of rows without 行次."""
+    if isinstance(filler, int):
+        return [None] * filler
+    start, end = filler
+    return list(range(start, end + 1))
 
 
 # -- names a clerk uses for tables, sections, rows and columns (computed figures in prose) ---------
 
-THREE_PUBLIC_GROUP = ("vehicles", "公务用车购置及运行维护费")  # the group heading above 小计 names it too
 _ORDINAL = re.compile(r"^(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d+[.、．）]\s*)")
 _LEVEL_SUFFIX = re.compile(r"（[类款项]）$")
 _QUOTES = str.maketrans("", "", "“”\"‘’'「」")
@@ -295,8 +356,8 @@ def fixed_row_names(frame: TableFrame, section: str) -> dict[str, str]:
             names.update(dict.fromkeys({heading, heading.removeprefix("年度")}, row))
     elif frame.layout == "economic_detail":
         names.update({plain_name(t["name"]): t["id"] for t in frame.raw["totals"]})
-    elif frame.layout == "coded":
-        names["合计"] = "total"
+    elif frame.layout == "coded" and frame.label("total"):
+        names[plain_name(frame.label("total"))] = "total"
     return names
 
 
@@ -312,25 +373,15 @@ def column_names(frame: TableFrame, section: str) -> dict[str, str]:
         return {plain_name(frame.raw["value_title"]): "amount"}
     if frame.layout == "related_info":
         part = next(p for p in frame.raw["parts"] if p["section"] == section)
-        return {plain_name(part.get("value_title", "统计数")): "amount"}
+        return {plain_name(part.get("value_title") or frame.raw["value_title"]): "amount"}
     names = {plain_name(c.title): c.id for c in frame.columns}
-    if frame.layout == "three_public":
-        names[THREE_PUBLIC_GROUP[1]] = THREE_PUBLIC_GROUP[0]
-    titles = {c.id: plain_name(c.title) for c in frame.columns}
-    for group in frame.raw.get("column_groups", []):
-        subtotal = next((c for c in group["columns"] if titles.get(c) in ("小计", "合计")), None)
-        if subtotal:
-            names.setdefault(plain_name(group["title"]), subtotal)
+    for group in frame.column_groups:
+        if group.get("subtotal"):  # the group's title names its 小计/合计 column too
+            names.setdefault(plain_name(group["title"]), group["subtotal"])
     return names
 
 
 def skeleton(template: Template) -> str:
     """The standard 情况说明 outline of a template variant, with its figures as references."""
-    name = templates_raw()[template.id].get("skeleton")
+    name = template.raw.get("skeleton")
     return (STANDARDS_DIR / "skeletons" / name).read_text(encoding="utf-8") if name else ""
-
-
-@cache
-def templates_raw() -> dict[str, dict[str, Any]]:
-    raw = (_read(f"templates/{path.name}") for path in sorted((STANDARDS_DIR / "templates").glob("*.yaml")))
-    return {data["id"]: data for data in raw}

@@ -97,16 +97,18 @@ class _Builder:
 
 def two_sided(b: _Builder) -> Grid:
     sides = b.frame.sides
+    item, line, lanci_label = b.frame.label("item"), b.frame.label("line"), b.frame.label("lanci")
+    lead = 1 + bool(line)  # 项目 (and 行次) columns before the figures of a side
     top: list[Cell] = []
     second: list[Cell] = []
     third: list[Cell] = []
     grouped = any(s.column_group for s in sides)
     for side in sides:
-        width = 2 + len(side.columns)
-        top.append(Cell(side.heading, header=True, scope="colgroup", colspan=width, id=b.hid(side.section)))
+        top.append(Cell(side.heading, header=True, scope="colgroup", colspan=lead + len(side.columns), id=b.hid(side.section)))
         rows_span = 2 if grouped else 1  # 项目/行次 span the group row and the column-title row
-        second.append(Cell("项目", header=True, scope="col", id=b.hid(side.section, "item"), rowspan=rows_span))
-        second.append(Cell("行次", header=True, scope="col", id=b.hid(side.section, "line"), rowspan=rows_span))
+        second.append(Cell(item, header=True, scope="col", id=b.hid(side.section, "item"), rowspan=rows_span))
+        if line:
+            second.append(Cell(line, header=True, scope="col", id=b.hid(side.section, "line"), rowspan=rows_span))
         if side.column_group:
             second.append(Cell(side.column_group, header=True, scope="colgroup", colspan=len(side.columns), id=b.hid(side.section, "group")))
             third.extend(Cell(c.title, header=True, scope="col", id=b.hid(side.section, c.id)) for c in side.columns)
@@ -115,33 +117,38 @@ def two_sided(b: _Builder) -> Grid:
         else:
             second.extend(Cell(c.title, header=True, scope="col", id=b.hid(side.section, c.id)) for c in side.columns)
     lanci: list[Cell] = []
-    for side in sides:
-        lanci.append(Cell("栏次", header=True, scope="row", kind="lanci", id=b.hid(side.section, "lanci")))
-        lanci.append(Cell("", kind="lanci"))
+    for side in sides if lanci_label else ():
+        lanci.append(Cell(lanci_label, header=True, scope="row", kind="lanci", id=b.hid(side.section, "lanci")))
+        if line:
+            lanci.append(Cell("", kind="lanci"))
         lanci.extend(Cell(c.lanci, header=True, scope="col", kind="lanci") for c in side.columns)
-    head = [top, second, *([third] if third else []), lanci]
+    head = [top, second, *([third] if third else []), *([lanci] if lanci else [])]
     body: list[list[Cell]] = []
     count = max(len(s.rows) for s in sides)
     for index in range(count):
         cells: list[Cell] = []
         for side in sides:
             row = side.rows[index] if index < len(side.rows) else standards.FrameRow(None, "", None)
-            if row.id is None:
-                cells.append(Cell("", kind="name"))
-                cells.append(Cell(str(row.line or ""), kind="lanci"))
-                cells.extend(Cell("") for _ in side.columns)
-                continue
-            row_id = b.hid(side.section, "r", row.id)
-            cells.append(Cell(row.name, header=True, scope="row", id=row_id, kind="name", indent=row.indent, strong=row.strong))
-            cells.append(Cell(str(row.line or ""), kind="lanci", headers=b.hid(side.section, "line")))
-            group = b.hid(side.section, "group") if side.column_group else ""
-            for column in side.columns:
-                cells.append(b.amount(side.section, row.id, column.id, [b.hid(side.section), row_id, group, b.hid(side.section, column.id)]))
-            if row.strong:
-                for cell in cells[-len(side.columns):]:
-                    cell.strong = True
+            cells.extend(_side_cells(b, side, row, bool(line)))
         body.append(cells)
     return b.grid(head, body)
+
+
+def _side_cells(b: _Builder, side: standards.Side, row: standards.FrameRow, numbered: bool) -> list[Cell]:
+    """One side's cells of a printed row: name, 行次 (when printed), figures."""
+    if row.id is None:
+        return [Cell("", kind="name"), *([Cell(str(row.line or ""), kind="lanci")] if numbered else []),
+                *(Cell("") for _ in side.columns)]
+    row_id = b.hid(side.section, "r", row.id)
+    cells = [Cell(row.name, header=True, scope="row", id=row_id, kind="name", indent=row.indent, strong=row.strong)]
+    if numbered:
+        cells.append(Cell(str(row.line or ""), kind="lanci", headers=b.hid(side.section, "line")))
+    group = b.hid(side.section, "group") if side.column_group else ""
+    for column in side.columns:
+        cell = b.amount(side.section, row.id, column.id, [b.hid(side.section), row_id, group, b.hid(side.section, column.id)])
+        cell.strong = row.strong
+        cells.append(cell)
+    return cells
 
 
 def _column_layout(columns: tuple[Column, ...], groups: list[dict]) -> list[tuple[str, int, list[Column]]]:
@@ -158,9 +165,10 @@ def _column_layout(columns: tuple[Column, ...], groups: list[dict]) -> list[tupl
 
 
 def coded(b: _Builder) -> Grid:
-    blocks = _column_layout(b.frame.columns, b.frame.raw.get("column_groups", []))
-    top = [Cell("项目", header=True, scope="colgroup", colspan=2, id=b.hid("item"))]
-    second = [Cell("科目代码", header=True, scope="col", id=b.hid("code")), Cell("科目名称", header=True, scope="col", id=b.hid("name"))]
+    blocks = _column_layout(b.frame.columns, b.frame.column_groups)
+    top = [Cell(b.frame.label("item"), header=True, scope="colgroup", colspan=2, id=b.hid("item"))]
+    second = [Cell(b.frame.label("code"), header=True, scope="col", id=b.hid("code")),
+              Cell(b.frame.label("name"), header=True, scope="col", id=b.hid("name"))]
     column_headers: dict[str, list[str]] = {}
     for title, span, columns in blocks:
         if title:
@@ -173,50 +181,62 @@ def coded(b: _Builder) -> Grid:
             column = columns[0]
             top.append(Cell(column.title, header=True, scope="col", rowspan=2, id=b.hid(column.id)))
             column_headers[column.id] = [b.hid(column.id)]
-    lanci = [Cell("栏次", header=True, scope="row", colspan=2, kind="lanci")]
-    lanci.extend(Cell(c.lanci, header=bool(c.lanci), scope="col" if c.lanci else "", kind="lanci") for c in b.frame.columns)
+    head = [top, second]
+    if b.frame.label("lanci"):
+        lanci = [Cell(b.frame.label("lanci"), header=True, scope="row", colspan=2, kind="lanci")]
+        lanci.extend(Cell(c.lanci, header=bool(c.lanci), scope="col" if c.lanci else "", kind="lanci") for c in b.frame.columns)
+        head.append(lanci)
+    body = [_coded_row(b, key, column_headers) for key in _coded_keys(b)]
+    return b.grid(head, body)
+
+
+def _coded_keys(b: _Builder) -> list[str]:
+    """Row keys in printed order: the report's codes, with 合计 first or last as the template prints it."""
     rows = b.table.sections.get("rows", {}) if b.table else {}
-    keys = list(rows) if rows else ["total"]
-    if "total" not in keys:
-        keys.insert(0, "total")
-    book = standards.codebook(b.frame.codes)
-    body = []
-    for key in keys:
-        row_id = b.hid("r", key)
-        if key == "total":
-            cells = [Cell("合计", header=True, scope="row", colspan=2, id=row_id, kind="name", strong=True)]
-        else:
-            printed = b.table.names.get(key, (None,))[0] if b.table else None
-            name = printed or book.name(key) or ""
-            cells = [Cell(key, kind="code", headers=b.hid("code")),
-                     Cell(name, header=True, scope="row", id=row_id, kind="name", indent=(len(key) - 3) // 2)]
-        for column in b.frame.columns:
-            cell = b.amount("rows", key, column.id, [row_id, *column_headers[column.id]])
-            cell.strong = key == "total"
-            cells.append(cell)
-        body.append(cells)
-    return b.grid([top, second, lanci], body)
+    codes = [key for key in rows if key != "total"]
+    return [*codes, "total"] if b.frame.raw.get("total_row") == "bottom" else ["total", *codes]
+
+
+def _coded_row(b: _Builder, key: str, column_headers: dict[str, list[str]]) -> list[Cell]:
+    row_id = b.hid("r", key)
+    if key == "total":
+        cells = [Cell(b.frame.label("total"), header=True, scope="row", colspan=2, id=row_id, kind="name", strong=True)]
+    else:
+        printed = b.table.names.get(key, (None,))[0] if b.table else None
+        name = printed or standards.codebook(b.frame.codes).name(key) or ""
+        cells = [Cell(key, kind="code", headers=b.hid("code")),
+                 Cell(name, header=True, scope="row", id=row_id, kind="name", indent=(len(key) - 3) // 2)]
+    for column in b.frame.columns:
+        cell = b.amount("rows", key, column.id, [row_id, *column_headers[column.id]])
+        cell.strong = key == "total"
+        cells.append(cell)
+    return cells
 
 
 def economic_detail(b: _Builder) -> Grid:
     raw = b.frame.raw
-    groups: list[list[str]] = raw["groups"]
+    present = list(b.table.sections.get("rows", {})) if b.table else []
+    groups = laid_out_groups(b.frame, present)
     dash = set(raw.get("dash_codes", []))
     book = standards.economic_codes()
-    top: list[Cell] = []
-    group_index = 0
+    head: list[list[Cell]] = []
     heading_of: dict[int, str] = {}
-    for heading in raw["headings"]:
-        heading_id = b.hid("h", str(group_index))
-        top.append(Cell(heading["title"], header=True, scope="colgroup", colspan=3 * heading["groups"], id=heading_id))
-        for offset in range(heading["groups"]):
-            heading_of[group_index + offset] = heading_id
-        group_index += heading["groups"]
+    if raw.get("headings"):
+        top: list[Cell] = []
+        group_index = 0
+        for heading in raw["headings"]:
+            heading_id = b.hid("h", str(group_index))
+            top.append(Cell(heading["title"], header=True, scope="colgroup", colspan=3 * heading["groups"], id=heading_id))
+            for offset in range(heading["groups"]):
+                heading_of[group_index + offset] = heading_id
+            group_index += heading["groups"]
+        head.append(top)
     second: list[Cell] = []
     for g in range(len(groups)):
-        second.append(Cell("科目代码", header=True, scope="col", id=b.hid("code", str(g))))
-        second.append(Cell("科目名称", header=True, scope="col", id=b.hid("name", str(g))))
+        second.append(Cell(b.frame.label("code"), header=True, scope="col", id=b.hid("code", str(g))))
+        second.append(Cell(b.frame.label("name"), header=True, scope="col", id=b.hid("name", str(g))))
         second.append(Cell(raw["value_title"], header=True, scope="col", id=b.hid("value", str(g))))
+    head.append(second)
     body = []
     for index in range(max(len(g) for g in groups)):
         cells: list[Cell] = []
@@ -227,12 +247,13 @@ def economic_detail(b: _Builder) -> Grid:
             code = codes[index]
             row_id = b.hid("r", code)
             cells.append(Cell(code, kind="code", headers=b.hid("code", str(g))))
-            cells.append(Cell(book.name(code) or "", header=True, id=row_id, kind="name", indent=0 if len(code) == 3 else 1,
+            printed = b.table.names.get(code, (None,))[0] if b.table else None
+            cells.append(Cell(printed or book.name(code) or "", header=True, id=row_id, kind="name", indent=0 if len(code) == 3 else 1,
                               headers=b.hid("name", str(g))))
             if code in dash:
                 cells.append(Cell("——", kind="dash", headers=f"{row_id} {b.hid('value', str(g))}"))
             else:
-                cells.append(b.amount("rows", code, "amount", [heading_of[g], row_id, b.hid("value", str(g))]))
+                cells.append(b.amount("rows", code, "amount", [heading_of.get(g, ""), row_id, b.hid("value", str(g))]))
         body.append(cells)
     totals_row: list[Cell] = []
     under = {t["under_group"]: t for t in raw["totals"]}
@@ -243,48 +264,119 @@ def economic_detail(b: _Builder) -> Grid:
             continue
         row_id = b.hid("r", total["id"])
         totals_row.append(Cell(total["name"], header=True, colspan=2, id=row_id, kind="name", strong=True))
-        cell = b.amount("rows", total["id"], "amount", [heading_of[g], row_id, b.hid("value", str(g))])
+        cell = b.amount("rows", total["id"], "amount", [heading_of.get(g, ""), row_id, b.hid("value", str(g))])
         cell.strong = True
         totals_row.append(cell)
     body.append(totals_row)
-    return b.grid([top, second], body)
+    return b.grid(head, body)
+
+
+def laid_out_groups(frame: TableFrame, present: list[str]) -> list[list[str]]:
+    """The template's code groups, with each reported code the template does not list placed after
+    the last code of its 类 (or after the 类 itself), so every checked figure is shown.
+    A code whose 类 the layout does not print at all is left out (rule ``table.code-not-in-layout``)."""
+    groups = [list(codes) for codes in frame.raw["groups"]]
+    listed = {code for codes in groups for code in codes}
+    totals = {t["id"] for t in frame.raw["totals"]}
+    for code in sorted(c for c in present if c not in listed and c not in totals and c.isdigit()):
+        place = _class_position(groups, code)
+        if place is not None:
+            g, i = place
+            groups[g].insert(i, code)
+    return groups
+
+
+def _class_position(groups: list[list[str]], code: str) -> tuple[int, int] | None:
+    """Where a code missing from the layout goes: after the last listed code sharing its parent
+    (款 for a 项, 类 for a 款), in the group holding them; None when its 类 is not printed."""
+    for prefix in (code[:-2], code[:3]) if len(code) > 3 else (code[:3],):
+        spots = [(g, i) for g, codes in enumerate(groups) for i, c in enumerate(codes) if c.startswith(prefix) and c <= code]
+        if spots:
+            g, i = spots[-1]
+            return g, i + 1
+        spots = [(g, i) for g, codes in enumerate(groups) for i, c in enumerate(codes) if c.startswith(prefix)]
+        if spots:
+            g, i = spots[0]
+            return (g, i) if groups[g][i] != prefix else (g, i + 1)
+    return None
+
+
+def unshown_codes(frame: TableFrame, present: list[str]) -> list[str]:
+    """Reported codes of an economic detail table that its layout cannot show (no 类 printed, or a —— cell)."""
+    shown = {code for codes in laid_out_groups(frame, present) for code in codes}
+    dash = set(frame.raw.get("dash_codes", []))
+    totals = {t["id"] for t in frame.raw["totals"]}
+    return [c for c in present if c not in totals and (c not in shown or c in dash)]
 
 
 def three_public(b: _Builder) -> Grid:
     year = str(b.report.year)
-    headings = (("budget", b.frame.raw["budget_heading"].replace("{year}", year)),
-                ("final", b.frame.raw["final_heading"].replace("{year}", year)))
+    rows = (("budget", b.frame.raw["budget_heading"].replace("{year}", year)),
+            ("final", b.frame.raw["final_heading"].replace("{year}", year)))
+    if b.frame.raw.get("arrangement") == "column_pairs":
+        return _three_public_pairs(b, rows)
+    blocks = _column_layout(b.frame.columns, b.frame.column_groups)
+    depth = 2 if any(title for title, _, _ in blocks) else 1
     top, second, third, lanci, data = [], [], [], [], []
     number = 1
-    for row, heading in headings:
-        top.append(Cell(heading, header=True, scope="colgroup", colspan=6, id=b.hid(row)))
-        second.append(Cell("合计", header=True, scope="col", rowspan=2, id=b.hid(row, "total")))
-        second.append(Cell("因公出国（境）费", header=True, scope="col", rowspan=2, id=b.hid(row, "abroad")))
-        second.append(Cell("公务用车购置及运行维护费", header=True, scope="colgroup", colspan=3, id=b.hid(row, "car")))
-        second.append(Cell("公务接待费", header=True, scope="col", rowspan=2, id=b.hid(row, "reception")))
-        third.append(Cell("小计", header=True, scope="col", id=b.hid(row, "vehicles")))
-        third.append(Cell("公务用车购置费", header=True, scope="col", id=b.hid(row, "vehicle_purchase")))
-        third.append(Cell("公务用车运行维护费", header=True, scope="col", id=b.hid(row, "vehicle_operation")))
-        for column in ("total", "abroad", "vehicles", "vehicle_purchase", "vehicle_operation", "reception"):
-            lanci.append(Cell(str(number), header=True, scope="col", kind="lanci"))
-            number += 1
-            car = b.hid(row, "car") if column.startswith("vehicle") else ""
-            data.append(b.amount("rows", row, column, [b.hid(row), car, b.hid(row, column)]))
-    return b.grid([top, second, third, lanci], [data])
+    for row, heading in rows:
+        top.append(Cell(heading, header=True, scope="colgroup", colspan=len(b.frame.columns), id=b.hid(row)))
+        for title, span, columns in blocks:
+            group = b.hid(row, "g", columns[0].id) if title else ""
+            if title:
+                second.append(Cell(title, header=True, scope="colgroup", colspan=span, id=group))
+                third.extend(Cell(c.title, header=True, scope="col", id=b.hid(row, c.id)) for c in columns)
+            else:
+                second.append(Cell(columns[0].title, header=True, scope="col", rowspan=depth, id=b.hid(row, columns[0].id)))
+            for column in columns:
+                lanci.append(Cell(str(number), header=True, scope="col", kind="lanci"))
+                number += 1
+                data.append(b.amount("rows", row, column.id, [b.hid(row), group, b.hid(row, column.id)]))
+    head = [top, second, *([third] if third else []), *([lanci] if b.frame.label("lanci") else [])]
+    return b.grid(head, [data])
+
+
+def _three_public_pairs(b: _Builder, rows: tuple[tuple[str, str], ...]) -> Grid:
+    """Each column split into 预算数 | 决算数 (Shanghai), under an optional heading over the table."""
+    blocks = _column_layout(b.frame.columns, b.frame.column_groups)
+    depth = 2 if any(title for title, _, _ in blocks) else 1
+    head: list[list[Cell]] = []
+    width = 2 * len(b.frame.columns)
+    top_id = ""
+    if b.frame.raw.get("heading"):
+        top_id = b.hid("heading")
+        head.append([Cell(b.frame.raw["heading"], header=True, scope="colgroup", colspan=width, id=top_id)])
+    second, third, pairs, data = [], [], [], []
+    for title, span, columns in blocks:
+        group = b.hid("g", columns[0].id) if title else ""
+        if title:
+            second.append(Cell(title, header=True, scope="colgroup", colspan=2 * span, id=group))
+            third.extend(Cell(c.title, header=True, scope="colgroup", colspan=2, id=b.hid(c.id)) for c in columns)
+        else:
+            second.append(Cell(columns[0].title, header=True, scope="colgroup", colspan=2, rowspan=depth, id=b.hid(columns[0].id)))
+        for column in columns:
+            for row, heading in rows:
+                pairs.append(Cell(heading, header=True, scope="col", id=b.hid(column.id, row)))
+                data.append(b.amount("rows", row, column.id, [top_id, group, b.hid(column.id), b.hid(column.id, row)]))
+    head.extend([second, *([third] if third else []), pairs])
+    return b.grid(head, [data])
 
 
 def related_info(b: _Builder) -> Grid:
-    head = [[Cell("项目", header=True, scope="col", id=b.hid("item")), Cell("行次", header=True, scope="col", id=b.hid("line")),
-             Cell("统计数", header=True, scope="col", id=b.hid("value"))]]
+    line = b.frame.label("line")
+    head = [[Cell(b.frame.label("item"), header=True, scope="col", id=b.hid("item")),
+             *([Cell(line, header=True, scope="col", id=b.hid("line"))] if line else []),
+             Cell(b.frame.raw["value_title"], header=True, scope="col", id=b.hid("value"))]]
+    width = 2 + bool(line)
     body: list[list[Cell]] = []
     for p, part in enumerate(b.frame.raw["parts"]):
         part_id = b.hid("part", str(p))
-        body.append([Cell(part["heading"], header=True, scope="colgroup", colspan=3, id=part_id, kind="name", strong=True)])
+        body.append([Cell(part["heading"], header=True, scope="colgroup", colspan=width, id=part_id, kind="name", strong=True)])
         for row in part["rows"]:
             row_id = b.hid("r", part["section"], row["id"])
             body.append([
                 Cell(row["name"], header=True, scope="row", id=row_id, kind="name", indent=row.get("indent", 0), strong=row.get("strong", False)),
-                Cell(str(row.get("line", "")), kind="lanci", headers=b.hid("line")),
+                *([Cell(str(row.get("line", "")), kind="lanci", headers=b.hid("line"))] if line else []),
                 b.amount(part["section"], row["id"], "amount", [part_id, row_id, b.hid("value")]),
             ])
     return b.grid(head, body)

@@ -61,7 +61,7 @@ def label(report: Report, ref: Ref, context: Ref | None = None) -> str:
         columns = frame.columns if frame.layout != "two_sided" else next(s.columns for s in frame.sides if s.section == ref.section)
         column = next((c.title for c in columns if c.id == ref.column), ref.column)
         if frame.layout == "three_public":
-            column = ("预算数" if ref.row == "budget" else "决算数") + column
+            column = frame.raw[f"{ref.row}_heading"].replace("{year}", str(report.year)) + column
     if context is not None and context.table == ref.table:
         same_row = (context.section, context.row) == (ref.section, ref.row)
         return " ".join(x for x in ("" if same_row else row, column) if x) or row
@@ -70,7 +70,7 @@ def label(report: Report, ref: Ref, context: Ref | None = None) -> str:
 
 def _row_name(report: Report, frame: standards.TableFrame, ref: Ref) -> str:
     if ref.row == "total":
-        return "合计"
+        return frame.label("total") or ref.row
     if ref.row.isdigit():
         name = standards.codebook(frame.codes or "function").name(ref.row) or ""
         return f"{ref.row} {name}".strip()
