@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from site_builder import contentfs, loader, rules
+from site_builder import contentfs, loader, rules, standards
 from site_builder.findings import Finding
 from site_builder.model import Report, Site, Unit
 
@@ -165,7 +165,7 @@ def _unwrap(results: Iterator[T | _Failed], jobs: list[tuple[Unit, Path]], stage
 
 def check(root: Path, keep_reports: bool = True, workers: int | None = None) -> CheckResult:
     planned = loader.plan(root)
-    findings = list(planned.findings)
+    findings = standards.template_findings() + planned.findings  # a bad package template file: file:line:col, not a traceback
     checked = 0
     if keep_reports:
         for report, report_findings in run_jobs(load_and_check, planned.jobs, workers):

@@ -1,4 +1,4 @@
-"""Command line: ``site-builder check | build | serve | new``.
+"""Command line: ``site-builder check | build | serve | new | template``.
 
 Exit codes: 0 no errors (warnings allowed), 1 content errors (a theme template the sandbox refuses
 included), 2 usage problems, unreadable input, an output folder that is refused or locked by another
@@ -36,6 +36,13 @@ def _parser() -> argparse.ArgumentParser:
     new.add_argument("year", type=int)
     new.add_argument("--template", default="shanxi-2023")
     new.add_argument("--content", default=Path("content"), type=Path)
+    template = sub.add_parser("template", help="validate a template file, or show a blank report of a template")
+    template_sub = template.add_subparsers(dest="template_command", required=True)
+    template_check = template_sub.add_parser("check", help="validate a template file (findings; exit 0/1/2)")
+    template_check.add_argument("file", type=Path)
+    template_show = template_sub.add_parser("show", help="render a blank report of a template file or id")
+    template_show.add_argument("template", help="a template file, or the id of a package template")
+    template_show.add_argument("--out", default=Path("template-preview"), type=Path)
     return parser
 
 
@@ -95,7 +102,32 @@ def _dispatch(args: argparse.Namespace) -> int:
             return EXIT_USAGE
         print(f"wrote {len(written)} files under {written[0].parent.parent if written else args.content}")
         return EXIT_OK
+    if args.command == "template":
+        return _template(args)
     return EXIT_USAGE
+
+
+def _template(args: argparse.Namespace) -> int:
+    from site_builder import template_tool
+
+    try:
+        if args.template_command == "check":
+            template, findings = template_tool.check_file(args.file)
+        else:
+            template, findings = template_tool.resolve(args.template)
+    except template_tool.TemplateUsage as exc:
+        print(f"site-builder: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    sys.stdout.write(format_text(findings))
+    if template is None:
+        print(f"site-builder: template has {sum(f.is_error for f in findings)} error(s)", file=sys.stderr)
+        return EXIT_ERRORS
+    if args.template_command == "check":
+        print(f"template {template.id}: {len(template.tables)} tables, no errors", file=sys.stderr)
+        return EXIT_OK
+    page = template_tool.show(template, args.out)
+    print(f"wrote a blank report of {template.id} ({len(template.tables)} tables) to {page}", file=sys.stderr)
+    return EXIT_OK
 
 
 def _check(content: Path, output_format: str) -> int:

@@ -33,7 +33,7 @@ from site_builder.model import (
     Term,
     Unit,
 )
-from site_builder.schemagen import NOT_BLANK, SCHEMA_DIR
+from site_builder.schemagen import NOT_BLANK, SCHEMA_DIR, table_schema_name
 from site_builder.yamlsafe import Document, YamlProblem, parse
 
 YEAR = re.compile(r"[0-9]{4}")  # ASCII digits only: int("２０２３") == 2023 would shadow the real 2023
@@ -461,7 +461,8 @@ def load_table(year_dir: Path, table_id: str) -> tuple[str, Table | None] | None
     if doc is None:
         return None
     frame = standards.templates()[doc.data["template"]].table(table_id)
-    table_doc, shown = reader.yaml_file(year_dir / "tables" / f"{table_id}.yaml", f"table-{table_id}", required=False)
+    kind = table_schema_name(table_id, doc.data["template"]) if frame else f"table-{table_id}"
+    table_doc, shown = reader.yaml_file(year_dir / "tables" / f"{table_id}.yaml", kind, required=False)
     table = _table(frame, table_doc, shown, reader) if frame and table_doc is not None else None
     return doc.data["amount_unit"], table
 
@@ -481,7 +482,7 @@ def _tables(reader: _Reader, year_dir: Path, template: standards.Template, repor
                 reader.problem(report_shown, 1, 1, "report.missing-table",
                                f"{frame.number} {frame.title} is missing: expected {display_path(path)}")
             continue  # else: a link or special file, reported by the listing
-        doc, shown = reader.yaml_file(path, f"table-{frame.id}")
+        doc, shown = reader.yaml_file(path, table_schema_name(frame.id, template.id))
         if doc is None or not reader.amounts_ok(doc, shown):
             continue
         table = _table(frame, doc, shown, reader)

@@ -1,7 +1,10 @@
 """Writes the JSON Schemas (Draft 2020-12) of every content file kind into ``site_builder/schemas/``.
 
-Table schemas are derived from the template frames (the union of row and column ids over all
-variants), so a new variant's ids are picked up by re-running ``python -m site_builder.schemagen``.
+Table schemas are derived from the template frames, so a new variant's ids are picked up by
+re-running ``python -m site_builder.schemagen``. Each template gets its own table schemas
+(``table-<table>.<template>.schema.json``, only that frame's rows and columns), which ``check``
+validates against; ``table-<table>.schema.json`` is the union over all templates, for editors
+that do not know which template a report uses (a table file does not name it).
 A test fails when the committed schemas differ from what this module generates.
 """
 
@@ -110,8 +113,12 @@ def report_schema() -> dict[str, Any]:
     }, "report")
 
 
-def table_schema(table_id: str) -> dict[str, Any]:
-    frames = [t.table(table_id) for t in standards.templates().values() if t.table(table_id)]
+def table_schema(table_id: str, template_id: str | None = None) -> dict[str, Any]:
+    """The schema of a table file: of one template's frame (what ``check`` validates against), or,
+    without ``template_id``, the union over all templates (for editors, which do not know the
+    report's template)."""
+    frames = [t.table(table_id) for t in standards.templates().values()
+              if t.table(table_id) and template_id in (None, t.id)]
     sections: dict[str, dict[str, Any]] = {}
     for frame in frames:
         assert frame is not None
@@ -130,9 +137,20 @@ def table_schema(table_id: str) -> dict[str, Any]:
     properties: dict[str, Any] = {"empty_note": PROSE}
     for name, entry in sections.items():
         properties[name] = _section_schema(sorted(entry["rows"]), sorted(entry["columns"]), entry["coded"])
-    return _doc(f"tables/{table_id}.yaml: {frames[0].title if frames else table_id}", {
+    title = f"tables/{table_id}.yaml: {frames[0].title if frames else table_id}"
+    if template_id is None:
+        title += " (any template; check validates against table-<id>.<template>.schema.json)"
+    else:
+        title += f" ({template_id})"
+    name = f"table-{table_id}" if template_id is None else table_schema_name(table_id, template_id)
+    return _doc(title, {
         "type": "object", "additionalProperties": False, "required": sorted(sections), "properties": properties,
-    }, f"table-{table_id}")
+    }, name)
+
+
+def table_schema_name(table_id: str, template_id: str) -> str:
+    """Schema of a table file in a report of one template: only that frame's rows and columns."""
+    return f"table-{table_id}.{template_id}"
 
 
 def _section_schema(rows: list[str], columns: list[str], coded: bool) -> dict[str, Any]:
@@ -202,6 +220,8 @@ def all_schemas() -> dict[str, dict[str, Any]]:
         "report": report_schema(), "attachment": attachment_schema(),
     }
     result.update({f"table-{tid}": table_schema(tid) for tid in table_ids})
+    for template in standards.templates().values():
+        result.update({table_schema_name(tid, template.id): table_schema(tid, template.id) for tid in template.table_ids})
     return result
 
 

@@ -299,6 +299,48 @@ def _filler_lines(filler: int | list[int]) -> list[int | None]:
     return list(range(start, end + 1))
 
 
+# -- where an economic detail table prints the codes a report uses ---------------------------------
+
+
+def laid_out_groups(frame: TableFrame, present: list[str]) -> list[list[str]]:
+    """The template's code groups, with each reported code the template does not list placed after
+    the last code of its 类 (or after the 类 itself), so every checked figure is shown.
+    A code whose 类 the layout does not print at all is left out (rule ``table.code-not-in-layout``)."""
+    groups = [list(codes) for codes in frame.raw["groups"]]
+    listed = {code for codes in groups for code in codes}
+    totals = {t["id"] for t in frame.raw["totals"]}
+    for code in sorted(c for c in present if c not in listed and c not in totals and c.isdigit()):
+        place = _class_position(groups, code)
+        if place is not None:
+            g, i = place
+            groups[g].insert(i, code)
+    return groups
+
+
+def _class_position(groups: list[list[str]], code: str) -> tuple[int, int] | None:
+    """Where a code missing from the layout goes: after the last listed code sharing its parent
+    (款 for a 项, 类 for a 款), in the group holding them; None when its 类 is not printed."""
+    for prefix in (code[:-2], code[:3]) if len(code) > 3 else (code[:3],):
+        spots = [(g, i) for g, codes in enumerate(groups) for i, c in enumerate(codes) if c.startswith(prefix) and c <= code]
+        if spots:
+            g, i = spots[-1]
+            return g, i + 1
+        spots = [(g, i) for g, codes in enumerate(groups) for i, c in enumerate(codes) if c.startswith(prefix)]
+        if spots:
+            g, i = spots[0]
+            return (g, i) if groups[g][i] != prefix else (g, i + 1)
+    return None
+
+
+def unshown_codes(frame: TableFrame, present: list[str]) -> list[str]:
+    """Reported codes of an economic detail table that its layout cannot show (no 类 printed, or a —— cell)."""
+    shown = {code for codes in laid_out_groups(frame, present) for code in codes}
+    dash = set(frame.raw.get("dash_codes", []))
+    totals = {t["id"] for t in frame.raw["totals"]}
+    return [c for c in present if c not in totals and (c not in shown or c in dash)]
+
+
+
 # -- names a clerk uses for tables, sections, rows and columns (computed figures in prose) ---------
 
 _ORDINAL = re.compile(r"^(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d+[.、．）]\s*)")
