@@ -394,7 +394,11 @@ def _report(reader: _Reader, unit: Unit, year_dir: Path) -> Report | None:
     if doc is None:
         return None
     data = doc.data
-    template = standards.templates()[data["template"]]
+    template = standards.templates().get(data["template"])
+    if template is None:  # its file has findings of its own (template.*): the report cannot be read
+        reader.problem(shown, *doc.where(("template",)), "report.template-invalid",
+                       f"template {data['template']!r} cannot be used: its template file has errors (see the template.* findings)")
+        return None
     tables = _tables(reader, year_dir, template, shown)
     attachments = _attachments(reader, year_dir)
     acknowledgements = [
@@ -460,7 +464,10 @@ def load_table(year_dir: Path, table_id: str) -> tuple[str, Table | None] | None
     doc, _ = reader.yaml_file(year_dir / "report.yaml", "report", required=False)
     if doc is None:
         return None
-    frame = standards.templates()[doc.data["template"]].table(table_id)
+    template = standards.templates().get(doc.data["template"])
+    if template is None:
+        return None
+    frame = template.table(table_id)
     kind = table_schema_name(table_id, doc.data["template"]) if frame else f"table-{table_id}"
     table_doc, shown = reader.yaml_file(year_dir / "tables" / f"{table_id}.yaml", kind, required=False)
     table = _table(frame, table_doc, shown, reader) if frame and table_doc is not None else None
