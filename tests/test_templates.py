@@ -331,3 +331,22 @@ def test_shanghai_notes_as_printed(shanghai_site: Path) -> None:
                  "注：本表反映部门本年度国有资本经营预算财政拨款收入支出及结转和结余情况。",
                  "上海市示例局本年度没有政府性基金预算财政拨款收入和支出，故本表无数据。"):
         assert note in page
+
+
+def test_shanghai_skeleton_references_name_real_cells(tmp_path: Path) -> None:
+    """`new --template shanghai-2024` writes the reference's 第三部分 outline; with the fixture's
+    tables every reference resolves (no unknown cell, no syntax error), previous-year ones aside."""
+    content = tmp_path / "content"
+    shutil.copytree(SHANGHAI, content)
+    shutil.rmtree(content / "demo-bureau" / "2024")
+    assert run_cli(tmp_path, "new", "demo-bureau", "2024", "--template", "shanghai-2024", "--content", "content").returncode == 0
+    shutil.rmtree(content / "demo-bureau" / "2024" / "tables")
+    shutil.copytree(SHANGHAI / "demo-bureau" / "2024" / "tables", content / "demo-bureau" / "2024" / "tables")
+    explanation = (content / "demo-bureau" / "2024" / "explanation.md").read_text(encoding="utf-8")
+    assert explanation.startswith("## 一、收入支出决算总体情况说明")
+    headings = [line for line in explanation.splitlines() if line.startswith("## ")]
+    assert [h.split("、")[0] for h in headings] == ["## 一", "## 二", "## 三", "## 四", "## 五", "## 六", "## 七", "## 八",
+                                                    "## 九", "## 十", "## 十一"]
+    result = check(content, workers=1)
+    rules = {f.rule for f in result.findings}
+    assert "narrative.ref-unknown" not in rules and "narrative.ref-syntax" not in rules, [f.line() for f in result.findings]
