@@ -487,7 +487,7 @@ def _tables(reader: _Reader, year_dir: Path, template: standards.Template, repor
         if frame.id not in present:
             if contentfs.kind(reader.root, path) is contentfs.Kind.MISSING:
                 reader.problem(report_shown, 1, 1, "report.missing-table",
-                               f"{frame.number} {frame.title} is missing: expected {display_path(path)}")
+                               f"{frame.name} is missing: expected {display_path(path)}")
             continue  # else: a link or special file, reported by the listing
         doc, shown = reader.yaml_file(path, table_schema_name(frame.id, template.id))
         if doc is None or not reader.amounts_ok(doc, shown):
@@ -524,7 +524,7 @@ def _section(frame: standards.TableFrame, section: str, rows: dict[str, Any], do
         place = Place(shown, *doc.where((section, key, "__key__")))
         table.row_places[(section, key)] = place
         if allowed_rows is not None and key not in allowed_rows:
-            reader.problem(shown, place.line, place.col, "table.unknown-row", f"row {_short(key)} is not in {frame.number} {frame.title} of this template")
+            reader.problem(shown, place.line, place.col, "table.unknown-row", f"row {_short(key)} is not in {frame.name} of this template")
             ok = False
             continue
         if isinstance(value, dict):
@@ -536,7 +536,7 @@ def _section(frame: standards.TableFrame, section: str, rows: dict[str, Any], do
                 if column not in columns:
                     line, col = doc.where((section, key, column, "__key__"))
                     reader.problem(shown, line, col, "table.unknown-column",
-                                   f"column {_short(column)} is not in {frame.number} {frame.title} of this template (columns: {', '.join(columns)})")
+                                   f"column {_short(column)} is not in {frame.name} of this template (columns: {', '.join(columns)})")
                     ok = False
                     continue
                 cells[column] = _locate(amount, doc, (section, key, column), shown)
