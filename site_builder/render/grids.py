@@ -179,7 +179,7 @@ def coded(b: _Builder) -> Grid:
     keys = list(rows) if rows else ["total"]
     if "total" not in keys:
         keys.insert(0, "total")
-    book = standards.codebook(b.frame.codes)
+    book = b.report.codebook(b.frame.codes)  # with the codes the content folder declares
     body = []
     for key in keys:
         row_id = b.hid("r", key)
@@ -187,7 +187,7 @@ def coded(b: _Builder) -> Grid:
             cells = [Cell("合计", header=True, scope="row", colspan=2, id=row_id, kind="name", strong=True)]
         else:
             printed = b.table.names.get(key, (None,))[0] if b.table else None
-            name = printed or book.name(key) or ""
+            name = printed or book.name(key, b.report.year) or ""
             cells = [Cell(key, kind="code", headers=b.hid("code")),
                      Cell(name, header=True, scope="row", id=row_id, kind="name", indent=(len(key) - 3) // 2)]
         for column in b.frame.columns:
@@ -202,7 +202,7 @@ def economic_detail(b: _Builder) -> Grid:
     raw = b.frame.raw
     groups: list[list[str]] = raw["groups"]
     dash = set(raw.get("dash_codes", []))
-    book = standards.economic_codes()
+    book = b.report.codebook("economic")
     top: list[Cell] = []
     group_index = 0
     heading_of: dict[int, str] = {}
@@ -227,7 +227,7 @@ def economic_detail(b: _Builder) -> Grid:
             code = codes[index]
             row_id = b.hid("r", code)
             cells.append(Cell(code, kind="code", headers=b.hid("code", str(g))))
-            cells.append(Cell(book.name(code) or "", header=True, id=row_id, kind="name", indent=0 if len(code) == 3 else 1,
+            cells.append(Cell(book.name(code, b.report.year) or "", header=True, id=row_id, kind="name", indent=0 if len(code) == 3 else 1,
                               headers=b.hid("name", str(g))))
             if code in dash:
                 cells.append(Cell("——", kind="dash", headers=f"{row_id} {b.hid('value', str(g))}"))
