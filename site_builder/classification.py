@@ -96,7 +96,10 @@ class CodeBook:
         return (entry.name_in(year or 0), *entry.variants)
 
     def accepts_name(self, code: str, name: str, year: int | None = None) -> bool:
-        return name in self.accepted_names(code, year)
+        """Whether ``name`` is the code's name (for ``year``), ignoring spaces and the width of
+        brackets: 退职(役)费 as printed is 退职（役）费."""
+        wanted = same_name(name)
+        return any(same_name(accepted) == wanted for accepted in self.accepted_names(code, year))
 
     def old_name_years(self, code: str, name: str) -> frozenset[int] | None:
         """The years ``name`` was the code's name, when it is one of its old names."""
@@ -106,6 +109,14 @@ class CodeBook:
     def with_declared(self, declared: Iterable[CodeEntry]) -> CodeBook:
         extra = {entry.code: entry for entry in declared}
         return self if not extra else CodeBook(self.kind, self.years, {**self.entries, **extra})
+
+
+_WIDE_BRACKETS = str.maketrans("()", "（）")
+
+
+def same_name(name: str) -> str:
+    """A name as compared: no spaces, full-width brackets."""
+    return "".join(name.split()).translate(_WIDE_BRACKETS)
 
 
 # -- the standard lists -------------------------------------------------------------------------

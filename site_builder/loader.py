@@ -583,7 +583,7 @@ def _declared_entries(reader: _Reader, doc: Document, shown: str, kind: str) -> 
     declared = doc.data.get(kind) or {}
     for code, item in declared.items():
         line, col = doc.where((kind, code, "__key__"))
-        years = frozenset(item["years"])
+        years = frozenset(int(year) for year in item["years"])  # schema-checked whole numbers (Decimal)
         entry = classification.CodeEntry(code, item["name"].strip(), years, declared_at=f"{shown}:{line}")
         problem = _declared_problem(book, entry, declared)
         if problem:
@@ -601,8 +601,8 @@ def _declared_problem(book: classification.CodeBook, entry: classification.CodeE
     standard = book.entry(entry.code)
     clash = sorted(y for y in entry.valid or () if standard and book.covers(y) and standard.valid_in(y))
     if standard and clash:
-        names = {book.name(entry.code, y) for y in clash}
-        if names == {entry.name}:
+        names = {book.name(entry.code, y) or "" for y in clash}
+        if {classification.same_name(n) for n in names} == {classification.same_name(entry.name)}:
             return ("codes.declared-known", "warning",
                     f"{label} {entry.code} {entry.name} is already in the package's list for {_year_list(clash)}; "
                     "the declaration is not needed")

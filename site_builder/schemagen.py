@@ -198,7 +198,7 @@ def attachment_schema() -> dict[str, Any]:
 def codes_schema() -> dict[str, Any]:
     """codes.yaml at the content root: classification codes the package's lists lack, declared with
     their standard names and the years they are valid for."""
-    year = {"type": "integer", "minimum": 1990, "maximum": 2100}
+    year = {"type": "number", "multipleOf": 1, "minimum": 1990, "maximum": 2100}  # YAML numbers load as Decimal
     entry = {
         "type": "object",
         "required": ["name", "years"],

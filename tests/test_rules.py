@@ -402,6 +402,8 @@ TESTED_SEPARATELY = {"ack.unmatched", "ack.figures-changed", "table.unknown-row"
 # Rules about the content folder itself (links, FIFOs, names, paths outside it, row limits): tests/test_content_safety.py
 TESTED_SEPARATELY |= {"content.symlink", "content.unreadable", "content.unknown-folder", "content.folder-name",
                       "table.too-many-rows"}
+# Classification codes by year and codes declared in codes.yaml: tests/test_codes.py
+TESTED_SEPARATELY |= {"code.not-valid", "codes.declared-conflict", "codes.declared-known", "codes.declared-parent"}
 # The prose checks have a passing and a failing real-world sentence each in tests/test_narrative.py.
 TESTED_SEPARATELY |= {"narrative.coverage", "narrative.amount", "narrative.unit", "narrative.growth", "narrative.budget-rate",
                       "narrative.direction", "narrative.parts", "narrative.year", "narrative.numbering", "narrative.attachment"}
