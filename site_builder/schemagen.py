@@ -218,7 +218,6 @@ def codes_schema() -> dict[str, Any]:
     return _doc("codes.yaml: classification codes declared by the portal", {
         "type": "object",
         "additionalProperties": False,
-        "minProperties": 1,
         "properties": {
             "function": codes(CODE_PATTERN, "支出功能分类科目: 类 3, 款 5 or 项 7 digits"),
             "economic": codes(r"^[0-9]{3}([0-9]{2})?$", "部门预算支出经济分类科目: 类 3 or 款 5 digits"),

@@ -288,6 +288,17 @@ def test_bad_codes_yaml_entries_are_findings_at_their_line(mini: MiniContent, te
     assert (findings[0].place.path, findings[0].place.line) == ("mini/codes.yaml", where[0])
 
 
+def test_codes_yaml_has_a_published_schema_and_may_hold_only_comments(mini: MiniContent) -> None:
+    from site_builder import schemagen
+
+    assert "codes" in schemagen.all_schemas()
+    assert (schemagen.SCHEMA_DIR / "codes.schema.json").is_file()  # the build publishes every file there
+    mini.write("codes.yaml", "# codes our reports use that the package lacks\nfunction: {}\n")
+    assert [f.line() for f in mini.check()] == []
+    mini.write("codes.yaml", "# nothing declared yet\n")
+    assert [f.line() for f in mini.check()] == []
+
+
 def test_codes_yaml_findings_are_reported_once(mini: MiniContent) -> None:
     mini.write("codes.yaml", 'function:\n  "2080109": {name: 社保中心, years: [2023, 2024]}\n')
     assert len(mini.check()) == 1  # two reports, one file: one finding
