@@ -52,6 +52,18 @@ def _load(name: str) -> dict:
         return yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
+def _current_names(data: dict) -> dict[str, str]:
+    """code → name of a code list (codes.schema.json), leaving out the codes that are valid only in
+    some years (the generator's reports span years the lists may not cover)."""
+    names = {}
+    for code, entry in data["codes"].items():
+        if isinstance(entry, str):
+            names[str(code)] = entry
+        elif "valid" not in entry:
+            names[str(code)] = entry["name"]
+    return names
+
+
 @dataclass
 class Standards:
     class_names: dict[str, str]
@@ -63,18 +75,19 @@ class Standards:
 
     @classmethod
     def read(cls) -> Standards:
-        function = _load("function_codes.yaml")
-        economic = _load("economic_codes.yaml")
+        function = _current_names(_load("function_codes.yaml"))
+        economic = _current_names(_load("economic_codes.yaml"))
         templates = {}
         for path in sorted((STANDARDS / "templates").glob("*.yaml")):
             data = _load(f"templates/{path.name}")
             templates[data["id"]] = data
-        names = dict(function["codes"])
+        classes = {code: name for code, name in function.items() if len(code) == 3}
+        names = {code: name for code, name in function.items() if len(code) > 3}
         tree: dict[str, dict[str, list[str]]] = {}
         for code in names:
-            if len(code) == 7 and code[:5] in names and code[:3] in function["classes"]:
+            if len(code) == 7 and code[:5] in names and code[:3] in classes:
                 tree.setdefault(code[:3], {}).setdefault(code[:5], []).append(code)
-        std = cls(dict(function["classes"]), names, tree, dict(economic["codes"]), templates)
+        std = cls(classes, names, tree, economic, templates)
         for tid, data in templates.items():
             frame = next(t for t in data["tables"] if t["id"] == "basic_expenditure_detail")
             dash = set(frame.get("dash_codes", []))

@@ -19,7 +19,7 @@ from typing import Any
 import fastjsonschema
 import jsonschema
 
-from site_builder import contentfs, limits, standards
+from site_builder import classification, contentfs, limits, standards
 from site_builder.contentfs import display_path
 from site_builder.findings import Finding, Place
 from site_builder.model import (
@@ -38,7 +38,7 @@ from site_builder.yamlsafe import Document, YamlProblem, parse
 
 YEAR = re.compile(r"[0-9]{4}")  # ASCII digits only: int("２０２３") == 2023 would shadow the real 2023
 UNIT_FOLDER = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")  # unit folders, attachment names: URLs with nothing to escape
-_ROOT_FILES = ("site.yaml", "glossary.yaml")
+_ROOT_FILES = ("site.yaml", "glossary.yaml", "codes.yaml")
 _UNIT_FILES = ("unit.yaml",)
 _REPORT_FILES = ("report.yaml", "overview.md", "explanation.md", "glossary.yaml")
 
@@ -243,6 +243,7 @@ def plan(root: Path) -> Plan:
             _refuse_links_below(reader, entry.path)  # _theme/: read by the build, checked here
     site_doc, _ = reader.yaml_file(root / "site.yaml", "site")
     glossary = _terms(reader, root / "glossary.yaml", "site", required=False)
+    declared_codes(reader, root)  # its findings, once; every report reads it again, quietly
     units, jobs = _units(reader, entries)
     settings = site_doc.data if site_doc else {}
     site = Site(
@@ -343,7 +344,10 @@ def load_report(unit: Unit, year_dir: Path) -> tuple[Report | None, list[Finding
     two levels up.
     """
     reader = _Reader(year_dir.parent.parent)
-    return _report(reader, unit, year_dir), reader.findings
+    report = _report(reader, unit, year_dir)
+    if report is not None:
+        report.declared_codes = declared_codes(_Reader(reader.root), reader.root).for_year(report.year)
+    return report, reader.findings
 
 
 def load(root: Path) -> Loaded:
@@ -566,3 +570,61 @@ def _attachments(reader: _Reader, year_dir: Path) -> list[Attachment]:
         if doc is not None and reader.amounts_ok(doc, shown):
             result.append(Attachment(slug, shown, _locate(doc.data, doc, (), shown), doc.text))
     return result
+
+
+# -- codes.yaml: classification codes declared by the portal -------------------------------------
+
+
+def declared_codes(reader: _Reader, root: Path) -> classification.DeclaredCodes:
+    """The codes ``root/codes.yaml`` declares (none when there is no such file), minus the entries
+    that are findings: a code the package's list already has for one of the declared years, or a
+    款/项 whose 类/款 is known nowhere."""
+    doc, shown = reader.yaml_file(root / "codes.yaml", "codes", required=False)
+    if doc is None:
+        return classification.NO_DECLARED
+    kept = {kind: tuple(_declared_entries(reader, doc, shown, kind)) for kind in classification.KINDS}
+    return classification.DeclaredCodes(shown, kept["function"], kept["economic"])
+
+
+def _declared_entries(reader: _Reader, doc: Document, shown: str, kind: str) -> Iterator[classification.CodeEntry]:
+    book = classification.codebook(kind)
+    declared = doc.data.get(kind) or {}
+    for code, item in declared.items():
+        line, col = doc.where((kind, code, "__key__"))
+        years = frozenset(int(year) for year in item["years"])  # schema-checked whole numbers (Decimal)
+        entry = classification.CodeEntry(code, item["name"].strip(), years, declared_at=f"{shown}:{line}")
+        problem = _declared_problem(book, entry, declared)
+        if problem:
+            rule, severity, message = problem
+            reader.problem(shown, line, col, rule, message, severity)
+            if severity == "error":
+                continue
+        yield entry
+
+
+def _declared_problem(book: classification.CodeBook, entry: classification.CodeEntry,
+                      declared: dict[str, Any]) -> tuple[str, str, str] | None:
+    """(rule, severity, message) for a declared code that clashes with the package's list."""
+    label = classification.KIND_LABEL[book.kind]
+    standard = book.entry(entry.code)
+    clash = sorted(y for y in entry.valid or () if standard and book.covers(y) and standard.valid_in(y))
+    if standard and clash:
+        names = {book.name(entry.code, y) or "" for y in clash}
+        if {classification.same_name(n) for n in names} == {classification.same_name(entry.name)}:
+            return ("codes.declared-known", "warning",
+                    f"{label} {entry.code} {entry.name} is already in the package's list for {_year_list(clash)}; "
+                    "the declaration is not needed")
+        return ("codes.declared-conflict", "error",
+                f"{label} {entry.code} is the standard code {'/'.join(sorted(names))} in {_year_list(clash)}; "
+                f"it cannot be declared as {entry.name!r}: remove the entry, or correct the code")
+    parent = entry.code[:-2]
+    if len(entry.code) > 3 and parent not in declared and book.entry(parent) is None:
+        level = classification.LEVEL_LABEL[len(parent)]
+        return ("codes.declared-parent", "error",
+                f"{label} {entry.code} {entry.name}: its {level} {parent} is neither in the package's list nor "
+                "declared here; declare it too")
+    return None
+
+
+def _year_list(years: list[int]) -> str:
+    return "、".join(str(y) for y in years)

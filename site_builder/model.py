@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from site_builder.classification import NO_DECLARED, CodeBook, DeclaredCodes, report_codebook
 from site_builder.findings import Place
 from site_builder.standards import Template
 
@@ -106,6 +107,12 @@ class Report:
     explanation: str
     glossary: list[Term]
     previous_year: PreviousYearFigures | None = None
+    declared_codes: DeclaredCodes = NO_DECLARED  # codes.yaml of the content root, for this year
+
+    def codebook(self, kind: str) -> CodeBook:
+        """The classification codes of ``kind`` for this report: the package's list and the
+        codes the content folder declares for the report's year."""
+        return report_codebook(kind, self.declared_codes)
 
     @property
     def tolerance_per_part(self) -> Decimal:

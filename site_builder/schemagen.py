@@ -213,11 +213,41 @@ def attachment_schema() -> dict[str, Any]:
     }, "attachment")
 
 
+def codes_schema() -> dict[str, Any]:
+    """codes.yaml at the content root: classification codes the package's lists lack, declared with
+    their standard names and the years they are valid for."""
+    year = {"type": "number", "multipleOf": 1, "minimum": 1990, "maximum": 2100}  # YAML numbers load as Decimal
+    entry = {
+        "type": "object",
+        "required": ["name", "years"],
+        "additionalProperties": False,
+        "properties": {
+            "name": dict(TEXT, description="the standard name, as the official list prints it"),
+            "years": {"type": "array", "minItems": 1, "uniqueItems": True, "items": year,
+                      "description": "the report years the code is valid for, e.g. [2024]"},
+            "source": dict(LINE, description="where the code is published, e.g. 《2024年某省政府收支分类科目》"),
+        },
+    }
+
+    def codes(pattern: str, what: str) -> dict[str, Any]:
+        return {"type": "object", "description": what, "propertyNames": {"pattern": pattern},
+                "additionalProperties": entry}
+
+    return _doc("codes.yaml: classification codes declared by the portal", {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "function": codes(CODE_PATTERN, "支出功能分类科目: 类 3, 款 5 or 项 7 digits"),
+            "economic": codes(r"^[0-9]{3}([0-9]{2})?$", "部门预算支出经济分类科目: 类 3 or 款 5 digits"),
+        },
+    }, "codes")
+
+
 def all_schemas() -> dict[str, dict[str, Any]]:
     table_ids = sorted({tid for t in standards.templates().values() for tid in t.table_ids})
     result = {
         "site": site_schema(), "glossary": glossary_schema(), "unit": unit_schema(),
-        "report": report_schema(), "attachment": attachment_schema(),
+        "report": report_schema(), "attachment": attachment_schema(), "codes": codes_schema(),
     }
     result.update({f"table-{tid}": table_schema(tid) for tid in table_ids})
     for template in standards.templates().values():

@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+# the classification codes live in their own module; these names stay importable from here
+from site_builder.classification import CodeBook, codebook, economic_codes, function_codes  # noqa: F401
 from site_builder.findings import Finding, Place
 
 STANDARDS_DIR = Path(__file__).parent / "standards"
@@ -138,18 +140,6 @@ class Template:
         return tuple(t.id for t in self.tables)
 
 
-@dataclass(frozen=True)
-class CodeBook:
-    names: dict[str, str]
-    aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
-
-    def name(self, code: str) -> str | None:
-        return self.names.get(code)
-
-    def accepts_name(self, code: str, name: str) -> bool:
-        return name == self.names.get(code) or name in self.aliases.get(code, ())
-
-
 def chinese_ordinal(n: int) -> str:
     """1 → 一, 10 → 十, 12 → 十二, 21 → 二十一 (enough for the ≤ 30 classes of a summary table)."""
     tens, ones = divmod(n, 10)
@@ -162,23 +152,6 @@ def chinese_ordinal(n: int) -> str:
 def _read(name: str) -> Any:
     with open(STANDARDS_DIR / name, encoding="utf-8") as handle:
         return yaml.safe_load(handle)
-
-
-@cache
-def function_codes() -> CodeBook:
-    data = _read("function_codes.yaml")
-    names = {**data["classes"], **data["codes"]}
-    return CodeBook(names, {k: tuple(v) for k, v in (data.get("aliases") or {}).items()})
-
-
-@cache
-def economic_codes() -> CodeBook:
-    data = _read("economic_codes.yaml")
-    return CodeBook(dict(data["codes"]), {k: tuple(v) for k, v in (data.get("aliases") or {}).items()})
-
-
-def codebook(kind: str) -> CodeBook:
-    return economic_codes() if kind == "economic" else function_codes()
 
 
 @cache

@@ -406,6 +406,8 @@ TESTED_SEPARATELY |= {"content.symlink", "content.unreadable", "content.unknown-
 # the report's own template schema first (the loader's check stays as a guard).
 TESTED_SEPARATELY |= {"template.schema", "template.invalid", "template.unreadable", "template.duplicate-id",
                       "report.template-invalid", "table.code-not-in-layout", "table.unknown-column"}
+# Classification codes by year and codes declared in codes.yaml: tests/test_codes.py
+TESTED_SEPARATELY |= {"code.not-valid", "codes.declared-conflict", "codes.declared-known", "codes.declared-parent"}
 # The prose checks have a passing and a failing real-world sentence each in tests/test_narrative.py.
 TESTED_SEPARATELY |= {"narrative.coverage", "narrative.amount", "narrative.unit", "narrative.growth", "narrative.budget-rate",
                       "narrative.direction", "narrative.parts", "narrative.year", "narrative.numbering", "narrative.attachment"}

@@ -208,11 +208,11 @@ def _nearest(word: str, candidates: list[str]) -> str:
     return "、".join(shown) + ("" if close or len(unique) <= 6 else " …")
 
 
-def _code_names(frame: TableFrame, table: Table | None, section: str) -> dict[str, list[str]]:
-    """Printed or standard name → codes, for the codes the report's table has."""
+def _code_names(report: Report, frame: TableFrame, table: Table | None, section: str) -> dict[str, list[str]]:
+    """Printed, standard or declared name → codes, for the codes the report's table has."""
     if table is None or frame.codes == "":
         return {}
-    book = standards.codebook(frame.codes)
+    book = report.codebook(frame.codes)
     names: dict[str, list[str]] = {}
     for code in table.sections.get(section, {}):
         if not _CODE.match(code):
@@ -280,7 +280,7 @@ class Resolver:
         candidates: list[str] = []
         for s in (section,) if section else frame.sections:
             fixed = _frame_names(self.template.id, frame.id).rows[s]
-            codes = _code_names(frame, table, s) if frame.codes and name not in fixed else {}
+            codes = _code_names(self.report, frame, table, s) if frame.codes and name not in fixed else {}
             candidates += [*fixed, *codes]
             if name in fixed:
                 found.append((s, fixed[name]))

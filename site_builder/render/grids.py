@@ -203,7 +203,7 @@ def _coded_row(b: _Builder, key: str, column_headers: dict[str, list[str]]) -> l
         cells = [Cell(b.frame.label("total"), header=True, scope="row", colspan=2, id=row_id, kind="name", strong=True)]
     else:
         printed = b.table.names.get(key, (None,))[0] if b.table else None
-        name = printed or standards.codebook(b.frame.codes).name(key) or ""
+        name = printed or b.report.codebook(b.frame.codes).name(key, b.report.year) or ""
         cells = [Cell(key, kind="code", headers=b.hid("code")),
                  Cell(name, header=True, scope="row", id=row_id, kind="name", indent=(len(key) - 3) // 2)]
     for column in b.frame.columns:
@@ -218,7 +218,7 @@ def economic_detail(b: _Builder) -> Grid:
     present = list(b.table.sections.get("rows", {})) if b.table else []
     groups = standards.laid_out_groups(b.frame, present)
     dash = set(raw.get("dash_codes", []))
-    book = standards.economic_codes()
+    book = b.report.codebook("economic")  # with the codes the content folder declares
     head: list[list[Cell]] = []
     heading_of: dict[int, str] = {}
     if raw.get("headings"):
@@ -248,7 +248,7 @@ def economic_detail(b: _Builder) -> Grid:
             row_id = b.hid("r", code)
             cells.append(Cell(code, kind="code", headers=b.hid("code", str(g))))
             printed = b.table.names.get(code, (None,))[0] if b.table else None
-            cells.append(Cell(printed or book.name(code) or "", header=True, id=row_id, kind="name", indent=0 if len(code) == 3 else 1,
+            cells.append(Cell(printed or book.name(code, b.report.year) or "", header=True, id=row_id, kind="name", indent=0 if len(code) == 3 else 1,
                               headers=b.hid("name", str(g))))
             if code in dash:
                 cells.append(Cell("——", kind="dash", headers=f"{row_id} {b.hid('value', str(g))}"))

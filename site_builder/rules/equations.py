@@ -72,7 +72,7 @@ def _row_name(report: Report, frame: standards.TableFrame, ref: Ref) -> str:
     if ref.row == "total":
         return frame.label("total") or ref.row
     if ref.row.isdigit():
-        name = standards.codebook(frame.codes or "function").name(ref.row) or ""
+        name = report.codebook(frame.codes or "function").name(ref.row, report.year) or ""
         return f"{ref.row} {name}".strip()
     if frame.layout == "two_sided":
         side = next(s for s in frame.sides if s.section == ref.section)
