@@ -86,3 +86,21 @@ def all_grades() -> list[str]:
         for bands in [data.get("grade_bands", [])] + [v.get("grade_bands", []) for v in data.get("variants", {}).values()]:
             grades.update((b["grade"], None) for b in bands)
     return list(grades)
+
+
+def page_labels(kind: str, template: str, year: int) -> dict[str, Any]:
+    """What the attachment page prints around the figures: the form's title, the funds headers, and
+    for the 基础数据表 the row labels and the year columns' headers."""
+    if kind not in _raw():
+        return {"title": "", "funds": {}, "rows": {}, "columns": {}, "staff": {}}
+    spec = form_kind(kind, template)
+
+    def dated(label: str) -> str:
+        return label.format(year=year, previous=year - 1)
+
+    return {
+        "title": spec.title, "funds": dict(spec.funds_columns),
+        "rows": {key: row["label"] for key, row in spec.rows.items()},
+        "columns": {key: dated(label) for key, label in spec.columns.items()},
+        "staff": {key: dated(label) for key, label in spec.staff.items()},
+    }
