@@ -18,7 +18,7 @@ def half_unit(amount: Amount) -> Decimal:
 
 def headers(spec: FormKind, year: int) -> dict[str, str]:
     """The printed headers of the three year columns and the staff cells, with the report's years."""
-    labels = {**spec.columns, **{f"staff.{k}": v for k, v in spec.staff.items()}}
+    labels = {**spec.columns, **{f"staff_{k}": v for k, v in spec.staff.items()}}
     return {k: v.format(year=year, previous=year - 1) for k, v in labels.items()}
 
 
@@ -41,8 +41,8 @@ def check_control_rate(report: Report, attachment: Attachment, spec: FormKind) -
     h = headers(spec, report.year)
     shown = fmt(expected.quantize(Decimal("0.01")))
     return [_finding(report, attachment, "basic.control-rate",
-                     f"{h['staff.control_rate']} {fmt(rate.value)}% ≠ {h['staff.actual']} {fmt(actual.value)} ÷ "
-                     f"{h['staff.authorized']} {fmt(authorized.value)} = {shown}%",
+                     f"{h['staff_control_rate']} {fmt(rate.value)}% ≠ {h['staff_actual']} {fmt(actual.value)} ÷ "
+                     f"{h['staff_authorized']} {fmt(authorized.value)} = {shown}%",
                      rate.place, "staff.control_rate", (fmt(rate.value), shown), [authorized, actual])]
 
 
