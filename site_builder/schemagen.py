@@ -238,7 +238,8 @@ def _basic_data() -> dict[str, Any]:
             "amount_unit": {"enum": ["万元", "元"]},
             "staff": {"type": "object", "additionalProperties": False,
                       "properties": {k: AMOUNT for k in data["staff"]}},
-            "rows": {"type": "object", "propertyNames": {"enum": list(data["rows"])}, "additionalProperties": cells},
+            # rows as properties (not propertyNames): a mistyped row is then reported at its own line
+            "rows": {"type": "object", "additionalProperties": False, "properties": dict.fromkeys(data["rows"], cells)},
             "note": PROSE,
         },
     }

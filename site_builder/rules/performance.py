@@ -135,9 +135,16 @@ class _Form:
                 terms = " + ".join(f"{r['source']} {fmt(p.value)}" for r, p in zip(rows, parts, strict=True))
                 label = f"{breakdown}各资金来源" if breakdown else "各资金来源"
                 self.add("perf.funds-sources",
-                         f"{total['source']} {h(column)} {fmt(shown.value)} ≠ {label}合计 {terms} = {fmt(computed)}",
+                         f"{total['source']} {h(column)} {fmt(shown.value)} ≠ {label}合计 {terms} = {fmt(computed)}{self._no_total_hint(total)}",
                          shown.place, f"{self.attachment.slug}:funds.{column}" + (f".{breakdown}" if breakdown else ""),
                          (fmt(shown.value), fmt(computed)), list(parts))
+
+    @staticmethod
+    def _no_total_hint(total: dict[str, Any]) -> str:
+        """A first row whose label names no total (总额, 合计) may be a form without a total row."""
+        if any(word in str(total["source"]) for word in ("总", "合计")):
+            return ""
+        return "（若原表没有合计行，请在 funds 下写 total_row: false）"
 
     def _compare_sums(self, first: str, first_rows: list[dict[str, Any]], other: str, rows: list[dict[str, Any]]) -> None:
         h = self.spec.header
