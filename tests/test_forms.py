@@ -245,3 +245,11 @@ def test_basic_data_unknown_row_is_a_schema_finding(forms: FormsContent) -> None
     forms.replace(f"{DEPT}/attachments/basic-data.yaml", "  public:", "  publik:")
     found = [f for f in forms.findings() if f.rule == "schema"]
     assert len(found) == 1 and "publik" in found[0].message and found[0].place.line == 19
+
+
+def test_blank_funds_score_is_not_shown_as_zero(mini: MiniContent) -> None:
+    """Regression (issue 9): the message said "资金得分 0" for a 得分 cell the form leaves blank."""
+    mini.replace(A, "      score: 9.00\n    - source: 财政资金", "    - source: 财政资金")
+    found = of_rule(mini.check(), "perf.total-score")
+    # 20 + 14 + 15 + 28 + 9 = 86 from the indicators; the funds 得分 is blank
+    assert [f.message for f in found] == ["窗口经办服务：总分 95 ≠ 指标得分合计 86 + 资金得分（空白） = 86"]

@@ -273,7 +273,8 @@ class _Form:
         funds = self.funds_score()
         computed = scores + (funds.value if funds else 0)
         if abs(total.value - computed) > half_unit(total):
-            funds_part = f" + 资金得分 {fmt(funds.value)}" if funds else (" + 资金得分 0" if self.funds_points() is not None else "")
+            # a blank 资金得分 is named as blank, never as "0"
+            funds_part = f" + 资金得分 {fmt(funds.value)}" if funds else (" + 资金得分（空白）" if self.funds_points() is not None else "")
             self.add("perf.total-score",
                      f"总分 {fmt(total.value)} ≠ 指标得分合计 {fmt(scores)}{funds_part} = {fmt(computed)}",
                      total.place, f"{self.attachment.slug}:total_score", (fmt(total.value), fmt(computed)),
