@@ -28,6 +28,7 @@ PROSE = {"type": "string", "maxLength": LONG_TEXT_CHARS}  # optional multi-line 
 BASE_PATH = r"^(/([A-Za-z0-9._~-]|%[0-9A-Fa-f]{2})+)*/?$"
 BASE_URL = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/([A-Za-z0-9._~-]|%[0-9A-Fa-f]{2})*)*$"
 CODE_PATTERN = r"^[0-9]{3}([0-9]{2}){0,2}$"
+POINTS = {"type": "number", "minimum": 0}  # points and scores that are never negative
 
 
 def _doc(title: str, body: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -167,49 +168,135 @@ def _section_schema(rows: list[str], columns: list[str], coded: bool) -> dict[st
     return {"type": ["object", "null"], "propertyNames": names, "additionalProperties": value}
 
 
-def attachment_schema() -> dict[str, Any]:
-    number = {"type": "number", "minimum": 0}  # points and the total score are never negative
-    fund_row = {
-        "type": "object", "required": ["source"], "additionalProperties": False,
-        "properties": {
-            "source": TEXT, **{k: AMOUNT for k in ("declared", "initial", "annual", "executed", "balance", "rate", "score")},
-        },
-    }
+def _indicator_tree() -> dict[str, Any]:
+    """一级 → 二级 → 三级 indicators; 分值 may be absent (indicators without points), groups may state
+    their 分值 and a subtotal 得分."""
     item = {
-        "type": "object", "required": ["name", "points"], "additionalProperties": False,
+        "type": "object", "required": ["name"], "additionalProperties": False,
         "properties": {
             "name": TEXT, "target": {"type": ["string", "null"], "maxLength": TEXT_CHARS},
             "adjusted": {"type": ["string", "null"], "maxLength": TEXT_CHARS},
-            "actual": {"type": ["string", "null"], "maxLength": TEXT_CHARS}, "points": number, "score": AMOUNT, "note": PROSE,
+            "actual": {"type": ["string", "null"], "maxLength": TEXT_CHARS},
+            "progress": {"type": ["string", "null"], "maxLength": TEXT_CHARS, "description": "完成进度 as printed"},
+            "points": POINTS, "score": AMOUNT, "note": PROSE,
         },
     }
     group = {
         "type": "object", "required": ["level2", "items"], "additionalProperties": False,
-        "properties": {"level2": TEXT, "points": AMOUNT, "items": {"type": "array", "items": item, "minItems": 1}},
+        "properties": {"level2": TEXT, "points": AMOUNT, "score": AMOUNT, "items": {"type": "array", "items": item, "minItems": 1}},
     }
     level1 = {
         "type": "object", "required": ["level1", "groups"], "additionalProperties": False,
-        "properties": {"level1": TEXT, "points": AMOUNT, "groups": {"type": "array", "items": group, "minItems": 1}},
+        "properties": {"level1": TEXT, "points": AMOUNT, "score": AMOUNT, "groups": {"type": "array", "items": group, "minItems": 1}},
     }
-    return _doc("attachments/<slug>.yaml: 项目支出绩效自评表", {
+    return {"type": "array", "items": level1, "minItems": 1}
+
+
+def _funds_block() -> dict[str, Any]:
+    fund_row = {
+        "type": "object", "required": ["source"], "additionalProperties": False,
+        "properties": {
+            "source": TEXT,
+            "breakdown": {**LINE, "description": "the breakdown this row belongs to as printed, e.g. 按收入性质 "
+                                                 "(财政拨款/上年结转/其他资金) or 按支出性质 (基本支出/项目支出)"},
+            **{k: AMOUNT for k in ("declared", "initial", "annual", "executed", "balance", "rate", "score")},
+        },
+    }
+    return {
+        "type": "object", "required": ["rate_unit", "rows"], "additionalProperties": False,
+        "properties": {
+            "points": {**POINTS, "description": "资金分值; leave out when the form gives the funds no points"},
+            "rate_unit": {"enum": ["percent", "ratio"]},
+            "total_row": {"type": "boolean", "description": "false when the form prints no total row (资金总额): "
+                                                            "then every row is a source; default true (the first row is the total)"},
+            "rows": {"type": "array", "items": fund_row, "minItems": 1},
+        },
+    }
+
+
+def _evaluation_form(kind: str, subject_required: list[str], subject_props: dict[str, Any]) -> dict[str, Any]:
+    from site_builder.rules.forms import spec  # the form kinds are data in standards/forms/
+
+    return {
         "type": "object",
-        "required": ["kind", "title", "project", "amount_unit", "funds", "indicators", "total_score"],
+        "title": spec.raw(kind)["title"],
+        "required": ["kind", "title", *subject_required, "amount_unit", "funds", "indicators"],
         "additionalProperties": False,
         "properties": {
-            "kind": {"const": "performance"}, "title": TEXT, "project": TEXT,
-            "department": LINE, "implementer": LINE,
+            "kind": {"const": kind}, "title": TEXT, **subject_props,
             "amount_unit": {"enum": ["万元", "元"]},
-            "funds": {
-                "type": "object", "required": ["points", "rate_unit", "rows"], "additionalProperties": False,
-                "properties": {
-                    "points": number, "rate_unit": {"enum": ["percent", "ratio"]},
-                    "rows": {"type": "array", "items": fund_row, "minItems": 1},
-                },
-            },
+            "funds": _funds_block(),
             "goal": PROSE, "achieved": PROSE,
-            "indicators": {"type": "array", "items": level1, "minItems": 1},
-            "total_score": number, "grade": {"enum": ["优", "良", "中", "差"]}, "analysis": PROSE,
+            "indicators": _indicator_tree(),
+            "scoring": {**_indicator_tree(), "description": "评分表 printed beside the indicators (二级/三级指标, "
+                                                             "指标分值, 评价得分); when present it carries the points and scores"},
+            "total_score": {**POINTS, "description": "总分 as printed; leave out when the form prints none (a finding)"},
+            "grade": {"enum": _grades()}, "analysis": PROSE,
         },
+    }
+
+
+def _grades() -> list[str]:
+    from site_builder.rules.forms import spec
+
+    return spec.all_grades()
+
+
+def _basic_data() -> dict[str, Any]:
+    from site_builder.rules.forms import spec
+
+    data = spec.raw("basic_data")
+    cells = {"type": ["object", "null"], "additionalProperties": False, "properties": {c: AMOUNT for c in data["columns"]}}
+    return {
+        "type": "object", "title": data["title"],
+        "required": ["kind", "title", "amount_unit"],
+        "additionalProperties": False,
+        "properties": {
+            "kind": {"const": "basic_data"}, "title": TEXT, "department": LINE,
+            "amount_unit": {"enum": ["万元", "元"]},
+            "staff": {"type": "object", "additionalProperties": False,
+                      "properties": {k: AMOUNT for k in data["staff"]}},
+            # rows as properties (not propertyNames): a mistyped row is then reported at its own line
+            "rows": {"type": "object", "additionalProperties": False, "properties": dict.fromkeys(data["rows"], cells)},
+            "note": PROSE,
+        },
+    }
+
+
+def _department_report() -> dict[str, Any]:
+    from site_builder.rules.forms import spec
+
+    return {
+        "type": "object", "title": spec.raw("department_report")["title"],
+        "required": ["kind", "title", "form", "text"],
+        "additionalProperties": False,
+        "properties": {
+            "kind": {"const": "department_report"}, "title": TEXT, "department": LINE,
+            "form": {**TEXT, "description": "slug of the 部门整体支出绩效自评表 (attachments/<slug>.yaml) the text reports on"},
+            "text": {**PROSE, "description": "the report's text in Markdown"},
+        },
+    }
+
+
+def attachment_kinds() -> dict[str, dict[str, Any]]:
+    """One JSON Schema body per form kind."""
+    return {
+        "performance": _evaluation_form("performance", ["project"], {"project": TEXT, "department": LINE, "implementer": LINE}),
+        "department_performance": _evaluation_form("department_performance", [], {"department": LINE}),
+        "basic_data": _basic_data(),
+        "department_report": _department_report(),
+    }
+
+
+def attachment_schema() -> dict[str, Any]:
+    """Any attachment: its ``kind`` picks the form kind's schema."""
+    bodies = attachment_kinds()
+    return _doc("attachments/<slug>.yaml: evaluation forms (附件)", {
+        "type": "object", "required": ["kind"],
+        "properties": {"kind": {"enum": list(bodies)}},
+        "allOf": [{"if": {"properties": {"kind": {"const": kind}}, "required": ["kind"]}, "then": {"$ref": f"#/$defs/{kind}"}}
+                  for kind in bodies],
+        "$defs": bodies,
     }, "attachment")
 
 
@@ -249,6 +336,7 @@ def all_schemas() -> dict[str, dict[str, Any]]:
         "site": site_schema(), "glossary": glossary_schema(), "unit": unit_schema(),
         "report": report_schema(), "attachment": attachment_schema(), "codes": codes_schema(),
     }
+    result.update({f"attachment-{kind}": _doc(body["title"], body, f"attachment-{kind}") for kind, body in attachment_kinds().items()})
     result.update({f"table-{tid}": table_schema(tid) for tid in table_ids})
     for template in standards.templates().values():
         result.update({table_schema_name(tid, template.id): table_schema(tid, template.id) for tid in template.table_ids})

@@ -30,6 +30,7 @@ from site_builder.render.cells import head_html, row_html
 from site_builder.render.grids import Grid, build_grid
 from site_builder.render.markdown import fill_fields
 from site_builder.render.markdown import render as render_markdown
+from site_builder.rules.forms.spec import page_labels
 
 PACKAGE_THEME = Path(__file__).resolve().parent.parent.parent / "themes" / "default"
 PART_TITLES = ("第一部分 概况", "第二部分 决算表", "第三部分 情况说明", "第四部分 名词解释", "第五部分 附件")
@@ -286,7 +287,8 @@ class Renderer:
             grids.append(grid)
             out.add(base + downloads.csv_name(grid), downloads.grid_csv(grid))
         out.add(base + "report.json", downloads.report_json(report, findings))
-        attachments = [a.data | filled | {"slug": a.slug, "path": f"attachments/{a.slug}/"}
+        attachments = [a.data | filled | {"slug": a.slug, "path": f"attachments/{a.slug}/",
+                                          "labels": page_labels(str(a.data.get("kind")), report.template.id, report.year)}
                        for a, (filled, _) in zip(report.attachments, texts, strict=True)]
         out.add(base + "index.html", self.page(
             "report.html", base + "index.html", report=report, grids=grids, overview=overview, explanation=explanation,

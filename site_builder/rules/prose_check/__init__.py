@@ -200,7 +200,7 @@ def analyse_attachments(report: Report, tally: Tally) -> list[Finding]:
         table = f"attachments/{attachment.slug}.yaml"
         for name, text, figures in forms.field_figures(attachment):
             emit = _Emitter(report, attachment.path, table, None, "")
-            forms.check_attachment(attachment, text, figures, emit)
+            forms.check_attachment(forms.figures_form(report.attachments, attachment), text, figures, emit)
             for finding in emit.findings:
                 finding.subject = f"{attachment.slug}:{name}:{finding.figures[0]}"
             by_shown = {f.shown: f for f in figures}

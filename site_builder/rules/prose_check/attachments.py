@@ -12,7 +12,7 @@ from site_builder.findings import Place
 from site_builder.model import Amount, Attachment
 from site_builder.rules.prose_check.figures import Figure, extract, mask_references
 
-TEXT_FIELDS = ("goal", "achieved", "analysis")
+TEXT_FIELDS = ("goal", "achieved", "analysis", "text")  # text: the 评价报告 (kind department_report)
 BUDGET_WORDS = re.compile(r"(?:全年预算|年初预算|预算下达|预算安排|预算)(?:数)?(?:为|是|共)?\s*$")
 EXECUTED_WORDS = re.compile(r"(?:实际执行|实际支出|执行|支出)(?:数)?(?:约|为|是|共)?\s*$")
 RATE_WORDS = re.compile(r"执行率(?:约|为|是|达)?\s*$")
@@ -28,8 +28,10 @@ def _value(data: Any) -> Decimal | None:
 
 
 def _funds(attachment: Attachment) -> dict[str, Amount]:
-    rows = (attachment.data.get("funds") or {}).get("rows") or []
-    if not rows:
+    """The total row's figures; a form that prints no total row (``total_row: false``) has none."""
+    funds = attachment.data.get("funds") or {}
+    rows = funds.get("rows") or []
+    if not rows or funds.get("total_row") is False:
         return {}
     return {k: v for k, v in rows[0].items() if isinstance(v, Amount)}
 
@@ -99,7 +101,7 @@ def _against(figure: Figure, candidates: dict[str, Decimal], approximate: bool, 
     shown = "、".join(f"{FIELD_NAMES.get(key, key)} {(value.quantize(Decimal('0.01')) if percent else value).normalize():f}{'%' if percent else ''}"
                      for key, value in candidates.items())
     figure.mark("disagree", rule="narrative.attachment")
-    emit("narrative.attachment", figure, f"自评表“{attachment.data.get('project', attachment.slug)}”的说明写{what} {figure.shown}，"
+    emit("narrative.attachment", figure, f"自评表“{attachment.data.get('project') or attachment.data.get('department') or attachment.slug}”的说明写{what} {figure.shown}，"
          f"但表中为 {shown}", (figure.shown, shown), related)
 
 
@@ -113,3 +115,13 @@ def score_for(attachments: list[Attachment], subject: str) -> tuple[Attachment, 
         return None
     total = _value(found[0].data.get("total_score"))
     return (found[0], total) if total is not None else None
+
+
+def figures_form(attachments: list[Attachment], attachment: Attachment) -> Attachment:
+    """The form whose figures a text field is read against: the form itself, or for a 部门整体支出绩效评价报告
+    the 部门整体支出绩效自评表 it names (``form:``)."""
+    if attachment.data.get("kind") != "department_report":
+        return attachment
+    slug = attachment.data.get("form")
+    named = [a for a in attachments if a.slug == slug and a.data.get("kind") == "department_performance"]
+    return named[0] if named else attachment
