@@ -19,7 +19,7 @@ from typing import Any
 import fastjsonschema
 import jsonschema
 
-from site_builder import contentfs, limits, standards
+from site_builder import contentfs, limits, scaffold, standards
 from site_builder.contentfs import display_path
 from site_builder.findings import Finding, Place
 from site_builder.model import (
@@ -32,6 +32,7 @@ from site_builder.model import (
     Table,
     Term,
     Unit,
+    Unpublished,
 )
 from site_builder.schemagen import NOT_BLANK, SCHEMA_DIR
 from site_builder.yamlsafe import Document, YamlProblem, parse
@@ -384,6 +385,10 @@ def _unit(reader: _Reader, unit_dir: Path) -> Unit | None:
     if doc is None:
         return None
     d = doc.data
+    for key, placeholder in scaffold.UNIT_PLACEHOLDERS.items():
+        if str(d.get(key, "")).strip() == placeholder:
+            reader.problem(shown, *doc.where((key,)), "content.placeholder",
+                           f"{key}: 「{placeholder}」 is the placeholder written by site-builder new; write the unit's real {key}")
     return Unit(unit_dir.name, d["name"], d["parent"], d["region"], d["level"], d.get("code", ""), d.get("description", ""), shown)
 
 
@@ -395,8 +400,13 @@ def _report(reader: _Reader, unit: Unit, year_dir: Path) -> Report | None:
         return None
     data = doc.data
     template = standards.templates()[data["template"]]
-    tables = _tables(reader, year_dir, template, shown)
+    unpublished = _unpublished(reader, doc, shown, template)
+    declared = {(u.kind, u.id): u for u in unpublished}
+    tables = _tables(reader, year_dir, template, shown, {i for k, i in declared if k == "table"})
     attachments = _attachments(reader, year_dir)
+    texts = {part: reader.text_file(year_dir / f"{part}.md", required=("part", part) not in declared)
+             for part in ("overview", "explanation")}
+    _published_anyway(reader, declared, texts, attachments)
     acknowledgements = [
         Acknowledgement(a["rule"], a["at"], a["subject"], tuple(a["figures"]), a["reason"], Place(shown, *doc.where(("acknowledged", i))))
         for i, a in enumerate(data.get("acknowledged") or [])
@@ -414,11 +424,42 @@ def _report(reader: _Reader, unit: Unit, year_dir: Path) -> Report | None:
         acknowledgements=acknowledgements,
         tables=tables,
         attachments=attachments,
-        overview=reader.text_file(year_dir / "overview.md"),
-        explanation=reader.text_file(year_dir / "explanation.md"),
+        overview=texts["overview"],
+        explanation=texts["explanation"],
         glossary=_terms(reader, year_dir / "glossary.yaml", "report", required=False),
         previous_year=_previous_year(doc, shown, data["amount_unit"]),
+        unpublished=unpublished,
     )
+
+
+def _unpublished(reader: _Reader, doc: Document, shown: str, template: standards.Template) -> list[Unpublished]:
+    """The ``unpublished:`` declarations of report.yaml; one naming a table the template lacks, or
+    declared twice, is an error (and left out)."""
+    result: list[Unpublished] = []
+    for index, item in enumerate(doc.data.get("unpublished") or []):
+        kind = "table" if "table" in item else "part"
+        place = Place(shown, *doc.where(("unpublished", index, kind)))
+        if kind == "table" and item["table"] not in template.table_ids:
+            reader.problem(shown, place.line, place.col, "report.unpublished-invalid",
+                           f"table {item['table']!r} is not part of template {template.id} (tables: {', '.join(template.table_ids)})")
+            continue
+        if any((u.kind, u.id) == (kind, item[kind]) for u in result):
+            reader.problem(shown, place.line, place.col, "report.unpublished-invalid",
+                           f"{kind} {item[kind]!r} is declared unpublished twice; declare it once")
+            continue
+        result.append(Unpublished(kind, item[kind], item["reason"].strip(), place))
+    return result
+
+
+def _published_anyway(reader: _Reader, declared: dict[tuple[str, str], Unpublished], texts: dict[str, str],
+                      attachments: list[Attachment]) -> None:
+    """A part declared unpublished that has content after all: the declaration or the content is wrong."""
+    present = {part: bool(text.strip()) for part, text in texts.items()} | {"attachments": bool(attachments)}
+    for part, has_content in present.items():
+        item = declared.get(("part", part))
+        if item is not None and has_content:
+            reader.problem(item.place.path, item.place.line, item.place.col, "report.unpublished-invalid",
+                           f"part {part!r} is declared unpublished but the report folder has it; remove the declaration or the content")
 
 
 def _yaml_entries(reader: _Reader, folder: Path) -> dict[str, Path]:
@@ -466,7 +507,8 @@ def load_table(year_dir: Path, table_id: str) -> tuple[str, Table | None] | None
     return doc.data["amount_unit"], table
 
 
-def _tables(reader: _Reader, year_dir: Path, template: standards.Template, report_shown: str) -> dict[str, Table]:
+def _tables(reader: _Reader, year_dir: Path, template: standards.Template, report_shown: str,
+            unpublished: set[str]) -> dict[str, Table]:
     tables: dict[str, Table] = {}
     folder = year_dir / "tables"
     present = _yaml_entries(reader, folder)
@@ -476,10 +518,17 @@ def _tables(reader: _Reader, year_dir: Path, template: standards.Template, repor
                            f"table {name!r} is not part of template {template.id} (tables: {', '.join(template.table_ids)})")
     for frame in template.tables:
         path = folder / f"{frame.id}.yaml"
+        if frame.id in unpublished:
+            if frame.id in present:
+                reader.problem(display_path(path), 1, 1, "report.unpublished-invalid",
+                               f"{frame.number} {frame.title} is declared unpublished in report.yaml but this file exists; "
+                               "remove the declaration or the file")
+            continue
         if frame.id not in present:
             if contentfs.kind(reader.root, path) is contentfs.Kind.MISSING:
                 reader.problem(report_shown, 1, 1, "report.missing-table",
-                               f"{frame.number} {frame.title} is missing: expected {display_path(path)}")
+                               f"{frame.number} {frame.title} is missing: expected {display_path(path)}; if the report did "
+                               "not publish it, declare it in report.yaml under unpublished: with the reason")
             continue  # else: a link or special file, reported by the listing
         doc, shown = reader.yaml_file(path, f"table-{frame.id}")
         if doc is None or not reader.amounts_ok(doc, shown):

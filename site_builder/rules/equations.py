@@ -92,6 +92,7 @@ class Evaluator:
         self.report = report
         self.findings: list[Finding] = []
         self.involved: list[list[Place]] = []  # per finding: places of every figure involved
+        self.skipped: dict[str, set[str]] = {}  # cross-table rule → the tables it needs that the report lacks
 
     # -- reading cells -------------------------------------------------------------------------
     def table(self, table_id: str) -> Table | None:
@@ -99,6 +100,17 @@ class Evaluator:
 
     def has(self, *refs: Ref) -> bool:
         return all(self.table(r.table) is not None for r in refs)
+
+    def available(self, rule: str, *refs: Ref) -> bool:
+        """Whether a check's tables are all present; a cross-table check that cannot run because the
+        report lacks a table its template has is remembered, to be reported (never skipped silently).
+        Checks on tables the template does not have at all do not apply and are not reported."""
+        if self.has(*refs):
+            return True
+        tables = {r.table for r in refs}
+        if len(tables) > 1 and tables <= set(self.report.template.table_ids):
+            self.skipped.setdefault(rule, set()).update(t for t in tables if self.table(t) is None)
+        return False
 
     def term(self, ref: Ref) -> Term:
         table = self.report.tables.get(ref.table)
@@ -164,7 +176,7 @@ class Evaluator:
     def run_sum(self, check: dict) -> None:
         if "each_row" in check:
             base = Ref.parse(check["each_row"] + ".*")
-            if not self.has(base):
+            if not self.available(check["rule"], base):
                 return
             rows = self.report.tables[base.table].sections.get(base.section, _EMPTY)
             columns = (check["total"], *check["parts"], *check.get("minus", []))
@@ -179,13 +191,13 @@ class Evaluator:
         parts = [r for p in check["parts"] for r in self.expand(Ref.parse(p))]
         minus = [r for p in check.get("minus", []) for r in self.expand(Ref.parse(p))]
         refs = [Ref.parse(p) for p in (check["total"], *check["parts"], *check.get("minus", []))]
-        if not self.has(*refs):
+        if not self.available(check["rule"], *refs):
             return
         self.compare(check["rule"], self.term(total), [self.term(r) for r in parts], [self.term(r) for r in minus], check.get("severity", "error"))
 
     def run_match(self, check: dict) -> None:
         a, b = _column_ref(check["a"]), _column_ref(check["b"])
-        if not self.has(a, b):
+        if not self.available(check["rule"], a, b):
             return
         keys = dict.fromkeys(self.row_keys(a.table, a.section) + self.row_keys(b.table, b.section))
         for key in keys:
@@ -199,7 +211,7 @@ class Evaluator:
         severity = check.get("severity", "error")
         if "columns" in check:
             a, b = Ref.parse(check["a"]), Ref.parse(check["b"])
-            if not self.has(a, b):
+            if not self.available(check["rule"], a, b):
                 return
             b_columns = check.get("b_columns", check["columns"])
             for key in self.row_keys(a.table, a.section):
@@ -209,7 +221,7 @@ class Evaluator:
             return
         a_refs = [Ref.parse(x) for x in check.get("a_sum", [check.get("a")]) if x]
         b = Ref.parse(check["b"])
-        if not self.has(*a_refs, b):
+        if not self.available(check["rule"], *a_refs, b):
             return
         self.limit(check["rule"], severity, [self.term(r) for r in a_refs], self.term(b))
 
@@ -275,7 +287,31 @@ def run(report: Report) -> list[Finding]:
     for check in data["hierarchies"]:
         evaluator.run_hierarchy(check)
     blame(evaluator.findings, evaluator.involved)
-    return evaluator.findings
+    return evaluator.findings + skipped_checks(report, evaluator.skipped)
+
+
+SKIPPED = "checks.skipped"
+
+
+def skipped_checks(report: Report, skipped: dict[str, set[str]]) -> list[Finding]:
+    """One warning per report naming the cross-table checks that could not run, the tables they
+    need that the report lacks, and why each is missing (its declared reason, or not loaded)."""
+    if not skipped:
+        return []
+    missing = [t for t in report.template.table_ids if any(t in tables for tables in skipped.values())]
+    by_why: dict[str, list[str]] = {}
+    for table_id in missing:
+        frame = report.template.table(table_id)
+        reason = report.unpublished_reason("table", table_id)
+        why = f"未公开：{reason}" if reason is not None else "缺少此表或此表未能读取"
+        by_why.setdefault(why, []).append(f"{frame.number} {frame.title}" if frame else table_id)
+    tables = "；".join(f"{'、'.join(names)}（{why}）" for why, names in by_why.items())
+    declared = [u.place for u in report.unpublished if u.kind == "table" and u.id in missing]
+    return [Finding(
+        SKIPPED, f"{len(skipped)} 项跨表勾稽关系未能核对：{'、'.join(skipped)}。所需的表不在本报告中：{tables}",
+        declared[0] if declared else Place(report.report_path), severity="warning", subject=f"{report.rel}:skipped",
+        report=report.rel, table="report.yaml",
+    )]
 
 
 def blame(findings: list[Finding], involved: list[list[Place]]) -> None:
