@@ -405,6 +405,8 @@ TESTED_SEPARATELY |= {"content.symlink", "content.unreadable", "content.unknown-
 # The prose checks have a passing and a failing real-world sentence each in tests/test_narrative.py.
 TESTED_SEPARATELY |= {"narrative.coverage", "narrative.amount", "narrative.unit", "narrative.growth", "narrative.budget-rate",
                       "narrative.direction", "narrative.parts", "narrative.year", "narrative.numbering", "narrative.attachment"}
+# Partial reports, skipped cross-table checks and scaffold placeholders: tests/test_partial.py
+TESTED_SEPARATELY |= {"report.unpublished", "report.unpublished-invalid", "checks.skipped", "content.placeholder"}
 
 
 def apply(mini: MiniContent, test_case: Case) -> None:

@@ -102,14 +102,16 @@ class Evaluator:
         return all(self.table(r.table) is not None for r in refs)
 
     def available(self, rule: str, *refs: Ref) -> bool:
-        """Whether a check's tables are all present; a cross-table check that cannot run because the
-        report lacks a table its template has is remembered, to be reported (never skipped silently).
-        Checks on tables the template does not have at all do not apply and are not reported."""
+        """Whether a check's tables are all present. A cross-table check that cannot run because the
+        report declares a table it needs unpublished is remembered, to be reported (never skipped
+        silently). A table missing without a declaration, or not loaded, is an error already, so the
+        check fails anyway; checks on tables the template does not have do not apply."""
         if self.has(*refs):
             return True
         tables = {r.table for r in refs}
-        if len(tables) > 1 and tables <= set(self.report.template.table_ids):
-            self.skipped.setdefault(rule, set()).update(t for t in tables if self.table(t) is None)
+        unpublished = {t for t in tables if self.report.unpublished_reason("table", t) is not None}
+        if len(tables) > 1 and unpublished:
+            self.skipped.setdefault(rule, set()).update(unpublished)
         return False
 
     def term(self, ref: Ref) -> Term:
@@ -160,14 +162,18 @@ class Evaluator:
         if diff == 0:
             return
         counted = sum(1 for t in parts + minus if t.amount is not None)
+        across = len({t.ref.table for t in terms}) > 1
+        rounded = counted + (1 if across and total.amount is not None else 0)
         unit = self.report.amount_unit
         signed = [("+", t) for t in parts] + [("−", t) for t in minus]
         shown = [(s, t) for s, t in signed if t.amount is not None] or [("+", t) for t in parts[:1]]
         signs, shown_parts = [s for s, _ in shown], [t for _, t in shown]
         formula = " ".join(f"{s} {label(self.report, t.ref, total.ref)} {fmt(t.value)}" for s, t in zip(signs, shown_parts, strict=True)).lstrip("+ ")
         left = f"{label(self.report, total.ref)} {fmt(total.value) if total.amount else '（空白）'}"
-        if abs(diff) <= self.tolerance(counted):
-            message = f"尾数误差：{left} 与 {formula} = {fmt(computed)} 相差 {fmt(diff)} {unit}，在 {counted} 项四舍五入的允许范围内"
+        if abs(diff) <= self.tolerance(rounded):
+            within = (f"两表数字各自四舍五入（{rounded} 个数各差半分）的允许范围内" if across
+                      else f" {counted} 项四舍五入的允许范围内")
+            message = f"尾数误差：{left} 与 {formula} = {fmt(computed)} 相差 {fmt(diff)} {unit}，在{within}"
             severity = "warning"
         else:
             message = f"{left} ≠ {formula} = {fmt(computed)}（相差 {fmt(diff)} {unit}）"
@@ -295,21 +301,20 @@ SKIPPED = "checks.skipped"
 
 def skipped_checks(report: Report, skipped: dict[str, set[str]]) -> list[Finding]:
     """One warning per report naming the cross-table checks that could not run, the tables they
-    need that the report lacks, and why each is missing (its declared reason, or not loaded)."""
+    need that the report declares unpublished, and the declared reasons."""
     if not skipped:
         return []
     missing = [t for t in report.template.table_ids if any(t in tables for tables in skipped.values())]
     by_why: dict[str, list[str]] = {}
     for table_id in missing:
         frame = report.template.table(table_id)
-        reason = report.unpublished_reason("table", table_id)
-        why = f"未公开：{reason}" if reason is not None else "缺少此表或此表未能读取"
+        why = f"未公开：{report.unpublished_reason('table', table_id)}"
         by_why.setdefault(why, []).append(f"{frame.number} {frame.title}" if frame else table_id)
     tables = "；".join(f"{'、'.join(names)}（{why}）" for why, names in by_why.items())
-    declared = [u.place for u in report.unpublished if u.kind == "table" and u.id in missing]
+    declared = next(u.place for u in report.unpublished if u.kind == "table" and u.id in missing)
     return [Finding(
         SKIPPED, f"{len(skipped)} 项跨表勾稽关系未能核对：{'、'.join(skipped)}。所需的表不在本报告中：{tables}",
-        declared[0] if declared else Place(report.report_path), severity="warning", subject=f"{report.rel}:skipped",
+        declared, severity="warning", subject=f"{report.rel}:skipped",
         report=report.rel, table="report.yaml",
     )]
 
