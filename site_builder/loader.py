@@ -179,10 +179,8 @@ def _describe(error: jsonschema.ValidationError, doc: Document) -> tuple[int, in
         key = extra[0] if extra else ""
         line, col = doc.where((*path, key, "__key__"))
         return line, col, f"unknown key {_short(key)} in {where}; allowed: {', '.join(sorted(allowed))}"
-    if error.validator == "propertyNames":
-        key = error.instance
-        line, col = doc.where((*path, key, "__key__"))
-        return line, col, f"unknown row {_short(key)} in {where}"
+    if error.validator == "propertyNames" or "propertyNames" in error.relative_schema_path:
+        return _unknown_row(error, doc, path, where)
     line, col = doc.where(path)
     if error.validator == "required":
         return line, col, f"{where}: {error.message.replace('is a required property', 'is required but missing')}"
@@ -199,6 +197,18 @@ def _describe(error: jsonschema.ValidationError, doc: Document) -> tuple[int, in
     if error.validator == "minimum":
         return line, col, f"{where}: {error.instance} is negative; it must be at least {error.validator_value}"
     return line, col, f"{where}: {_cut(error.message, 300)}"
+
+
+def _unknown_row(error: jsonschema.ValidationError, doc: Document, path: tuple[Any, ...], where: str) -> tuple[int, int, str]:
+    """A row key the section does not allow, placed at the key itself (the error's path is its section)."""
+    key = error.instance
+    line, col = doc.where((*path, key, "__key__"))
+    names = error.schema.get("enum") or next((s["enum"] for s in error.schema.get("anyOf", ()) if "enum" in s), None)
+    coded = "anyOf" in error.schema
+    allowed = f"; allowed: {', '.join(map(str, names))}" if names else ""
+    if coded:
+        allowed += " or a classification code of 3, 5 or 7 digits"
+    return line, col, f"unknown row {_short(key)} in {where}{allowed}"
 
 
 def _cut(text: str, limit: int = 80) -> str:
@@ -577,7 +587,8 @@ def _section(frame: standards.TableFrame, section: str, rows: dict[str, Any], do
                 if column not in columns:
                     line, col = doc.where((section, key, column, "__key__"))
                     reader.problem(shown, line, col, "table.unknown-column",
-                                   f"column {_short(column)} is not in {frame.number} {frame.title} of this template (columns: {', '.join(columns)})")
+                                   f"column {_short(column)} is not in {frame.number} {frame.title} of this template "
+                                   f"(columns: {_column_list(frame, section)})")
                     ok = False
                     continue
                 cells[column] = _locate(amount, doc, (section, key, column), shown)
@@ -587,12 +598,22 @@ def _section(frame: standards.TableFrame, section: str, rows: dict[str, Any], do
             cells = {}
         else:
             reader.problem(shown, place.line, place.col, "schema",
-                           f"row {_short(key)} needs a mapping of columns ({', '.join(columns)}), not a single amount")
+                           f"row {_short(key)} needs a mapping of columns ({_column_list(frame, section)}), not a single amount")
             ok = False
             continue
         parsed[key] = cells
     table.sections[section] = parsed
     return ok
+
+
+def _column_list(frame: standards.TableFrame, section: str) -> str:
+    """The columns a clerk may write, each with its printed header: ``basic 基本支出, project 项目支出``."""
+    if frame.layout == "two_sided":
+        columns = next(s.columns for s in frame.sides if s.section == section)
+    else:
+        columns = frame.columns if frame.layout in ("coded", "three_public") else ()
+    titles = {c.id: c.title for c in columns}
+    return ", ".join(f"{c} {titles[c]}" if titles.get(c) else c for c in frame.section_columns(section))
 
 
 def _attachments(reader: _Reader, year_dir: Path) -> list[Attachment]:

@@ -12,6 +12,7 @@ from site_builder.findings import Finding, Place
 from site_builder.model import Amount, Report, Table
 
 ZERO = Decimal(0)
+BLANK = "（空白）"
 _EMPTY: dict = {}
 
 
@@ -166,10 +167,12 @@ class Evaluator:
         rounded = counted + (1 if across and total.amount is not None else 0)
         unit = self.report.amount_unit
         signed = [("+", t) for t in parts] + [("−", t) for t in minus]
-        shown = [(s, t) for s, t in signed if t.amount is not None] or [("+", t) for t in parts[:1]]
-        signs, shown_parts = [s for s, _ in shown], [t for _, t in shown]
-        formula = " ".join(f"{s} {label(self.report, t.ref, total.ref)} {fmt(t.value)}" for s, t in zip(signs, shown_parts, strict=True)).lstrip("+ ")
-        left = f"{label(self.report, total.ref)} {fmt(total.value) if total.amount else '（空白）'}"
+        shown = [(s, t) for s, t in signed if t.amount is not None]
+        left = f"{label(self.report, total.ref)} {fmt(total.value) if total.amount else BLANK}"
+        if not shown:  # every part blank: say so, never "0" (blank is not zero)
+            self._all_blank(rule, severity, total, parts, terms, left)
+            return
+        formula = " ".join(f"{s} {label(self.report, t.ref, total.ref)} {fmt(t.value)}" for s, t in shown).lstrip("+ ")
         if abs(diff) <= self.tolerance(rounded):
             within = (f"两表数字各自四舍五入（{rounded} 个数各差半分）的允许范围内" if across
                       else f" {counted} 项四舍五入的允许范围内")
@@ -178,6 +181,11 @@ class Evaluator:
         else:
             message = f"{left} ≠ {formula} = {fmt(computed)}（相差 {fmt(diff)} {unit}）"
         self.emit(rule, severity, message, total.ref, terms, (fmt(total.value), fmt(computed)))
+
+    def _all_blank(self, rule: str, severity: str, total: Term, parts: list[Term], terms: list[Term], left: str) -> None:
+        names = "、".join(label(self.report, t.ref, total.ref) for t in parts[:4]) + ("等" if len(parts) > 4 else "")
+        message = f"{left} ≠ {names}（{'各项均' if len(parts) > 1 else ''}为空白；空白不是 0）"
+        self.emit(rule, severity, message, total.ref, terms, (fmt(total.value), fmt(ZERO)))
 
     def run_sum(self, check: dict) -> None:
         if "each_row" in check:
@@ -236,7 +244,7 @@ class Evaluator:
         if all(t.amount is None for t in parts) or value <= whole.value + self.tolerance(len(parts)):
             return
         names = " + ".join(f"{label(self.report, t.ref)} {fmt(t.value)}" for t in parts if t.amount)
-        whole_text = f"{label(self.report, whole.ref, parts[0].ref)} {fmt(whole.value) if whole.amount else '（空白）'}"
+        whole_text = f"{label(self.report, whole.ref, parts[0].ref)} {fmt(whole.value) if whole.amount else BLANK}"
         message = f"{names} 大于 {whole_text}（超出 {fmt(value - whole.value)} {self.report.amount_unit}）"
         self.emit(rule, severity, message, parts[0].ref, [*parts, whole], (fmt(value), fmt(whole.value)))
 
