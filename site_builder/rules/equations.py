@@ -178,6 +178,8 @@ class Evaluator:
                       else f" {counted} 项四舍五入的允许范围内")
             message = f"尾数误差：{left} 与 {formula} = {fmt(computed)} 相差 {fmt(diff)} {unit}，在{within}"
             severity = "warning"
+        elif total.amount is None:  # no difference to state: blank is not zero
+            message = f"{left} ≠ {formula} = {fmt(computed)}（前者为空白；空白不是 0）"
         else:
             message = f"{left} ≠ {formula} = {fmt(computed)}（相差 {fmt(diff)} {unit}）"
         self.emit(rule, severity, message, total.ref, terms, (fmt(total.value), fmt(computed)))
