@@ -57,19 +57,23 @@ def _unpublished(report: Report) -> list[Finding]:
 
 
 def _placeholders(report: Report) -> list[Finding]:
-    texts = [(f"{report.folder}/{name}.md", text) for name, text in (("overview", report.overview), ("explanation", report.explanation))]
-    texts += [(a.path, a.source) for a in report.attachments]
+    """Text ``site-builder new`` writes for the clerk to replace (and XXX, ××) left in the report's
+    texts; unit.yaml is checked when it is loaded."""
+    texts = [(f"{report.folder}/{name}.md", f"{name}.md", getattr(report, name)) for name in ("overview", "explanation")]
+    texts += [(a.path, f"attachments/{a.slug}.yaml", a.source) for a in report.attachments]
     findings = []
-    for path, text in texts:
+    for path, table, text in texts:
         for line, col, found in scaffold.placeholders(text, yaml=path.endswith(".yaml")):
             findings.append(Finding(
-                PLACEHOLDER, f"scaffold placeholder 「{found}」 is still in the text; write the real content (or remove the sentence)",
-                Place(path, line, col), subject=f"{path}:{line}:{col}", report=report.rel, table=path.rsplit("/", 1)[-1] if path.endswith(".md") else f"attachments/{path.rsplit('/', 1)[-1]}",
+                PLACEHOLDER, f"placeholder 「{found}」 is still in the text; write the real content (or remove the sentence)",
+                Place(path, line, col), subject=f"{table}:{line}:{col}", report=report.rel, table=table,
             ))
-    for table in report.tables.values():
-        for code, (name, place) in table.names.items():
+    for table_data in report.tables.values():
+        for code, (name, place) in table_data.names.items():
             for _, col, found in scaffold.placeholders(str(name)):
-                findings.append(Finding(PLACEHOLDER, f"scaffold placeholder 「{found}」 in the name of row {code}; write the printed name",
-                                        Place(place.path, place.line, place.col + col - 1), subject=f"{table.id}:{code}",
-                                        report=report.rel, table=f"tables/{table.id}.yaml"))
+                findings.append(Finding(
+                    PLACEHOLDER, f"placeholder 「{found}」 in the name of row {code}; write the name as printed",
+                    Place(place.path, place.line, place.col + col - 1), subject=f"{table_data.id}:{code}",
+                    report=report.rel, table=f"tables/{table_data.id}.yaml",
+                ))
     return findings
