@@ -19,7 +19,7 @@ from typing import Any
 import fastjsonschema
 import jsonschema
 
-from site_builder import classification, contentfs, limits, standards
+from site_builder import classification, contentfs, limits, scaffold, standards
 from site_builder.contentfs import display_path
 from site_builder.findings import Finding, Place
 from site_builder.model import (
@@ -32,6 +32,7 @@ from site_builder.model import (
     Table,
     Term,
     Unit,
+    Unpublished,
 )
 from site_builder.schemagen import NOT_BLANK, SCHEMA_DIR, table_schema_name
 from site_builder.yamlsafe import Document, YamlProblem, parse
@@ -178,10 +179,8 @@ def _describe(error: jsonschema.ValidationError, doc: Document) -> tuple[int, in
         key = extra[0] if extra else ""
         line, col = doc.where((*path, key, "__key__"))
         return line, col, f"unknown key {_short(key)} in {where}; allowed: {', '.join(sorted(allowed))}"
-    if error.validator == "propertyNames":
-        key = error.instance
-        line, col = doc.where((*path, key, "__key__"))
-        return line, col, f"unknown row {_short(key)} in {where}"
+    if error.validator == "propertyNames" or "propertyNames" in error.relative_schema_path:
+        return _unknown_row(error, doc, path, where)
     line, col = doc.where(path)
     if error.validator == "required":
         return line, col, f"{where}: {error.message.replace('is a required property', 'is required but missing')}"
@@ -198,6 +197,18 @@ def _describe(error: jsonschema.ValidationError, doc: Document) -> tuple[int, in
     if error.validator == "minimum":
         return line, col, f"{where}: {error.instance} is negative; it must be at least {error.validator_value}"
     return line, col, f"{where}: {_cut(error.message, 300)}"
+
+
+def _unknown_row(error: jsonschema.ValidationError, doc: Document, path: tuple[Any, ...], where: str) -> tuple[int, int, str]:
+    """A row key the section does not allow, placed at the key itself (the error's path is its section)."""
+    key = error.instance
+    line, col = doc.where((*path, key, "__key__"))
+    names = error.schema.get("enum") or next((s["enum"] for s in error.schema.get("anyOf", ()) if "enum" in s), None)
+    coded = "anyOf" in error.schema
+    allowed = f"; allowed: {', '.join(map(str, names))}" if names else ""
+    if coded:
+        allowed += " or a classification code of 3, 5 or 7 digits"
+    return line, col, f"unknown row {_short(key)} in {where}{allowed}"
 
 
 def _cut(text: str, limit: int = 80) -> str:
@@ -388,6 +399,10 @@ def _unit(reader: _Reader, unit_dir: Path) -> Unit | None:
     if doc is None:
         return None
     d = doc.data
+    for key, placeholder in scaffold.UNIT_PLACEHOLDERS.items():
+        if str(d.get(key, "")).strip() == placeholder:
+            reader.problem(shown, *doc.where((key,)), "content.placeholder",
+                           f"{key}: 「{placeholder}」 is the placeholder written by site-builder new; write the unit's real {key}")
     return Unit(unit_dir.name, d["name"], d["parent"], d["region"], d["level"], d.get("code", ""), d.get("description", ""), shown)
 
 
@@ -403,8 +418,13 @@ def _report(reader: _Reader, unit: Unit, year_dir: Path) -> Report | None:
         reader.problem(shown, *doc.where(("template",)), "report.template-invalid",
                        f"template {data['template']!r} cannot be used: its template file has errors (see the template.* findings)")
         return None
-    tables = _tables(reader, year_dir, template, shown)
+    unpublished = _unpublished(reader, doc, shown, template)
+    declared = {(u.kind, u.id): u for u in unpublished}
+    tables = _tables(reader, year_dir, template, shown, {i for k, i in declared if k == "table"})
     attachments = _attachments(reader, year_dir)
+    texts = {part: reader.text_file(year_dir / f"{part}.md", required=("part", part) not in declared)
+             for part in ("overview", "explanation")}
+    _published_anyway(reader, declared, texts, attachments)
     acknowledgements = [
         Acknowledgement(a["rule"], a["at"], a["subject"], tuple(a["figures"]), a["reason"], Place(shown, *doc.where(("acknowledged", i))))
         for i, a in enumerate(data.get("acknowledged") or [])
@@ -422,11 +442,42 @@ def _report(reader: _Reader, unit: Unit, year_dir: Path) -> Report | None:
         acknowledgements=acknowledgements,
         tables=tables,
         attachments=attachments,
-        overview=reader.text_file(year_dir / "overview.md"),
-        explanation=reader.text_file(year_dir / "explanation.md"),
+        overview=texts["overview"],
+        explanation=texts["explanation"],
         glossary=_terms(reader, year_dir / "glossary.yaml", "report", required=False),
         previous_year=_previous_year(doc, shown, data["amount_unit"]),
+        unpublished=unpublished,
     )
+
+
+def _unpublished(reader: _Reader, doc: Document, shown: str, template: standards.Template) -> list[Unpublished]:
+    """The ``unpublished:`` declarations of report.yaml; one naming a table the template lacks, or
+    declared twice, is an error (and left out)."""
+    result: list[Unpublished] = []
+    for index, item in enumerate(doc.data.get("unpublished") or []):
+        kind = "table" if "table" in item else "part"
+        place = Place(shown, *doc.where(("unpublished", index, kind)))
+        if kind == "table" and item["table"] not in template.table_ids:
+            reader.problem(shown, place.line, place.col, "report.unpublished-invalid",
+                           f"table {item['table']!r} is not part of template {template.id} (tables: {', '.join(template.table_ids)})")
+            continue
+        if any((u.kind, u.id) == (kind, item[kind]) for u in result):
+            reader.problem(shown, place.line, place.col, "report.unpublished-invalid",
+                           f"{kind} {item[kind]!r} is declared unpublished twice; declare it once")
+            continue
+        result.append(Unpublished(kind, item[kind], item["reason"].strip(), place))
+    return result
+
+
+def _published_anyway(reader: _Reader, declared: dict[tuple[str, str], Unpublished], texts: dict[str, str],
+                      attachments: list[Attachment]) -> None:
+    """A part declared unpublished that has content after all: the declaration or the content is wrong."""
+    present = {part: bool(text.strip()) for part, text in texts.items()} | {"attachments": bool(attachments)}
+    for part, has_content in present.items():
+        item = declared.get(("part", part))
+        if item is not None and has_content:
+            reader.problem(item.place.path, item.place.line, item.place.col, "report.unpublished-invalid",
+                           f"part {part!r} is declared unpublished but the report folder has it; remove the declaration or the content")
 
 
 def _yaml_entries(reader: _Reader, folder: Path) -> dict[str, Path]:
@@ -478,7 +529,8 @@ def load_table(year_dir: Path, table_id: str) -> tuple[str, Table | None] | None
     return doc.data["amount_unit"], table
 
 
-def _tables(reader: _Reader, year_dir: Path, template: standards.Template, report_shown: str) -> dict[str, Table]:
+def _tables(reader: _Reader, year_dir: Path, template: standards.Template, report_shown: str,
+            unpublished: set[str]) -> dict[str, Table]:
     tables: dict[str, Table] = {}
     folder = year_dir / "tables"
     present = _yaml_entries(reader, folder)
@@ -488,10 +540,17 @@ def _tables(reader: _Reader, year_dir: Path, template: standards.Template, repor
                            f"table {name!r} is not part of template {template.id} (tables: {', '.join(template.table_ids)})")
     for frame in template.tables:
         path = folder / f"{frame.id}.yaml"
+        if frame.id in unpublished:
+            if frame.id in present:
+                reader.problem(display_path(path), 1, 1, "report.unpublished-invalid",
+                               f"{frame.name} is declared unpublished in report.yaml but this file exists; "
+                               "remove the declaration or the file")
+            continue
         if frame.id not in present:
             if contentfs.kind(reader.root, path) is contentfs.Kind.MISSING:
                 reader.problem(report_shown, 1, 1, "report.missing-table",
-                               f"{frame.name} is missing: expected {display_path(path)}")
+                               f"{frame.name} is missing: expected {display_path(path)}; if the report did "
+                               "not publish it, declare it in report.yaml under unpublished: with the reason")
             continue  # else: a link or special file, reported by the listing
         doc, shown = reader.yaml_file(path, table_schema_name(frame.id, template.id))
         if doc is None or not reader.amounts_ok(doc, shown):
@@ -540,7 +599,8 @@ def _section(frame: standards.TableFrame, section: str, rows: dict[str, Any], do
                 if column not in columns:
                     line, col = doc.where((section, key, column, "__key__"))
                     reader.problem(shown, line, col, "table.unknown-column",
-                                   f"column {_short(column)} is not in {frame.name} of this template (columns: {', '.join(columns)})")
+                                   f"column {_short(column)} is not in {frame.name} of this template "
+                                   f"(columns: {_column_list(frame, section)})")
                     ok = False
                     continue
                 cells[column] = _locate(amount, doc, (section, key, column), shown)
@@ -550,12 +610,22 @@ def _section(frame: standards.TableFrame, section: str, rows: dict[str, Any], do
             cells = {}
         else:
             reader.problem(shown, place.line, place.col, "schema",
-                           f"row {_short(key)} needs a mapping of columns ({', '.join(columns)}), not a single amount")
+                           f"row {_short(key)} needs a mapping of columns ({_column_list(frame, section)}), not a single amount")
             ok = False
             continue
         parsed[key] = cells
     table.sections[section] = parsed
     return ok
+
+
+def _column_list(frame: standards.TableFrame, section: str) -> str:
+    """The columns a clerk may write, each with its printed header: ``basic 基本支出, project 项目支出``."""
+    if frame.layout == "two_sided":
+        columns = next(s.columns for s in frame.sides if s.section == section)
+    else:
+        columns = frame.columns if frame.layout in ("coded", "three_public") else ()
+    titles = {c.id: c.title for c in columns}
+    return ", ".join(f"{c} {titles[c]}" if titles.get(c) else c for c in frame.section_columns(section))
 
 
 def _attachments(reader: _Reader, year_dir: Path) -> list[Attachment]:

@@ -80,6 +80,16 @@ class Attachment:
     source: str = ""  # the file's text as loaded, to place findings in its text fields
 
 
+@dataclass(frozen=True)
+class Unpublished:
+    """A part of the standard disclosure that the report declares it did not publish (report.yaml ``unpublished:``)."""
+
+    kind: str  # "table" | "part"
+    id: str  # table id (income, government_fund, …) or part (overview, explanation, attachments)
+    reason: str
+    place: Place
+
+
 @dataclass
 class PreviousYearFigures:
     """Previous-year figures a report declares (report.yaml ``previous_year:``), with where they come from."""
@@ -108,11 +118,16 @@ class Report:
     glossary: list[Term]
     previous_year: PreviousYearFigures | None = None
     declared_codes: DeclaredCodes = NO_DECLARED  # codes.yaml of the content root, for this year
+    unpublished: list[Unpublished] = field(default_factory=list)
 
     def codebook(self, kind: str) -> CodeBook:
         """The classification codes of ``kind`` for this report: the package's list and the
         codes the content folder declares for the report's year."""
         return report_codebook(kind, self.declared_codes)
+
+    def unpublished_reason(self, kind: str, ident: str) -> str | None:
+        """The declared reason when this table or part was not published, else None."""
+        return next((u.reason for u in self.unpublished if u.kind == kind and u.id == ident), None)
 
     @property
     def tolerance_per_part(self) -> Decimal:

@@ -13,6 +13,12 @@ from site_builder import standards
 from site_builder.standards import TableFrame
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+#: Text ``new`` writes for the clerk to replace, and the usual placeholders of hand-made drafts
+#: (XXX, ××); ``check`` reports any that remain (rule ``content.placeholder``).
+PLACEHOLDER = re.compile(r"[（(][^（()）\n]{0,20}请(?:填写|补充|改为)[^（()）\n]{0,30}[）)]|请(?:填写|补充)"
+                         r"|(?<![A-Za-z])(?:XX+|xxx+)(?![A-Za-z])|[×Ｘ]{2,}")
+#: unit.yaml values written by ``new`` (a value equal to one of them is a placeholder)
+UNIT_PLACEHOLDERS = {"name": "单位全称", "parent": "主管部门", "region": "地区"}
 
 
 class ScaffoldError(Exception):
@@ -92,7 +98,8 @@ def scaffold(content: Path, unit: str, year: int, template_id: str) -> list[Path
     unit_file = content / unit / "unit.yaml"
     if not unit_file.exists():
         files[unit_file] = (
-            "name: 单位全称  # 请改为单位全称\nparent: 主管部门  # 请改为主管部门\nregion: 地区  # 例如 山西省晋城市\n"
+            f"name: {UNIT_PLACEHOLDERS['name']}  # 请改为单位全称\nparent: {UNIT_PLACEHOLDERS['parent']}  # 请改为主管部门\n"
+            f"region: {UNIT_PLACEHOLDERS['region']}  # 例如 山西省晋城市\n"
             "level: 市级  # 省级 | 市级 | 县级 | 乡镇级\n"
         )
     unit_amount = "元" if template_id.startswith("ningxia") else "万元"
@@ -106,3 +113,25 @@ def scaffold(content: Path, unit: str, year: int, template_id: str) -> list[Path
         path.write_text(text, encoding="utf-8")
     (folder / "attachments").mkdir(exist_ok=True)
     return sorted(files)
+
+
+def placeholders(text: str, yaml: bool = False) -> list[tuple[int, int, str]]:
+    """(line, column, text) of each placeholder in ``text``; in YAML, comments are instructions, not content."""
+    found = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        for match in PLACEHOLDER.finditer(_without_comment(line) if yaml else line):
+            found.append((number, match.start() + 1, match.group()))
+    return found
+
+
+def _without_comment(line: str) -> str:
+    """A YAML line up to its comment: a ``#`` at the start or after a space, outside quotes."""
+    quote = ""
+    for index, char in enumerate(line):
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char == "#" and (index == 0 or line[index - 1] in " \t"):
+            return line[:index]
+    return line

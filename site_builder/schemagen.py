@@ -29,6 +29,7 @@ BASE_PATH = r"^(/([A-Za-z0-9._~-]|%[0-9A-Fa-f]{2})+)*/?$"
 BASE_URL = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/([A-Za-z0-9._~-]|%[0-9A-Fa-f]{2})*)*$"
 CODE_PATTERN = r"^[0-9]{3}([0-9]{2}){0,2}$"
 POINTS = {"type": "number", "minimum": 0}  # points and scores that are never negative
+UNPUBLISHED_PARTS = ("overview", "explanation", "attachments")  # report.yaml unpublished: parts besides the tables
 
 
 def _doc(title: str, body: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -100,6 +101,19 @@ def report_schema() -> dict[str, Any]:
             },
         },
     }
+    unpublished = {
+        "type": "object",
+        "description": "a table or part of the standard disclosure that this report did not publish, and why",
+        "required": ["reason"],
+        "additionalProperties": False,
+        "properties": {
+            "table": {"enum": sorted({t.id for tpl in standards.templates().values() for t in tpl.tables}),
+                      "description": "table id (the file name under tables/ without .yaml)"},
+            "part": {"enum": list(UNPUBLISHED_PARTS), "description": "a part of the report other than the tables"},
+            "reason": {**dict(TEXT, maxLength=LONG_TEXT_CHARS), "description": "why it was not published, as shown to readers"},
+        },
+        "oneOf": [{"required": ["table"]}, {"required": ["part"]}],
+    }
     return _doc("report.yaml: one unit's report for one year", {
         "type": "object",
         "required": ["template", "amount_unit"],
@@ -110,6 +124,7 @@ def report_schema() -> dict[str, Any]:
             "title": LINE, "source": LINE,
             "acknowledged": {"type": ["array", "null"], "items": ack},
             "previous_year": previous,
+            "unpublished": {"type": "array", "items": unpublished},
         },
     }, "report")
 

@@ -421,6 +421,8 @@ TESTED_SEPARATELY |= {"code.not-valid", "codes.declared-conflict", "codes.declar
 TESTED_SEPARATELY |= {"basic.control-rate", "basic.parts", "perf.report-form"}
 TESTED_SEPARATELY |= {"narrative.coverage", "narrative.amount", "narrative.unit", "narrative.growth", "narrative.budget-rate",
                       "narrative.direction", "narrative.parts", "narrative.year", "narrative.numbering", "narrative.attachment"}
+# Partial reports, skipped cross-table checks and scaffold placeholders: tests/test_partial.py
+TESTED_SEPARATELY |= {"report.unpublished", "report.unpublished-invalid", "checks.skipped", "content.placeholder"}
 
 
 def apply(mini: MiniContent, test_case: Case) -> None:

@@ -12,6 +12,7 @@ from site_builder.findings import Finding, Place
 from site_builder.model import Amount, Report, Table
 
 ZERO = Decimal(0)
+BLANK = "（空白）"
 _EMPTY: dict = {}
 
 
@@ -92,6 +93,7 @@ class Evaluator:
         self.report = report
         self.findings: list[Finding] = []
         self.involved: list[list[Place]] = []  # per finding: places of every figure involved
+        self.skipped: dict[str, set[str]] = {}  # cross-table rule → the tables it needs that the report lacks
 
     # -- reading cells -------------------------------------------------------------------------
     def table(self, table_id: str) -> Table | None:
@@ -99,6 +101,19 @@ class Evaluator:
 
     def has(self, *refs: Ref) -> bool:
         return all(self.table(r.table) is not None for r in refs)
+
+    def available(self, rule: str, *refs: Ref) -> bool:
+        """Whether a check's tables are all present. A cross-table check that cannot run because the
+        report declares a table it needs unpublished is remembered, to be reported (never skipped
+        silently). A table missing without a declaration, or not loaded, is an error already, so the
+        check fails anyway; checks on tables the template does not have do not apply."""
+        if self.has(*refs):
+            return True
+        tables = {r.table for r in refs}
+        unpublished = {t for t in tables if self.report.unpublished_reason("table", t) is not None}
+        if len(tables) > 1 and unpublished:
+            self.skipped.setdefault(rule, set()).update(unpublished)
+        return False
 
     def term(self, ref: Ref) -> Term:
         table = self.report.tables.get(ref.table)
@@ -148,23 +163,36 @@ class Evaluator:
         if diff == 0:
             return
         counted = sum(1 for t in parts + minus if t.amount is not None)
+        across = len({t.ref.table for t in terms}) > 1
+        rounded = counted + (1 if across and total.amount is not None else 0)
         unit = self.report.amount_unit
         signed = [("+", t) for t in parts] + [("−", t) for t in minus]
-        shown = [(s, t) for s, t in signed if t.amount is not None] or [("+", t) for t in parts[:1]]
-        signs, shown_parts = [s for s, _ in shown], [t for _, t in shown]
-        formula = " ".join(f"{s} {label(self.report, t.ref, total.ref)} {fmt(t.value)}" for s, t in zip(signs, shown_parts, strict=True)).lstrip("+ ")
-        left = f"{label(self.report, total.ref)} {fmt(total.value) if total.amount else '（空白）'}"
-        if abs(diff) <= self.tolerance(counted):
-            message = f"尾数误差：{left} 与 {formula} = {fmt(computed)} 相差 {fmt(diff)} {unit}，在 {counted} 项四舍五入的允许范围内"
+        shown = [(s, t) for s, t in signed if t.amount is not None]
+        left = f"{label(self.report, total.ref)} {fmt(total.value) if total.amount else BLANK}"
+        if not shown:  # every part blank: say so, never "0" (blank is not zero)
+            self._all_blank(rule, severity, total, parts, terms, left)
+            return
+        formula = " ".join(f"{s} {label(self.report, t.ref, total.ref)} {fmt(t.value)}" for s, t in shown).lstrip("+ ")
+        if abs(diff) <= self.tolerance(rounded):
+            within = (f"两表数字各自四舍五入（{rounded} 个数各差半分）的允许范围内" if across
+                      else f" {counted} 项四舍五入的允许范围内")
+            message = f"尾数误差：{left} 与 {formula} = {fmt(computed)} 相差 {fmt(diff)} {unit}，在{within}"
             severity = "warning"
+        elif total.amount is None:  # no difference to state: blank is not zero
+            message = f"{left} ≠ {formula} = {fmt(computed)}（前者为空白；空白不是 0）"
         else:
             message = f"{left} ≠ {formula} = {fmt(computed)}（相差 {fmt(diff)} {unit}）"
         self.emit(rule, severity, message, total.ref, terms, (fmt(total.value), fmt(computed)))
 
+    def _all_blank(self, rule: str, severity: str, total: Term, parts: list[Term], terms: list[Term], left: str) -> None:
+        names = "、".join(label(self.report, t.ref, total.ref) for t in parts[:4]) + ("等" if len(parts) > 4 else "")
+        message = f"{left} ≠ {names}（{'各项均' if len(parts) > 1 else ''}为空白；空白不是 0）"
+        self.emit(rule, severity, message, total.ref, terms, (fmt(total.value), fmt(ZERO)))
+
     def run_sum(self, check: dict) -> None:
         if "each_row" in check:
             base = Ref.parse(check["each_row"] + ".*")
-            if not self.has(base):
+            if not self.available(check["rule"], base):
                 return
             rows = self.report.tables[base.table].sections.get(base.section, _EMPTY)
             columns = (check["total"], *check["parts"], *check.get("minus", []))
@@ -179,13 +207,13 @@ class Evaluator:
         parts = [r for p in check["parts"] for r in self.expand(Ref.parse(p))]
         minus = [r for p in check.get("minus", []) for r in self.expand(Ref.parse(p))]
         refs = [Ref.parse(p) for p in (check["total"], *check["parts"], *check.get("minus", []))]
-        if not self.has(*refs):
+        if not self.available(check["rule"], *refs):
             return
         self.compare(check["rule"], self.term(total), [self.term(r) for r in parts], [self.term(r) for r in minus], check.get("severity", "error"))
 
     def run_match(self, check: dict) -> None:
         a, b = _column_ref(check["a"]), _column_ref(check["b"])
-        if not self.has(a, b):
+        if not self.available(check["rule"], a, b):
             return
         keys = dict.fromkeys(self.row_keys(a.table, a.section) + self.row_keys(b.table, b.section))
         for key in keys:
@@ -199,7 +227,7 @@ class Evaluator:
         severity = check.get("severity", "error")
         if "columns" in check:
             a, b = Ref.parse(check["a"]), Ref.parse(check["b"])
-            if not self.has(a, b):
+            if not self.available(check["rule"], a, b):
                 return
             b_columns = check.get("b_columns", check["columns"])
             for key in self.row_keys(a.table, a.section):
@@ -209,7 +237,7 @@ class Evaluator:
             return
         a_refs = [Ref.parse(x) for x in check.get("a_sum", [check.get("a")]) if x]
         b = Ref.parse(check["b"])
-        if not self.has(*a_refs, b):
+        if not self.available(check["rule"], *a_refs, b):
             return
         self.limit(check["rule"], severity, [self.term(r) for r in a_refs], self.term(b))
 
@@ -218,7 +246,7 @@ class Evaluator:
         if all(t.amount is None for t in parts) or value <= whole.value + self.tolerance(len(parts)):
             return
         names = " + ".join(f"{label(self.report, t.ref)} {fmt(t.value)}" for t in parts if t.amount)
-        whole_text = f"{label(self.report, whole.ref, parts[0].ref)} {fmt(whole.value) if whole.amount else '（空白）'}"
+        whole_text = f"{label(self.report, whole.ref, parts[0].ref)} {fmt(whole.value) if whole.amount else BLANK}"
         message = f"{names} 大于 {whole_text}（超出 {fmt(value - whole.value)} {self.report.amount_unit}）"
         self.emit(rule, severity, message, parts[0].ref, [*parts, whole], (fmt(value), fmt(whole.value)))
 
@@ -275,7 +303,30 @@ def run(report: Report) -> list[Finding]:
     for check in data["hierarchies"]:
         evaluator.run_hierarchy(check)
     blame(evaluator.findings, evaluator.involved)
-    return evaluator.findings
+    return evaluator.findings + skipped_checks(report, evaluator.skipped)
+
+
+SKIPPED = "checks.skipped"
+
+
+def skipped_checks(report: Report, skipped: dict[str, set[str]]) -> list[Finding]:
+    """One warning per report naming the cross-table checks that could not run, the tables they
+    need that the report declares unpublished, and the declared reasons."""
+    if not skipped:
+        return []
+    missing = [t for t in report.template.table_ids if any(t in tables for tables in skipped.values())]
+    by_why: dict[str, list[str]] = {}
+    for table_id in missing:
+        frame = report.template.table(table_id)
+        why = f"未公开：{report.unpublished_reason('table', table_id)}"
+        by_why.setdefault(why, []).append(frame.name if frame else table_id)
+    tables = "；".join(f"{'、'.join(names)}（{why}）" for why, names in by_why.items())
+    declared = next(u.place for u in report.unpublished if u.kind == "table" and u.id in missing)
+    return [Finding(
+        SKIPPED, f"{len(skipped)} 项跨表勾稽关系未能核对：{'、'.join(skipped)}。所需的表不在本报告中：{tables}",
+        declared, severity="warning", subject=f"{report.rel}:skipped",
+        report=report.rel, table="report.yaml",
+    )]
 
 
 def blame(findings: list[Finding], involved: list[list[Place]]) -> None:

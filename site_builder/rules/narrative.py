@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from site_builder.findings import Finding, Place
 from site_builder.model import Report
-from site_builder.rules.prose_check import Tally, analyse
+from site_builder.rules.prose_check import PROSE_FILES, Tally, analyse
+from site_builder.rules.prose_check.context import read_block
+from site_builder.rules.prose_check.document import outline
+from site_builder.rules.prose_check.figures import extract, mask_references
 
 COVERAGE = "narrative.coverage"
 
@@ -23,3 +26,17 @@ def coverage(report: Report, tally: Tally) -> Finding:
 def run(report: Report) -> list[Finding]:
     findings, tally = analyse(report)
     return [*findings, coverage(report, tally)]
+
+
+def tables_with_stated_figures(report: Report) -> set[str]:
+    """Ids of the tables whose cells the prose (情况说明, 概况) states a literal amount for, as read by
+    the prose check's labels: a table the prose quotes figures for is not an empty table."""
+    tables: set[str] = set()
+    for _, attribute in PROSE_FILES:
+        masked, _ = mask_references(getattr(report, attribute))
+        doc = outline(masked, extract(masked))
+        for block in doc.blocks:
+            for reading in read_block(report, masked, block):
+                if reading.figure.kind == "amount" and reading.role in ("level", "budget"):
+                    tables.update(cell.split("/", 1)[0] for label in reading.labels for cell in label.cells)
+    return tables
