@@ -77,7 +77,7 @@ def _compare_sides(old: Side, new: Side) -> DiffResult:
 
 def _ReportMoved(rel: str, source: str) -> ReportDiff:  # noqa: N802 - reads as a constructor
     """A report whose files are the same under another unit folder: nothing to load or check."""
-    return ReportDiff(rel, "renamed", title=rel, renamed_from=source)
+    return ReportDiff(rel, "renamed", title=rel, renamed_from=source, loaded=False)
 
 
 def _renames(old: Side, new: Side, before: dict[str, tuple[str, str, str]], after: dict[str, tuple[str, str, str]],

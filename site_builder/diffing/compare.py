@@ -83,6 +83,8 @@ class ReportDiff:
     title: str = ""
     amount_unit: str = ""
     renamed_from: str = ""
+    size: tuple[int, int] = (0, 0)  # tables with figures, figures: of an added or removed report
+    loaded: bool = True  # False for a report moved with its files unchanged: neither loaded nor checked
     figures: list[FigureChange] = field(default_factory=list)
     rows: list[RowChange] = field(default_factory=list)
     tables_added: list[str] = field(default_factory=list)
@@ -102,12 +104,11 @@ class ReportDiff:
     def summary(self) -> str:
         """One line: "3 figures changed in 2 tables; totals consistent; 1 acknowledgement removed"."""
         parts: list[str] = []
-        if self.status == "added":
-            parts.append("new report")
-        elif self.status == "removed":
-            parts.append("report removed")
+        if self.status in ("added", "removed"):
+            word = "new report" if self.status == "added" else "report removed"
+            parts.append(f"{word}: {_n(self.size[0], 'table')} with {_n(self.size[1], 'figure')}")
         elif self.status == "renamed":
-            parts.append(f"moved from {self.renamed_from}")
+            parts.append(f"moved from {self.renamed_from}" + ("" if self.loaded else " with its files unchanged"))
         if self.figures:
             tables = len({f.table for f in self.figures})
             parts.append(f"{_n(len(self.figures), 'figure')} changed in {_n(tables, 'table')}")
@@ -123,7 +124,7 @@ class ReportDiff:
             parts.append(f"{_n(len(self.sentences), 'sentence')} of prose changed")
         if self.fields:
             parts.append(f"{_n(len(self.fields), 'self-evaluation field')} changed")
-        if self.status != "removed":
+        if self.status != "removed" and self.loaded:
             parts.append(self._consistency())
         resolved = self.count("resolved", "error") + self.count("resolved", "warning")
         if resolved and self.status != "removed":
@@ -160,9 +161,17 @@ def compare(rel: str, status: str, old: Loaded | None, new: Loaded | None, renam
         _compare_tables(diff, old_report, new_report)
         _compare_prose(diff, old_report, new_report)
         _compare_attachments(diff, old_report, new_report)
+    elif report is not None:
+        diff.size = _size(report)
     diff.findings = _compare_findings(old.findings if old else [], new.findings if new else [])
     diff.acknowledgements = _compare_acks(old_report, new_report)
     return diff
+
+
+def _size(report: Report) -> tuple[int, int]:
+    tables = [t for t in report.tables.values() if t.has_figures()]
+    figures = sum(1 for t in tables for rows in t.sections.values() for cells in rows.values() for a in cells.values() if a is not None)
+    return len(tables), figures
 
 
 def _compare_tables(diff: ReportDiff, old: Report, new: Report) -> None:
@@ -181,7 +190,7 @@ def _compare_table(diff: ReportDiff, report: Report, frame: standards.TableFrame
     for section in frame.sections:
         old_rows, new_rows = before.sections.get(section, {}), after.sections.get(section, {})
         for row in _ordered(old_rows, new_rows):
-            row_label = equations._row_name(report, frame, equations.Ref(frame.id, section, row))
+            row_label = row_name(report, frame, section, row)
             if row not in old_rows or row not in new_rows:
                 cells = new_rows.get(row) or old_rows.get(row) or {}
                 figures = tuple((column_title(frame, section, row, c), a.value) for c, a in cells.items() if a is not None)
@@ -209,6 +218,16 @@ def _same(a: Value, b: Value) -> bool:
     if a is None or b is None:
         return a is b
     return a == b
+
+
+def row_name(report: Report, frame: standards.TableFrame, section: str, row: str) -> str:
+    """The row's code and standard name (or the frame's printed name); in a table of several
+    parts (相关信息统计表) the part's heading first, since 合计 alone names no row there."""
+    name = equations._row_name(report, frame, equations.Ref(frame.id, section, row))
+    if frame.layout == "related_info":
+        part = next(p for p in frame.raw["parts"] if p["section"] == section)
+        return f"{part['heading']} {name}"
+    return name
 
 
 def column_title(frame: standards.TableFrame, section: str, row: str, column: str) -> str:

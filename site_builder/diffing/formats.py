@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from site_builder.diffing import DiffResult
-from site_builder.diffing.compare import FigureChange, ReportDiff
+from site_builder.diffing.compare import FigureChange, FindingChange, ReportDiff
 
 BLANK = "(blank)"
 
@@ -74,11 +74,11 @@ def _report_text(report: ReportDiff) -> list[str]:
     lines += [f"  table added {title}" for title in report.tables_added]
     lines += [f"  table removed {title}" for title in report.tables_removed]
     for finding in report.findings:
-        if finding.status != "standing" or finding.severity == "error":
+        if _listed(finding):
             lines.append(f"  {finding.status} {finding.severity} [{finding.rule}] {finding.message} ({finding.place})")
-    standing = Counter(f.severity for f in report.findings if f.status == "standing" and f.severity != "error")
-    if standing:
-        lines.append("  standing: " + ", ".join(f"{count} {severity}" for severity, count in sorted(standing.items())))
+    counted = _counted(report)
+    if counted:
+        lines.append(f"  findings not listed: {counted}")
     for ack in report.acknowledgements:
         lines.append(f"  acknowledgement {'added' if ack.added else 'removed'} [{ack.rule}] {ack.subject} "
                      f"{list(ack.figures)}: {ack.reason}")
@@ -89,6 +89,17 @@ def _report_text(report: ReportDiff) -> list[str]:
     return lines
 
 
+def _listed(finding: FindingChange) -> bool:
+    """Errors and warnings that changed, and standing errors; the rest is counted. Acknowledged
+    findings are told by the acknowledgement lines."""
+    return finding.severity in ("error", "warning") and (finding.status != "standing" or finding.severity == "error")
+
+
+def _counted(report: ReportDiff) -> str:
+    counts = Counter((f.severity, f.status) for f in report.findings if not _listed(f))
+    return ", ".join(f"{count} {severity} {status}" for (severity, status), count in sorted(counts.items()))
+
+
 def _figure_note(old: tuple[str, ...], new: tuple[str, ...]) -> str:
     if not old and not new:
         return ""
@@ -97,7 +108,8 @@ def _figure_note(old: tuple[str, ...], new: tuple[str, ...]) -> str:
 
 # -- Markdown -----------------------------------------------------------------------------------------
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~])")  # inline structure; no text of ours starts a line
+
 
 
 def md(text: str) -> str:
@@ -128,14 +140,19 @@ def _report_markdown(report: ReportDiff) -> list[str]:
         lines.append("")
     items = [f"row {'added' if r.added else 'removed'}: {md(r.table)} · {md(r.row)}" for r in report.rows]
     items += [f"table added: {md(t)}" for t in report.tables_added] + [f"table removed: {md(t)}" for t in report.tables_removed]
-    items += [f"{f.status} {f.severity} `{f.rule}`: {md(f.message)}" for f in report.findings
-              if f.status != "standing" or f.severity == "error"]
+    items += [f"{f.status} {f.severity} `{f.rule}`: {md(f.message)}" for f in report.findings if _listed(f)]
+    items += [f"findings not listed: {_counted(report)}"] if _counted(report) else []
     items += [f"acknowledgement {'added' if a.added else 'removed'} `{a.rule}` {md(a.subject)}: {md(a.reason)}"
               for a in report.acknowledgements]
-    items += [f"{md(s.file)}: “{md(s.old)}” → “{md(s.new)}”{md(_figure_note(s.figures_old, s.figures_new))}" for s in report.sentences]
+    items += [f"{md(s.file)}: “{md(s.old)}” → “{md(s.new)}”{_md_note(s.figures_old, s.figures_new)}" for s in report.sentences]
     items += [f"form {md(f.attachment)} {md(f.field)}: {md(f.old or BLANK)} → {md(f.new or BLANK)}" for f in report.fields]
     lines += [f"- {item}" for item in items] + ([""] if items else [])
     return lines
+
+
+def _md_note(old: tuple[str, ...], new: tuple[str, ...]) -> str:
+    note = _figure_note(old, new)
+    return " " + md(note) if note else ""
 
 
 # -- JSON ---------------------------------------------------------------------------------------------
