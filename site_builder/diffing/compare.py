@@ -163,7 +163,8 @@ def compare(rel: str, status: str, old: Loaded | None, new: Loaded | None, renam
         _compare_attachments(diff, old_report, new_report)
     elif report is not None:
         diff.size = _size(report)
-    diff.findings = _compare_findings(old.findings if old else [], new.findings if new else [])
+    if new is not None:  # what a removed report's findings were is no news
+        diff.findings = _compare_findings(old.findings if old else [], new.findings)
     diff.acknowledgements = _compare_acks(old_report, new_report)
     return diff
 

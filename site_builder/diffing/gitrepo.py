@@ -39,7 +39,12 @@ class Repository:
         for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY"):
             self._env.pop(name, None)
         self.cwd = start
-        top = self.git("rev-parse", "--show-toplevel", what="find the git repository").strip()
+        try:
+            top = self.git("rev-parse", "--show-toplevel", what="find the git repository").strip()
+        except GitProblem as problem:
+            if "not inside a git repository" in str(problem):
+                raise GitProblem(f"content folder {content} is not in a git repository; diff compares git revisions") from None
+            raise
         self.top = Path(top)
         relative = os.path.relpath(os.path.realpath(content), os.path.realpath(self.top))
         if relative.startswith(".."):
