@@ -88,6 +88,16 @@ class PreviousYearFigures:
     figures: list[tuple[str, Amount, Place]]  # (cell name as in a reference, amount, place of the name)
 
 
+@dataclass(frozen=True)
+class Correction:
+    """One entry of a report's correction history (更正记录): report.yaml ``corrections:``."""
+
+    date: str  # YYYY-MM-DD
+    what: str
+    why: str
+    place: Place
+
+
 @dataclass
 class Report:
     unit: Unit
@@ -106,6 +116,9 @@ class Report:
     explanation: str
     glossary: list[Term]
     previous_year: PreviousYearFigures | None = None
+    published: str = ""  # YYYY-MM-DD, report.yaml ``published:``
+    published_place: Place | None = None
+    corrections: list[Correction] = field(default_factory=list)
 
     @property
     def tolerance_per_part(self) -> Decimal:

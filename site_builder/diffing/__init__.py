@@ -27,7 +27,8 @@ class DiffResult:
     units_added: list[str] = field(default_factory=list)
     units_removed: list[str] = field(default_factory=list)
     units_renamed: list[tuple[str, str]] = field(default_factory=list)
-    unchanged: int = 0
+    unchanged: int = 0  # reports whose files are the same on both sides: not loaded
+    unchanged_checked: int = 0  # loaded because the previous year's folder changed, but nothing differs
 
     @property
     def introduces_errors(self) -> bool:
@@ -71,7 +72,10 @@ def _compare_sides(old: Side, new: Side) -> DiffResult:
             result.reports.append(compare(rel, "removed", old_loaded[rel], None))
         else:
             result.reports.append(compare(rel, "changed" if rel in before else "added", old_loaded.get(rel), new_loaded[rel]))
+    unchanged = [r.rel for r in result.reports if r.is_empty]
+    result.reports = [r for r in result.reports if not r.is_empty]
     result.unchanged = sum(1 for rel in after if rel in before and before[rel] == after[rel])
+    result.unchanged_checked = len(unchanged)
     return result
 
 

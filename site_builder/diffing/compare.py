@@ -94,6 +94,13 @@ class ReportDiff:
     sentences: list[SentenceChange] = field(default_factory=list)
     fields: list[FieldChange] = field(default_factory=list)
 
+    @property
+    def is_empty(self) -> bool:
+        """Nothing to tell: a report compared only because the previous year's folder changed."""
+        return (self.status == "changed" and not (self.figures or self.rows or self.tables_added or self.tables_removed
+                                                   or self.acknowledgements or self.sentences or self.fields)
+                and all(f.status == "standing" for f in self.findings))
+
     def count(self, status: str, severity: str) -> int:
         return sum(1 for f in self.findings if f.status == status and f.severity == severity)
 

@@ -39,7 +39,8 @@ def headline(result: DiffResult) -> str:
 
 def totals(result: DiffResult) -> str:
     introduced = sum(r.count("introduced", "error") for r in result.reports)
-    return (f"{len(result.reports)} report(s) changed, {result.unchanged} unchanged (not loaded); "
+    checked = f", {result.unchanged_checked} unchanged after checking" if result.unchanged_checked else ""
+    return (f"{len(result.reports)} report(s) changed, {result.unchanged} unchanged (not loaded){checked}; "
             f"{introduced} error(s) introduced")
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from site_builder.findings import Finding
 from site_builder.model import Report
-from site_builder.rules import codes, completeness, equations, narrative, performance, references
+from site_builder.rules import codes, completeness, corrections, equations, narrative, performance, references
 
-RULE_MODULES = (completeness, codes, equations, performance, narrative, references)
+RULE_MODULES = (completeness, codes, equations, performance, narrative, references, corrections)
 
 
 def run_all(report: Report) -> list[Finding]:
