@@ -6,6 +6,7 @@ the expected findings are the 勾稽关系 the edit breaks (20801 = 2080109 in �
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import shutil
@@ -208,3 +209,30 @@ def test_default_base_without_main_is_head(repo: Path) -> None:
     done = run_diff(repo)
     head = git(repo, "rev-parse", "HEAD").strip()[:10]
     assert done.stdout.startswith(f"diff merge base ({head}) → worktree\n")
+
+
+def test_correcting_a_published_report(repo: Path) -> None:
+    """A figure corrected after publication: exit 1 without a correction entry, 0 with one."""
+    report_yaml = repo / YC / "2024/report.yaml"
+    report_yaml.write_text(report_yaml.read_text(encoding="utf-8") + "published: 2024-06-30\n", encoding="utf-8")
+    git(repo, "commit", "-q", "-am", "record the publication date")
+    edit(repo / YC / "2024/tables/three_public.yaml", "budget: {total: 30000.00, abroad: 0.00, ", "budget: {total: 30000.00, ")
+    today = datetime.date.today().isoformat()
+    without = run_diff(repo)
+    assert without.returncode == 1
+    lines = without.stdout.splitlines()
+    assert lines[3:6] == [
+        "  summary: 1 figure changed in 1 table; 1 error introduced",
+        "  figure 财政拨款“三公”经费支出决算表 · 预算数因公出国（境）费: 0.00 → (blank) (blank ↔ 0.00)",
+        f"  introduced error [report.correction-missing] report folder changed in uncommitted changes ({today}), after its "
+        f"publication on 2024-06-30, but no entry of corrections is dated {today} or later; add one with date, what and why "
+        f"(更正记录) (content/yanchi-social-insurance-center/2024/report.yaml:{len(report_yaml.read_text().splitlines())}:12)"]
+    report_yaml.write_text(report_yaml.read_text(encoding="utf-8") + f"corrections:\n  - date: {today}\n"
+                           "    what: 公开07表 预算数 因公出国（境）费\n    why: 原表此格为空白，误录为0.00。\n", encoding="utf-8")
+    with_entry = run_diff(repo)
+    assert with_entry.returncode == 0, with_entry.stdout
+    assert with_entry.stdout.splitlines()[3:7] == [
+        "  summary: 1 figure changed in 1 table; totals consistent; 1 correction entry added",
+        "  figure 财政拨款“三公”经费支出决算表 · 预算数因公出国（境）费: 0.00 → (blank) (blank ↔ 0.00)",
+        "  findings not listed: 5 acknowledged standing",
+        f"  correction entry added {today}: 公开07表 预算数 因公出国（境）费 — 原表此格为空白，误录为0.00。"]

@@ -93,12 +93,13 @@ class ReportDiff:
     acknowledgements: list[AckChange] = field(default_factory=list)
     sentences: list[SentenceChange] = field(default_factory=list)
     fields: list[FieldChange] = field(default_factory=list)
+    corrections: list[tuple[str, str, str]] = field(default_factory=list)  # (date, what, why) entries added
 
     @property
     def is_empty(self) -> bool:
         """Nothing to tell: a report compared only because the previous year's folder changed."""
         return (self.status == "changed" and not (self.figures or self.rows or self.tables_added or self.tables_removed
-                                                   or self.acknowledgements or self.sentences or self.fields)
+                                                   or self.acknowledgements or self.sentences or self.fields or self.corrections)
                 and all(f.status == "standing" for f in self.findings))
 
     def count(self, status: str, severity: str) -> int:
@@ -136,6 +137,8 @@ class ReportDiff:
         resolved = self.count("resolved", "error") + self.count("resolved", "warning")
         if resolved and self.status != "removed":
             parts.append(f"{_n(resolved, 'finding')} resolved")
+        if self.corrections:
+            parts.append(f"{len(self.corrections)} correction entr{'y' if len(self.corrections) == 1 else 'ies'} added")
         for added, word in ((True, "added"), (False, "removed")):
             acks = sum(1 for a in self.acknowledgements if a.added == added)
             if acks:
@@ -168,6 +171,8 @@ def compare(rel: str, status: str, old: Loaded | None, new: Loaded | None, renam
         _compare_tables(diff, old_report, new_report)
         _compare_prose(diff, old_report, new_report)
         _compare_attachments(diff, old_report, new_report)
+        known = {(c.date, c.what, c.why) for c in old_report.corrections}
+        diff.corrections = [(c.date, c.what, c.why) for c in new_report.corrections if (c.date, c.what, c.why) not in known]
     elif report is not None:
         diff.size = _size(report)
     if new is not None:  # what a removed report's findings were is no news

@@ -83,6 +83,8 @@ def _report_text(report: ReportDiff) -> list[str]:
     for ack in report.acknowledgements:
         lines.append(f"  acknowledgement {'added' if ack.added else 'removed'} [{ack.rule}] {ack.subject} "
                      f"{list(ack.figures)}: {ack.reason}")
+    for date, what, why in report.corrections:
+        lines.append(f"  correction entry added {date}: {what} — {why}")
     for sentence in report.sentences:
         lines.append(f"  prose {sentence.file}: “{sentence.old}” → “{sentence.new}”{_figure_note(sentence.figures_old, sentence.figures_new)}")
     for item in report.fields:
@@ -145,6 +147,7 @@ def _report_markdown(report: ReportDiff) -> list[str]:
     items += [f"findings not listed: {_counted(report)}"] if _counted(report) else []
     items += [f"acknowledgement {'added' if a.added else 'removed'} `{a.rule}` {md(a.subject)}: {md(a.reason)}"
               for a in report.acknowledgements]
+    items += [f"correction entry added {md(d)}: {md(w)} — {md(y)}" for d, w, y in report.corrections]
     items += [f"{md(s.file)}: “{md(s.old)}” → “{md(s.new)}”{_md_note(s.figures_old, s.figures_new)}" for s in report.sentences]
     items += [f"form {md(f.attachment)} {md(f.field)}: {md(f.old or BLANK)} → {md(f.new or BLANK)}" for f in report.fields]
     lines += [f"- {item}" for item in items] + ([""] if items else [])
