@@ -86,7 +86,9 @@ def _report_text(report: ReportDiff) -> list[str]:
     for date, what, why in report.corrections:
         lines.append(f"  correction entry added {date}: {what} — {why}")
     for sentence in report.sentences:
-        lines.append(f"  prose {sentence.file}: “{sentence.old}” → “{sentence.new}”{_figure_note(sentence.figures_old, sentence.figures_new)}")
+        change = (f"added “{sentence.new}”" if not sentence.old else f"removed “{sentence.old}”" if not sentence.new
+                  else f"“{sentence.old}” → “{sentence.new}”")
+        lines.append(f"  prose {sentence.file}: {change}{_figure_note(sentence.figures_old, sentence.figures_new)}")
     for item in report.fields:
         lines.append(f"  form {item.attachment} {item.field}: {item.old or BLANK} → {item.new or BLANK}")
     return lines

@@ -85,6 +85,7 @@ class Side:
         root = self.root({rel.split("/", 1)[0] for rel in rels})
         units: dict[str, tuple[Unit | None, list[Finding]]] = {}
         result: dict[str, Loaded] = {}
+        jobs: list[tuple[Unit, Path]] = []
         for rel in rels:
             unit_slug, year = rel.split("/", 1)
             if unit_slug not in units:
@@ -92,9 +93,12 @@ class Side:
             unit, unit_findings = units[unit_slug]
             if unit is None:
                 result[rel] = Loaded(rel, None, self._shown(root, unit_findings))
-                continue
-            report, findings = check.load_and_check((unit, root / unit_slug / year))
-            result[rel] = Loaded(rel, report, self._shown(root, unit_findings + findings))
+            else:
+                jobs.append((unit, root / unit_slug / year))
+        # the checker's own job runner: worker processes when there are many changed reports
+        for (unit, year_dir), (report, findings) in zip(jobs, check.run_jobs(check.load_and_check, jobs), strict=True):
+            rel = f"{unit.slug}/{year_dir.name}"
+            result[rel] = Loaded(rel, report, self._shown(root, units[unit.slug][1] + findings))
         return result
 
     def _shown(self, root: Path, findings: list[Finding]) -> list[Finding]:
