@@ -32,9 +32,14 @@ def cell_name(change: FigureChange) -> str:
 
 
 def headline(result: DiffResult) -> str:
-    old = f"{result.old_label} ({result.old_commit[:10]})"
-    new = result.new_label if not result.new_commit else f"{result.new_label} ({result.new_commit[:10]})"
-    return f"{old} → {new}"
+    return f"{_revision(result.old_label, result.old_commit)} → {_revision(result.new_label, result.new_commit)}"
+
+
+def _revision(label: str, commit: str) -> str:
+    """``main (1a2b3c4d5e)``; a label that is the commit id itself is shown once, short."""
+    if not commit:
+        return label
+    return commit[:10] if commit.startswith(label.lower()) and len(label) >= 7 else f"{label} ({commit[:10]})"
 
 
 def totals(result: DiffResult) -> str:
