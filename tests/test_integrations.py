@@ -110,3 +110,24 @@ def test_ci_workflow_commands_run(tmp_path: Path, name: str, base_variable: str)
     assert comment.startswith(f"### site-builder diff: {base[:10]} → HEAD (")
     assert "| 部门决算公开相关信息统计表 | 三、国有资产占用情况 （二）单价100万元（含）以上设备（不含车辆） |  | (blank) | 0.00 | blank ↔ 0.00 |" in comment
     assert (repo / "public" / "index.html").is_file()
+
+
+def test_new_writes_schema_comments_that_resolve(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    done = subprocess.run([sys.executable, "-m", "site_builder", "new", "demo-unit", "2025", "--template", "ningxia-2024",
+                           "--content", str(content)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    written = sorted((content / "demo-unit").rglob("*.yaml"))
+    assert len(written) == 1 + 1 + 9  # unit.yaml, report.yaml, the nine tables of the Ningxia layout
+    for path in written:
+        first = path.read_text(encoding="utf-8").splitlines()[0]
+        match = re.fullmatch(r"# yaml-language-server: \$schema=((?:\.\./)+_schemas/([a-z_-]+)\.schema\.json)", first)
+        assert match, (path, first)
+        schema = (path.parent / match[1]).resolve()
+        assert schema.read_bytes() == (ROOT / "site_builder/schemas" / f"{match[2]}.schema.json").read_bytes()
+        expected = "unit" if path.name == "unit.yaml" else "report" if path.name == "report.yaml" else f"table-{path.stem}"
+        assert match[2] == expected
+    # the copied schemas are no content problem for check (only the new report's blanks are)
+    checked = subprocess.run([sys.executable, "-m", "site_builder", "check", str(content)], capture_output=True, text=True)
+    assert "_schemas" not in checked.stdout
