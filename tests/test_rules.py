@@ -405,6 +405,8 @@ TESTED_SEPARATELY |= {"content.symlink", "content.unreadable", "content.unknown-
 # The prose checks have a passing and a failing real-world sentence each in tests/test_narrative.py.
 TESTED_SEPARATELY |= {"narrative.coverage", "narrative.amount", "narrative.unit", "narrative.growth", "narrative.budget-rate",
                       "narrative.direction", "narrative.parts", "narrative.year", "narrative.numbering", "narrative.attachment"}
+# 更正记录 needs git history (commits dated before and after publication): tests/test_corrections.py
+TESTED_SEPARATELY |= {"report.correction-missing", "report.correction-unchecked"}
 
 
 def apply(mini: MiniContent, test_case: Case) -> None:
