@@ -3,6 +3,7 @@ comments of the files ``new`` writes, and the commands of the example CI workflo
 
 from __future__ import annotations
 
+import datetime
 import os
 import re
 import shutil
@@ -71,6 +72,24 @@ def test_pre_commit_hook_refuses_an_inconsistent_commit(tmp_path: Path) -> None:
     assert re.search(r"site-builder check \(部门决算公开 勾稽关系\)\.+Failed", output)
     assert "income.yaml:5:36: error [income.hierarchy]" in output
     assert git(repo, "rev-list", "--count", "HEAD").stdout.strip() == "1"  # the inconsistent commit was not made
+    # a published report changed without a correction entry is refused; with one it is committed
+    git(repo, "checkout", "-q", "HEAD", "--", ".")
+    report = repo / "content/yanchi-social-insurance-center/2024/report.yaml"
+    report.write_text(report.read_text(encoding="utf-8") + "published: 2024-06-30\n", encoding="utf-8")
+    git(repo, "commit", "-q", "--no-verify", "-am", "record the publication date")
+    three_public = repo / "content/yanchi-social-insurance-center/2024/tables/three_public.yaml"
+    three_public.write_text(three_public.read_text(encoding="utf-8").replace(
+        "budget: {total: 30000.00, abroad: 0.00, ", "budget: {total: 30000.00, "), encoding="utf-8")
+    git(repo, "add", "-A")
+    uncorrected = subprocess.run(["git", "commit", "-q", "-m", "blank"], cwd=repo, env=env, capture_output=True, text=True)
+    assert uncorrected.returncode != 0
+    assert "error [report.correction-missing] report folder changed in uncommitted changes" in uncorrected.stdout + uncorrected.stderr
+    today = datetime.date.today().isoformat()
+    report.write_text(report.read_text(encoding="utf-8") + f"corrections:\n  - date: {today}\n    what: 公开07表\n    why: 误录\n",
+                      encoding="utf-8")
+    git(repo, "add", "-A")
+    corrected = subprocess.run(["git", "commit", "-q", "-m", "blank, recorded"], cwd=repo, env=env, capture_output=True, text=True)
+    assert corrected.returncode == 0, corrected.stdout + corrected.stderr
 
 
 def workflow_commands(path: Path) -> list[str]:

@@ -32,6 +32,9 @@ def _git(folder: Path, *args: str) -> str | None:
     if not folder.is_dir():
         return None
     env = dict(os.environ, LC_ALL="C", GIT_TERMINAL_PROMPT="0")
+    for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):  # set for hooks, possibly relative to the
+        if env.get(name) and not os.path.isabs(env[name]):    # current folder, which -C would change
+            env[name] = os.path.abspath(env[name])
     try:
         done = subprocess.run(["git", *_SAFE, "-C", str(folder), *args], capture_output=True, env=env, check=False, timeout=60)
     except (OSError, subprocess.TimeoutExpired):
