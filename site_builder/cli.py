@@ -1,4 +1,4 @@
-"""Command line: ``site-builder check | build | serve | new | template``.
+"""Command line: ``site-builder check | build | serve | new | template | diff``.
 
 Exit codes: 0 no errors (warnings allowed), 1 content errors (a theme template the sandbox refuses
 included), 2 usage problems, unreadable input, an output folder that is refused or locked by another
@@ -31,6 +31,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("directory", nargs="?", default=Path("output"), type=Path)
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--build", metavar="CONTENT", type=Path, help="build CONTENT into DIRECTORY first")
+    diff = sub.add_parser("diff", help="compare the content as of two git revisions, report by report")
+    diff.add_argument("old", nargs="?", metavar="REV1", help="default: the merge base of HEAD with main (else master)")
+    diff.add_argument("new", nargs="?", metavar="REV2", help="default: the working tree (also: worktree)")
+    diff.add_argument("content", nargs="?", default=Path("content"), type=Path, metavar="CONTENT")
+    diff.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     new = sub.add_parser("new", help="scaffold a complete report for UNIT and YEAR")
     new.add_argument("unit")
     new.add_argument("year", type=int)
@@ -81,6 +86,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(f"built {result.pages} pages for {result.reports} reports into {args.out}", file=sys.stderr)
         print("timings: " + ", ".join(f"{stage} {seconds:.2f} s" for stage, seconds in result.timings.items()), file=sys.stderr)
         return EXIT_OK
+    if args.command == "diff":
+        return _diff(args.old, args.new, args.content, args.format)
     if args.command == "serve":
         from site_builder.serve import serve
 
@@ -145,3 +152,16 @@ def _check(content: Path, output_format: str) -> int:
         print(f"{reports} reports checked: {errors} errors, {warnings} warnings, {acknowledged} acknowledged"
               + prose_summary(result.findings), file=sys.stderr)
     return EXIT_ERRORS if result.errors else EXIT_OK
+
+
+def _diff(old: str | None, new: str | None, content: Path, output_format: str) -> int:
+    from site_builder.diffing import GitProblem, diff
+    from site_builder.diffing.formats import markdown, text, to_json
+
+    try:
+        result = diff(content, old, new)
+    except GitProblem as problem:
+        print(f"site-builder: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    sys.stdout.write({"text": text, "markdown": markdown, "json": to_json}[output_format](result))
+    return EXIT_ERRORS if result.introduces_errors else EXIT_OK

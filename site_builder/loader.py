@@ -26,6 +26,7 @@ from site_builder.model import (
     Acknowledgement,
     Amount,
     Attachment,
+    Correction,
     PreviousYearFigures,
     Report,
     Site,
@@ -447,6 +448,10 @@ def _report(reader: _Reader, unit: Unit, year_dir: Path) -> Report | None:
         glossary=_terms(reader, year_dir / "glossary.yaml", "report", required=False),
         previous_year=_previous_year(doc, shown, data["amount_unit"]),
         unpublished=unpublished,
+        published=data.get("published") or "",
+        published_place=Place(shown, *doc.where(("published",))) if data.get("published") else None,
+        corrections=[Correction(c["date"], c["what"], c["why"], Place(shown, *doc.where(("corrections", i))))
+                     for i, c in enumerate(data.get("corrections") or [])],
     )
 
 

@@ -99,6 +99,16 @@ class PreviousYearFigures:
     figures: list[tuple[str, Amount, Place]]  # (cell name as in a reference, amount, place of the name)
 
 
+@dataclass(frozen=True)
+class Correction:
+    """One entry of a report's correction history (更正记录): report.yaml ``corrections:``."""
+
+    date: str  # YYYY-MM-DD
+    what: str
+    why: str
+    place: Place
+
+
 @dataclass
 class Report:
     unit: Unit
@@ -119,6 +129,9 @@ class Report:
     previous_year: PreviousYearFigures | None = None
     declared_codes: DeclaredCodes = NO_DECLARED  # codes.yaml of the content root, for this year
     unpublished: list[Unpublished] = field(default_factory=list)
+    published: str = ""  # YYYY-MM-DD, report.yaml ``published:``
+    published_place: Place | None = None
+    corrections: list[Correction] = field(default_factory=list)
 
     def codebook(self, kind: str) -> CodeBook:
         """The classification codes of ``kind`` for this report: the package's list and the

@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 from site_builder import standards
+from site_builder.schemagen import SCHEMA_DIR
 from site_builder.standards import TableFrame
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -19,6 +20,26 @@ PLACEHOLDER = re.compile(r"[（(][^（()）\n]{0,20}请(?:填写|补充|改为)[
                          r"|(?<![A-Za-z])(?:XX+|xxx+)(?![A-Za-z])|[×Ｘ]{2,}")
 #: unit.yaml values written by ``new`` (a value equal to one of them is a placeholder)
 UNIT_PLACEHOLDERS = {"name": "单位全称", "parent": "主管部门", "region": "地区"}
+SCHEMA_FOLDER = "_schemas"  # in the content root: the package's schemas, for editors (refreshed by ``new``)
+
+
+def schema_comment(kind: str, depth: int) -> str:
+    """The ``yaml-language-server`` line that gives VS Code (and other editors using the YAML
+    language server) completion and inline errors without set-up; ``depth`` = folders below the root."""
+    return f"# yaml-language-server: $schema={'../' * depth}{SCHEMA_FOLDER}/{kind}.schema.json\n"
+
+
+def write_schemas(content: Path) -> None:
+    """Copy the package's JSON Schemas into ``CONTENT/_schemas/`` (the site publishes them at schemas/)."""
+    folder = content / SCHEMA_FOLDER
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        raise ScaffoldError(f"{folder} is not a plain folder; the schemas for editors are not written")
+    folder.mkdir(parents=True, exist_ok=True)
+    for schema in sorted(SCHEMA_DIR.glob("*.schema.json")):
+        target = folder / schema.name
+        if target.is_symlink():
+            raise ScaffoldError(f"{target} is a symbolic link; the schemas for editors are not written")
+        target.write_bytes(schema.read_bytes())
 
 
 class ScaffoldError(Exception):
@@ -26,7 +47,7 @@ class ScaffoldError(Exception):
 
 
 def _table_yaml(frame: TableFrame, template: standards.Template) -> str:
-    lines = [f"# {frame.number} {frame.title}（{template.label}）", "# Write amounts as plain decimals; leave blank cells empty."]
+    lines = [schema_comment(f"table-{frame.id}", 3).rstrip("\n"), f"# {frame.number} {frame.title}（{template.label}）", "# Write amounts as plain decimals; leave blank cells empty."]
     if frame.layout == "two_sided":
         for side in frame.sides:
             lines.append(f"{side.section}:  # {side.heading}")
@@ -72,7 +93,7 @@ def explanation_skeleton(template: standards.Template, year: int) -> str:
 
 def _report_yaml(template_id: str, unit_amount: str, year: int) -> str:
     return (
-        f"template: {template_id}\namount_unit: {unit_amount}  # 万元 | 元\nacknowledged: []\n"
+        schema_comment("report", 2) + f"template: {template_id}\namount_unit: {unit_amount}  # 万元 | 元\nacknowledged: []\n"
         f"# The 情况说明 compares some figures with {year - 1}. When the portal has no {year - 1} report of this unit,\n"
         "# declare those figures here, with where they come from:\n"
         "# previous_year:\n"
@@ -98,7 +119,7 @@ def scaffold(content: Path, unit: str, year: int, template_id: str) -> list[Path
     unit_file = content / unit / "unit.yaml"
     if not unit_file.exists():
         files[unit_file] = (
-            f"name: {UNIT_PLACEHOLDERS['name']}  # 请改为单位全称\nparent: {UNIT_PLACEHOLDERS['parent']}  # 请改为主管部门\n"
+            schema_comment("unit", 1) + f"name: {UNIT_PLACEHOLDERS['name']}  # 请改为单位全称\nparent: {UNIT_PLACEHOLDERS['parent']}  # 请改为主管部门\n"
             f"region: {UNIT_PLACEHOLDERS['region']}  # 例如 山西省晋城市\n"
             "level: 市级  # 省级 | 市级 | 县级 | 乡镇级\n"
         )
@@ -112,6 +133,7 @@ def scaffold(content: Path, unit: str, year: int, template_id: str) -> list[Path
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     (folder / "attachments").mkdir(exist_ok=True)
+    write_schemas(content)
     return sorted(files)
 
 

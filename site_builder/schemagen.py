@@ -27,6 +27,7 @@ PROSE = {"type": "string", "maxLength": LONG_TEXT_CHARS}  # optional multi-line 
 # A plain absolute path: segments of unreserved or %-encoded characters ("//host/" is not a path).
 BASE_PATH = r"^(/([A-Za-z0-9._~-]|%[0-9A-Fa-f]{2})+)*/?$"
 BASE_URL = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/([A-Za-z0-9._~-]|%[0-9A-Fa-f]{2})*)*$"
+DATE = {"type": "string", "pattern": r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"}
 CODE_PATTERN = r"^[0-9]{3}([0-9]{2}){0,2}$"
 POINTS = {"type": "number", "minimum": 0}  # points and scores that are never negative
 UNPUBLISHED_PARTS = ("overview", "explanation", "attachments")  # report.yaml unpublished: parts besides the tables
@@ -114,6 +115,14 @@ def report_schema() -> dict[str, Any]:
         },
         "oneOf": [{"required": ["table"]}, {"required": ["part"]}],
     }
+    correction = {
+        "type": "object",
+        "required": ["date", "what", "why"],
+        "additionalProperties": False,
+        "properties": {"date": {**DATE, "description": "date of the correction (YYYY-MM-DD)"},
+                       "what": {**TEXT, "description": "what was corrected, e.g. 公开02表 2080109 财政拨款收入"},
+                       "why": dict(TEXT, maxLength=LONG_TEXT_CHARS, description="why it was corrected")},
+    }
     return _doc("report.yaml: one unit's report for one year", {
         "type": "object",
         "required": ["template", "amount_unit"],
@@ -125,6 +134,10 @@ def report_schema() -> dict[str, Any]:
             "acknowledged": {"type": ["array", "null"], "items": ack},
             "previous_year": previous,
             "unpublished": {"type": "array", "items": unpublished},
+            "published": {**DATE, "description": "date the report was first published (YYYY-MM-DD); a change of its "
+                                                 "folder committed after it needs an entry in corrections"},
+            "corrections": {"type": ["array", "null"], "items": correction,
+                            "description": "更正记录: each correction after publication, with what changed and why"},
         },
     }, "report")
 

@@ -423,6 +423,8 @@ TESTED_SEPARATELY |= {"narrative.coverage", "narrative.amount", "narrative.unit"
                       "narrative.direction", "narrative.parts", "narrative.year", "narrative.numbering", "narrative.attachment"}
 # Partial reports, skipped cross-table checks and scaffold placeholders: tests/test_partial.py
 TESTED_SEPARATELY |= {"report.unpublished", "report.unpublished-invalid", "checks.skipped", "content.placeholder"}
+# 更正记录 needs git history (commits dated before and after publication): tests/test_corrections.py
+TESTED_SEPARATELY |= {"report.correction-missing", "report.correction-unchecked"}
 
 
 def apply(mini: MiniContent, test_case: Case) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -54,7 +55,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def report_data(report: Report, findings: list[Finding]) -> dict[str, Any]:
+def report_data(report: Report, findings: list[Finding], history: Sequence[Any] = ()) -> dict[str, Any]:
     tables = {}
     for frame in report.template.tables:
         table = report.tables.get(frame.id)
@@ -79,6 +80,8 @@ def report_data(report: Report, findings: list[Finding]) -> dict[str, Any]:
             for f in findings if f.severity != "info"
         ],
         "prose_check": _prose_check(findings),
+        "published": report.published or None,
+        "corrections": [entry.as_data() for entry in history],  # newest first; figures null where git could not tell
     }
 
 
@@ -95,5 +98,5 @@ def _prose_check(findings: list[Finding]) -> dict[str, Any]:
     }
 
 
-def report_json(report: Report, findings: list[Finding]) -> str:
-    return json.dumps(report_data(report, findings), ensure_ascii=False, separators=(",", ":")) + "\n"
+def report_json(report: Report, findings: list[Finding], history: Sequence[Any] = ()) -> str:
+    return json.dumps(report_data(report, findings, history), ensure_ascii=False, separators=(",", ":")) + "\n"

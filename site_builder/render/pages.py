@@ -21,6 +21,7 @@ import jinja2.sandbox
 
 from site_builder import contentfs, standards
 from site_builder.check import ContentProblem
+from site_builder.diffing.history import correction_history
 from site_builder.findings import Finding, Place
 from site_builder.limits import THEME_FILE_BYTES
 from site_builder.model import Report, Site, Term
@@ -243,6 +244,12 @@ def report_summary(report: Report) -> dict[str, Any]:
     }
 
 
+def all_corrections(reports: list[Report]) -> list[tuple[Report, Any]]:
+    """Every correction entry of the portal, newest first (then by report), for the 更正记录 page."""
+    entries = [(report, entry) for report in reports for entry in report.corrections]
+    return sorted(entries, key=lambda pair: (pair[1].date, pair[0].rel), reverse=True)
+
+
 class Renderer:
     def __init__(self, site: Site, content_root: Path) -> None:
         self.site = site
@@ -286,14 +293,15 @@ class Renderer:
             mark_cells(grid, check.notes_by_cell)
             grids.append(grid)
             out.add(base + downloads.csv_name(grid), downloads.grid_csv(grid))
-        out.add(base + "report.json", downloads.report_json(report, findings))
+        history = correction_history(report, self.content_root) if report.corrections else []
+        out.add(base + "report.json", downloads.report_json(report, findings, history))
         attachments = [a.data | filled | {"slug": a.slug, "path": f"attachments/{a.slug}/",
                                           "labels": page_labels(str(a.data.get("kind")), report.template.id, report.year)}
                        for a, (filled, _) in zip(report.attachments, texts, strict=True)]
         out.add(base + "index.html", self.page(
             "report.html", base + "index.html", report=report, grids=grids, overview=overview, explanation=explanation,
             glossary=glossary, term_links=links, check=check, parts=PART_TITLES, summary=report_summary(report),
-            attachments=attachments, term_anchor=term_anchor,
+            attachments=attachments, term_anchor=term_anchor, history=history,
         ))
         for attachment in attachments:
             path = base + attachment["path"] + "index.html"
@@ -321,6 +329,8 @@ class Renderer:
         glossary = merged_glossary(self.site)
         out.add("glossary/index.html", self.page("glossary.html", "glossary/index.html", glossary=glossary, term_anchor=term_anchor))
         out.add("search/index.html", self.page("search.html", "search/index.html"))
+        out.add("corrections/index.html", self.page("corrections.html", "corrections/index.html", corrections=all_corrections(
+            self.site.reports), report_path=report_path))
         out.add("404.html", self.page("404.html", "404.html"))
         out.add("sitemap.xml", self.sitemap())
         static = PACKAGE_THEME / "static"
@@ -357,7 +367,7 @@ class Renderer:
 
     def sitemap(self) -> str:
         base = str(self.site.settings.get("base_url", "")).rstrip("/")
-        paths = ["", "glossary/", "search/"]
+        paths = ["", "glossary/", "search/", "corrections/"]
         paths += [unit_path(u.slug) for u in self.site.units]
         paths += [report_path(r) for r in sorted(self.site.reports, key=lambda r: r.rel)]
         lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from site_builder.findings import Finding
 from site_builder.model import Report
-from site_builder.rules import codes, completeness, equations, layout, narrative, performance, references
+from site_builder.rules import (
+    codes,
+    completeness,
+    corrections,
+    equations,
+    layout,
+    narrative,
+    performance,
+    references,
+)
 
-RULE_MODULES = (completeness, codes, layout, equations, performance, narrative, references)
+RULE_MODULES = (completeness, codes, layout, equations, performance, narrative, references, corrections)
 
 
 def run_all(report: Report) -> list[Finding]:
