@@ -12,7 +12,7 @@ is known, every name it ever had is accepted, and nothing is "not valid" (we do 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from functools import cache, lru_cache
 from pathlib import Path
@@ -107,8 +107,17 @@ class CodeBook:
         return next((years for alias, years in entry.aliases if alias == name), None) if entry else None
 
     def with_declared(self, declared: Iterable[CodeEntry]) -> CodeBook:
-        extra = {entry.code: entry for entry in declared}
+        extra = {entry.code: _declared_over(self.entries.get(entry.code), entry) for entry in declared}
         return self if not extra else CodeBook(self.kind, self.years, {**self.entries, **extra})
+
+
+def _declared_over(standard: CodeEntry | None, declared: CodeEntry) -> CodeEntry:
+    """A declared code; where it redeclares a standard code under another name, the declared name
+    is used and the standard names stay accepted (codes.declared-conflict says so)."""
+    if standard is None:
+        return declared
+    others = tuple(n for n in standard.all_names() if same_name(n) != same_name(declared.name))
+    return replace(declared, variants=(*declared.variants, *others))
 
 
 _WIDE_BRACKETS = str.maketrans("()", "（）")

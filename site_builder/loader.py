@@ -689,9 +689,12 @@ def _declared_problem(book: classification.CodeBook, entry: classification.CodeE
             return ("codes.declared-known", "warning",
                     f"{label} {entry.code} {entry.name} is already in the package's list for {_year_list(clash)}; "
                     "the declaration is not needed")
-        return ("codes.declared-conflict", "error",
-                f"{label} {entry.code} is the standard code {'/'.join(sorted(names))} in {_year_list(clash)}; "
-                f"it cannot be declared as {entry.name!r}: remove the entry, or correct the code")
+        # a warning, not an error: the package's lists are partly reconstructed, and a portal must be
+        # able to correct a wrong standard name without editing the package
+        return ("codes.declared-conflict", "warning",
+                f"{label} {entry.code} is {'/'.join(sorted(names))} in the package's list for {_year_list(clash)}; "
+                f"this portal declares it as {entry.name!r}, which is used instead: check the code and the name "
+                "against the year's 政府收支分类科目 (and report the package's list if it is wrong)")
     parent = entry.code[:-2]
     if len(entry.code) > 3 and parent not in declared and book.entry(parent) is None:
         level = classification.LEVEL_LABEL[len(parent)]
