@@ -73,7 +73,7 @@ jincheng-social-insurance-center/2023 晋城市社会保险中心2023年度单�
   figure 部门决算公开相关信息统计表 · 一、政府采购情况 合计: 3.06 → 3.16 (+0.10)
   figure 部门决算公开相关信息统计表 · 一、政府采购情况 货物: 3.06 → 3.16 (+0.10)
   figure 部门决算公开相关信息统计表 · 三、国有资产占用情况 （二）单价100万元（含）以上设备（不含车辆）: (blank) → 0.00 (blank ↔ 0.00)
-  findings not listed: 7 acknowledged standing, 13 warning standing
+  findings not listed: 7 acknowledged standing, 14 warning standing
   prose explanation.md: “{sentence.format("3.06")}” → “{sentence.format("3.16")}” (figures 3.06, 3.06 → 3.16, 3.16)
 
 1 report(s) changed, 1 unchanged (not loaded); 0 error(s) introduced
@@ -98,7 +98,7 @@ jincheng-social-insurance-center/2023 晋城市社会保险中心2023年度单�
   figure 收入决算表 · 2080109 社会保险经办机构 · 财政拨款收入: 754.38 → 754.39 (+0.01)
   introduced error [income.hierarchy] 收入决算表 20801 人力资源和社会保障管理事务 本年收入合计 870.54 ≠ 2080109 社会保险经办机构 本年收入合计 870.55 = 870.55（相差 -0.01 万元） ({place}:20)
   introduced error [income.hierarchy] 收入决算表 20801 人力资源和社会保障管理事务 财政拨款收入 754.38 ≠ 2080109 社会保险经办机构 财政拨款收入 754.39 = 754.39（相差 -0.01 万元） ({place}:36)
-  findings not listed: 7 acknowledged standing, 13 warning standing
+  findings not listed: 7 acknowledged standing, 14 warning standing
 
 1 report(s) changed, 1 unchanged (not loaded); 2 error(s) introduced
 """
