@@ -249,7 +249,7 @@ def column_title(frame: standards.TableFrame, section: str, row: str, column: st
     columns = frame.columns if frame.layout != "two_sided" else next(s.columns for s in frame.sides if s.section == section)
     title = next((c.title for c in columns if c.id == column), column)
     if frame.layout == "three_public":
-        title = ("预算数" if row == "budget" else "决算数") + title
+        title = str(frame.raw[f"{row}_heading"]).replace("{year}", "") + title
     return title
 
 
