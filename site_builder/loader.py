@@ -179,7 +179,10 @@ def _describe(error: jsonschema.ValidationError, doc: Document) -> tuple[int, in
         extra = [k for k in error.instance if k not in allowed]
         key = extra[0] if extra else ""
         line, col = doc.where((*path, key, "__key__"))
-        return line, col, f"unknown key {_short(key)} in {where}; allowed: {', '.join(sorted(allowed))}"
+        properties = error.schema.get("properties", {})
+        shown = (f"{k} {properties[k]['title']}" if isinstance(properties[k], dict) and "title" in properties[k] else k
+                 for k in sorted(allowed))
+        return line, col, f"unknown key {_short(key)} in {where}; allowed: {', '.join(shown)}"
     if error.validator == "propertyNames" or "propertyNames" in error.relative_schema_path:
         return _unknown_row(error, doc, path, where)
     line, col = doc.where(path)

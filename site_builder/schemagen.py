@@ -152,20 +152,23 @@ def table_schema(table_id: str, template_id: str | None = None) -> dict[str, Any
     for frame in frames:
         assert frame is not None
         for section in frame.sections:
-            sections.setdefault(section, {"rows": set(), "columns": set(), "coded": False})
+            sections.setdefault(section, {"rows": set(), "columns": set(), "coded": False, "titles": {}})
             fixed = frame.fixed_rows(section)
             entry = sections[section]
             if fixed is None or frame.layout == "coded":
                 entry["coded"] = True
             entry["rows"].update(fixed or ())
             entry["columns"].update(frame.section_columns(section))
+            for column, printed in _column_titles(frame, section).items():
+                entry["titles"].setdefault(column, {})[printed] = None
             if frame.layout == "coded":
                 entry["rows"].add("total")
             if frame.layout == "economic_detail":
                 entry["rows"].update(t["id"] for t in frame.raw["totals"])
     properties: dict[str, Any] = {"empty_note": PROSE}
     for name, entry in sections.items():
-        properties[name] = _section_schema(sorted(entry["rows"]), sorted(entry["columns"]), entry["coded"])
+        titles = {column: " / ".join(printed) for column, printed in entry["titles"].items()}
+        properties[name] = _section_schema(sorted(entry["rows"]), sorted(entry["columns"]), entry["coded"], titles)
     title = f"tables/{table_id}.yaml: {frames[0].title if frames else table_id}"
     if template_id is None:
         title += " (any template; check validates against table-<id>.<template>.schema.json)"
@@ -182,11 +185,21 @@ def table_schema_name(table_id: str, template_id: str) -> str:
     return f"table-{table_id}.{template_id}"
 
 
-def _section_schema(rows: list[str], columns: list[str], coded: bool) -> dict[str, Any]:
+def _column_titles(frame: standards.TableFrame, section: str) -> dict[str, str]:
+    """Column id → the header the template prints (the schema's ``title``: editors show it, and
+    findings name the printed header)."""
+    if frame.layout == "two_sided":
+        return {c.id: c.title for c in next(s for s in frame.sides if s.section == section).columns}
+    if frame.is_single_column(section):
+        return {}
+    return {c.id: c.title for c in frame.columns}
+
+
+def _section_schema(rows: list[str], columns: list[str], coded: bool, titles: dict[str, str]) -> dict[str, Any]:
     if columns == ["amount"]:
         value: dict[str, Any] = AMOUNT
     else:
-        props: dict[str, Any] = {c: AMOUNT for c in columns}
+        props: dict[str, Any] = {c: {**AMOUNT, "title": titles[c]} if c in titles else AMOUNT for c in columns}
         if coded:
             props["name"] = TEXT
         value = {"type": ["object", "null"], "additionalProperties": False, "properties": props}

@@ -235,7 +235,10 @@ def test_every_placeholder_new_writes_is_a_finding(tmp_path: Path, monkeypatch: 
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
             expected |= {(path.relative_to(tmp_path).as_posix(), number, m.start() + 1) for m in re.finditer("（请填写", line)}
     unit = "c/test-unit/unit.yaml"
-    expected |= {(unit, 1, 7), (unit, 2, 9), (unit, 3, 9)}  # name: 单位全称 / parent: 主管部门 / region: 地区
+    lines = (tmp_path / unit).read_text(encoding="utf-8").splitlines()
+    line_of = {key: next(i for i, text in enumerate(lines, start=1) if text.startswith(f"{key}:")) for key in ("name", "parent", "region")}
+    # name: 单位全称 / parent: 主管部门 / region: 地区 (the value starts after "key: ")
+    expected |= {(unit, line_of["name"], 7), (unit, line_of["parent"], 9), (unit, line_of["region"], 9)}
     found = {place_of(f) for f in check(Path("c")).findings if f.rule == "content.placeholder"}
     assert len(expected) > 20
     assert found == expected

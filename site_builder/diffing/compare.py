@@ -249,7 +249,7 @@ def column_title(frame: standards.TableFrame, section: str, row: str, column: st
     columns = frame.columns if frame.layout != "two_sided" else next(s.columns for s in frame.sides if s.section == section)
     title = next((c.title for c in columns if c.id == column), column)
     if frame.layout == "three_public":
-        title = str(frame.raw[f"{row}_heading"]).replace("{year}", "") + title
+        title = str(frame.raw[f"{row}_heading"]).replace("{year}", "").removeprefix("年度") + title  # ningxia: {year}年度预算数
     return title
 
 
