@@ -590,8 +590,9 @@ def browse(out: Path, cases: list[Case], result: BrowserResult) -> None:
         browser = playwright.chromium.launch(**launch_args())
         try:
             base = f"http://127.0.0.1:{port}/{out.name}/"
+            expected = [c.payload_text for c in cases if c.payload and c.visible and c.shown_on == FILTERS]
             for path in site_pages(out) + [SEARCH]:
-                texts.update(visit(browser, base + path, path, result))
+                texts.update(visit(browser, base + path, path, result, expected))
                 result.pages += 1
         finally:
             browser.close()
@@ -607,21 +608,24 @@ def browse(out: Path, cases: list[Case], result: BrowserResult) -> None:
 FILTER_GROUPS = ("单位", "主管部门", "地区")
 
 
-def settle_filters(page: Any, seconds: float = 60.0) -> None:
-    """Wait until the filter list (loaded after the results) shows all its groups and stops changing
-    for 1.5 s; on a loaded CI machine Pagefind fills the groups' values one by one."""
+def settle_filters(page: Any, expected: list[str], seconds: float = 60.0) -> None:
+    """Wait until the filter list (loaded after the results) shows all its groups and every payload
+    expected there, and stops changing for 1.5 s; on a loaded CI machine Pagefind fills the groups'
+    values one by one, and a pause of 1.5 s between two of them was seen. A payload that never shows
+    as text is still reported (by ``browse``) when the 60 s are up."""
     deadline, last, stable = time.monotonic() + seconds, None, 0
     while time.monotonic() < deadline:
         page.evaluate("() => { for (const d of document.querySelectorAll('details')) d.open = true; }")
         text = page.evaluate(FILTER_TEXT)
-        stable = stable + 1 if text == last and all(group in text for group in FILTER_GROUPS) else 0
+        complete = all(group in text for group in FILTER_GROUPS) and all(p in text for p in expected)
+        stable = stable + 1 if text == last and complete else 0
         if stable >= 5:
             return
         last = text
         page.wait_for_timeout(300)
 
 
-def visit(browser: Any, url: str, path: str, result: BrowserResult) -> dict[str, str]:
+def visit(browser: Any, url: str, path: str, result: BrowserResult, expected_filters: list[str]) -> dict[str, str]:
     """Open one page; record what ran; return its text (and, for the search page, its filter list's)."""
     context = browser.new_context()
     page = context.new_page()
@@ -636,7 +640,7 @@ def visit(browser: Any, url: str, path: str, result: BrowserResult) -> dict[str,
         if "?q=" in path:
             page.wait_for_selector(".pagefind-ui__result", timeout=15000)
             page.evaluate(OPEN_SEARCH)
-            settle_filters(page)
+            settle_filters(page, expected_filters)
         ran = page.evaluate("window.__pwned")
         result.executed += [f"{path}: payload {item!r} ran" for item in ran]
         result.executed += [f"{path}: injected {item}" for item in page.evaluate(INJECTED)]
