@@ -92,8 +92,9 @@ def test_cli_refuses_with_findings_and_exit_1(tmp_path: Path) -> None:
     assert not (tmp_path / "site").exists()
 
 
-def test_killed_build_leaves_previous_output(tmp_path: Path) -> None:
-    """Kill a build of 60 generated reports halfway: the old site stays as it was."""
+def start_build_over_a_previous_one(tmp_path: Path) -> tuple[subprocess.Popen[bytes], Path, dict[str, str]]:
+    """Build the samples into ``site``, then start a build of 60 generated reports into it and wait
+    until it is writing pages; returns the running build, the output folder and its digest before."""
     content = tmp_path / "bench"
     subprocess.run([sys.executable, str(ROOT / "bench" / "generate.py"), "--reports", "60", "--out", str(content)],
                    check=True, capture_output=True)
@@ -106,6 +107,12 @@ def test_killed_build_leaves_previous_output(tmp_path: Path) -> None:
     while time.time() < deadline and not list(tmp_path.glob(".site.building-*/units/*/*/index.html")):
         time.sleep(0.05)
     assert process.poll() is None, "the build finished before it could be interrupted"
+    return process, out, before
+
+
+def test_killed_build_leaves_previous_output(tmp_path: Path) -> None:
+    """Kill a build of 60 generated reports halfway: the old site stays as it was."""
+    process, out, before = start_build_over_a_previous_one(tmp_path)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     assert tree_digest(out) == before
@@ -148,18 +155,7 @@ def test_markdown_never_passes_raw_html(tmp_path: Path) -> None:
 
 def test_killed_build_parent_only_does_not_block_the_next(tmp_path: Path) -> None:
     """Kill only the build's main process: its worker processes must not keep the output lock."""
-    content = tmp_path / "bench"
-    subprocess.run([sys.executable, str(ROOT / "bench" / "generate.py"), "--reports", "60", "--out", str(content)],
-                   check=True, capture_output=True)
-    out = tmp_path / "site"
-    build(ROOT / "content", out, index=False)
-    before = tree_digest(out)
-    process = subprocess.Popen([sys.executable, "-m", "site_builder", "build", str(content), "--out", str(out)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.time() + 60
-    while time.time() < deadline and not list(tmp_path.glob(".site.building-*/units/*/*/index.html")):
-        time.sleep(0.05)
-    assert process.poll() is None, "the build finished before it could be interrupted"
+    process, out, before = start_build_over_a_previous_one(tmp_path)
     process.kill()
     process.wait()
     try:
