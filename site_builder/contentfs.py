@@ -268,3 +268,119 @@ def read_text(root: Path, path: Path, limit: int, required: bool = True) -> tupl
         col = len(before[before.rfind(b"\n") + 1:].decode("utf-8", errors="replace")) + 1
         return None, [_finding(path, "content.encoding",
                                f"file is not UTF-8 text ({exc.reason} at line {line}, column {col}); save it as UTF-8")]
+
+
+# -- whole folders as bytes, for fingerprints ------------------------------------------------------
+
+TREE_DEPTH = 8  # levels below a report folder hashed; the loader reads two (tables/, attachments/)
+
+
+@dataclass(frozen=True, slots=True)
+class TreeItem:
+    """One entry below a folder: its path relative to the folder (``/``-separated), what it is,
+    and for a regular file its bytes (None when larger than the limit: then only that is known)."""
+
+    rel: str
+    kind: Kind
+    data: bytes | None = None
+
+
+def tree(root: Path, folder: Path, limit: int) -> list[TreeItem]:
+    """Every entry below ``folder`` (depth first, by name), never following a link, for hashing.
+
+    The folder is checked from ``root`` down like any read; below it, each folder is opened with
+    ``O_NOFOLLOW`` and its entries are opened relative to it (``dir_fd``), so that no path is walked
+    twice and a folder swapped for a link meanwhile is refused, not followed. A ``folder`` that is
+    missing, a link or not a folder gives one item of that kind with ``rel`` "".
+    """
+    found, _ = _walk(root, folder)
+    if found is not Kind.DIR or not _inside(root, folder):
+        return [TreeItem("", found if found is not Kind.DIR else Kind.OUTSIDE)]
+    if os.open not in os.supports_dir_fd or not hasattr(os, "O_DIRECTORY"):  # pragma: no cover - not on Linux
+        return _tree_by_path(root, folder, limit)
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError:
+        return [TreeItem("", Kind.UNREADABLE)]
+    items: list[TreeItem] = []
+    try:
+        _tree_below(fd, "", limit, TREE_DEPTH, items)
+    finally:
+        os.close(fd)
+    return items
+
+
+def _tree_below(fd: int, prefix: str, limit: int, depth: int, items: list[TreeItem]) -> None:
+    try:
+        with os.scandir(fd) as scan:
+            entries = sorted(scan, key=lambda entry: entry.name)
+    except OSError:
+        items.append(TreeItem(prefix, Kind.UNREADABLE))
+        return
+    for entry in entries:  # the kinds come from the listing (no stat); opening re-checks with O_NOFOLLOW
+        rel = f"{prefix}{entry.name}"
+        try:
+            if entry.is_symlink():
+                items.append(TreeItem(rel, Kind.LINK))
+            elif entry.is_file(follow_symlinks=False):
+                items.append(_tree_file(fd, entry.name, rel, limit))
+            elif entry.is_dir(follow_symlinks=False):
+                items.append(TreeItem(rel, Kind.DIR))
+                if depth > 0:
+                    _tree_folder(fd, entry.name, rel, limit, depth - 1, items)
+            else:
+                items.append(TreeItem(rel, Kind.SPECIAL))
+        except OSError:
+            items.append(TreeItem(rel, Kind.UNREADABLE))
+
+
+def _tree_folder(fd: int, name: str, rel: str, limit: int, depth: int, items: list[TreeItem]) -> None:
+    try:
+        sub = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+    except OSError:
+        items.append(TreeItem(rel, Kind.UNREADABLE))
+        return
+    try:
+        _tree_below(sub, f"{rel}/", limit, depth, items)
+    finally:
+        os.close(sub)
+
+
+def _tree_file(fd: int, name: str, rel: str, limit: int) -> TreeItem:
+    flags = os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0)
+    try:
+        file_fd = os.open(name, flags, dir_fd=fd)
+    except OSError:
+        return TreeItem(rel, Kind.UNREADABLE)
+    try:
+        if not stat.S_ISREG(os.fstat(file_fd).st_mode):
+            return TreeItem(rel, Kind.SPECIAL)
+        chunks: list[bytes] = []
+        remaining = limit + 1
+        while remaining > 0:
+            chunk = os.read(file_fd, min(remaining, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+    except OSError:
+        return TreeItem(rel, Kind.UNREADABLE)
+    finally:
+        os.close(file_fd)
+    data = b"".join(chunks)
+    return TreeItem(rel, Kind.FILE, None if len(data) > limit else data)
+
+
+def _tree_by_path(root: Path, folder: Path, limit: int, prefix: str = "") -> list[TreeItem]:  # pragma: no cover
+    """``tree`` through ``list_dir``/``read_bytes`` where ``dir_fd`` is not available (slower)."""
+    entries, findings = list_dir(root, folder)
+    items = [TreeItem(f"{prefix}{Path(f.place.path).name}", Kind.LINK) for f in findings]
+    for entry in entries:
+        rel = f"{prefix}{entry.name}"
+        if entry.is_dir:
+            items.append(TreeItem(rel, Kind.DIR))
+            items.extend(_tree_by_path(root, entry.path, limit, f"{rel}/"))
+        else:
+            data, problems = read_bytes(root, entry.path, limit)
+            items.append(TreeItem(rel, Kind.FILE if not problems else Kind.UNREADABLE, data))
+    return items
