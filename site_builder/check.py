@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import TypeVar
 
 from site_builder import contentfs, loader, rules, standards
+from site_builder.check_cache import FindingsCache
 from site_builder.findings import Finding
+from site_builder.fingerprint import Fingerprints
 from site_builder.model import Report, Site, Unit
 
 PARALLEL_FROM = 24  # below this many reports, worker start-up costs more than it saves
@@ -163,7 +165,9 @@ def _unwrap(results: Iterator[T | _Failed], jobs: list[tuple[Unit, Path]], stage
         raise InternalError(stage, contentfs.display_path(jobs[count][1]), "no result")
 
 
-def check(root: Path, keep_reports: bool = True, workers: int | None = None) -> CheckResult:
+def check(root: Path, keep_reports: bool = True, workers: int | None = None, cache: Path | None = None) -> CheckResult:
+    """Check a content folder. Without ``keep_reports`` only findings are kept, and with ``cache``
+    (a folder) the findings of reports whose fingerprint is unchanged come from the findings cache."""
     planned = loader.plan(root)
     findings = standards.template_findings() + planned.findings  # a bad package template file: file:line:col, not a traceback
     checked = 0
@@ -174,7 +178,30 @@ def check(root: Path, keep_reports: bool = True, workers: int | None = None) -> 
                 planned.site.reports.append(report)
                 checked += 1
     else:
-        for loaded, report_findings in run_jobs(_findings_only, planned.jobs, workers):
+        for loaded, report_findings in _findings_of_reports(root, planned.jobs, workers, cache):
             findings.extend(report_findings)
             checked += loaded
     return CheckResult(planned.site, findings, checked)
+
+
+def _findings_of_reports(root: Path, jobs: list[tuple[Unit, Path]], workers: int | None,
+                         cache_folder: Path | None) -> list[tuple[bool, list[Finding]]]:
+    """``(loaded, findings)`` of each job, in job order: cached where the fingerprint is unchanged."""
+    if cache_folder is None:
+        return list(run_jobs(_findings_only, jobs, workers))
+    cache = FindingsCache.open(cache_folder, root)
+    fingerprints = Fingerprints(root)
+    results: list[tuple[bool, list[Finding]] | None] = []
+    missing: list[tuple[int, str, str]] = []  # (job index, folder, fingerprint) of reports to check
+    for index, (_, year_dir) in enumerate(jobs):
+        folder, fingerprint = contentfs.display_path(year_dir), fingerprints.report(year_dir)
+        cached = cache.get(folder, fingerprint)
+        results.append(cached)
+        if cached is None:
+            missing.append((index, folder, fingerprint))
+    checked = run_jobs(_findings_only, [jobs[index] for index, _, _ in missing], workers)
+    for (index, folder, fingerprint), (loaded, report_findings) in zip(missing, checked, strict=True):
+        cache.put(folder, fingerprint, loaded, report_findings)
+        results[index] = (loaded, report_findings)
+    cache.save()
+    return [result for result in results if result is not None]

@@ -24,6 +24,10 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="check content against the schemas and the consistency rules")
     check.add_argument("content", nargs="?", default="content", type=Path)
     check.add_argument("--format", choices=("text", "json"), default="text")
+    cached = check.add_mutually_exclusive_group()
+    cached.add_argument("--cache", metavar="DIR", type=Path,
+                        help="findings cache folder (default: $XDG_CACHE_HOME/site-builder, else ~/.cache/site-builder)")
+    cached.add_argument("--no-cache", action="store_true", help="check every report, neither reading nor writing the cache")
     build = sub.add_parser("build", help="check, then render the portal")
     build.add_argument("content", nargs="?", default="content", type=Path)
     build.add_argument("--out", default=Path("output"), type=Path)
@@ -69,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "check":
-        return _check(args.content, args.format)
+        return _check(args.content, args.format, _cache_folder(args))
     if args.command == "build":
         from site_builder.build import BuildRefused, OutputRefused, build
 
@@ -137,10 +141,18 @@ def _template(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _check(content: Path, output_format: str) -> int:
+def _cache_folder(args: argparse.Namespace) -> Path | None:
+    from site_builder.check_cache import default_folder
+
+    if args.no_cache:
+        return None
+    return args.cache if args.cache is not None else default_folder()
+
+
+def _check(content: Path, output_format: str, cache: Path | None) -> int:
     from site_builder.check import check
 
-    result = check(content, keep_reports=False)
+    result = check(content, keep_reports=False, cache=cache)
     if output_format == "json":
         sys.stdout.write(format_json(result.findings))
     else:

@@ -1,0 +1,184 @@
+"""The findings cache of ``check``: each report's findings, kept under the report's fingerprint.
+
+The cache lives outside the content folder (which is in git): by default in
+``$XDG_CACHE_HOME/site-builder/`` (else ``~/.cache/site-builder/``), one file per content folder
+and current folder (findings show paths relative to it). The file is ours but not trusted: a
+missing, truncated, corrupt or foreign file is ignored (and rewritten), each entry is validated
+before use, and a file is replaced atomically (temporary file + rename), so a killed check leaves
+the old file or the new one, never half of one.
+
+File format: a first line ``site-builder-check-cache <version> <sha256 of the rest>``, then JSON
+``{"root": ..., "shown": ..., "entries": {report folder: [fingerprint, loaded, [finding, ...]]}}``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from site_builder.contentfs import display_path
+from site_builder.findings import Finding, Place
+
+MAGIC = "site-builder-check-cache"
+VERSION = "1"
+KEPT_FILES = 100  # cache files kept in the folder (one per content folder checked); the oldest go
+FINDING_FIELDS = 12
+
+
+def default_folder() -> Path | None:
+    """``$XDG_CACHE_HOME/site-builder`` (an absolute XDG_CACHE_HOME only), else ``~/.cache/site-builder``."""
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    if xdg and os.path.isabs(xdg):
+        return Path(xdg) / "site-builder"
+    try:
+        return Path.home() / ".cache" / "site-builder"
+    except RuntimeError:  # no home folder: no cache
+        return None
+
+
+def cache_file(folder: Path, root: Path) -> Path:
+    """The cache file of a content folder, as seen from the current folder."""
+    key = f"{os.path.realpath(root)}\0{display_path(root)}".encode("utf-8", "surrogateescape")
+    return folder / f"check-{hashlib.sha256(key).hexdigest()[:32]}.cache"
+
+
+# -- findings as JSON lists ------------------------------------------------------------------------
+
+
+def encode(finding: Finding) -> list[Any]:
+    place = finding.place
+    return [finding.rule, finding.message, [place.path, place.line, place.col], finding.severity, finding.subject,
+            list(finding.figures), [[p.path, p.line, p.col] for p in finding.related], finding.acknowledged,
+            finding.report, finding.table, list(finding.cells), finding.counts]
+
+
+class Invalid(Exception):
+    """A cache entry that is not what ``encode`` writes."""
+
+
+def decode(data: Any) -> Finding:
+    if not isinstance(data, list) or len(data) != FINDING_FIELDS:
+        raise Invalid("finding")
+    rule, message, place, severity, subject, figures, related, acknowledged, report, table, cells, counts = data
+    for text in (rule, message, severity, subject, acknowledged, report, table):
+        _require(isinstance(text, str))
+    _require(isinstance(counts, dict) and all(isinstance(k, str) and type(v) is int for k, v in counts.items()))
+    return Finding(rule, message, _place(place), severity=severity, subject=subject, figures=_texts(figures),
+                   related=tuple(_place(p) for p in _list(related)), acknowledged=acknowledged, report=report,
+                   table=table, cells=_texts(cells), counts=counts)
+
+
+def _require(condition: bool) -> None:
+    if not condition:
+        raise Invalid("value")
+
+
+def _list(value: Any) -> list[Any]:
+    _require(isinstance(value, list))
+    return value
+
+
+def _texts(value: Any) -> tuple[str, ...]:
+    _require(all(isinstance(item, str) for item in _list(value)))
+    return tuple(value)
+
+
+def _place(value: Any) -> Place:
+    _require(isinstance(value, list) and len(value) == 3 and isinstance(value[0], str)
+             and type(value[1]) is int and type(value[2]) is int)
+    return Place(value[0], value[1], value[2])
+
+
+# -- the cache file --------------------------------------------------------------------------------
+
+
+@dataclass
+class FindingsCache:
+    """The entries read from a cache file, and the entries to write back."""
+
+    path: Path | None
+    root: str
+    shown: str
+    entries: dict[str, Any] = field(default_factory=dict)
+    fresh: dict[str, list[Any]] = field(default_factory=dict)
+    changed: bool = False
+
+    @classmethod
+    def open(cls, folder: Path | None, root: Path) -> FindingsCache:
+        """The cache of ``root`` in ``folder`` (None: a cache that remembers nothing)."""
+        path = cache_file(folder, root) if folder is not None else None
+        cache = cls(path, os.path.realpath(root), display_path(root))
+        cache.entries = cache._read() if path is not None else {}
+        return cache
+
+    def _read(self) -> dict[str, Any]:
+        assert self.path is not None
+        try:
+            raw = self.path.read_bytes()
+            header, _, body = raw.partition(b"\n")
+            magic, version, digest = header.decode("ascii").split(" ")
+            if (magic, version) != (MAGIC, VERSION) or hashlib.sha256(body).hexdigest() != digest:
+                return {}
+            data = json.loads(body)
+        except (OSError, ValueError):  # missing, unreadable, truncated, not ours (UnicodeError is a ValueError)
+            return {}
+        if not isinstance(data, dict) or data.get("root") != self.root or data.get("shown") != self.shown:
+            return {}
+        entries = data.get("entries")
+        return entries if isinstance(entries, dict) else {}
+
+    def get(self, folder: str, fingerprint: str) -> tuple[bool, list[Finding]] | None:
+        """The cached result of a report folder if its fingerprint is the same, else None."""
+        entry = self.entries.get(folder)
+        try:
+            if not isinstance(entry, list) or len(entry) != 3 or entry[0] != fingerprint or not isinstance(entry[1], bool):
+                return None
+            findings = [decode(item) for item in _list(entry[2])]
+        except Invalid:
+            return None
+        self.fresh[folder] = entry
+        return entry[1], findings
+
+    def put(self, folder: str, fingerprint: str, loaded: bool, findings: list[Finding]) -> None:
+        self.fresh[folder] = [fingerprint, loaded, [encode(f) for f in findings]]
+        self.changed = True
+
+    def save(self) -> None:
+        """Write the entries of this run (reports no longer there are dropped), if anything changed."""
+        if self.path is None or not (self.changed or self.fresh.keys() != self.entries.keys()):
+            return
+        try:
+            body = json.dumps({"root": self.root, "shown": self.shown, "entries": self.fresh},
+                              ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        except (ValueError, TypeError):  # text that is not valid Unicode, a figure that is not text: not cached
+            return
+        header = f"{MAGIC} {VERSION} {hashlib.sha256(body).hexdigest()}\n".encode()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            _write_atomically(self.path, header + body)
+            _prune(self.path.parent)
+        except OSError:  # a cache that cannot be written only costs time
+            pass
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".check-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _prune(folder: Path) -> None:
+    """Keep the most recently written ``KEPT_FILES`` cache files (tests and moved folders leave old ones)."""
+    files = sorted(folder.glob("check-*.cache"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in files[KEPT_FILES:]:
+        old.unlink(missing_ok=True)
