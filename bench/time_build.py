@@ -89,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"runs: {', '.join(f'{r.seconds:.2f} s' for r in runs)}")
     print(f"seconds: {best:.2f} (best of {len(runs)})")
     print(f"ms/report: {best * 1000 / max(reports, 1):.1f}")
+    print(f"memory (best run): {min(runs, key=lambda r: r.seconds).memory()}")
     print(f"output: {mb(size)} in {files:,} files ({out})")
     print(f"pagefind/: {mb(pagefind_size)} in {pagefind_files:,} files")
     stages = TIMINGS.search(runs[-1].stderr)

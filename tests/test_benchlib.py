@@ -1,0 +1,33 @@
+"""bench/benchlib.py: the peak memory of a whole process tree, not of its largest process."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+
+import benchlib  # noqa: E402  (bench/ is not a package)
+
+MB = 1_000_000
+#: A parent holding 60 MB starts a child (not a fork: nothing shared) that holds 80 MB; both live a while.
+TREE = """
+import subprocess, sys, time
+parent = bytearray(60_000_000)
+child = subprocess.Popen([sys.executable, "-c", "import time; b = bytearray(80_000_000); time.sleep(1.5)"])
+child.wait()
+print("done")
+"""
+
+
+def test_peak_memory_sums_the_process_tree() -> None:
+    run = benchlib.timed([sys.executable, "-c", TREE])
+    assert (run.returncode, run.stdout) == (0, "done\n")
+    assert run.peak_pss >= 140 * MB and run.peak_rss >= run.peak_pss
+    assert 80 * MB <= run.max_single_rss < 125 * MB  # one process: the sum is not visible there
+
+
+def test_exit_code_and_output_are_kept() -> None:
+    run = benchlib.timed([sys.executable, "-c", "import sys; print('out'); print('err', file=sys.stderr); sys.exit(3)"])
+    assert (run.returncode, run.stdout, run.stderr) == (3, "out\n", "err\n")
+    assert run.seconds > 0
