@@ -138,6 +138,8 @@ class _Reader:
 
     def amounts_ok(self, doc: Document, shown: str) -> bool:
         """Every number has at most 15 integer digits and 6 decimals (exact sums, no huge figures)."""
+        if _amounts_within_limits(doc.data):  # the common case, without building a path per number
+            return True
         ok = True
         for path, value in _numbers(doc.data, ()):
             problem = _amount_problem(value)
@@ -145,6 +147,25 @@ class _Reader:
                 self.problem(shown, *doc.where(path), "amount.digits", problem)
                 ok = False
         return ok
+
+
+_AMOUNT_BOUND = Decimal(10) ** limits.AMOUNT_INTEGER_DIGITS
+
+
+def _amounts_within_limits(data: Any) -> bool:
+    """True when no number of ``data`` has a problem (``_amount_problem``): |x| < 10^15 is at most
+    15 integer digits, an exponent of -6 or more at most 6 decimals."""
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, Decimal):
+            if not (-_AMOUNT_BOUND < value < _AMOUNT_BOUND) or value.as_tuple().exponent < -limits.AMOUNT_DECIMALS:
+                return False
+        elif isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return True
 
 
 def _numbers(data: Any, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], Decimal]]:
