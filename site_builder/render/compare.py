@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from markupsafe import Markup, escape
+
 from site_builder.crosswalk import Crosswalk
 from site_builder.summaries import HeadlineData, ReportSummary
 
@@ -254,6 +256,9 @@ def compare_columns(headlines: HeadlineData) -> list[Column]:
     return columns
 
 
+MIN_UNITS = 2  # a region or department with one unit that year has nothing to compare
+
+
 def compare_groups(reports: list[ReportSummary], headlines: HeadlineData) -> list[CompareGroup]:
     buckets: dict[tuple[str, str, str, int], list[ReportSummary]] = defaultdict(list)
     for report in reports:
@@ -261,6 +266,8 @@ def compare_groups(reports: list[ReportSummary], headlines: HeadlineData) -> lis
         buckets[("parent", report.unit.parent, report.unit.region, report.year)].append(report)
     groups = []
     for (kind, name, region, year), members in sorted(buckets.items()):
+        if len(members) < MIN_UNITS:
+            continue
         unit, converted = common_unit(r.amount_unit for r in members)
         slug = group_slug(kind, name) if kind == "region" else group_slug(kind, region, name)
         rows = [_compare_row(r, unit, headlines) for r in sorted(members, key=lambda r: (r.unit.name, r.rel))]
@@ -346,3 +353,83 @@ def compare_csv(group: CompareGroup, columns: list[Column], rows: list[CompareRo
 
 def _cell_text(value: Decimal | str | None) -> str:
     return "" if value is None else str(value)
+
+
+# -- HTML of the table bodies ---------------------------------------------------------------------
+# The bodies are built here, once per group (every pre-sorted view reuses the same rows) and once per
+# unit: through the template sandbox each attribute read is checked, which made the comparison pages
+# of a 1,000-report portal take longer than all report pages. Every text is escaped.
+
+
+def _amount(value: Decimal) -> str:
+    return f"{value:,}"
+
+
+def _signed(value: Decimal, text: str) -> str:
+    return ("+" if value > 0 else "") + text
+
+
+def _absent(reason: str) -> str:
+    hidden = f'<span class="visually-hidden">（{escape(reason)}）</span>' if reason else ""
+    return f'<span class="absent">—{hidden}</span>'
+
+
+def compare_row_html(row: CompareRow, columns: list[Column], report_href: str) -> Markup:
+    cells = []
+    for column in columns:
+        value = row.values.get(column.id)
+        kind = "text" if column.kind == "text" else "amount"
+        if value is None or value == "":
+            inner = _absent(row.reasons.get(column.id, ""))
+        elif column.kind == "amount" and isinstance(value, Decimal):
+            inner = f'<span class="num">{_amount(value)}</span>'
+        else:
+            inner = f'<span class="num">{escape(str(value))}</span>'
+        cells.append(f'<td class="{kind}" data-col="{column.id}">{inner}</td>')
+    head = f'<th scope="row"><a href="{escape(report_href)}">{escape(row.unit_name)}</a></th>'
+    return Markup(f'<tr data-rel="{escape(row.rel)}">{head}{"".join(cells)}</tr>\n')
+
+
+def series_rows_html(rows: list[SeriesRow], years: list[int], show_code: bool) -> Markup:
+    return Markup("".join(_series_row(row, years, show_code) for row in rows))
+
+
+def _series_row(row: SeriesRow, years: list[int], show_code: bool) -> str:
+    parts = [f'<tr data-row="{escape(row.code or row.label)}">']
+    if show_code:
+        parts.append(f"<td>{escape(row.code)}</td>")
+    notes = "".join(f'<br><span class="crosswalk-note">{escape(n)}</span>' for n in row.notes)
+    count = '<span class="count-note">（数量）</span>' if row.is_count else ""
+    parts.append(f'<th scope="row">{escape(row.label)}{count}{notes}</th>')
+    for index, year in enumerate(years):
+        value = row.values[index]
+        if not row.mapped[index]:
+            inner = _absent(NOT_MAPPED)
+        elif value is None:
+            inner = '<span class="blank"><span class="visually-hidden">空白</span></span>'
+        else:
+            inner = f'<span class="num">{_amount(value)}</span>'
+        parts.append(f'<td class="amount" data-year="{year}">{inner}</td>')
+        delta = row.changes[index]
+        if index and delta is not None:
+            amount = _signed(delta.amount, _amount(delta.amount)) if delta.amount is not None else None
+            pct = _signed(delta.pct, f"{delta.pct}%") if delta.pct is not None else None
+            for text in (amount, pct):
+                inner = f'<span class="num">{text}</span>' if text is not None else _absent(delta.reason)
+                parts.append(f'<td class="amount change">{inner}</td>')
+    parts.append("</tr>\n")
+    return "".join(parts)
+
+
+def compare_head_html(columns: list[Column], view: Column, views: list[Column]) -> Markup:
+    """The header row of one view: each pre-sorted column a plain link to its view; the current
+    one marked with aria-sort."""
+    linked = {v.id for v in views}
+    cells = []
+    for column in columns:
+        label = escape(column.label) + ("（%）" if column.kind == "percent" else "")
+        sort = ' aria-sort="descending"' if column.id == view.id else ""
+        if column.id in linked and column.id != view.id:
+            label = Markup(f'<a href="{view_file(column.id)}">{label}<span class="visually-hidden">，按此列从高到低排列</span></a>')
+        cells.append(f'<th scope="col" data-col="{column.id}"{sort}>{label}</th>')
+    return Markup("".join(cells))

@@ -386,7 +386,7 @@ class Renderer:
         newest_first = sorted(reports, key=lambda r: -r.year)
         out.add(base + "index.html", self.page("unit.html", base + "index.html", unit=unit, reports=newest_first,
                                                history=history, csv_name=UNIT_CSV, report_path=report_path,
-                                               charts=None))
+                                               series_html=compare.series_rows_html, charts=None))
 
     def render_comparisons(self, out: Output, summaries: list[ReportSummary], headlines: HeadlineData) -> None:
         """compare/<year>/<group>/ pages: units × headline figures and ratios, one pre-sorted view per
@@ -395,6 +395,9 @@ class Renderer:
         groups = compare.compare_groups(summaries, headlines)
         views = [c for key in compare.SORTED_VIEWS for c in columns if c.id == key]
         for group in groups:
+            up = relative(group.path + "index.html", "")  # every view of a group is in one folder
+            html = {row.rel: compare.compare_row_html(row, columns, up + _rel_path(row.rel) + "index.html")
+                    for row in group.rows}
             for view in views:
                 rows = compare.sorted_rows(group.rows, view.id)
                 page = group.path + compare.view_file(view.id)
@@ -402,7 +405,8 @@ class Renderer:
                 out.add(group.path + csv_name, compare.compare_csv(group, columns, rows, headlines.texts))
                 out.add(page, self.page("compare.html", page, group=group, columns=columns, rows=rows, view=view,
                                         views=views, view_file=compare.view_file, csv_name=csv_name,
-                                        unit_path=unit_path, report_path_of=_rel_path))
+                                        rows_html=[html[row.rel] for row in rows],
+                                        head_html=compare.compare_head_html(columns, view, views)))
         out.add(COMPARE_INDEX, self.page("compare_index.html", COMPARE_INDEX, groups=groups))
 
     def sitemap(self, summaries: list[ReportSummary]) -> str:
