@@ -236,13 +236,16 @@ def _pid_alive(pid: str) -> bool:
 # -- rendering ----------------------------------------------------------------------------------
 
 
+NOT_INDEXED = ("compare/",)  # comparison views repeat figures of the report pages: not searched
+
+
 def write_tree(output: Output, folder: Path, index_folder: Path | None = None) -> None:
     """Write the files; HTML pages also go, with tables flattened, to the folder Pagefind reads."""
     for path in sorted(output.files):
         target = folder / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(output.files[path])
-        if index_folder is not None and path.endswith(".html"):
+        if index_folder is not None and path.endswith(".html") and not path.startswith(NOT_INDEXED):
             copy = index_folder / path
             copy.parent.mkdir(parents=True, exist_ok=True)
             copy.write_bytes(search_index.flatten_tables(output.files[path]))

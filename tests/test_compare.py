@@ -285,3 +285,29 @@ def test_comparison_pages_stay_small(generated: tuple[Path, Path]) -> None:
     index = (site / "compare" / "index.html").read_text(encoding="utf-8")
     assert "region-" in index
     assert 'href="compare/index.html"' in (site / "index.html").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def sample_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    site = tmp_path_factory.mktemp("samples") / "site"
+    build(CONTENT, site, index=False)
+    return site
+
+
+def test_home_page_names_the_amount_unit(sample_site: Path) -> None:
+    """Regression: the home page printed the summary's Unit object where the amount unit belongs."""
+    total = _yaml(JINCHENG / "income_expenditure_summary.yaml")["expenditure"]["total_expenditure"]
+    home = (sample_site / "index.html").read_text(encoding="utf-8")
+    assert f'<span class="num">{total:,}</span> 万元</span>' in home
+    assert "Unit(" not in home
+
+
+def test_sample_unit_page_and_csv(sample_site: Path) -> None:
+    page = (sample_site / "units" / "jincheng-social-insurance-center" / "index.html").read_text(encoding="utf-8")
+    personnel = _yaml(JINCHENG / "basic_expenditure_detail.yaml")["rows"]["personnel_total"]
+    assert f'data-year="2023"><span class="num">{personnel:,}</span>' in page
+    assert 'href="figures.csv"' in page
+    rows = list(csv.reader(io.StringIO((sample_site / "units" / "jincheng-social-insurance-center" / "figures.csv")
+                                       .read_text(encoding="utf-8-sig"))))
+    label = headline_data().label("personnel")
+    assert [r[4] for r in rows if r[2] == label] == [str(personnel)]
