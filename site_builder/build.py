@@ -22,7 +22,6 @@ Output safety (docs/security.md, "Build and output"):
 from __future__ import annotations
 
 import ctypes
-import dataclasses
 import errno
 import functools
 import hashlib
@@ -51,9 +50,10 @@ from site_builder.check import (
     run_jobs,
 )
 from site_builder.findings import Finding
-from site_builder.model import Report, Site, Unit
+from site_builder.model import Site, Unit
 from site_builder.render.pages import Output, Renderer
 from site_builder.schemagen import SCHEMA_DIR
+from site_builder.summaries import ReportSummary, summarize
 
 MARKER = ".site-builder-build"
 MARKER_HEADER = "site-builder build: every file of this site with its SHA-256\n"
@@ -236,13 +236,16 @@ def _pid_alive(pid: str) -> bool:
 # -- rendering ----------------------------------------------------------------------------------
 
 
+NOT_INDEXED = ("compare/",)  # comparison views repeat figures of the report pages: not searched
+
+
 def write_tree(output: Output, folder: Path, index_folder: Path | None = None) -> None:
     """Write the files; HTML pages also go, with tables flattened, to the folder Pagefind reads."""
     for path in sorted(output.files):
         target = folder / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(output.files[path])
-        if index_folder is not None and path.endswith(".html"):
+        if index_folder is not None and path.endswith(".html") and not path.startswith(NOT_INDEXED):
             copy = index_folder / path
             copy.parent.mkdir(parents=True, exist_ok=True)
             copy.write_bytes(search_index.flatten_tables(output.files[path]))
@@ -260,18 +263,11 @@ def gather_in_order(parts: Path, pages: Path, html: list[str]) -> None:
         os.rename(parts / path, target)
 
 
-def slim(report: Report) -> Report:
-    """What the site-wide pages need of a report (identity and headline figures)."""
-    summary = {k: v for k, v in report.tables.items() if k == "income_expenditure_summary"}
-    return dataclasses.replace(report, tables=summary, attachments=[], overview="", explanation="",
-                               acknowledgements=[], glossary=[])
-
-
 _RENDERERS: dict[tuple[str, str], Renderer] = {}
 
 
 def render_job(job: tuple[Unit, Path], site: Site, root: Path, staging: Path,
-               index_folder: Path | None) -> tuple[Report | None, list[Finding], list[str]]:
+               index_folder: Path | None) -> tuple[ReportSummary | None, list[Finding], list[str]]:
     """Load, check and render one report into the staging folder (runs in a worker process)."""
     report, findings = load_and_check(job)
     if report is None or any(f.is_error for f in findings):
@@ -282,7 +278,7 @@ def render_job(job: tuple[Unit, Path], site: Site, root: Path, staging: Path,
         _RENDERERS[key] = Renderer(site, root)
     output = _RENDERERS[key].render_report(report, findings)
     write_tree(output, staging, index_folder)
-    return slim(report), findings, sorted(output.files)
+    return summarize(report), findings, sorted(output.files)
 
 
 def build(root: Path, out: Path, index: bool = True, workers: int | None = None) -> BuildResult:
@@ -308,6 +304,7 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
         findings = list(planned.findings)
         files: list[str] = []
         html: list[str] = []
+        summaries: list[ReportSummary] = []
         job = functools.partial(render_job, site=planned.site, root=root, staging=staging, index_folder=parts)
         try:
             for report, report_findings, written in run_jobs(job, planned.jobs, workers, stage="building"):
@@ -315,13 +312,13 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
                 files.extend(written)
                 html.extend(p for p in written if p.endswith(".html"))
                 if report is not None:
-                    planned.site.reports.append(report)
+                    summaries.append(report)
         except ContentProblem as problem:
             raise BuildRefused(merged(findings, problem.findings)) from None
         if any(f.is_error for f in findings):
             raise BuildRefused(findings)
         timings["check and render reports"] = time.perf_counter() - clock
-        site_output = _site_pages(planned.site, root, findings)
+        site_output = _site_pages(planned.site, summaries, root, findings)
         if parts is not None and pages is not None:
             gather_in_order(parts, pages, html)
         write_tree(site_output, staging, pages)
@@ -341,7 +338,7 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
             if folder is not None and folder.exists():
                 shutil.rmtree(folder)
     pages_count = sum(1 for p in files if p.endswith(".html"))
-    return BuildResult(findings, pages_count, len(planned.site.reports), len(files), timings)
+    return BuildResult(findings, pages_count, len(summaries), len(files), timings)
 
 
 def merged(findings: list[Finding], more: list[Finding]) -> list[Finding]:
@@ -351,9 +348,9 @@ def merged(findings: list[Finding], more: list[Finding]) -> list[Finding]:
     return findings + [f for f in more if f.line() not in seen]
 
 
-def _site_pages(site: Site, root: Path, findings: list[Finding]) -> Output:
+def _site_pages(site: Site, summaries: list[ReportSummary], root: Path, findings: list[Finding]) -> Output:
     try:
-        output = Renderer(site, root).render_site()
+        output = Renderer(site, root).render_site(summaries)
     except ContentProblem as problem:
         raise BuildRefused(merged(findings, problem.findings)) from None
     except Exception as error:

@@ -21,17 +21,19 @@ import jinja2.sandbox
 
 from site_builder import contentfs, standards
 from site_builder.check import ContentProblem
+from site_builder.crosswalk import Crosswalk, crosswalk
 from site_builder.diffing.history import correction_history
 from site_builder.findings import Finding, Place
 from site_builder.limits import THEME_FILE_BYTES
-from site_builder.model import Report, Site, Term
+from site_builder.model import Report, Site, Term, Unit
 from site_builder.prose.refs import ATTACHMENT_TEXT_FIELDS, Resolver
-from site_builder.render import downloads, search_aid, trust
+from site_builder.render import compare, downloads, search_aid, trust
 from site_builder.render.cells import head_html, row_html
 from site_builder.render.grids import Grid, build_grid
 from site_builder.render.markdown import fill_fields
 from site_builder.render.markdown import render as render_markdown
 from site_builder.rules.forms.spec import page_labels
+from site_builder.summaries import HeadlineData, ReportSummary, headline_data
 
 PACKAGE_THEME = Path(__file__).resolve().parent.parent.parent / "themes" / "default"
 PART_TITLES = ("第一部分 概况", "第二部分 决算表", "第三部分 情况说明", "第四部分 名词解释", "第五部分 附件")
@@ -168,8 +170,16 @@ def relative(page: str, target: str) -> str:
     return rel
 
 
-def report_path(report: Report) -> str:
+def report_path(report: Report | ReportSummary) -> str:
     return f"units/{report.unit.slug}/{report.year}/"
+
+
+UNIT_CSV = "figures.csv"
+COMPARE_INDEX = "compare/index.html"
+
+
+def _rel_path(rel: str) -> str:
+    return f"units/{rel}/"
 
 
 def unit_path(slug: str) -> str:
@@ -244,7 +254,7 @@ def report_summary(report: Report) -> dict[str, Any]:
     }
 
 
-def all_corrections(reports: list[Report]) -> list[tuple[Report, Any]]:
+def all_corrections(reports: list[ReportSummary]) -> list[tuple[ReportSummary, Any]]:
     """Every correction entry of the portal, newest first (then by report), for the 更正记录 page."""
     entries = [(report, entry) for report in reports for entry in report.corrections]
     return sorted(entries, key=lambda pair: (pair[1].date, pair[0].rel), reverse=True)
@@ -310,29 +320,30 @@ class Renderer:
         return out
 
     # -- site-wide pages ----------------------------------------------------------------------
-    def render_site(self) -> Output:
+    def render_site(self, summaries: list[ReportSummary]) -> Output:
+        """The site-wide pages, from the workers' report summaries (never full reports)."""
         out = Output()
-        reports_by_unit: dict[str, list[Report]] = defaultdict(list)
-        for report in self.site.reports:
-            reports_by_unit[report.unit.slug].append(report)
+        reports_by_unit: dict[str, list[ReportSummary]] = defaultdict(list)
+        for summary in summaries:
+            reports_by_unit[summary.unit.slug].append(summary)
         groups: dict[tuple[str, str], list[Any]] = defaultdict(list)
         for unit in sorted(self.site.units, key=lambda u: (u.region, u.parent, u.name)):
             groups[(unit.region, unit.parent)].append(unit)
-        latest = sorted(self.site.reports, key=lambda r: (-r.year, r.unit.name))[:10]
-        summaries = {r.rel: report_summary(r) for r in self.site.reports}
+        latest = sorted(summaries, key=lambda r: (-r.year, r.unit.name))[:10]
+        by_rel = {r.rel: r for r in summaries}
         out.add("index.html", self.page("index.html", "index.html", groups=groups, reports_by_unit=reports_by_unit,
-                                        latest=latest, summaries=summaries, report_path=report_path, unit_path=unit_path))
+                                        latest=latest, summaries=by_rel, report_path=report_path, unit_path=unit_path))
+        headlines, walk = headline_data(), crosswalk()
         for unit in self.site.units:
-            path = unit_path(unit.slug) + "index.html"
-            reports = sorted(reports_by_unit[unit.slug], key=lambda r: -r.year)
-            out.add(path, self.page("unit.html", path, unit=unit, reports=reports, summaries=summaries, report_path=report_path))
+            self.render_unit(out, unit, reports_by_unit[unit.slug], headlines, walk)
+        self.render_comparisons(out, summaries, headlines)
         glossary = merged_glossary(self.site)
         out.add("glossary/index.html", self.page("glossary.html", "glossary/index.html", glossary=glossary, term_anchor=term_anchor))
         out.add("search/index.html", self.page("search.html", "search/index.html"))
         out.add("corrections/index.html", self.page("corrections.html", "corrections/index.html", corrections=all_corrections(
-            self.site.reports), report_path=report_path))
+            summaries), report_path=report_path))
         out.add("404.html", self.page("404.html", "404.html"))
-        out.add("sitemap.xml", self.sitemap())
+        out.add("sitemap.xml", self.sitemap(summaries))
         static = PACKAGE_THEME / "static"
         for file in sorted(static.rglob("*")):
             if file.is_file():
@@ -365,11 +376,45 @@ class Renderer:
             raise ThemeError(findings)
         return sorted(assets)
 
-    def sitemap(self) -> str:
+    def render_unit(self, out: Output, unit: Unit, reports: list[ReportSummary], headlines: HeadlineData,
+                    walk: Crosswalk) -> None:
+        """The unit page: its reports, headline figures and table rows year by year, and their CSV."""
+        base = unit_path(unit.slug)
+        history = compare.unit_history(reports, headlines, walk) if reports else None
+        if history is not None:
+            out.add(base + UNIT_CSV, compare.unit_csv(history, headlines.texts))
+        newest_first = sorted(reports, key=lambda r: -r.year)
+        out.add(base + "index.html", self.page("unit.html", base + "index.html", unit=unit, reports=newest_first,
+                                               history=history, csv_name=UNIT_CSV, report_path=report_path,
+                                               series_html=compare.series_rows_html, charts=None))
+
+    def render_comparisons(self, out: Output, summaries: list[ReportSummary], headlines: HeadlineData) -> None:
+        """compare/<year>/<group>/ pages: units × headline figures and ratios, one pre-sorted view per
+        main column (each with its CSV), and compare/index.html listing them."""
+        columns = compare.compare_columns(headlines)
+        groups = compare.compare_groups(summaries, headlines)
+        views = [c for key in compare.SORTED_VIEWS for c in columns if c.id == key]
+        for group in groups:
+            up = relative(group.path + "index.html", "")  # every view of a group is in one folder
+            html = {row.rel: compare.compare_row_html(row, columns, up + _rel_path(row.rel) + "index.html")
+                    for row in group.rows}
+            for view in views:
+                rows = compare.sorted_rows(group.rows, view.id)
+                page = group.path + compare.view_file(view.id)
+                csv_name = compare.view_file(view.id).removesuffix(".html") + ".csv"
+                out.add(group.path + csv_name, compare.compare_csv(group, columns, rows, headlines.texts))
+                out.add(page, self.page("compare.html", page, group=group, columns=columns, rows=rows, view=view,
+                                        views=views, view_file=compare.view_file, csv_name=csv_name,
+                                        rows_html=[html[row.rel] for row in rows],
+                                        head_html=compare.compare_head_html(columns, view, views)))
+        out.add(COMPARE_INDEX, self.page("compare_index.html", COMPARE_INDEX, groups=groups))
+
+    def sitemap(self, summaries: list[ReportSummary]) -> str:
         base = str(self.site.settings.get("base_url", "")).rstrip("/")
-        paths = ["", "glossary/", "search/", "corrections/"]
+        paths = ["", "glossary/", "search/", "corrections/", "compare/"]
         paths += [unit_path(u.slug) for u in self.site.units]
-        paths += [report_path(r) for r in sorted(self.site.reports, key=lambda r: r.rel)]
+        paths += [report_path(r) for r in sorted(summaries, key=lambda r: r.rel)]  # type: ignore[arg-type]
+        paths += sorted({g.path for g in compare.compare_groups(summaries, headline_data())})
         lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
         for path in paths:
             loc = f"{base}/{path}" if base else f"./{path}" if path else "./"

@@ -1,0 +1,267 @@
+"""Compact per-report summaries (issue 11): what the site-wide pages need of a report.
+
+A worker builds one ``ReportSummary`` per rendered report and returns it to the main process in
+place of the full ``Report``, so site-wide pages (home, unit pages across years, comparison pages,
+corrections, sitemap) never need the whole portal in memory. A summary holds the report's identity,
+its headline figures (where each one is read, per template, is data: ``standards/headlines.yaml``),
+what comparisons need of the performance self-evaluations, and the rows of the standard tables in
+a compact form. Amounts stay ``Decimal``; a blank cell stays ``None``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from site_builder.model import Amount, Correction, Report, Table, Unit
+from site_builder.standards import STANDARDS_DIR, TableFrame
+
+HEADLINES_PATH = STANDARDS_DIR / "headlines.yaml"
+HEADLINES_SCHEMA = STANDARDS_DIR / "headlines.schema.json"
+EVALUATION_FORMS = ("performance", "department_performance")
+
+
+# -- the headline data --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Headline:
+    id: str
+    label: str
+    part_of: str = ""
+
+
+@dataclass(frozen=True)
+class CellRef:
+    table: str
+    section: str
+    row: str
+    column: str
+
+
+@dataclass(frozen=True)
+class Ratio:
+    id: str
+    label: str
+    part: str
+    whole: str
+
+
+@dataclass(frozen=True)
+class HeadlineData:
+    headlines: tuple[Headline, ...]
+    sources: dict[str, dict[str, tuple[CellRef, ...]]]  # template id -> headline id -> cells (any_of)
+    ratios: tuple[Ratio, ...] = ()
+    texts: dict[str, str] = field(default_factory=dict)
+
+    def label(self, headline: str) -> str:
+        return next(h.label for h in self.headlines if h.id == headline)
+
+
+class HeadlineDataError(ValueError):
+    """headlines.yaml does not match its schema or names an unknown headline."""
+
+
+def read_headlines(path: Path = HEADLINES_PATH) -> HeadlineData:
+    """Read and validate a headline mapping file (the package's, or a test fixture)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    schema = json.loads(HEADLINES_SCHEMA.read_text(encoding="utf-8"))
+    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(data), key=lambda e: list(e.path))
+    if errors:
+        where = "/".join(str(p) for p in errors[0].path) or "(top)"
+        raise HeadlineDataError(f"{path.name}: {where}: {errors[0].message}")
+    headlines = tuple(Headline(h["id"], h["label"], h.get("part_of", "")) for h in data["headlines"])
+    known = {h.id for h in headlines}
+    sources: dict[str, dict[str, tuple[CellRef, ...]]] = {}
+    for template, mapping in data["templates"].items():
+        unknown = sorted(set(mapping) - known)
+        if unknown:
+            raise HeadlineDataError(f"{path.name}: templates/{template}: unknown headline {unknown[0]!r}")
+        sources[template] = {key: _cells(value) for key, value in mapping.items()}
+    ratios = tuple(Ratio(r["id"], r["label"], r["part"], r["whole"]) for r in data["ratios"])
+    for ratio in ratios:
+        if not {ratio.part, ratio.whole} <= known:
+            raise HeadlineDataError(f"{path.name}: ratios/{ratio.id}: part and whole must be headlines")
+    return HeadlineData(headlines, sources, ratios, dict(data["texts"]))
+
+
+def _cells(value: dict[str, Any]) -> tuple[CellRef, ...]:
+    items = value["any_of"] if "any_of" in value else [value]
+    return tuple(CellRef(c["table"], c["section"], str(c["row"]), c["column"]) for c in items)
+
+
+@cache
+def headline_data() -> HeadlineData:
+    return read_headlines()
+
+
+# -- the summary --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FormFigures:
+    """What comparisons need of one performance self-evaluation: its funds total and its grade."""
+
+    slug: str
+    kind: str
+    name: str
+    amount_unit: str
+    annual: Decimal | None  # 全年预算数 of the 资金总额 row (None: blank or no total row)
+    executed: Decimal | None  # 全年执行数
+    score: Decimal | None
+    grade: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One row of a standard table: its key (a code, or a frame row id), printed name, cells."""
+
+    section: str
+    key: str
+    name: str
+    cells: tuple[tuple[str, Decimal | None], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TableRows:
+    id: str
+    title: str
+    codes: str  # "function" | "economic" | "" (fixed rows)
+    columns: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]  # section -> ((column id, title), …)
+    count_sections: tuple[str, ...]  # sections of counts (vehicles …), never converted between 万元 and 元
+    lines: tuple[Line, ...]
+
+    def column_titles(self, section: str) -> dict[str, str]:
+        return dict(next((cols for s, cols in self.columns if s == section), ()))
+
+
+@dataclass(frozen=True)
+class ReportSummary:
+    unit: Unit
+    year: int
+    rel: str
+    title: str
+    template_id: str
+    amount_unit: str
+    headlines: tuple[tuple[str, Decimal | None], ...]  # the headlines this template maps; None = blank
+    forms: tuple[FormFigures, ...]
+    tables: tuple[TableRows, ...]
+    corrections: tuple[Correction, ...]
+
+    @property
+    def figures(self) -> dict[str, Decimal | None]:
+        return dict(self.headlines)
+
+    # the keys the home page has always read
+    @property
+    def total_expenditure(self) -> Decimal | None:
+        return self.figures.get("total_expenditure")
+
+    @property
+    def total_income(self) -> Decimal | None:
+        return self.figures.get("total_income")
+
+    def table(self, table_id: str) -> TableRows | None:
+        return next((t for t in self.tables if t.id == table_id), None)
+
+
+def summarize(report: Report, data: HeadlineData | None = None) -> ReportSummary:
+    data = data or headline_data()
+    mapping = data.sources.get(report.template.id, {})
+    headlines = tuple((h.id, headline_value(report, mapping[h.id])) for h in data.headlines if h.id in mapping)
+    return ReportSummary(
+        unit=report.unit, year=report.year, rel=report.rel, title=report.title, template_id=report.template.id,
+        amount_unit=report.amount_unit, headlines=headlines, forms=tuple(form_figures(report)),
+        tables=tuple(table_rows(report, frame) for frame in report.template.tables if frame.id in report.tables),
+        corrections=tuple(report.corrections),
+    )
+
+
+def headline_value(report: Report, cells: tuple[CellRef, ...]) -> Decimal | None:
+    """The figure of one headline: the sum of the listed cells that carry a figure; None (blank)
+    when none does — a blank cell never counts as 0."""
+    values = [_cell(report.tables.get(ref.table), ref) for ref in cells]
+    present = [v for v in values if v is not None]
+    return sum(present, Decimal(0)) if present else None
+
+
+def _cell(table: Table | None, ref: CellRef) -> Decimal | None:
+    amount = table.cell(ref.section, ref.row, ref.column) if table else None
+    return amount.value if amount else None
+
+
+def _value(item: Any) -> Decimal | None:
+    return item.value if isinstance(item, Amount) else None
+
+
+def form_figures(report: Report) -> list[FormFigures]:
+    result = []
+    for attachment in report.attachments:
+        data = attachment.data
+        if data.get("kind") not in EVALUATION_FORMS:
+            continue
+        funds = data.get("funds") or {}
+        rows = funds.get("rows") or []
+        total = rows[0] if rows and funds.get("total_row", True) else None
+        name = data.get("project") or data.get("department") or data.get("title") or attachment.slug
+        grade = data.get("grade")
+        result.append(FormFigures(
+            slug=attachment.slug, kind=str(data["kind"]), name=str(name),
+            amount_unit=str(data.get("amount_unit") or report.amount_unit),
+            annual=_value(total.get("annual")) if total else None,
+            executed=_value(total.get("executed")) if total else None,
+            score=_value(data.get("total_score")), grade=str(grade) if grade is not None else None,
+        ))
+    return result
+
+
+def table_rows(report: Report, frame: TableFrame) -> TableRows:
+    table = report.tables[frame.id]
+    columns = tuple((section, _column_titles(frame, section)) for section in frame.sections)
+    lines: list[Line] = []
+    for section in frame.sections:
+        names = _row_names(frame, section)
+        for key, cells in table.sections.get(section, {}).items():
+            name = table.names[key][0] if key in table.names else names.get(key, "")
+            if not name and frame.codes:
+                name = report.codebook(frame.codes).name(key, report.year) or ""
+            name = name.replace("{year}", str(report.year))
+            lines.append(Line(section, key, name, tuple((c, _value(a)) for c, a in cells.items())))
+    counts = tuple(p["section"] for p in frame.raw.get("parts", []) if p.get("counts"))
+    return TableRows(frame.id, frame.title, frame.codes, columns, counts, tuple(lines))
+
+
+def _column_titles(frame: TableFrame, section: str) -> tuple[tuple[str, str], ...]:
+    if frame.layout == "two_sided":
+        side = next(s for s in frame.sides if s.section == section)
+        return tuple((c.id, c.title) for c in side.columns)
+    if frame.layout in ("coded", "three_public"):
+        return tuple((c.id, c.title) for c in frame.columns)
+    if frame.layout == "related_info":
+        part = next(p for p in frame.raw["parts"] if p["section"] == section)
+        return (("amount", str(part.get("value_title") or frame.raw.get("value_title", ""))),)
+    return (("amount", str(frame.raw.get("value_title", ""))),)
+
+
+def _row_names(frame: TableFrame, section: str) -> dict[str, str]:
+    """Printed names of the frame's own rows (not classification codes)."""
+    if frame.layout == "two_sided":
+        side = next(s for s in frame.sides if s.section == section)
+        return {r.id: r.name for r in side.rows if r.id}
+    if frame.layout == "related_info":
+        part = next(p for p in frame.raw["parts"] if p["section"] == section)
+        return {r["id"]: r["name"] for r in part["rows"]}
+    if frame.layout == "three_public":
+        return {row: str(frame.raw.get(f"{row}_heading", "")) for row in ("budget", "final")}
+    if frame.layout == "economic_detail":
+        return {t["id"]: t["name"] for t in frame.raw.get("totals", [])}
+    if frame.label("total"):
+        return {"total": frame.label("total")}
+    return {}
