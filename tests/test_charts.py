@@ -285,3 +285,26 @@ def test_the_svg_uses_only_checked_colours() -> None:
     used = set(re.findall(r'(?:fill|stroke)="(#[0-9a-f]{6})"', str(chart.svg)))
     checked = {colour for pair in charts.COLOUR_PAIRS.values() for colour in pair}
     assert used and used <= checked
+
+
+# -- series from reports in different units -----------------------------------------------------
+def test_in_unit_converts_exactly_and_keeps_blank() -> None:
+    assert charts.in_unit(D("1380.25"), "万元", "元") == D("13802500")
+    assert charts.in_unit(D("12984142.90"), "元", "万元") == D("1298.41429")
+    assert charts.in_unit(None, "万元", "元") is None
+    assert charts.in_unit(D("5.00"), "元", "元") == D("5.00")
+
+
+def test_a_long_series_of_large_figures_keeps_labels_inside_the_chart() -> None:
+    points = [(2015 + i, D("12984142.90") * (i - 3)) for i in range(10)]
+    chart = year_series("支出合计", "元", list(reversed(points)), chart_id="long")
+    root = parse(chart)
+    width = float(root.get("width", "0"))
+    assert [r.label for r in chart.rows] == [f"{2015 + i}年" for i in range(10)]
+    assert len(bars(chart)) == 10
+    for bar in bars(chart):
+        assert 0 <= float(bar.get("x", "0")) and float(bar.get("x", "0")) + float(bar.get("width", "0")) <= width
+    # the value labels stay inside the drawing
+    value_texts = [e for e in root.iter(SVG + "text") if e.get("x") and e.get("text-anchor") == "end"]
+    assert value_texts and all(float(e.get("x", "0")) <= width for e in value_texts)
+    assert "-38,952,428.70" in texts(chart)

@@ -116,6 +116,17 @@ def composition(title: str, unit_of_amount: str, parts: list[tuple[str, Decimal 
                  note=SHARE_NOTE.format(total_label=total_label))
 
 
+YUAN_PER_UNIT = {"元": Decimal(1), "万元": Decimal(10000)}
+
+
+def in_unit(value: Decimal | None, unit: str, target: str) -> Decimal | None:
+    """A figure converted exactly between 元 and 万元 (1 万元 = 10000 元), so that the years of a series
+    published in different units can share one chart. Blank stays blank."""
+    if value is None:
+        return None
+    return value * YUAN_PER_UNIT[unit] / YUAN_PER_UNIT[target]
+
+
 def amount_heading(unit_of_amount: str) -> str:
     return f"金额（{unit_of_amount}）"
 
