@@ -27,7 +27,7 @@ from site_builder.findings import Finding, Place
 from site_builder.limits import THEME_FILE_BYTES
 from site_builder.model import Report, Site, Term, Unit
 from site_builder.prose.refs import ATTACHMENT_TEXT_FIELDS, Resolver
-from site_builder.render import compare, downloads, search_aid, trust
+from site_builder.render import charts, compare, downloads, search_aid, trust
 from site_builder.render.cells import head_html, row_html
 from site_builder.render.grids import Grid, build_grid
 from site_builder.render.markdown import fill_fields
@@ -312,6 +312,7 @@ class Renderer:
             "report.html", base + "index.html", report=report, grids=grids, overview=overview, explanation=explanation,
             glossary=glossary, term_links=links, check=check, parts=PART_TITLES, summary=report_summary(report),
             attachments=attachments, term_anchor=term_anchor, history=history,
+            spending_chart=charts.report_spending_chart(report, grids), spending_chart_table=charts.SPENDING_TABLE,
         ))
         for attachment in attachments:
             path = base + attachment["path"] + "index.html"
