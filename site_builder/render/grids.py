@@ -30,6 +30,17 @@ class Cell:
     indent: int = 0
     strong: bool = False
     notes: list[str] = field(default_factory=list)  # ids of 数据核验 notes about this figure
+    anchor: str = ""  # the stable, citable id of the printed row this header cell names (row_anchor)
+
+
+@dataclass(frozen=True)
+class FigureLabel:
+    """What the page prints around one figure: its row (code, name, anchor) and its column title."""
+
+    row_code: str
+    row_name: str
+    column_title: str
+    anchor: str
 
 
 @dataclass
@@ -44,6 +55,7 @@ class Grid:
     empty_note: str
     columns: int
     search_aid: str = ""
+    labels: dict[str, FigureLabel] = field(default_factory=dict)  # cell key -> printed labels, in printed order
 
     @property
     def anchor(self) -> str:
@@ -53,6 +65,12 @@ class Grid:
 def cell_anchor(key: str) -> str:
     """The ``id`` of a figure's cell ("table/section/row/column"), for links from the prose."""
     return "cell-" + key.replace("/", "-")
+
+
+def row_anchor(table_id: str, section: str, row: str) -> str:
+    """The ``id`` of a printed row ("row-<table>-<section>-<row>"): made from the template's ids and
+    the row's code only, so it is the same in every build and can be cited (docs/journalists.md)."""
+    return f"row-{table_id}-{section}-{row}"
 
 
 def amount_text(amount: Amount | None) -> str:
@@ -71,6 +89,8 @@ class _Builder:
         self.table = table
         self.prefix = f"t{report.template.tables.index(frame) + 1}h"
         self.ids: dict[tuple[str, ...], str] = {}
+        self.labels: dict[str, FigureLabel] = {}
+        self.anchored: set[str] = set()
 
     def hid(self, *parts: str) -> str:
         """A short id for a header cell (t3h12): ids are repeated in every data cell's `headers`, so
@@ -80,9 +100,20 @@ class _Builder:
             self.ids[key] = f"{self.prefix}{len(self.ids)}"
         return self.ids[key]
 
-    def amount(self, section: str, row: str, column: str, headers: list[str]) -> Cell:
+    def row_anchor(self, section: str, row: str) -> str:
+        """The row's anchor the first time a header cell names it, else "" (ids are unique on a page)."""
+        anchor = row_anchor(self.frame.id, section, row)
+        if anchor in self.anchored:
+            return ""
+        self.anchored.add(anchor)
+        return anchor
+
+    def amount(self, section: str, row: str, column: str, headers: list[str],
+               label: tuple[str, str, str] = ("", "", "")) -> Cell:
+        """``label``: the row's code (coded rows), printed row name and printed column title."""
         value = self.table.cell(section, row, column) if self.table else None
         key = f"{self.frame.id}/{section}/{row}/{column}"
+        self.labels[key] = FigureLabel(*label, anchor=row_anchor(self.frame.id, section, row))
         return Cell(
             amount_text(value), kind="amount", value=plain(value), key=key,
             headers=" ".join(h for h in headers if h), id=cell_anchor(key) if key in self.anchors else "",
@@ -92,7 +123,7 @@ class _Builder:
         width = sum(c.colspan for c in head[0])
         return Grid(self.frame.id, self.frame.number, self.frame.title, self.frame.unit_label, head, body,
                     self.frame.note.replace("{year}", str(self.report.year)),
-                    self.table.empty_note if self.table else "", width)
+                    self.table.empty_note if self.table else "", width, labels=self.labels)
 
 
 def two_sided(b: _Builder) -> Grid:
@@ -140,15 +171,22 @@ def _side_cells(b: _Builder, side: standards.Side, row: standards.FrameRow, numb
         return [Cell("", kind="name"), *([Cell(str(row.line or ""), kind="lanci")] if numbered else []),
                 *(Cell("") for _ in side.columns)]
     row_id = b.hid(side.section, "r", row.id)
-    cells = [Cell(row.name, header=True, scope="row", id=row_id, kind="name", indent=row.indent, strong=row.strong)]
+    cells = [Cell(row.name, header=True, scope="row", id=row_id, kind="name", indent=row.indent, strong=row.strong,
+                  anchor=b.row_anchor(side.section, row.id))]
     if numbered:
         cells.append(Cell(str(row.line or ""), kind="lanci", headers=b.hid(side.section, "line")))
     group = b.hid(side.section, "group") if side.column_group else ""
     for column in side.columns:
-        cell = b.amount(side.section, row.id, column.id, [b.hid(side.section), row_id, group, b.hid(side.section, column.id)])
+        cell = b.amount(side.section, row.id, column.id, [b.hid(side.section), row_id, group, b.hid(side.section, column.id)],
+                        ("", row.name, _titled(side.column_group, column.title)))
         cell.strong = row.strong
         cells.append(cell)
     return cells
+
+
+def _titled(group: str, title: str) -> str:
+    """A column's printed title under its group heading, as one text ("group / title")."""
+    return f"{group} / {title}" if group else title
 
 
 def _column_layout(columns: tuple[Column, ...], groups: list[dict]) -> list[tuple[str, int, list[Column]]]:
@@ -186,7 +224,9 @@ def coded(b: _Builder) -> Grid:
         lanci = [Cell(b.frame.label("lanci"), header=True, scope="row", colspan=2, kind="lanci")]
         lanci.extend(Cell(c.lanci, header=bool(c.lanci), scope="col" if c.lanci else "", kind="lanci") for c in b.frame.columns)
         head.append(lanci)
-    body = [_coded_row(b, key, column_headers) for key in _coded_keys(b)]
+    titles = {c: _titled(title, c.title) for title, _, columns in blocks for c in columns}
+    column_titles = {c.id: t for c, t in titles.items()}
+    body = [_coded_row(b, key, column_headers, column_titles) for key in _coded_keys(b)]
     return b.grid(head, body)
 
 
@@ -197,17 +237,20 @@ def _coded_keys(b: _Builder) -> list[str]:
     return [*codes, "total"] if b.frame.raw.get("total_row") == "bottom" else ["total", *codes]
 
 
-def _coded_row(b: _Builder, key: str, column_headers: dict[str, list[str]]) -> list[Cell]:
+def _coded_row(b: _Builder, key: str, column_headers: dict[str, list[str]], column_titles: dict[str, str]) -> list[Cell]:
     row_id = b.hid("r", key)
     if key == "total":
-        cells = [Cell(b.frame.label("total"), header=True, scope="row", colspan=2, id=row_id, kind="name", strong=True)]
+        code, name = "", b.frame.label("total")
+        cells = [Cell(name, header=True, scope="row", colspan=2, id=row_id, kind="name", strong=True,
+                      anchor=b.row_anchor("rows", key))]
     else:
         printed = b.table.names.get(key, (None,))[0] if b.table else None
-        name = printed or b.report.codebook(b.frame.codes).name(key, b.report.year) or ""
+        code, name = key, printed or b.report.codebook(b.frame.codes).name(key, b.report.year) or ""
         cells = [Cell(key, kind="code", headers=b.hid("code")),
-                 Cell(name, header=True, scope="row", id=row_id, kind="name", indent=(len(key) - 3) // 2)]
+                 Cell(name, header=True, scope="row", id=row_id, kind="name", indent=(len(key) - 3) // 2,
+                      anchor=b.row_anchor("rows", key))]
     for column in b.frame.columns:
-        cell = b.amount("rows", key, column.id, [row_id, *column_headers[column.id]])
+        cell = b.amount("rows", key, column.id, [row_id, *column_headers[column.id]], (code, name, column_titles[column.id]))
         cell.strong = key == "total"
         cells.append(cell)
     return cells
@@ -248,12 +291,14 @@ def economic_detail(b: _Builder) -> Grid:
             row_id = b.hid("r", code)
             cells.append(Cell(code, kind="code", headers=b.hid("code", str(g))))
             printed = b.table.names.get(code, (None,))[0] if b.table else None
-            cells.append(Cell(printed or book.name(code, b.report.year) or "", header=True, id=row_id, kind="name", indent=0 if len(code) == 3 else 1,
-                              headers=b.hid("name", str(g))))
+            name = printed or book.name(code, b.report.year) or ""
+            cells.append(Cell(name, header=True, id=row_id, kind="name", indent=0 if len(code) == 3 else 1,
+                              headers=b.hid("name", str(g)), anchor=b.row_anchor("rows", code)))
             if code in dash:
                 cells.append(Cell("——", kind="dash", headers=f"{row_id} {b.hid('value', str(g))}"))
             else:
-                cells.append(b.amount("rows", code, "amount", [heading_of.get(g, ""), row_id, b.hid("value", str(g))]))
+                cells.append(b.amount("rows", code, "amount", [heading_of.get(g, ""), row_id, b.hid("value", str(g))],
+                                      (code, name, raw["value_title"])))
         body.append(cells)
     totals_row: list[Cell] = []
     under = {t["under_group"]: t for t in raw["totals"]}
@@ -263,8 +308,10 @@ def economic_detail(b: _Builder) -> Grid:
             totals_row.extend([Cell(""), Cell("", kind="name"), Cell("", kind="amount")])
             continue
         row_id = b.hid("r", total["id"])
-        totals_row.append(Cell(total["name"], header=True, colspan=2, id=row_id, kind="name", strong=True))
-        cell = b.amount("rows", total["id"], "amount", [heading_of.get(g, ""), row_id, b.hid("value", str(g))])
+        totals_row.append(Cell(total["name"], header=True, colspan=2, id=row_id, kind="name", strong=True,
+                               anchor=b.row_anchor("rows", total["id"])))
+        cell = b.amount("rows", total["id"], "amount", [heading_of.get(g, ""), row_id, b.hid("value", str(g))],
+                        ("", total["name"], raw["value_title"]))
         cell.strong = True
         totals_row.append(cell)
     body.append(totals_row)
@@ -282,7 +329,8 @@ def three_public(b: _Builder) -> Grid:
     top, second, third, lanci, data = [], [], [], [], []
     number = 1
     for row, heading in rows:
-        top.append(Cell(heading, header=True, scope="colgroup", colspan=len(b.frame.columns), id=b.hid(row)))
+        top.append(Cell(heading, header=True, scope="colgroup", colspan=len(b.frame.columns), id=b.hid(row),
+                        anchor=b.row_anchor("rows", row)))
         for title, span, columns in blocks:
             group = b.hid(row, "g", columns[0].id) if title else ""
             if title:
@@ -293,7 +341,8 @@ def three_public(b: _Builder) -> Grid:
             for column in columns:
                 lanci.append(Cell(str(number), header=True, scope="col", kind="lanci"))
                 number += 1
-                data.append(b.amount("rows", row, column.id, [b.hid(row), group, b.hid(row, column.id)]))
+                data.append(b.amount("rows", row, column.id, [b.hid(row), group, b.hid(row, column.id)],
+                                     ("", heading, _titled(title, column.title))))
     head = [top, second, *([third] if third else []), *([lanci] if b.frame.label("lanci") else [])]
     return b.grid(head, [data])
 
@@ -318,8 +367,9 @@ def _three_public_pairs(b: _Builder, rows: tuple[tuple[str, str], ...]) -> Grid:
             second.append(Cell(columns[0].title, header=True, scope="colgroup", colspan=2, rowspan=depth, id=b.hid(columns[0].id)))
         for column in columns:
             for row, heading in rows:
-                pairs.append(Cell(heading, header=True, scope="col", id=b.hid(column.id, row)))
-                data.append(b.amount("rows", row, column.id, [top_id, group, b.hid(column.id), b.hid(column.id, row)]))
+                pairs.append(Cell(heading, header=True, scope="col", id=b.hid(column.id, row), anchor=b.row_anchor("rows", row)))
+                data.append(b.amount("rows", row, column.id, [top_id, group, b.hid(column.id), b.hid(column.id, row)],
+                                     ("", heading, _titled(title, column.title))))
     head.extend([second, *([third] if third else []), pairs])
     return b.grid(head, [data])
 
@@ -337,9 +387,10 @@ def related_info(b: _Builder) -> Grid:
         for row in part["rows"]:
             row_id = b.hid("r", part["section"], row["id"])
             body.append([
-                Cell(row["name"], header=True, scope="row", id=row_id, kind="name", indent=row.get("indent", 0), strong=row.get("strong", False)),
+                Cell(row["name"], header=True, scope="row", id=row_id, kind="name", indent=row.get("indent", 0), strong=row.get("strong", False),
+                     anchor=b.row_anchor(part["section"], row["id"])),
                 *([Cell(str(row.get("line", "")), kind="lanci", headers=b.hid("line"))] if line else []),
-                b.amount(part["section"], row["id"], "amount", [part_id, row_id, b.hid("value")]),
+                b.amount(part["section"], row["id"], "amount", [part_id, row_id, b.hid("value")], ("", row["name"], b.frame.raw["value_title"])),
             ])
     return b.grid(head, body)
 
