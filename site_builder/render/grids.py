@@ -178,7 +178,7 @@ def _side_cells(b: _Builder, side: standards.Side, row: standards.FrameRow, numb
     group = b.hid(side.section, "group") if side.column_group else ""
     for column in side.columns:
         cell = b.amount(side.section, row.id, column.id, [b.hid(side.section), row_id, group, b.hid(side.section, column.id)],
-                        ("", row.name, _titled(side.column_group, column.title)))
+                        (row.id if row.is_class else "", row.name, _titled(side.column_group, column.title)))
         cell.strong = row.strong
         cells.append(cell)
     return cells
