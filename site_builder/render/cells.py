@@ -36,18 +36,12 @@ def cell_html(cell: Cell, term_links: dict[str, str]) -> str:
         # the text of a figure is a formatted Decimal: digits, sign, separators and point only
         parts.append(cell.text)
         parts.extend(f'<a class="flag" href="#{note}" aria-label="见数据核验说明 {note}">※</a>' for note in cell.notes)
-    elif cell.anchor:  # the citable row id, kept off the short header id repeated in every `headers`
-        parts.append(f'<span class="row-anchor" id="{escape(cell.anchor)}">{_label(cell, term_links)}</span>')
-    else:
-        parts.append(_label(cell, term_links))
+    elif cell.header and cell.text in term_links:
+        parts.append(f'<a class="term" href="#{escape(term_links[cell.text])}">{escape(cell.text)}</a>')
+    elif cell.text:
+        parts.append(escape(cell.text))
     parts.append(f"</{tag}>")
     return "".join(parts)
-
-
-def _label(cell: Cell, term_links: dict[str, str]) -> str:
-    if cell.header and cell.text in term_links:
-        return f'<a class="term" href="#{escape(term_links[cell.text])}">{escape(cell.text)}</a>'
-    return escape(cell.text)
 
 
 def short_key(key: str) -> str:
@@ -66,7 +60,7 @@ _HEAD_CACHE: dict[tuple, Markup] = {}
 
 def head_html(rows: list[list[Cell]], term_links: dict[str, str]) -> Markup:
     """The header rows of a table: the same for every report of a template, so built once."""
-    key = tuple((c.text, c.id, c.anchor, c.headers, c.scope, c.colspan, c.rowspan, c.kind, term_links.get(c.text)) for row in rows for c in row)
+    key = tuple((c.text, c.id, c.headers, c.scope, c.colspan, c.rowspan, c.kind, term_links.get(c.text)) for row in rows for c in row)
     if key not in _HEAD_CACHE:
         if len(_HEAD_CACHE) > 4096:
             _HEAD_CACHE.clear()

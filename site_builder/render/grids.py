@@ -30,7 +30,6 @@ class Cell:
     indent: int = 0
     strong: bool = False
     notes: list[str] = field(default_factory=list)  # ids of 数据核验 notes about this figure
-    anchor: str = ""  # the stable, citable id of the printed row this header cell names (row_anchor)
 
 
 @dataclass(frozen=True)
@@ -67,12 +66,6 @@ def cell_anchor(key: str) -> str:
     return "cell-" + key.replace("/", "-")
 
 
-def row_anchor(table_id: str, section: str, row: str) -> str:
-    """The ``id`` of a printed row ("row-<table>-<section>-<row>"): made from the template's ids and
-    the row's code only, so it is the same in every build and can be cited (docs/journalists.md)."""
-    return f"row-{table_id}-{section}-{row}"
-
-
 def amount_text(amount: Amount | None) -> str:
     return "" if amount is None else f"{amount.value:,}"
 
@@ -90,7 +83,6 @@ class _Builder:
         self.prefix = f"t{report.template.tables.index(frame) + 1}h"
         self.ids: dict[tuple[str, ...], str] = {}
         self.labels: dict[str, FigureLabel] = {}
-        self.anchored: set[str] = set()
 
     def hid(self, *parts: str) -> str:
         """A short id for a header cell (t3h12): ids are repeated in every data cell's `headers`, so
@@ -100,20 +92,19 @@ class _Builder:
             self.ids[key] = f"{self.prefix}{len(self.ids)}"
         return self.ids[key]
 
-    def row_anchor(self, section: str, row: str) -> str:
-        """The row's anchor the first time a header cell names it, else "" (ids are unique on a page)."""
-        anchor = row_anchor(self.frame.id, section, row)
-        if anchor in self.anchored:
-            return ""
-        self.anchored.add(anchor)
-        return anchor
+    def code_id(self, row: str) -> str:
+        """The id of a coded row's header cell, made from its code (t3r2080109): a citation of the
+        row stays valid when a correction adds or removes other codes. Codes are digits (schema)."""
+        return f"{self.prefix[:-1]}r{row}"
 
     def amount(self, section: str, row: str, column: str, headers: list[str],
-               label: tuple[str, str, str] = ("", "", "")) -> Cell:
-        """``label``: the row's code (coded rows), printed row name and printed column title."""
+               label: tuple[str, str, str] = ("", "", ""), anchor: str = "") -> Cell:
+        """``label``: the row's code (coded rows), printed row name and printed column title;
+        ``anchor``: the id of the header cell that names the figure's row, the row's citable URL
+        fragment (fixed-row tables: numbered by the template frame alone, so stable too)."""
         value = self.table.cell(section, row, column) if self.table else None
         key = f"{self.frame.id}/{section}/{row}/{column}"
-        self.labels[key] = FigureLabel(*label, anchor=row_anchor(self.frame.id, section, row))
+        self.labels[key] = FigureLabel(*label, anchor=anchor)
         return Cell(
             amount_text(value), kind="amount", value=plain(value), key=key,
             headers=" ".join(h for h in headers if h), id=cell_anchor(key) if key in self.anchors else "",
@@ -171,14 +162,13 @@ def _side_cells(b: _Builder, side: standards.Side, row: standards.FrameRow, numb
         return [Cell("", kind="name"), *([Cell(str(row.line or ""), kind="lanci")] if numbered else []),
                 *(Cell("") for _ in side.columns)]
     row_id = b.hid(side.section, "r", row.id)
-    cells = [Cell(row.name, header=True, scope="row", id=row_id, kind="name", indent=row.indent, strong=row.strong,
-                  anchor=b.row_anchor(side.section, row.id))]
+    cells = [Cell(row.name, header=True, scope="row", id=row_id, kind="name", indent=row.indent, strong=row.strong)]
     if numbered:
         cells.append(Cell(str(row.line or ""), kind="lanci", headers=b.hid(side.section, "line")))
     group = b.hid(side.section, "group") if side.column_group else ""
     for column in side.columns:
         cell = b.amount(side.section, row.id, column.id, [b.hid(side.section), row_id, group, b.hid(side.section, column.id)],
-                        (row.id if row.is_class else "", row.name, _titled(side.column_group, column.title)))
+                        (row.id if row.is_class else "", row.name, _titled(side.column_group, column.title)), row_id)
         cell.strong = row.strong
         cells.append(cell)
     return cells
@@ -238,19 +228,17 @@ def _coded_keys(b: _Builder) -> list[str]:
 
 
 def _coded_row(b: _Builder, key: str, column_headers: dict[str, list[str]], column_titles: dict[str, str]) -> list[Cell]:
-    row_id = b.hid("r", key)
+    row_id = b.code_id(key)
     if key == "total":
         code, name = "", b.frame.label("total")
-        cells = [Cell(name, header=True, scope="row", colspan=2, id=row_id, kind="name", strong=True,
-                      anchor=b.row_anchor("rows", key))]
+        cells = [Cell(name, header=True, scope="row", colspan=2, id=row_id, kind="name", strong=True)]
     else:
         printed = b.table.names.get(key, (None,))[0] if b.table else None
         code, name = key, printed or b.report.codebook(b.frame.codes).name(key, b.report.year) or ""
         cells = [Cell(key, kind="code", headers=b.hid("code")),
-                 Cell(name, header=True, scope="row", id=row_id, kind="name", indent=(len(key) - 3) // 2,
-                      anchor=b.row_anchor("rows", key))]
+                 Cell(name, header=True, scope="row", id=row_id, kind="name", indent=(len(key) - 3) // 2)]
     for column in b.frame.columns:
-        cell = b.amount("rows", key, column.id, [row_id, *column_headers[column.id]], (code, name, column_titles[column.id]))
+        cell = b.amount("rows", key, column.id, [row_id, *column_headers[column.id]], (code, name, column_titles[column.id]), row_id)
         cell.strong = key == "total"
         cells.append(cell)
     return cells
@@ -288,17 +276,17 @@ def economic_detail(b: _Builder) -> Grid:
                 cells.extend([Cell(""), Cell("", kind="name"), Cell("", kind="amount")])
                 continue
             code = codes[index]
-            row_id = b.hid("r", code)
+            row_id = b.code_id(code)
             cells.append(Cell(code, kind="code", headers=b.hid("code", str(g))))
             printed = b.table.names.get(code, (None,))[0] if b.table else None
             name = printed or book.name(code, b.report.year) or ""
             cells.append(Cell(name, header=True, id=row_id, kind="name", indent=0 if len(code) == 3 else 1,
-                              headers=b.hid("name", str(g)), anchor=b.row_anchor("rows", code)))
+                              headers=b.hid("name", str(g))))
             if code in dash:
                 cells.append(Cell("——", kind="dash", headers=f"{row_id} {b.hid('value', str(g))}"))
             else:
                 cells.append(b.amount("rows", code, "amount", [heading_of.get(g, ""), row_id, b.hid("value", str(g))],
-                                      (code, name, raw["value_title"])))
+                                      (code, name, raw["value_title"]), row_id))
         body.append(cells)
     totals_row: list[Cell] = []
     under = {t["under_group"]: t for t in raw["totals"]}
@@ -307,11 +295,10 @@ def economic_detail(b: _Builder) -> Grid:
         if total is None:
             totals_row.extend([Cell(""), Cell("", kind="name"), Cell("", kind="amount")])
             continue
-        row_id = b.hid("r", total["id"])
-        totals_row.append(Cell(total["name"], header=True, colspan=2, id=row_id, kind="name", strong=True,
-                               anchor=b.row_anchor("rows", total["id"])))
+        row_id = b.code_id(total["id"])
+        totals_row.append(Cell(total["name"], header=True, colspan=2, id=row_id, kind="name", strong=True))
         cell = b.amount("rows", total["id"], "amount", [heading_of.get(g, ""), row_id, b.hid("value", str(g))],
-                        ("", total["name"], raw["value_title"]))
+                        ("", total["name"], raw["value_title"]), row_id)
         cell.strong = True
         totals_row.append(cell)
     body.append(totals_row)
@@ -329,8 +316,7 @@ def three_public(b: _Builder) -> Grid:
     top, second, third, lanci, data = [], [], [], [], []
     number = 1
     for row, heading in rows:
-        top.append(Cell(heading, header=True, scope="colgroup", colspan=len(b.frame.columns), id=b.hid(row),
-                        anchor=b.row_anchor("rows", row)))
+        top.append(Cell(heading, header=True, scope="colgroup", colspan=len(b.frame.columns), id=b.hid(row)))
         for title, span, columns in blocks:
             group = b.hid(row, "g", columns[0].id) if title else ""
             if title:
@@ -342,7 +328,7 @@ def three_public(b: _Builder) -> Grid:
                 lanci.append(Cell(str(number), header=True, scope="col", kind="lanci"))
                 number += 1
                 data.append(b.amount("rows", row, column.id, [b.hid(row), group, b.hid(row, column.id)],
-                                     ("", heading, _titled(title, column.title))))
+                                     ("", heading, _titled(title, column.title)), b.hid(row)))
     head = [top, second, *([third] if third else []), *([lanci] if b.frame.label("lanci") else [])]
     return b.grid(head, [data])
 
@@ -367,9 +353,9 @@ def _three_public_pairs(b: _Builder, rows: tuple[tuple[str, str], ...]) -> Grid:
             second.append(Cell(columns[0].title, header=True, scope="colgroup", colspan=2, rowspan=depth, id=b.hid(columns[0].id)))
         for column in columns:
             for row, heading in rows:
-                pairs.append(Cell(heading, header=True, scope="col", id=b.hid(column.id, row), anchor=b.row_anchor("rows", row)))
+                pairs.append(Cell(heading, header=True, scope="col", id=b.hid(column.id, row)))
                 data.append(b.amount("rows", row, column.id, [top_id, group, b.hid(column.id), b.hid(column.id, row)],
-                                     ("", heading, _titled(title, column.title))))
+                                     ("", heading, _titled(title, column.title)), b.hid(column.id, row)))
     head.extend([second, *([third] if third else []), pairs])
     return b.grid(head, [data])
 
@@ -387,10 +373,10 @@ def related_info(b: _Builder) -> Grid:
         for row in part["rows"]:
             row_id = b.hid("r", part["section"], row["id"])
             body.append([
-                Cell(row["name"], header=True, scope="row", id=row_id, kind="name", indent=row.get("indent", 0), strong=row.get("strong", False),
-                     anchor=b.row_anchor(part["section"], row["id"])),
+                Cell(row["name"], header=True, scope="row", id=row_id, kind="name", indent=row.get("indent", 0), strong=row.get("strong", False)),
                 *([Cell(str(row.get("line", "")), kind="lanci", headers=b.hid("line"))] if line else []),
-                b.amount(part["section"], row["id"], "amount", [part_id, row_id, b.hid("value")], ("", row["name"], b.frame.raw["value_title"])),
+                b.amount(part["section"], row["id"], "amount", [part_id, row_id, b.hid("value")], ("", row["name"], b.frame.raw["value_title"]),
+                         row_id),
             ])
     return b.grid(head, body)
 
