@@ -40,7 +40,7 @@ try:
 except ImportError:  # Windows: builds are not serialized there (documented)
     fcntl = None  # type: ignore[assignment]
 
-from site_builder import contentfs, loader, search_index
+from site_builder import bulk, contentfs, loader, search_index
 from site_builder.check import (
     PARENT_ONLY_FDS,
     ContentProblem,
@@ -305,12 +305,14 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
         files: list[str] = []
         html: list[str] = []
         summaries: list[ReportSummary] = []
+        report_folders: list[str] = []  # site paths of the reports rendered, in report order (bulk stage)
         job = functools.partial(render_job, site=planned.site, root=root, staging=staging, index_folder=parts)
         try:
             for report, report_findings, written in run_jobs(job, planned.jobs, workers, stage="building"):
                 findings.extend(report_findings)
                 files.extend(written)
                 html.extend(p for p in written if p.endswith(".html"))
+                report_folders.extend(p.removesuffix("report.json") for p in written if p.endswith("/report.json"))
                 if report is not None:
                     summaries.append(report)
         except ContentProblem as problem:
@@ -324,6 +326,12 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
         write_tree(site_output, staging, pages)
         files.extend(site_output.files)
         timings["site pages"] = time.perf_counter() - clock - sum(timings.values())
+        # -- bulk downloads (site_builder/bulk.py): streamed from the files the workers wrote --
+        bulk_output = _bulk_files(planned.site, root, staging, report_folders)
+        write_tree(bulk_output.pages, staging, pages)
+        files.extend([*bulk_output.files, *bulk_output.pages.files])
+        timings["bulk downloads"] = time.perf_counter() - clock - sum(timings.values())
+        # -- end of bulk downloads --
         if pages is not None:
             try:
                 search_index.run(pages, staging / "pagefind")
@@ -346,6 +354,15 @@ def merged(findings: list[Finding], more: list[Finding]) -> list[Finding]:
     link in ``_theme/`` that rendering then meets)."""
     seen = {f.line() for f in findings}
     return findings + [f for f in more if f.line() not in seen]
+
+
+def _bulk_files(site: Site, root: Path, staging: Path, report_folders: list[str]) -> bulk.BulkOutput:
+    try:
+        return bulk.write_bulk(Renderer(site, root), staging, report_folders)
+    except ContentProblem as problem:  # the site's own data.html template
+        raise BuildRefused(problem.findings) from None
+    except Exception as error:
+        raise InternalError("building", _shown(root), describe(error)) from None
 
 
 def _site_pages(site: Site, summaries: list[ReportSummary], root: Path, findings: list[Finding]) -> Output:

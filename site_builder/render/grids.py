@@ -32,6 +32,16 @@ class Cell:
     notes: list[str] = field(default_factory=list)  # ids of 数据核验 notes about this figure
 
 
+@dataclass(frozen=True)
+class FigureLabel:
+    """What the page prints around one figure: its row (code, name, anchor) and its column title."""
+
+    row_code: str
+    row_name: str
+    column_title: str
+    anchor: str
+
+
 @dataclass
 class Grid:
     table_id: str
@@ -44,6 +54,7 @@ class Grid:
     empty_note: str
     columns: int
     search_aid: str = ""
+    labels: dict[str, FigureLabel] = field(default_factory=dict)  # cell key -> printed labels, in printed order
 
     @property
     def anchor(self) -> str:
@@ -71,6 +82,7 @@ class _Builder:
         self.table = table
         self.prefix = f"t{report.template.tables.index(frame) + 1}h"
         self.ids: dict[tuple[str, ...], str] = {}
+        self.labels: dict[str, FigureLabel] = {}
 
     def hid(self, *parts: str) -> str:
         """A short id for a header cell (t3h12): ids are repeated in every data cell's `headers`, so
@@ -80,9 +92,19 @@ class _Builder:
             self.ids[key] = f"{self.prefix}{len(self.ids)}"
         return self.ids[key]
 
-    def amount(self, section: str, row: str, column: str, headers: list[str]) -> Cell:
+    def code_id(self, row: str) -> str:
+        """The id of a coded row's header cell, made from its code (t3r2080109): a citation of the
+        row stays valid when a correction adds or removes other codes. Codes are digits (schema)."""
+        return f"{self.prefix[:-1]}r{row}"
+
+    def amount(self, section: str, row: str, column: str, headers: list[str],
+               label: tuple[str, str, str] = ("", "", ""), anchor: str = "") -> Cell:
+        """``label``: the row's code (coded rows), printed row name and printed column title;
+        ``anchor``: the id of the header cell that names the figure's row, the row's citable URL
+        fragment (fixed-row tables: numbered by the template frame alone, so stable too)."""
         value = self.table.cell(section, row, column) if self.table else None
         key = f"{self.frame.id}/{section}/{row}/{column}"
+        self.labels[key] = FigureLabel(*label, anchor=anchor)
         return Cell(
             amount_text(value), kind="amount", value=plain(value), key=key,
             headers=" ".join(h for h in headers if h), id=cell_anchor(key) if key in self.anchors else "",
@@ -92,7 +114,7 @@ class _Builder:
         width = sum(c.colspan for c in head[0])
         return Grid(self.frame.id, self.frame.number, self.frame.title, self.frame.unit_label, head, body,
                     self.frame.note.replace("{year}", str(self.report.year)),
-                    self.table.empty_note if self.table else "", width)
+                    self.table.empty_note if self.table else "", width, labels=self.labels)
 
 
 def two_sided(b: _Builder) -> Grid:
@@ -145,10 +167,16 @@ def _side_cells(b: _Builder, side: standards.Side, row: standards.FrameRow, numb
         cells.append(Cell(str(row.line or ""), kind="lanci", headers=b.hid(side.section, "line")))
     group = b.hid(side.section, "group") if side.column_group else ""
     for column in side.columns:
-        cell = b.amount(side.section, row.id, column.id, [b.hid(side.section), row_id, group, b.hid(side.section, column.id)])
+        cell = b.amount(side.section, row.id, column.id, [b.hid(side.section), row_id, group, b.hid(side.section, column.id)],
+                        (row.id if row.is_class else "", row.name, _titled(side.column_group, column.title)), row_id)
         cell.strong = row.strong
         cells.append(cell)
     return cells
+
+
+def _titled(group: str, title: str) -> str:
+    """A column's printed title under its group heading, as one text ("group / title")."""
+    return f"{group} / {title}" if group else title
 
 
 def _column_layout(columns: tuple[Column, ...], groups: list[dict]) -> list[tuple[str, int, list[Column]]]:
@@ -186,7 +214,9 @@ def coded(b: _Builder) -> Grid:
         lanci = [Cell(b.frame.label("lanci"), header=True, scope="row", colspan=2, kind="lanci")]
         lanci.extend(Cell(c.lanci, header=bool(c.lanci), scope="col" if c.lanci else "", kind="lanci") for c in b.frame.columns)
         head.append(lanci)
-    body = [_coded_row(b, key, column_headers) for key in _coded_keys(b)]
+    titles = {c: _titled(title, c.title) for title, _, columns in blocks for c in columns}
+    column_titles = {c.id: t for c, t in titles.items()}
+    body = [_coded_row(b, key, column_headers, column_titles) for key in _coded_keys(b)]
     return b.grid(head, body)
 
 
@@ -197,17 +227,18 @@ def _coded_keys(b: _Builder) -> list[str]:
     return [*codes, "total"] if b.frame.raw.get("total_row") == "bottom" else ["total", *codes]
 
 
-def _coded_row(b: _Builder, key: str, column_headers: dict[str, list[str]]) -> list[Cell]:
-    row_id = b.hid("r", key)
+def _coded_row(b: _Builder, key: str, column_headers: dict[str, list[str]], column_titles: dict[str, str]) -> list[Cell]:
+    row_id = b.code_id(key)
     if key == "total":
-        cells = [Cell(b.frame.label("total"), header=True, scope="row", colspan=2, id=row_id, kind="name", strong=True)]
+        code, name = "", b.frame.label("total")
+        cells = [Cell(name, header=True, scope="row", colspan=2, id=row_id, kind="name", strong=True)]
     else:
         printed = b.table.names.get(key, (None,))[0] if b.table else None
-        name = printed or b.report.codebook(b.frame.codes).name(key, b.report.year) or ""
+        code, name = key, printed or b.report.codebook(b.frame.codes).name(key, b.report.year) or ""
         cells = [Cell(key, kind="code", headers=b.hid("code")),
                  Cell(name, header=True, scope="row", id=row_id, kind="name", indent=(len(key) - 3) // 2)]
     for column in b.frame.columns:
-        cell = b.amount("rows", key, column.id, [row_id, *column_headers[column.id]])
+        cell = b.amount("rows", key, column.id, [row_id, *column_headers[column.id]], (code, name, column_titles[column.id]), row_id)
         cell.strong = key == "total"
         cells.append(cell)
     return cells
@@ -245,15 +276,17 @@ def economic_detail(b: _Builder) -> Grid:
                 cells.extend([Cell(""), Cell("", kind="name"), Cell("", kind="amount")])
                 continue
             code = codes[index]
-            row_id = b.hid("r", code)
+            row_id = b.code_id(code)
             cells.append(Cell(code, kind="code", headers=b.hid("code", str(g))))
             printed = b.table.names.get(code, (None,))[0] if b.table else None
-            cells.append(Cell(printed or book.name(code, b.report.year) or "", header=True, id=row_id, kind="name", indent=0 if len(code) == 3 else 1,
+            name = printed or book.name(code, b.report.year) or ""
+            cells.append(Cell(name, header=True, id=row_id, kind="name", indent=0 if len(code) == 3 else 1,
                               headers=b.hid("name", str(g))))
             if code in dash:
                 cells.append(Cell("——", kind="dash", headers=f"{row_id} {b.hid('value', str(g))}"))
             else:
-                cells.append(b.amount("rows", code, "amount", [heading_of.get(g, ""), row_id, b.hid("value", str(g))]))
+                cells.append(b.amount("rows", code, "amount", [heading_of.get(g, ""), row_id, b.hid("value", str(g))],
+                                      (code, name, raw["value_title"]), row_id))
         body.append(cells)
     totals_row: list[Cell] = []
     under = {t["under_group"]: t for t in raw["totals"]}
@@ -262,9 +295,10 @@ def economic_detail(b: _Builder) -> Grid:
         if total is None:
             totals_row.extend([Cell(""), Cell("", kind="name"), Cell("", kind="amount")])
             continue
-        row_id = b.hid("r", total["id"])
+        row_id = b.code_id(total["id"])
         totals_row.append(Cell(total["name"], header=True, colspan=2, id=row_id, kind="name", strong=True))
-        cell = b.amount("rows", total["id"], "amount", [heading_of.get(g, ""), row_id, b.hid("value", str(g))])
+        cell = b.amount("rows", total["id"], "amount", [heading_of.get(g, ""), row_id, b.hid("value", str(g))],
+                        ("", total["name"], raw["value_title"]), row_id)
         cell.strong = True
         totals_row.append(cell)
     body.append(totals_row)
@@ -293,7 +327,8 @@ def three_public(b: _Builder) -> Grid:
             for column in columns:
                 lanci.append(Cell(str(number), header=True, scope="col", kind="lanci"))
                 number += 1
-                data.append(b.amount("rows", row, column.id, [b.hid(row), group, b.hid(row, column.id)]))
+                data.append(b.amount("rows", row, column.id, [b.hid(row), group, b.hid(row, column.id)],
+                                     ("", heading, _titled(title, column.title)), b.hid(row)))
     head = [top, second, *([third] if third else []), *([lanci] if b.frame.label("lanci") else [])]
     return b.grid(head, [data])
 
@@ -319,7 +354,8 @@ def _three_public_pairs(b: _Builder, rows: tuple[tuple[str, str], ...]) -> Grid:
         for column in columns:
             for row, heading in rows:
                 pairs.append(Cell(heading, header=True, scope="col", id=b.hid(column.id, row)))
-                data.append(b.amount("rows", row, column.id, [top_id, group, b.hid(column.id), b.hid(column.id, row)]))
+                data.append(b.amount("rows", row, column.id, [top_id, group, b.hid(column.id), b.hid(column.id, row)],
+                                     ("", heading, _titled(title, column.title)), b.hid(column.id, row)))
     head.extend([second, *([third] if third else []), pairs])
     return b.grid(head, [data])
 
@@ -339,7 +375,8 @@ def related_info(b: _Builder) -> Grid:
             body.append([
                 Cell(row["name"], header=True, scope="row", id=row_id, kind="name", indent=row.get("indent", 0), strong=row.get("strong", False)),
                 *([Cell(str(row.get("line", "")), kind="lanci", headers=b.hid("line"))] if line else []),
-                b.amount(part["section"], row["id"], "amount", [part_id, row_id, b.hid("value")]),
+                b.amount(part["section"], row["id"], "amount", [part_id, row_id, b.hid("value")], ("", row["name"], b.frame.raw["value_title"]),
+                         row_id),
             ])
     return b.grid(head, body)
 

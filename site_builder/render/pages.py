@@ -27,7 +27,7 @@ from site_builder.findings import Finding, Place
 from site_builder.limits import THEME_FILE_BYTES
 from site_builder.model import Report, Site, Term, Unit
 from site_builder.prose.refs import ATTACHMENT_TEXT_FIELDS, Resolver
-from site_builder.render import charts, compare, downloads, search_aid, trust
+from site_builder.render import charts, compare, downloads, search_aid, tidy, trust
 from site_builder.render.cells import head_html, row_html
 from site_builder.render.grids import Grid, build_grid
 from site_builder.render.markdown import fill_fields
@@ -298,11 +298,18 @@ class Renderer:
         anchors = overview.cells | explanation.cells | {key for _, cells in texts for key in cells}
         grids = []
         aid_seen: set[str] = set()
+        figures: list[list[str]] = []
+        base_url = str(self.site.settings.get("base_url", ""))
         for frame in report.template.tables:
             grid = build_grid(report, frame, aid_seen, anchors)
             mark_cells(grid, check.notes_by_cell)
             grids.append(grid)
             out.add(base + downloads.csv_name(grid), downloads.grid_csv(grid))
+            rows = list(tidy.table_rows(report, grid, base_url))  # tidy downloads (site_builder/render/tidy.py)
+            out.add(base + tidy.tidy_csv_name(grid), tidy.csv_bytes(tidy.FIGURE_COLUMNS, rows))
+            figures.extend(rows)
+        out.add(base + tidy.FIGURES_CSV, tidy.csv_bytes(tidy.FIGURE_COLUMNS, figures))
+        out.add(base + tidy.ATTACHMENTS_CSV, tidy.csv_bytes(tidy.ATTACHMENT_COLUMNS, tidy.attachment_rows(report, base_url)))
         history = correction_history(report, self.content_root) if report.corrections else []
         out.add(base + "report.json", downloads.report_json(report, findings, history))
         attachments = [a.data | filled | {"slug": a.slug, "path": f"attachments/{a.slug}/",
