@@ -71,6 +71,7 @@
     var normalized = normalizeQuery(query);
     if (!normalized) { list.textContent = ""; status.textContent = ""; more.hidden = true; return; }
     status.textContent = "正在搜索……";
+    root.setAttribute("data-state", "searching");
     loadPagefind().then(function (pf) {
       var options = { filters: activeFilters() };
       return pf.search(normalized, options).then(function (found) {
@@ -81,7 +82,8 @@
       if (mine !== generation) return;
       results = found.results; shown = 0; list.textContent = "";
       status.textContent = results.length ? "找到 " + results.length + " 个页面：" + query : "没有找到与“" + query + "”相关的内容。";
-      showMore(normalized, mine);
+      if (results.length) showMore(normalized, mine);
+      else root.setAttribute("data-state", "ready");
     }).catch(function (error) {
       status.textContent = "搜索出错：" + error;
     });
@@ -96,6 +98,7 @@
     }).then(function (described) {
       if (mine !== generation) return;
       described.forEach(function (item) { place(item); });
+      root.setAttribute("data-state", "ready");
     });
   }
 
