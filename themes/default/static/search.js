@@ -249,10 +249,13 @@
     return found;
   }
 
-  function sectionEnd(page, start) {
-    var end = Infinity;
-    page.anchors.forEach(function (a) { if (a.location > start && a.location < end) end = a.location; });
-    return end;
+  // a section runs to the next heading, and at least past the words Pagefind matched in it
+  function sectionEnd(page, sub) {
+    var start = sub.anchor.location, end = Infinity;
+    page.anchors.forEach(function (a) {
+      if (/^h[1-6]$/i.test(a.element) && a.location > start && a.location < end) end = a.location;
+    });
+    return Math.max(end, Math.max.apply(null, (sub.locations || []).concat([start])) + 1);
   }
 
   // which needle a text matches first (0: the whole query), or the number of needles if none
@@ -267,7 +270,7 @@
   function describe(page, query) {
     var visible = words(page), patterns = needles(query);
     var subs = (page.sub_results || []).filter(function (s) { return s.anchor; }).map(function (sub, order) {
-      var start = sub.anchor.location, text = sectionText(visible, start, sectionEnd(page, start));
+      var text = sectionText(visible, sub.anchor.location, sectionEnd(page, sub));
       return { sub: sub, text: text, rank: rank(text, patterns), order: order };
     });
     subs.sort(function (a, b) { return a.rank - b.rank || a.order - b.order; });
