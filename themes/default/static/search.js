@@ -44,8 +44,11 @@
 
   function loadPagefind() {
     if (!pagefind) {
+      // no web worker: it would download a second copy of Pagefind's script (41 kB) for a search
+      // that takes milliseconds on the main thread (docs/search.md)
       pagefind = import(bundle + "pagefind.js").then(function (module) {
-        return module.init().then(function () { return module; });
+        return module.options({ noWorker: true }).then(function () { return module.init(); })
+          .then(function () { return module; });
       });
     }
     return pagefind;
