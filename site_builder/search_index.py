@@ -18,6 +18,7 @@ import hashlib
 import json
 import re
 import subprocess
+from html import unescape as html_unescape
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,7 @@ def run(pages: Path, bundle: Path) -> None:
         raise IndexFailed(f"pagefind failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}")
     canonicalize(bundle)
     secure_ui(bundle)
+    write_cells(pages, bundle)
 
 
 # (found, replacement, expected count) in pagefind-ui.js of Pagefind 1.5.2; checked, so a new
@@ -70,15 +72,110 @@ def secure_ui(bundle: Path) -> None:
 _TABLE = re.compile(rb"<table\b.*?</table>", re.S)
 _TAG = re.compile(rb"<[^>]+>")
 _SPACE = re.compile(rb"\s+")
+_SECTION = re.compile(rb'<h3 id="(table-[^"]+)"[^>]*>(.*?)<span class="table-no">')
+_TH = re.compile(rb'<th\b([^>]*)>(.*?)</th>', re.S)
+_ROW = re.compile(rb"<tr\b[^>]*>(.*?)</tr>", re.S)
+_TD = re.compile(rb'<td\b([^>]*)>(.*?)</td>', re.S)
+_ATTR = re.compile(rb'([a-z-]+)="([^"]*)"')
+_FIGURE = re.compile(r"-?[\d,]*\d(?:\.\d+)?")
+_AID = re.compile(rb'(<(p|span) hidden class="search-aid">)(.*?)(</\2>)', re.S)
+_HIDDEN_FILTER = re.compile(rb'<(p|span) hidden data-pagefind-filter="([^"]*)">(.*?)</\1>', re.S)
+
+# The search aid sits between these marks in the index copy, so the browser can tell it from the
+# page's visible text and never show it (themes/default/static/search.js knows the same marks).
+AID_OPEN, AID_CLOSE = "⟦", "⟧"
 
 
 def flatten_tables(html: bytes) -> bytes:
-    """The page as Pagefind should read it: each table reduced to its text in one paragraph.
+    """The page as Pagefind should read it (the published page is not changed).
 
-    Parsing thousands of cells with their `headers` attributes was a third of Pagefind's time;
-    the words (names, codes, figures) and the headings that anchor sub-results are unchanged.
+    Each table is reduced to its text in one paragraph: parsing thousands of cells with their
+    `headers` attributes was a third of Pagefind's time, and the words (names, codes, figures) and
+    the headings that anchor sub-results are unchanged. The table's cells (row code and name, column
+    headers, figure) go into a script block for ``write_cells``, so a result can say where a figure stands;
+    the search aid is put between ``AID_OPEN``/``AID_CLOSE``; hidden filter values move into an
+    attribute, so they are filters only and never text of the page.
     """
-    return _TABLE.sub(lambda m: b"<p>" + _SPACE.sub(b" ", _TAG.sub(b" ", m.group(0))) + b"</p>", html)
+    cells = _cell_map(html)
+    html = _TABLE.sub(lambda m: b"<p>" + _SPACE.sub(b" ", _TAG.sub(b" ", m.group(0))) + b"</p>", html)
+    html = _AID.sub(lambda m: m.group(1) + f" {AID_OPEN} ".encode() + m.group(3) + f" {AID_CLOSE} ".encode() + m.group(4), html)
+    html = _HIDDEN_FILTER.sub(lambda m: b'<%s data-pagefind-filter="%s[data-value]" data-value="%s"></%s>'
+                              % (m.group(1), m.group(2), m.group(3), m.group(1)), html)
+    if cells:  # Pagefind reads no script; ``write_cells`` takes it out of the index copy
+        data = json.dumps(cells, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c").encode()
+        html = html.replace(b"</body>", b'<script type="application/json" id="search-cells">' + data + b"</script></body>", 1)
+    return html
+
+
+_CELLS = re.compile(rb'<script type="application/json" id="search-cells">(.*?)</script>', re.S)
+
+
+def write_cells(pages: Path, bundle: Path) -> None:
+    """Write each table's cells as ``cells/<page folder>/<table anchor>.json`` in the bundle.
+
+    The browser fetches only the files of the table sections a result shows, to name the row and
+    column of a matched figure.
+    """
+    for page in sorted(pages.rglob("*.html")):
+        found = _CELLS.search(page.read_bytes())
+        if found is None:
+            continue
+        folder = bundle / "cells" / page.relative_to(pages).parent
+        folder.mkdir(parents=True, exist_ok=True)
+        for anchor, table in json.loads(found.group(1)).items():
+            if re.fullmatch(r"table-[a-z0-9_]+", anchor):
+                (folder / f"{anchor}.json").write_text(json.dumps(table, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+
+
+def _text(fragment: bytes) -> str:
+    return html_unescape(_SPACE.sub(b" ", _TAG.sub(b"", fragment)).decode().strip()).replace("※", "").strip()
+
+
+def _cell_map(html: bytes) -> dict[str, Any]:
+    """For each table section: its title, rows (code, name) and figures (row, columns, figure as printed)."""
+    sections = list(_SECTION.finditer(html))
+    tables = list(_TABLE.finditer(html))
+    result: dict[str, Any] = {}
+    for section, following in zip(sections, [*sections[1:], None], strict=False):
+        end = following.start() if following else len(html)
+        table = next((t for t in tables if section.end() < t.start() < end), None)
+        if table is not None:
+            result[section.group(1).decode()] = _table_cells(_text(section.group(2)), table.group(0))
+    return result
+
+
+def _table_cells(title: str, table: bytes) -> dict[str, Any]:
+    headers: dict[str, tuple[str, str]] = {}
+    for th in _TH.finditer(table):
+        attrs = dict(_ATTR.findall(th.group(1)))
+        if b"id" in attrs:
+            headers[attrs[b"id"].decode()] = (attrs.get(b"scope", b"").decode(), _text(th.group(2)))
+    columns: list[list[str]] = []
+    rows: list[list[str]] = []
+    figures: list[list[Any]] = []
+    for row in _ROW.finditer(table):
+        code = ""
+        for td in _TD.finditer(row.group(1)):
+            attrs = dict(_ATTR.findall(td.group(1)))
+            text = _text(td.group(2))
+            if b"code" in attrs.get(b"class", b"").split():
+                code = text
+                continue
+            if not _FIGURE.fullmatch(text) or b"lanci" in attrs.get(b"class", b""):
+                continue
+            ids = [headers.get(i) for i in attrs.get(b"headers", b"").decode().split()]
+            names = [h[1] for h in ids if h and h[0] == "row"]
+            labels = [h[1] for h in ids if h and h[0] in ("col", "colgroup")]
+            entry = [code, names[0] if names else ""]
+            if entry not in rows:
+                rows.append(entry)
+            if labels not in columns:
+                columns.append(labels)
+            figures.append([rows.index(entry), columns.index(labels), text])
+        if code and not any(r[0] == code for r in rows):
+            name = next((h[1] for i, h in headers.items() if h[0] == "row" and f'id="{i}"'.encode() in row.group(1)), "")
+            rows.append([code, name])
+    return {"title": title, "rows": rows, "columns": columns, "figures": figures}
 
 
 def _read(path: Path) -> Any:

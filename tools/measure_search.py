@@ -2,16 +2,22 @@
 
     python tools/measure_search.py SITE_DIR [QUERY ...]
 
-SITE_DIR is a built site. The first-search bytes are what Chromium downloads from pagefind/ when a
-visitor opens the search page and types the first query (the page's own HTML/CSS not counted).
+SITE_DIR is a built site. The first-search bytes are what Chromium downloads when a visitor opens
+the search page with a query (search/?q=...) until the first results are shown: the search page's
+script, Pagefind's JS/WASM, index chunks, fragments and the cells files of the table sections shown
+(the page's own HTML and the site's CSS not counted). Bodies are counted uncompressed as served by
+the plain static server (Pagefind's .pf_* files are gzip data already), and again gzipped at level 6
+as a static host with compression would serve the rest.
 """
 
 from __future__ import annotations
 
+import gzip
 import sys
 import threading
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 from playwright.sync_api import sync_playwright
 
@@ -49,29 +55,36 @@ def index_time(site: Path) -> float:
     return seconds
 
 
-def first_search_bytes(site: Path, query: str) -> tuple[int, int]:
+def first_search_bytes(site: Path, query: str) -> tuple[int, int, int, dict[str, int]]:
+    """(bodies, bodies as gzip would serve them, requests, bytes by kind) of the first search."""
     server = make_server(site, 0, quiet=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    sizes: list[int] = []
+    bodies: list[tuple[str, bytes]] = []
     with sync_playwright() as p:
         browser = p.chromium.launch(**launch_args())
         page = browser.new_page()
 
         def record(response) -> None:  # noqa: ANN001
-            if "/pagefind/" in response.url:
+            if "/pagefind/" in response.url or response.url.endswith("/search.js"):
                 try:
-                    sizes.append(len(response.body()))
+                    bodies.append((response.url, response.body()))
                 except Exception:  # noqa: BLE001 - a redirect has no body
                     pass
 
         page.on("response", record)
-        page.goto(f"http://127.0.0.1:{server.server_port}/search/")
-        page.locator("#search-input").fill(query)
-        page.locator(".pagefind-ui__result-link").first.wait_for(timeout=15000)
+        page.goto(f"http://127.0.0.1:{server.server_port}/search/?q={quote(query)}")
+        page.wait_for_selector("#search[data-state=ready]", state="attached", timeout=60000)
         page.wait_for_load_state("networkidle")
         browser.close()
     server.shutdown()
-    return sum(sizes), len(sizes)
+    by_kind: dict[str, int] = {}
+    for url, body in bodies:
+        kind = url.rsplit("/", 2)[-2] if "/pagefind/" in url and url.rsplit("/", 2)[-2] in ("fragment", "index", "filter") else url.rsplit("/", 1)[-1]
+        kind = "cells" if "/cells/" in url else kind
+        by_kind[kind] = by_kind.get(kind, 0) + len(body)
+    total = sum(len(b) for _, b in bodies)
+    zipped = sum(len(b) if b[:2] == b"\x1f\x8b" else len(gzip.compress(b, 6)) for _, b in bodies)
+    return total, zipped, len(bodies), by_kind
 
 
 def main() -> None:
@@ -81,8 +94,10 @@ def main() -> None:
     print(f"index: {size / 1e6:.2f} MB in {files} files ({site / 'pagefind'})")
     print(f"index time (Pagefind alone, flattened pages): {index_time(site):.2f} s")
     for query in queries:
-        total, requests = first_search_bytes(site, query)
-        print(f"first search {query!r}: {total / 1e3:.1f} kB in {requests} requests from pagefind/ (uncompressed bodies)")
+        total, zipped, requests, by_kind = first_search_bytes(site, query)
+        print(f"first search {query!r}: {total / 1e3:.1f} kB in {requests} requests (bodies as served); "
+              f"{zipped / 1e3:.1f} kB with gzip")
+        print("  " + ", ".join(f"{kind} {size / 1e3:.1f} kB" for kind, size in sorted(by_kind.items(), key=lambda x: -x[1])))
 
 
 if __name__ == "__main__":

@@ -82,16 +82,15 @@ def search(browser: Browser, base: str, query: str) -> tuple[Page, list[str]]:
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     page.goto(base + "search/?q=" + query)
-    page.wait_for_selector(".pagefind-ui__result", timeout=15_000)
-    page.wait_for_selector(".pagefind-ui__filter-block", timeout=15_000)
-    for block in page.locator("details.pagefind-ui__filter-block").all():
-        block.evaluate("element => { element.open = true; }")
+    page.wait_for_selector("#search[data-state=ready]", timeout=15_000)
+    page.locator("details.search-filters").evaluate("element => { element.open = true; }")
+    page.wait_for_selector(".search-filters fieldset", timeout=15_000)
     page.wait_for_timeout(500)  # an <img onerror> fires after its (failed) load
     return page, dialogs
 
 
 FILTER_PANEL_HOLDS = """(wanted) => {
-  const panel = document.querySelector('.pagefind-ui__filter-panel');
+  const panel = document.querySelector('.search-filters');
   return !!panel && wanted.every(w => panel.innerText.includes(w));
 }"""
 
@@ -108,9 +107,8 @@ def wait_for_filter_values(page: Page, wanted: list[str]) -> None:
         except PlaywrightTimeoutError:
             if attempt == 0:
                 page.reload()
-                page.wait_for_selector(".pagefind-ui__filter-block", timeout=15_000)
-                for block in page.locator("details.pagefind-ui__filter-block").all():
-                    block.evaluate("element => { element.open = true; }")
+                page.wait_for_selector("#search[data-state=ready]", timeout=15_000)
+                page.locator("details.search-filters").evaluate("element => { element.open = true; }")
 
 
 @pytest.mark.parametrize("query", ["盐池", "民族团结奖", "名词", "支出决算情况说明"])
@@ -122,7 +120,7 @@ def test_no_payload_runs_and_all_show_as_text(browser: Browser, hostile_site: st
         assert page.locator("#search img").count() == 0, page.locator("#search").inner_html()[:2000]
         text = page.locator("#search").inner_text()
         wait_for_filter_values(page, [payload(field) for field in ("unit", "parent", "region")])
-        filters = page.locator(".pagefind-ui__filter-panel").inner_text()
+        filters = page.locator(".search-filters").inner_text()
         assert page.evaluate("window.__pwned") is None and dialogs == []  # also after a reload
         for field in ("unit", "parent", "region"):
             assert payload(field) in filters, f"{field} is not shown literally in the filters: {filters[:1500]}"
@@ -138,7 +136,7 @@ def test_titles_and_excerpts_show_markup_as_text(browser: Browser, hostile_site:
         page, dialogs = search(browser, hostile_site, query)
         try:
             assert page.evaluate("window.__pwned") is None and dialogs == []
-            seen += page.locator(".pagefind-ui__results").inner_text()
+            seen += page.locator(".search-results").inner_text()
         finally:
             page.close()
     for field in ("title", "attachment", "heading", "term"):  # excerpts are cut: the payload's end

@@ -517,12 +517,12 @@ INJECTED = """() => {
 }"""
 SEARCH = "search/?q=hostilemark"  # every payload carries the word: the query finds every page with one
 FILTERS = "search-filters"  # the text of the search page's filter list, opened
-FILTER_TEXT = """() => Array.from(document.querySelectorAll('.pagefind-ui__filter-panel, .pagefind-ui__filter-block, fieldset'))
+FILTER_TEXT = """() => Array.from(document.querySelectorAll('.search-filters fieldset, fieldset'))
   .map(e => e.innerText).join('\\n')"""
 OPEN_SEARCH = """async () => {
   for (let round = 0; round < 40; round++) {
-    const more = document.querySelector('.pagefind-ui__button');
-    if (!more) break;
+    const more = document.querySelector('.search-more');
+    if (!more || more.hidden) break;
     more.click();
     await new Promise(r => setTimeout(r, 200));
   }
@@ -638,7 +638,7 @@ def visit(browser: Any, url: str, path: str, result: BrowserResult, expected_fil
     try:
         page.goto(url, wait_until="networkidle")
         if "?q=" in path:
-            page.wait_for_selector(".pagefind-ui__result", timeout=15000)
+            page.wait_for_selector("#search[data-state=ready]", timeout=15000)
             page.evaluate(OPEN_SEARCH)
             settle_filters(page, expected_filters)
         ran = page.evaluate("window.__pwned")
