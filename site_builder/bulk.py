@@ -7,8 +7,10 @@ build's jobs), it reads the report's tidy ``figures.csv``, ``attachment-figures.
 - ``units/<slug>/figures.csv``: all years of a unit (year order);
 - ``data/figures-<table-id>.csv``: one tidy CSV per table kind;
 - ``data/attachment-figures-<kind>.csv``: one per attachment kind (performance forms …);
-- ``data/figures.sqlite``: every figure in one SQLite database (tables ``figures``, ``reports``,
-  ``tables``, ``columns``, ``attachment_figures``);
+- ``data/figures.sqlite``: every figure in one SQLite database: the view ``figures`` has the tidy
+  columns, built from ``figure_values`` (what varies per figure) joined with ``reports`` and
+  ``tables``, so names and URLs are not repeated on every row; plus ``columns`` and
+  ``attachment_figures``;
 - ``data/reports.json``: the JSON of every report, as one array;
 
 then renders ``data/index.html`` (template ``data.html``) with each file's size. Nothing holds the
@@ -81,22 +83,27 @@ CREATE TABLE tables (
 CREATE TABLE columns (
   template TEXT NOT NULL, table_id TEXT NOT NULL, column_id TEXT NOT NULL, column_title TEXT NOT NULL,
   PRIMARY KEY (template, table_id, column_id, column_title));
-CREATE TABLE figures (
-  report_id INTEGER NOT NULL REFERENCES reports (report_id), unit_slug TEXT NOT NULL, unit_name TEXT NOT NULL,
-  region TEXT, parent TEXT, year INTEGER NOT NULL, table_id TEXT NOT NULL, table_title TEXT NOT NULL,
-  section TEXT NOT NULL, row_key TEXT NOT NULL, row_code TEXT, row_name TEXT, column_id TEXT NOT NULL,
-  column_title TEXT, amount TEXT, amount_unit TEXT NOT NULL, amount_fen INTEGER, url TEXT NOT NULL);
+CREATE TABLE figure_values (
+  report_id INTEGER NOT NULL REFERENCES reports (report_id), table_id TEXT NOT NULL, section TEXT NOT NULL,
+  row_key TEXT NOT NULL, row_code TEXT, row_name TEXT, column_id TEXT NOT NULL, column_title TEXT, amount TEXT,
+  amount_fen INTEGER, anchor TEXT NOT NULL);
+CREATE VIEW figures AS
+  SELECT f.report_id, r.unit_slug, r.unit_name, r.region, r.parent, r.year, f.table_id, t.table_title,
+         f.section, f.row_key, f.row_code, f.row_name, f.column_id, f.column_title, f.amount, r.amount_unit,
+         f.amount_fen, r.url || f.anchor AS url
+  FROM figure_values AS f JOIN reports AS r USING (report_id)
+  JOIN tables AS t ON t.template = r.template AND t.table_id = f.table_id;
 CREATE TABLE attachment_figures (
   report_id INTEGER NOT NULL REFERENCES reports (report_id), unit_slug TEXT NOT NULL, unit_name TEXT NOT NULL,
   region TEXT, parent TEXT, year INTEGER NOT NULL, attachment TEXT NOT NULL, kind TEXT, title TEXT,
   path TEXT NOT NULL, row_label TEXT, field TEXT NOT NULL, amount TEXT, amount_unit TEXT, url TEXT NOT NULL);
 """
 INDEXES = """
-CREATE INDEX figures_by_unit_year ON figures (unit_slug, year);
-CREATE INDEX figures_by_table_row ON figures (table_id, row_key, column_id, year);
-CREATE INDEX figures_by_code ON figures (row_code, year) WHERE row_code IS NOT NULL;
-CREATE INDEX figures_by_region_year ON figures (region, year);
-CREATE INDEX figures_by_parent_year ON figures (parent, year);
+CREATE INDEX figures_by_report ON figure_values (report_id);
+CREATE INDEX figures_by_table_row ON figure_values (table_id, row_key, column_id);
+CREATE INDEX figures_by_code ON figure_values (row_code) WHERE row_code IS NOT NULL;
+CREATE INDEX reports_by_region_year ON reports (region, year);
+CREATE INDEX reports_by_parent_year ON reports (parent, year);
 CREATE INDEX attachment_figures_by_report ON attachment_figures (report_id);
 """
 
@@ -155,21 +162,15 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 
 def _figure_record(report_id: int, row: list[str]) -> tuple[Any, ...]:
+    """A ``figure_values`` row: what varies per figure; the report's identity, unit of amount and
+    URL, and the table's title, are joined in by the ``figures`` view (a third of the size)."""
     named = dict(zip(FIGURE_COLUMNS, row, strict=True))
-    values: list[Any] = [report_id]
-    for column in FIGURE_COLUMNS:
-        value = named[column]
-        if column == "year":
-            values.append(int(value))
-        elif column == "amount":
-            values.append(value or None)  # written blank: NULL, never 0
-        elif column == "row_code":
-            values.append(restored(value) or None)
-        else:
-            values.append(restored(value))
-        if column == "amount_unit":
-            values.append(amount_fen(named["amount"], restored(value)))
-    return tuple(values)
+    amount = named["amount"]
+    url = restored(named["url"])
+    return (report_id, named["table_id"], restored(named["section"]), restored(named["row_key"]),
+            restored(named["row_code"]) or None, restored(named["row_name"]), named["column_id"],
+            restored(named["column_title"]), amount or None,  # written blank: NULL, never 0
+            amount_fen(amount, restored(named["amount_unit"])), "#" + url.split("#", 1)[1] if "#" in url else "")
 
 
 def _attachment_record(report_id: int, row: list[str]) -> tuple[Any, ...]:
@@ -211,7 +212,7 @@ def build_bulk(staging: Path, reports: Sequence[str]) -> BulkResult:
     tables: dict[tuple[str, str], tuple[str, str]] = {}
     columns: set[tuple[str, str, str, str]] = set()
     by_unit: dict[str, list[tuple[int, str]]] = defaultdict(list)
-    placeholders = ", ".join("?" * (len(FIGURE_COLUMNS) + 2))
+    placeholders = ", ".join("?" * 11)
     attachment_placeholders = ", ".join("?" * (len(ATTACHMENT_COLUMNS) + 1))
     try:
         with (folder / REPORTS_JSON).open("wb") as everything:
@@ -230,6 +231,8 @@ def build_bulk(staging: Path, reports: Sequence[str]) -> BulkResult:
                     url))
                 for table_id, table in data["tables"].items():
                     tables.setdefault((template, table_id), (str(table.get("number", "")), str(table.get("title", ""))))
+                for row in rows:  # the title the tidy rows print (the figures view joins it by template)
+                    tables[(template, row[5])] = (tables.get((template, row[5]), ("", ""))[0], restored(row[6]))
                 del data
                 by_unit[base.split("/")[1]].append((int(base.rstrip("/").split("/")[-1]), base))
                 records = []
@@ -237,7 +240,7 @@ def build_bulk(staging: Path, reports: Sequence[str]) -> BulkResult:
                     figures.writer(f"figures-{row[5]}.csv").writerow(row)
                     records.append(_figure_record(report_id, row))
                     columns.add((template, row[5], row[11], restored(row[12])))
-                connection.executemany(f"INSERT INTO figures VALUES ({placeholders})", records)
+                connection.executemany(f"INSERT INTO figure_values VALUES ({placeholders})", records)
                 records = []
                 for row in _rows((staging / base / ATTACHMENTS_CSV).read_bytes()):
                     kind = restored(row[6]) or "other"

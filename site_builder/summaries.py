@@ -36,6 +36,7 @@ class Headline:
     id: str
     label: str
     part_of: str = ""
+    chart: bool = False  # drawn year by year on the unit page
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ def read_headlines(path: Path = HEADLINES_PATH) -> HeadlineData:
     if errors:
         where = "/".join(str(p) for p in errors[0].path) or "(top)"
         raise HeadlineDataError(f"{path.name}: {where}: {errors[0].message}")
-    headlines = tuple(Headline(h["id"], h["label"], h.get("part_of", "")) for h in data["headlines"])
+    headlines = tuple(Headline(h["id"], h["label"], h.get("part_of", ""), h.get("chart", False)) for h in data["headlines"])
     known = {h.id for h in headlines}
     sources: dict[str, dict[str, tuple[CellRef, ...]]] = {}
     for template, mapping in data["templates"].items():

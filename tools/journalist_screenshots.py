@@ -1,6 +1,11 @@
 """Re-take the screenshots of docs/journalists.md from a built site (run `site-builder build content` first).
 
-    CHROMIUM_PATH=/usr/bin/chromium python tools/journalist_screenshots.py [SITE]
+    CHROMIUM_PATH=/usr/bin/chromium python tools/journalist_screenshots.py [SITE [GENERATED_SITE]]
+
+The unit-across-years and comparison shots need units with several years and regions with several
+units, which the two sample reports do not have: GENERATED_SITE is a build of generated content,
+e.g. ``python bench/generate.py --reports 30 --seed 7 --out /tmp/g30 && site-builder build /tmp/g30
+--out /tmp/o30``.
 """
 
 from __future__ import annotations
@@ -21,6 +26,31 @@ SHOTS = ROOT / "docs" / "img"
 
 def main() -> None:
     site = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "output"
+    sample_shots(site)
+    if len(sys.argv) > 2:
+        generated_shots(Path(sys.argv[2]))
+
+
+def generated_shots(site: Path) -> None:
+    """A unit page with its year-by-year table and charts, and one comparison view."""
+    server = make_server(site, 0, quiet=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}/"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(**launch_args())
+        page = browser.new_page(viewport={"width": 1100, "height": 900})
+        page.goto(base + "compare/index.html")
+        page.locator(".compare-list a").first.click()
+        page.screenshot(path=str(SHOTS / "journalists-compare.png"))
+        charted = sorted(p.parent.name for p in (site / "units").glob("*/index.html")
+                         if 'class="chart"' in p.read_text(encoding="utf-8"))
+        page.goto(base + f"units/{charted[0]}/")
+        page.locator(".unit-history").screenshot(path=str(SHOTS / "journalists-unit.png"))
+        browser.close()
+    server.shutdown()
+
+
+def sample_shots(site: Path) -> None:
     server = make_server(site, 0, quiet=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}/"

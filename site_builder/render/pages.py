@@ -260,6 +260,18 @@ def all_corrections(reports: list[ReportSummary]) -> list[tuple[ReportSummary, A
     return sorted(entries, key=lambda pair: (pair[1].date, pair[0].rel), reverse=True)
 
 
+def unit_charts(history: compare.UnitHistory | None, headlines: HeadlineData) -> list[charts.Chart]:
+    """Year-by-year charts of the headlines marked ``chart`` in headlines.yaml, for a unit with at
+    least two reports; figures are already in the history's one amount unit."""
+    if history is None or len(history.years) < 2:
+        return []
+    drawn = {h.id for h in headlines.headlines if h.chart}
+    return [charts.year_series(row.label, history.unit, list(zip(history.years, row.values, strict=True)),
+                               chart_id=f"chart-{headline.id}")
+            for headline, row in zip(headlines.headlines, history.headlines, strict=True)
+            if headline.id in drawn and any(row.mapped)]
+
+
 class Renderer:
     def __init__(self, site: Site, content_root: Path) -> None:
         self.site = site
@@ -394,7 +406,8 @@ class Renderer:
         newest_first = sorted(reports, key=lambda r: -r.year)
         out.add(base + "index.html", self.page("unit.html", base + "index.html", unit=unit, reports=newest_first,
                                                history=history, csv_name=UNIT_CSV, report_path=report_path,
-                                               series_html=compare.series_rows_html, charts=None))
+                                               series_html=compare.series_rows_html,
+                                               charts=unit_charts(history, headlines)))
 
     def render_comparisons(self, out: Output, summaries: list[ReportSummary], headlines: HeadlineData) -> None:
         """compare/<year>/<group>/ pages: units × headline figures and ratios, one pre-sorted view per

@@ -110,6 +110,24 @@ def test_unit_pages_match_the_yaml(page: Page, portal: tuple[Path, str]) -> None
             want = expected(content, f"{unit.name}/{year_dir.name}")
             assert three_public[year_dir.name] == as_shown(want["three_public"], str(want["unit"]), page_unit)
         assert page.locator("a", has_text="下载本页数据 CSV").count() == 1
+        check_three_public_chart(page, unit, content, page_unit)
+
+
+def check_three_public_chart(page: Page, unit: Path, content: Path, page_unit: str) -> None:
+    """The unit page's 三公 chart (units with two or more reports): its data table, year by year,
+    equals the YAML in the page's amount unit, with the tables' thousands separators; blank stays blank."""
+    years = sorted(p.name for p in unit.iterdir() if p.name.isdigit())
+    chart = page.locator("figure.chart").filter(has_text="“三公”经费支出")
+    if len(years) < 2:
+        assert page.locator("figure.chart").count() == 0
+        return
+    shown = dict(chart.locator("table.chart-data tbody tr").evaluate_all(
+        "rows => rows.map(r => [r.querySelector('th').innerText.trim(), r.querySelector('td').innerText.trim()])"))
+    for year in years:
+        want = expected(content, f"{unit.name}/{year}")
+        value = as_shown(want["three_public"], str(want["unit"]), page_unit)
+        assert shown[f"{year}年"] == (f"{Decimal(value):,}" if value else "空白"), (unit.name, year)
+    assert chart.locator("svg[role=img]").count() == 1
 
 
 def test_axe_on_unit_and_comparison_pages(page: Page, portal: tuple[Path, str]) -> None:
