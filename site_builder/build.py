@@ -240,11 +240,13 @@ NOT_INDEXED = ("compare/",)  # comparison views repeat figures of the report pag
 
 
 def write_tree(output: Output, folder: Path, index_folder: Path | None = None) -> None:
-    """Write the files; HTML pages also go, with tables flattened, to the folder Pagefind reads."""
+    """Write the files; HTML pages also go, with tables flattened and the search aid kept, to the
+    folder Pagefind reads."""
     for path in sorted(output.files):
         target = folder / path
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(output.files[path])
+        data = output.files[path]
+        target.write_bytes(search_index.published(data) if path.endswith(".html") else data)
         if index_folder is not None and path.endswith(".html") and not path.startswith(NOT_INDEXED):
             copy = index_folder / path
             copy.parent.mkdir(parents=True, exist_ok=True)
@@ -332,6 +334,7 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
         files.extend([*bulk_output.files, *bulk_output.pages.files])
         timings["bulk downloads"] = time.perf_counter() - clock - sum(timings.values())
         # -- end of bulk downloads --
+        _refuse_twice_written(root, files)
         if pages is not None:
             try:
                 search_index.run(pages, staging / "pagefind")
@@ -347,6 +350,15 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
                 shutil.rmtree(folder)
     pages_count = sum(1 for p in files if p.endswith(".html"))
     return BuildResult(findings, pages_count, len(summaries), len(files), timings)
+
+
+def _refuse_twice_written(root: Path, files: list[str]) -> None:
+    """Two stages writing one path means one silently replaced the other: an internal error."""
+    seen: set[str] = set()
+    for path in files:
+        if path in seen:
+            raise InternalError("building", _shown(root), f"two stages wrote {path}")
+        seen.add(path)
 
 
 def merged(findings: list[Finding], more: list[Finding]) -> list[Finding]:

@@ -86,6 +86,12 @@ _HIDDEN_FILTER = re.compile(rb'<(p|span) hidden data-pagefind-filter="([^"]*)">(
 AID_OPEN, AID_CLOSE = "⟦", "⟧"
 
 
+def published(html: bytes) -> bytes:
+    """The page as readers get it: without the search aid, which only the index copy needs (it is
+    hidden anyway; leaving it out makes a report page about 10% lighter)."""
+    return _AID.sub(b"", html)
+
+
 def flatten_tables(html: bytes) -> bytes:
     """The page as Pagefind should read it (the published page is not changed).
 

@@ -249,7 +249,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return content, site
 
 
-PATTERNS = ("compare/**/*", "units/*/index.html", "units/*/figures.csv", "index.html", "sitemap.xml")
+PATTERNS = ("compare/**/*", "units/*/index.html", "units/*/history.csv", "index.html", "sitemap.xml")
 
 
 def test_new_pages_rebuild_byte_identical(generated: tuple[Path, Path], tmp_path: Path) -> None:
@@ -268,7 +268,7 @@ def test_unit_csv_matches_the_yaml(generated: tuple[Path, Path]) -> None:
     for unit_dir in sorted(p for p in content.iterdir() if (p / "unit.yaml").is_file()):
         years = sorted(int(p.name) for p in unit_dir.iterdir() if p.name.isdigit())
         units = {_yaml(unit_dir / str(y) / "report.yaml")["amount_unit"] for y in years}
-        rows = list(csv.reader(io.StringIO((site / "units" / unit_dir.name / "figures.csv").read_text(encoding="utf-8-sig"))))
+        rows = list(csv.reader(io.StringIO((site / "units" / unit_dir.name / "history.csv").read_text(encoding="utf-8-sig"))))
         shown = {int(r[3]): r[4] for r in rows[1:] if r[2] == label and r[0] == rows[1][0]}
         for year in years:
             final = _yaml(unit_dir / str(year) / "tables" / "three_public.yaml")["rows"]["final"].get("total")
@@ -306,8 +306,8 @@ def test_sample_unit_page_and_csv(sample_site: Path) -> None:
     page = (sample_site / "units" / "jincheng-social-insurance-center" / "index.html").read_text(encoding="utf-8")
     personnel = _yaml(JINCHENG / "basic_expenditure_detail.yaml")["rows"]["personnel_total"]
     assert f'data-year="2023"><span class="num">{personnel:,}</span>' in page
-    assert 'href="figures.csv"' in page
-    rows = list(csv.reader(io.StringIO((sample_site / "units" / "jincheng-social-insurance-center" / "figures.csv")
+    assert 'href="history.csv"' in page and 'href="figures.csv"' in page
+    rows = list(csv.reader(io.StringIO((sample_site / "units" / "jincheng-social-insurance-center" / "history.csv")
                                        .read_text(encoding="utf-8-sig"))))
     label = headline_data().label("personnel")
     assert [r[4] for r in rows if r[2] == label] == [str(personnel)]

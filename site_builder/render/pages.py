@@ -174,7 +174,7 @@ def report_path(report: Report | ReportSummary) -> str:
     return f"units/{report.unit.slug}/{report.year}/"
 
 
-UNIT_CSV = "figures.csv"
+UNIT_CSV = "history.csv"  # the page's figures; figures.csv beside it is the bulk tidy file (bulk.py)
 COMPARE_INDEX = "compare/index.html"
 
 
