@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -31,14 +33,23 @@ def main() -> None:
         generated_shots(Path(sys.argv[2]))
 
 
-def generated_shots(site: Path) -> None:
-    """A unit page with its year-by-year table and charts, and one comparison view."""
+@contextmanager
+def served(site: Path, width: int, height: int) -> Iterator[tuple[Page, str]]:
+    """A Chromium page and the base URL of ``site`` served on a free port."""
     server = make_server(site, 0, quiet=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_port}/"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(**launch_args())
-        page = browser.new_page(viewport={"width": 1100, "height": 900})
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(**launch_args())
+            yield browser.new_page(viewport={"width": width, "height": height}), f"http://127.0.0.1:{server.server_port}/"
+            browser.close()
+    finally:
+        server.shutdown()
+
+
+def generated_shots(site: Path) -> None:
+    """A unit page with its year-by-year table and charts, and one comparison view."""
+    with served(site, 1100, 900) as (page, base):
         page.goto(base + "compare/index.html")
         page.locator(".compare-list a").first.click()
         page.screenshot(path=str(SHOTS / "journalists-compare.png"))
@@ -46,23 +57,14 @@ def generated_shots(site: Path) -> None:
                          if 'class="chart"' in p.read_text(encoding="utf-8"))
         page.goto(base + f"units/{charted[0]}/")
         page.locator(".unit-history").screenshot(path=str(SHOTS / "journalists-unit.png"))
-        browser.close()
-    server.shutdown()
 
 
 def sample_shots(site: Path) -> None:
-    server = make_server(site, 0, quiet=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_port}/"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(**launch_args())
-        page = browser.new_page(viewport={"width": 1000, "height": 700})
+    with served(site, 1000, 700) as (page, base):
         page.goto(base + "units/jincheng-social-insurance-center/2023/")
         page.locator("[data-table-section=three_public]").screenshot(path=str(SHOTS / "journalists-report-downloads.png"))
         page.goto(base + "data/")
         page.screenshot(path=str(SHOTS / "journalists-data-page.png"), full_page=False)
-        browser.close()
-    server.shutdown()
 
 
 if __name__ == "__main__":
