@@ -222,6 +222,19 @@ class _Refused(Exception):
         self.finding = finding
 
 
+def _read_at_most(fd: int, size: int) -> bytes:
+    """Up to ``size`` bytes of an open file, in chunks of at most 1 MiB (so an over-long file is
+    never read whole: the caller asks for its limit + 1 and refuses what reaches it)."""
+    chunks: list[bytes] = []
+    while size > 0:
+        chunk = os.read(fd, min(size, 1 << 20))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
 def _read_regular(path: Path, limit: int) -> bytes | None:
     """Read at most ``limit`` bytes; None if the file is larger. Checks it is regular after open."""
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
@@ -234,19 +247,11 @@ def _read_regular(path: Path, limit: int) -> bytes | None:
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise _Refused(_finding(path, "content.not-a-file", f"{Path(path).name} is not a regular file; it is not read"))
-        chunks: list[bytes] = []
-        remaining = limit + 1
-        while remaining > 0:
-            chunk = os.read(fd, min(remaining, 1 << 20))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            remaining -= len(chunk)
+        data = _read_at_most(fd, limit + 1)
     except OSError as exc:
         raise _Refused(_finding(path, "content.unreadable", f"cannot read file: {exc.strerror}")) from None
     finally:
         os.close(fd)
-    data = b"".join(chunks)
     return None if len(data) > limit else data
 
 
@@ -355,19 +360,11 @@ def _tree_file(fd: int, name: str, rel: str, limit: int) -> TreeItem:
     try:
         if not stat.S_ISREG(os.fstat(file_fd).st_mode):
             return TreeItem(rel, Kind.SPECIAL)
-        chunks: list[bytes] = []
-        remaining = limit + 1
-        while remaining > 0:
-            chunk = os.read(file_fd, min(remaining, 1 << 20))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            remaining -= len(chunk)
+        data = _read_at_most(file_fd, limit + 1)
     except OSError:
         return TreeItem(rel, Kind.UNREADABLE)
     finally:
         os.close(file_fd)
-    data = b"".join(chunks)
     return TreeItem(rel, Kind.FILE, None if len(data) > limit else data)
 
 

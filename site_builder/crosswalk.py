@@ -7,15 +7,12 @@ names its successors (its figures cannot be divided between them).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import jsonschema
-import yaml
-
 from site_builder.standards import STANDARDS_DIR
+from site_builder.summaries import read_standards_file
 
 CROSSWALK_PATH = STANDARDS_DIR / "crosswalk.yaml"
 CROSSWALK_SCHEMA = STANDARDS_DIR / "crosswalk.schema.json"
@@ -73,12 +70,9 @@ class Crosswalk:
 
 
 def read_crosswalk(path: Path = CROSSWALK_PATH) -> Crosswalk:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    schema = json.loads(CROSSWALK_SCHEMA.read_text(encoding="utf-8"))
-    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(data), key=lambda e: list(e.path))
-    if errors:
-        where = "/".join(str(p) for p in errors[0].path) or "(top)"
-        raise CrosswalkError(f"{path.name}: {where}: {errors[0].message}")
+    data, problem = read_standards_file(path, CROSSWALK_SCHEMA)
+    if problem:
+        raise CrosswalkError(problem)
     changes = []
     for index, entry in enumerate(data["entries"]):
         old, new = entry["from"], entry["to"]

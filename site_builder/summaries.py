@@ -66,18 +66,27 @@ class HeadlineData:
         return next(h.label for h in self.headlines if h.id == headline)
 
 
+def read_standards_file(path: Path, schema_path: Path) -> tuple[Any, str]:
+    """A standards data file and, when it does not match its JSON Schema, the first problem as
+    "file: path/in/data: message" (else "")."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    schema = json.loads(schema_path.read_text(encoding="utf-8"))
+    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(data), key=lambda e: list(e.path))
+    if not errors:
+        return data, ""
+    where = "/".join(str(p) for p in errors[0].path) or "(top)"
+    return data, f"{path.name}: {where}: {errors[0].message}"
+
+
 class HeadlineDataError(ValueError):
     """headlines.yaml does not match its schema or names an unknown headline."""
 
 
 def read_headlines(path: Path = HEADLINES_PATH) -> HeadlineData:
     """Read and validate a headline mapping file (the package's, or a test fixture)."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    schema = json.loads(HEADLINES_SCHEMA.read_text(encoding="utf-8"))
-    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(data), key=lambda e: list(e.path))
-    if errors:
-        where = "/".join(str(p) for p in errors[0].path) or "(top)"
-        raise HeadlineDataError(f"{path.name}: {where}: {errors[0].message}")
+    data, problem = read_standards_file(path, HEADLINES_SCHEMA)
+    if problem:
+        raise HeadlineDataError(problem)
     headlines = tuple(Headline(h["id"], h["label"], h.get("part_of", ""), h.get("chart", False)) for h in data["headlines"])
     known = {h.id for h in headlines}
     sources: dict[str, dict[str, tuple[CellRef, ...]]] = {}
