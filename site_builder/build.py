@@ -21,6 +21,7 @@ Output safety (docs/security.md, "Build and output"):
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import functools
@@ -47,11 +48,12 @@ from site_builder.check import (
     InternalError,
     describe,
     load_and_check,
+    map_in_workers,
     run_jobs,
 )
 from site_builder.findings import Finding
 from site_builder.model import Site, Unit
-from site_builder.render.pages import Output, Renderer
+from site_builder.render.pages import Output, Renderer, summaries_by_unit
 from site_builder.schemagen import SCHEMA_DIR
 from site_builder.summaries import ReportSummary, summarize
 
@@ -110,12 +112,23 @@ def is_build(folder: Path) -> bool:
     return os.path.isfile(folder / MARKER) and not os.path.islink(folder / MARKER)
 
 
-def write_marker(folder: Path) -> None:
-    """List every file of the finished site with its SHA-256 (deterministic: sorted paths)."""
+def write_marker(folder: Path, known: dict[str, str]) -> None:
+    """List every file of the finished site with its SHA-256 (deterministic: sorted paths).
+
+    ``known`` holds the digests taken as the files were written (stages never write one path
+    twice: ``_refuse_twice_written``); the rest (bulk files, the search bundle) are read here."""
     lines = [MARKER_HEADER]
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        lines.append(f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {path.relative_to(folder).as_posix()}\n")
+    for path in sorted(_files_below(folder)):
+        digest = known.get(path) or hashlib.sha256((folder / path).read_bytes()).hexdigest()
+        lines.append(f"{digest}  {path}\n")
     (folder / MARKER).write_text("".join(lines), encoding="utf-8")
+
+
+def _files_below(folder: Path) -> Iterator[str]:
+    for parent, _, names in os.walk(folder):
+        base = Path(parent).relative_to(folder)
+        for name in names:
+            yield (base / name).as_posix()
 
 
 @contextmanager
@@ -239,18 +252,33 @@ def _pid_alive(pid: str) -> bool:
 NOT_INDEXED = ("compare/",)  # comparison views repeat figures of the report pages: not searched
 
 
-def write_tree(output: Output, folder: Path, index_folder: Path | None = None) -> None:
-    """Write the files; HTML pages also go, with tables flattened and the search aid kept, to the
-    folder Pagefind reads."""
+@dataclass(frozen=True)
+class IndexFolders:
+    """Where the copies of the pages Pagefind reads go, and the cells files of their tables."""
+
+    pages: Path
+    cells: Path
+
+
+def write_tree(output: Output, folder: Path, index: IndexFolders | None = None) -> dict[str, str]:
+    """Write the files and return their SHA-256 by path; HTML pages also go, with tables
+    flattened and the search aid kept, to the folder Pagefind reads, their tables' cells beside."""
+    digests: dict[str, str] = {}
     for path in sorted(output.files):
-        target = folder / path
-        target.parent.mkdir(parents=True, exist_ok=True)
         data = output.files[path]
-        target.write_bytes(search_index.published(data) if path.endswith(".html") else data)
-        if index_folder is not None and path.endswith(".html") and not path.startswith(NOT_INDEXED):
-            copy = index_folder / path
-            copy.parent.mkdir(parents=True, exist_ok=True)
-            copy.write_bytes(search_index.flatten_tables(output.files[path]))
+        is_html = path.endswith(".html")
+        digests[path] = _write_file(folder / path, search_index.published(data) if is_html else data)
+        if index is not None and is_html and not path.startswith(NOT_INDEXED):
+            copy, cells = search_index.index_copy(data)
+            _write_file(index.pages / path, copy)
+            search_index.write_page_cells(cells, index.cells / Path(path).parent)
+    return digests
+
+
+def _write_file(target: Path, data: bytes) -> str:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+    return hashlib.sha256(data).hexdigest()
 
 
 def gather_in_order(parts: Path, pages: Path, html: list[str]) -> None:
@@ -269,18 +297,18 @@ _RENDERERS: dict[tuple[str, str], Renderer] = {}
 
 
 def render_job(job: tuple[Unit, Path], site: Site, root: Path, staging: Path,
-               index_folder: Path | None) -> tuple[ReportSummary | None, list[Finding], list[str]]:
-    """Load, check and render one report into the staging folder (runs in a worker process)."""
+               index: IndexFolders | None) -> tuple[ReportSummary | None, list[Finding], dict[str, str]]:
+    """Load, check and render one report into the staging folder (runs in a worker process);
+    return its summary, findings and the SHA-256 of every file written, by path."""
     report, findings = load_and_check(job)
     if report is None or any(f.is_error for f in findings):
-        return None, findings, []
+        return None, findings, {}
     key = (str(root), str(staging))
     if key not in _RENDERERS:
         _RENDERERS.clear()
         _RENDERERS[key] = Renderer(site, root)
     output = _RENDERERS[key].render_report(report, findings)
-    write_tree(output, staging, index_folder)
-    return summarize(report), findings, sorted(output.files)
+    return summarize(report), findings, write_tree(output, staging, index)
 
 
 def build(root: Path, out: Path, index: bool = True, workers: int | None = None) -> BuildResult:
@@ -300,18 +328,22 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
     if scratch is not None and scratch.exists():  # left by a dead process that had our process id
         shutil.rmtree(scratch)
     parts, pages = (scratch / "parts", scratch / "pages") if scratch else (None, None)
+    cells = staging / ".cells" if scratch else None  # moved into pagefind/ once Pagefind is done
     clock = time.perf_counter()
     timings: dict[str, float] = {}
     try:
         findings = list(planned.findings)
+        digests: dict[str, str] = {}
         files: list[str] = []
         html: list[str] = []
         summaries: list[ReportSummary] = []
         report_folders: list[str] = []  # site paths of the reports rendered, in report order (bulk stage)
-        job = functools.partial(render_job, site=planned.site, root=root, staging=staging, index_folder=parts)
+        job = functools.partial(render_job, site=planned.site, root=root, staging=staging,
+                                index=IndexFolders(parts, cells) if parts and cells else None)
         try:
             for report, report_findings, written in run_jobs(job, planned.jobs, workers, stage="building"):
                 findings.extend(report_findings)
+                digests.update(written)
                 files.extend(written)
                 html.extend(p for p in written if p.endswith(".html"))
                 report_folders.extend(p.removesuffix("report.json") for p in written if p.endswith("/report.json"))
@@ -322,26 +354,30 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
         if any(f.is_error for f in findings):
             raise BuildRefused(findings)
         timings["check and render reports"] = time.perf_counter() - clock
-        site_output = _site_pages(planned.site, summaries, root, findings)
-        if parts is not None and pages is not None:
-            gather_in_order(parts, pages, html)
-        write_tree(site_output, staging, pages)
-        files.extend(site_output.files)
+        index = IndexFolders(parts, cells) if parts and cells else None
+        site_written = _unit_pages(planned.site, root, summaries, staging, index, workers, findings)
+        site_written.update(write_tree(_site_pages(planned.site, summaries, root, findings), staging, index))
+        if parts is not None and pages is not None:  # report pages in report order, then the others sorted
+            gather_in_order(parts, pages, html + sorted(p for p in site_written if p.endswith(".html")
+                                                        and not p.startswith(NOT_INDEXED)))
+        digests.update(site_written)
+        files.extend(site_written)
         timings["site pages"] = time.perf_counter() - clock - sum(timings.values())
-        # -- bulk downloads (site_builder/bulk.py): streamed from the files the workers wrote --
-        bulk_output = _bulk_files(planned.site, root, staging, report_folders)
-        write_tree(bulk_output.pages, staging, pages)
-        files.extend([*bulk_output.files, *bulk_output.pages.files])
-        timings["bulk downloads"] = time.perf_counter() - clock - sum(timings.values())
-        # -- end of bulk downloads --
-        _refuse_twice_written(root, files)
-        if pages is not None:
-            try:
-                search_index.run(pages, staging / "pagefind")
-            except search_index.IndexFailed as error:
-                raise InternalError("building", _shown(root), describe(error)) from None
-            timings["search index"] = time.perf_counter() - clock - sum(timings.values())
-        write_marker(staging)
+        with contextlib.ExitStack() as running:
+            indexer = running.enter_context(_start_index(root, pages, staging)) if pages is not None else None
+            started = time.perf_counter()
+            # -- bulk downloads (site_builder/bulk.py), while Pagefind runs: streamed from the files
+            # the workers wrote; its page (data/index.html) is not searched (no data-pagefind-body)
+            bulk_output = _bulk_files(planned.site, root, staging, report_folders)
+            digests.update(write_tree(bulk_output.pages, staging))
+            files.extend([*bulk_output.files, *bulk_output.pages.files])
+            timings["bulk downloads"] = time.perf_counter() - started
+            # -- end of bulk downloads --
+            _refuse_twice_written(root, files)
+            if indexer is not None:
+                _finish_index(root, indexer, cells)
+                timings["search index"] = time.perf_counter() - started
+        write_marker(staging, digests)
         swap_in(staging, out)
         remove_leftovers(out)
     finally:
@@ -350,6 +386,20 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
                 shutil.rmtree(folder)
     pages_count = sum(1 for p in files if p.endswith(".html"))
     return BuildResult(findings, pages_count, len(summaries), len(files), timings)
+
+
+def _start_index(root: Path, pages: Path, staging: Path) -> search_index.Indexer:
+    try:
+        return search_index.Indexer(pages, staging / "pagefind")
+    except OSError as error:
+        raise InternalError("building", _shown(root), describe(error)) from None
+
+
+def _finish_index(root: Path, indexer: search_index.Indexer, cells: Path | None) -> None:
+    try:
+        indexer.finish(cells)
+    except search_index.IndexFailed as error:
+        raise InternalError("building", _shown(root), describe(error)) from None
 
 
 def _refuse_twice_written(root: Path, files: list[str]) -> None:
@@ -377,9 +427,40 @@ def _bulk_files(site: Site, root: Path, staging: Path, report_folders: list[str]
         raise InternalError("building", _shown(root), describe(error)) from None
 
 
+#: What the unit-page workers need, set before they are forked (so never pickled).
+_UNIT_PAGES: tuple[Renderer, dict[str, list[ReportSummary]], Path, IndexFolders | None] | None = None
+
+
+def unit_pages_job(unit: Unit) -> dict[str, str]:
+    """Render and write one unit's page (runs in a worker process); the SHA-256 of its files."""
+    assert _UNIT_PAGES is not None
+    renderer, by_unit, staging, index = _UNIT_PAGES
+    return write_tree(renderer.render_units([unit], by_unit), staging, index)
+
+
+def _unit_name(unit: Unit) -> str:
+    return f"the page of unit {unit.slug}"
+
+
+def _unit_pages(site: Site, root: Path, summaries: list[ReportSummary], staging: Path, index: IndexFolders | None,
+                workers: int | None, findings: list[Finding]) -> dict[str, str]:
+    """The unit pages (a third of the site pages' time at 1,000 reports), in worker processes."""
+    global _UNIT_PAGES
+    try:
+        _UNIT_PAGES = (Renderer(site, root), summaries_by_unit(summaries), staging, index)
+        written: dict[str, str] = {}
+        for digests in map_in_workers(unit_pages_job, list(site.units), _unit_name, workers, stage="building"):
+            written.update(digests)
+        return written
+    except ContentProblem as problem:
+        raise BuildRefused(merged(findings, problem.findings)) from None
+    finally:
+        _UNIT_PAGES = None
+
+
 def _site_pages(site: Site, summaries: list[ReportSummary], root: Path, findings: list[Finding]) -> Output:
     try:
-        output = Renderer(site, root).render_site(summaries)
+        output = Renderer(site, root).render_site(summaries, with_units=False)
     except ContentProblem as problem:
         raise BuildRefused(merged(findings, problem.findings)) from None
     except Exception as error:

@@ -7,6 +7,7 @@ when there are many, and the results are put back together in folder order.
 from __future__ import annotations
 
 import functools
+import multiprocessing
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -23,6 +24,7 @@ from site_builder.model import Report, Site, Unit
 
 PARALLEL_FROM = 24  # below this many reports, worker start-up costs more than it saves
 T = TypeVar("T")
+J = TypeVar("J")
 
 
 class ContentProblem(Exception):
@@ -59,13 +61,17 @@ def describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {message}" if message else type(error).__name__
 
 
-def _guarded(function: Callable[[tuple[Unit, Path]], T], job: tuple[Unit, Path]) -> T | _Failed:
+def _guarded(function: Callable[[J], T], name: Callable[[J], str], job: J) -> T | _Failed:
     try:
         return function(job)
     except ContentProblem:
         raise
     except Exception as error:
-        return _Failed(contentfs.display_path(job[1]), describe(error))
+        return _Failed(name(job), describe(error))
+
+
+def _job_folder(job: tuple[Unit, Path]) -> str:
+    return contentfs.display_path(job[1])
 
 
 @dataclass
@@ -140,21 +146,29 @@ def run_jobs(function: Callable[[tuple[Unit, Path]], T], jobs: list[tuple[Unit, 
     An exception in a job raises ``InternalError`` naming its report folder (``ContentProblem``
     passes through); a result is yielded for every job or the iteration raises.
     """
+    return map_in_workers(function, jobs, _job_folder, workers, stage)
+
+
+def map_in_workers(function: Callable[[J], T], jobs: list[J], name: Callable[[J], str], workers: int | None = None,
+                   stage: str = "checking") -> Iterator[T]:
+    """``run_jobs`` for any kind of job; ``name`` (a module-level function) names a job in errors.
+    Workers are forked: module state set before the call is theirs without being pickled."""
     workers = workers if workers is not None else (os.cpu_count() or 1)
-    guarded = functools.partial(_guarded, function)
+    guarded = functools.partial(_guarded, function, name)
     if workers <= 1 or len(jobs) < PARALLEL_FROM:
         results: Iterator[T | _Failed] = map(guarded, jobs)
-        yield from _unwrap(results, jobs, stage)
+        yield from _unwrap(results, jobs, name, stage)
         return
     chunk = max(1, len(jobs) // (workers * 8))
-    with ProcessPoolExecutor(max_workers=workers, initializer=_close_parent_only_fds) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=_close_parent_only_fds,
+                             mp_context=multiprocessing.get_context("fork")) as pool:
         try:
-            yield from _unwrap(pool.map(guarded, jobs, chunksize=chunk), jobs, stage)
+            yield from _unwrap(pool.map(guarded, jobs, chunksize=chunk), jobs, name, stage)
         except BrokenProcessPool as error:  # a worker died (killed, out of memory)
             raise InternalError(stage, "a report (a worker process died)", describe(error)) from None
 
 
-def _unwrap(results: Iterator[T | _Failed], jobs: list[tuple[Unit, Path]], stage: str) -> Iterator[T]:
+def _unwrap(results: Iterator[T | _Failed], jobs: list[J], name: Callable[[J], str], stage: str) -> Iterator[T]:
     count = 0
     for result in results:
         if isinstance(result, _Failed):
@@ -162,7 +176,7 @@ def _unwrap(results: Iterator[T | _Failed], jobs: list[tuple[Unit, Path]], stage
         count += 1
         yield result
     if count != len(jobs):  # never a silent truncation
-        raise InternalError(stage, contentfs.display_path(jobs[count][1]), "no result")
+        raise InternalError(stage, name(jobs[count]), "no result")
 
 
 def check(root: Path, keep_reports: bool = True, workers: int | None = None, cache: Path | None = None) -> CheckResult:

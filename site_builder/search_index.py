@@ -16,8 +16,10 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import os
 import re
 import subprocess
+import tempfile
 from html import unescape as html_unescape
 from pathlib import Path
 from typing import Any
@@ -37,15 +39,43 @@ def pagefind_binary() -> Path:
     return Path(get_executable())
 
 
-def run(pages: Path, bundle: Path) -> None:
+def run(pages: Path, bundle: Path, cells: Path | None = None) -> None:
     """Index the HTML under ``pages`` into the search bundle folder ``bundle``."""
-    command = [str(pagefind_binary()), "--site", str(pages), "--output-path", str(bundle), "--quiet"]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise IndexFailed(f"pagefind failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}")
-    canonicalize(bundle)
-    secure_ui(bundle)
-    write_cells(pages, bundle)
+    with Indexer(pages, bundle) as indexer:
+        indexer.finish(cells)
+
+
+class Indexer:
+    """Pagefind indexing ``pages`` in its own process while the build goes on (the bulk stage
+    needs one core, Pagefind about one and a half); ``finish`` waits for it and completes the
+    bundle. Leaving the ``with`` block without ``finish`` kills Pagefind."""
+
+    def __init__(self, pages: Path, bundle: Path) -> None:
+        self.bundle = bundle
+        self._log = tempfile.TemporaryFile()  # a file, not a pipe: nobody reads while Pagefind runs
+        command = [str(pagefind_binary()), "--site", str(pages), "--output-path", str(bundle), "--quiet"]
+        self._process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT)
+
+    def finish(self, cells: Path | None = None) -> None:
+        """Wait for Pagefind, make its output deterministic and safe, and move the cells files
+        (``cells``, written beside the pages by ``write_page_cells``) into the bundle."""
+        code = self._process.wait()
+        if code != 0:
+            self._log.seek(0)
+            raise IndexFailed(f"pagefind failed ({code}): {self._log.read().decode(errors='replace').strip()}")
+        canonicalize(self.bundle)
+        secure_ui(self.bundle)
+        if cells is not None and cells.is_dir():
+            os.rename(cells, self.bundle / "cells")
+
+    def __enter__(self) -> Indexer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()
+        self._log.close()
 
 
 # (found, replacement, expected count) in pagefind-ui.js of Pagefind 1.5.2; checked, so a new
@@ -93,44 +123,37 @@ def published(html: bytes) -> bytes:
 
 
 def flatten_tables(html: bytes) -> bytes:
-    """The page as Pagefind should read it (the published page is not changed).
+    """The page as Pagefind should read it (see ``index_copy``)."""
+    return index_copy(html)[0]
+
+
+def index_copy(html: bytes) -> tuple[bytes, dict[str, Any]]:
+    """The page as Pagefind should read it (the published page is not changed), and the cells of
+    its tables for ``write_page_cells``.
 
     Each table is reduced to its text in one paragraph: parsing thousands of cells with their
     `headers` attributes was a third of Pagefind's time, and the words (names, codes, figures) and
-    the headings that anchor sub-results are unchanged. The table's cells (row code and name, column
-    headers, figure) go into a script block for ``write_cells``, so a result can say where a figure stands;
-    the search aid is put between ``AID_OPEN``/``AID_CLOSE``; hidden filter values move into an
-    attribute, so they are filters only and never text of the page.
+    the headings that anchor sub-results are unchanged. The cells (row code and name, column
+    headers, figure) let a result say where a figure stands; the search aid is put between
+    ``AID_OPEN``/``AID_CLOSE``; hidden filter values move into an attribute, so they are filters
+    only and never text of the page.
     """
     cells = _cell_map(html)
     html = _TABLE.sub(lambda m: b"<p>" + _SPACE.sub(b" ", _TAG.sub(b" ", m.group(0))) + b"</p>", html)
     html = _AID.sub(lambda m: m.group(1) + f" {AID_OPEN} ".encode() + m.group(3) + f" {AID_CLOSE} ".encode() + m.group(4), html)
     html = _HIDDEN_FILTER.sub(lambda m: b'<%s data-pagefind-filter="%s[data-value]" data-value="%s"></%s>'
                               % (m.group(1), m.group(2), m.group(3), m.group(1)), html)
-    if cells:  # Pagefind reads no script; ``write_cells`` takes it out of the index copy
-        data = json.dumps(cells, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c").encode()
-        html = html.replace(b"</body>", b'<script type="application/json" id="search-cells">' + data + b"</script></body>", 1)
-    return html
+    return html, cells
 
 
-_CELLS = re.compile(rb'<script type="application/json" id="search-cells">(.*?)</script>', re.S)
-
-
-def write_cells(pages: Path, bundle: Path) -> None:
-    """Write each table's cells as ``cells/<page folder>/<table anchor>.json`` in the bundle.
-
-    The browser fetches only the files of the table sections a result shows, to name the row and
-    column of a matched figure.
-    """
-    for page in sorted(pages.rglob("*.html")):
-        found = _CELLS.search(page.read_bytes())
-        if found is None:
-            continue
-        folder = bundle / "cells" / page.relative_to(pages).parent
-        folder.mkdir(parents=True, exist_ok=True)
-        for anchor, table in json.loads(found.group(1)).items():
-            if re.fullmatch(r"table-[a-z0-9_]+", anchor):
-                (folder / f"{anchor}.json").write_text(json.dumps(table, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+def write_page_cells(cells: dict[str, Any], folder: Path) -> None:
+    """Write a page's tables' cells as ``<folder>/<table anchor>.json`` (``folder`` is
+    ``cells/<page folder>`` of the bundle). The browser fetches only the files of the table
+    sections a result shows, to name the row and column of a matched figure."""
+    for anchor, table in cells.items():
+        if re.fullmatch(r"table-[a-z0-9_]+", anchor):
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{anchor}.json").write_text(json.dumps(table, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
 
 
 def _text(fragment: bytes) -> str:

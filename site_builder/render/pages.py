@@ -48,6 +48,17 @@ class Output:
     def add(self, path: str, content: str | bytes) -> None:
         self.files[path] = content.encode("utf-8") if isinstance(content, str) else content
 
+    def merge(self, other: Output) -> None:
+        self.files.update(other.files)
+
+
+def summaries_by_unit(summaries: list[ReportSummary]) -> defaultdict[str, list[ReportSummary]]:
+    """The summaries of each unit (by slug), in report order."""
+    by_unit: defaultdict[str, list[ReportSummary]] = defaultdict(list)
+    for summary in summaries:
+        by_unit[summary.unit.slug].append(summary)
+    return by_unit
+
 
 class ThemeError(ContentProblem):
     """A template or asset of the site's own theme (``CONTENT/_theme/``) cannot be used."""
@@ -340,12 +351,11 @@ class Renderer:
         return out
 
     # -- site-wide pages ----------------------------------------------------------------------
-    def render_site(self, summaries: list[ReportSummary]) -> Output:
-        """The site-wide pages, from the workers' report summaries (never full reports)."""
+    def render_site(self, summaries: list[ReportSummary], with_units: bool = True) -> Output:
+        """The site-wide pages, from the workers' report summaries (never full reports); the unit
+        pages too unless the build renders them in its worker processes (``render_units``)."""
         out = Output()
-        reports_by_unit: dict[str, list[ReportSummary]] = defaultdict(list)
-        for summary in summaries:
-            reports_by_unit[summary.unit.slug].append(summary)
+        reports_by_unit = summaries_by_unit(summaries)
         groups: dict[tuple[str, str], list[Any]] = defaultdict(list)
         for unit in sorted(self.site.units, key=lambda u: (u.region, u.parent, u.name)):
             groups[(unit.region, unit.parent)].append(unit)
@@ -353,10 +363,9 @@ class Renderer:
         by_rel = {r.rel: r for r in summaries}
         out.add("index.html", self.page("index.html", "index.html", groups=groups, reports_by_unit=reports_by_unit,
                                         latest=latest, summaries=by_rel, report_path=report_path, unit_path=unit_path))
-        headlines, walk = headline_data(), crosswalk()
-        for unit in self.site.units:
-            self.render_unit(out, unit, reports_by_unit[unit.slug], headlines, walk)
-        self.render_comparisons(out, summaries, headlines)
+        if with_units:
+            out.merge(self.render_units(self.site.units, reports_by_unit))
+        self.render_comparisons(out, summaries, headline_data())
         glossary = merged_glossary(self.site)
         out.add("glossary/index.html", self.page("glossary.html", "glossary/index.html", glossary=glossary, term_anchor=term_anchor))
         out.add("search/index.html", self.page("search.html", "search/index.html"))
@@ -395,6 +404,13 @@ class Renderer:
         if findings:
             raise ThemeError(findings)
         return sorted(assets)
+
+    def render_units(self, units: list[Unit], reports_by_unit: dict[str, list[ReportSummary]]) -> Output:
+        out = Output()
+        headlines, walk = headline_data(), crosswalk()
+        for unit in units:
+            self.render_unit(out, unit, reports_by_unit.get(unit.slug, []), headlines, walk)
+        return out
 
     def render_unit(self, out: Output, unit: Unit, reports: list[ReportSummary], headlines: HeadlineData,
                     walk: Crosswalk) -> None:
