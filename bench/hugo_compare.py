@@ -214,7 +214,12 @@ def filled_in(text: str, report: Report) -> str:
             return match[0]
         return found.text + found.unit
 
-    return REFERENCE.sub(figure, text).replace("{{", "&#123;&#123;")
+    return no_shortcodes(REFERENCE.sub(figure, text))
+
+
+def no_shortcodes(markdown: str) -> str:
+    """``{{`` as character references: Hugo reads ``{{<`` and ``{{%`` in a page's body as shortcode calls."""
+    return markdown.replace("{{", "&#123;&#123;")
 
 
 def value_html(value: Any) -> str:
@@ -274,7 +279,7 @@ def write_report(units_dir: Path, site: Site, report: Report) -> int:
 def write_unit(units_dir: Path, unit: Unit) -> None:
     write_page(units_dir / unit.slug / "_index.md", {
         "title": unit.name, "indexed": True, "lead": f"主管部门：{unit.parent} · {unit.region} · {unit.level}",
-    }, escape(unit.description))
+    }, no_shortcodes(escape(unit.description)))
 
 
 _SITE: Site | None = None
@@ -305,7 +310,7 @@ def convert(content: Path, site_dir: Path) -> Conversion:
     _SITE = planned.site
     write_skeleton(site_dir, planned.site.title)
     pages_dir = site_dir / "content"
-    write_page(pages_dir / "_index.md", {"title": planned.site.title}, escape(planned.site.description))
+    write_page(pages_dir / "_index.md", {"title": planned.site.title}, no_shortcodes(escape(planned.site.description)))
     write_page(pages_dir / "units" / "_index.md", {"title": "单位"})
     write_page(pages_dir / "glossary.md", {"title": "名词解释", "filters": {"类型": "名词解释"},
                                            "html": glossary_html(planned.site.glossary)})
@@ -374,6 +379,10 @@ def compare(content: Path, workdir: Path, repeat: int, hugo: Path) -> int:
     conversion = convert(content, site_dir)
     print(f"conversion to Hugo (preparation, not timed as Hugo): {conversion.seconds:.2f} s, "
           f"{conversion.reports} reports, {conversion.pages} content pages ({site_dir})")
+    if conversion.reports != reports:
+        print(f"conversion: only {conversion.reports} of {reports} reports could be loaded; "
+              f"run site-builder check {content}", file=sys.stderr)
+        return 1
     ours_out, public = workdir / f"ours-{reports}", site_dir / "public"
     bundle = public / "pagefind"
     ours = Tool("ours (site-builder build)", site_builder_command("build", str(content), "--out", str(ours_out)), ours_out, [])

@@ -3,6 +3,7 @@ times the three builds and gives Hugo every report's tables."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -14,6 +15,10 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 GENERATE = ROOT / "bench" / "generate.py"
 HUGO_COMPARE = ROOT / "bench" / "hugo_compare.py"
+sys.path.insert(0, str(ROOT / "bench"))
+
+import hugo_compare  # noqa: E402  (bench/ is not a package)
+
 TIMING = re.compile(r"^(ours \(site-builder build\)|hugo|pagefind on hugo's pages): (\d+\.\d+) s \(best of 1", re.M)
 RATIO = re.compile(r"^ratio ours / (hugo|\(hugo \+ pagefind\)): (\d+\.\d+)$", re.M)
 
@@ -89,3 +94,29 @@ def test_hugo_comparison_times_three_builds_of_the_same_reports(tmp_path: Path) 
         figures = _income_figures(report)
         assert figures and all(f">{figure}</td>" in html for figure in figures), page
     assert (public / "pagefind" / "pagefind-entry.json").is_file()
+
+
+HOSTILE = "<script>alert(1)</script> {{< x >}} {{% y %}} [a](javascript:alert(2)) <img src=x onerror=alert(3)>"
+
+
+def test_hugo_site_shows_content_as_text(tmp_path: Path) -> None:
+    """Markup, shortcode calls and script links in the content never reach Hugo's pages as such."""
+    content = tmp_path / "content"
+    _generate(content, reports=2)
+    unit = next(content.glob("*/unit.yaml"))
+    text = unit.read_text(encoding="utf-8")
+    unit.write_text(re.sub(r"(?m)^description: .*$", lambda _: "description: " + json.dumps(HOSTILE), text), encoding="utf-8")
+    explanation = next(content.glob("*/[0-9][0-9][0-9][0-9]/explanation.md"))
+    explanation.write_text(explanation.read_text(encoding="utf-8") + f"\n\n{HOSTILE}\n\n段落中 {HOSTILE}\n", encoding="utf-8")
+    site = tmp_path / "hugo"
+    assert hugo_compare.convert(content, site).reports == 2
+    binary = hugo_compare.hugo_binary()
+    assert binary is not None
+    done = subprocess.run([str(binary), "--source", str(site), "--cacheDir", str(tmp_path / "cache")],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    pages = {p: p.read_text(encoding="utf-8") for p in (site / "public").rglob("*.html")}
+    unit_page = pages[site / "public" / "units" / unit.parent.name / "index.html"]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in unit_page and "{{&lt; x &gt;}}" in unit_page
+    for path, html in pages.items():
+        assert not re.search(r"<(script|img)\b|(href|src)=\"?\s*javascript:", html, re.I), path
