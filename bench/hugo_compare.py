@@ -393,10 +393,16 @@ def compare(content: Path, workdir: Path, repeat: int, hugo: Path) -> int:
     print(f"commands:\n  {' '.join(ours.command)}\n  {' '.join(hugo_tool.command)}\n  {' '.join(pagefind.command)}")
     if not run_alternating([ours, hugo_tool, pagefind], repeat):
         return 1
+    print(f"reports: {reports}")
+    print_results(ours, hugo_tool, pagefind)
+    return 0
+
+
+def print_results(ours: Tool, hugo_tool: Tool, pagefind: Tool) -> None:
+    ours_out, public, bundle = ours.fresh, hugo_tool.fresh, pagefind.fresh
     built = BUILT.search(ours.runs[-1].stderr)
     ours_pages = int(built.group(1)) if built else html_pages(ours_out)
     hugo_total, pagefind_size = tree_size(public), tree_size(bundle)
-    print(f"reports: {reports}")
     print(f"pages: ours {ours_pages:,} HTML pages ({report_pages(ours_out):,} report pages, "
           f"{indexed_pages(ours_out / 'pagefind'):,} indexed); hugo {html_pages(public):,} HTML pages "
           f"({report_pages(public):,} report pages, {indexed_pages(bundle):,} indexed)")
@@ -407,7 +413,6 @@ def compare(content: Path, workdir: Path, repeat: int, hugo: Path) -> int:
     print(f"hugo + pagefind: {hugo_s + pagefind_s:.2f} s")
     print(f"ratio ours / hugo: {ours_s / hugo_s:.2f}")
     print(f"ratio ours / (hugo + pagefind): {ours_s / (hugo_s + pagefind_s):.2f}")
-    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
