@@ -1,13 +1,26 @@
-"""The benchmark generator writes content that checks clean, deterministically."""
+"""The benchmark generator writes content that checks clean, deterministically; the Hugo comparison
+times the three builds and gives Hugo every report's tables."""
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
+
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 GENERATE = ROOT / "bench" / "generate.py"
+HUGO_COMPARE = ROOT / "bench" / "hugo_compare.py"
+sys.path.insert(0, str(ROOT / "bench"))
+
+import hugo_compare  # noqa: E402  (bench/ is not a package)
+
+TIMING = re.compile(r"^(ours \(site-builder build\)|hugo|pagefind on hugo's pages): (\d+\.\d+) s \(best of 1", re.M)
+RATIO = re.compile(r"^ratio ours / (hugo|\(hugo \+ pagefind\)): (\d+\.\d+)$", re.M)
 
 
 def _generate(out: Path, reports: int = 6, seed: int = 7) -> None:
@@ -42,3 +55,68 @@ def test_same_seed_same_bytes(tmp_path: Path) -> None:
     assert first == second
     _generate(tmp_path / "c", seed=8)
     assert _tree(tmp_path / "c") != first
+
+
+def _income_figures(report_yaml: Path) -> list[str]:
+    """Every figure of the report's 收入决算表 as a page prints it (thousands separators, the written
+    decimals: the base loader keeps the numbers as the file writes them)."""
+    data = yaml.load((report_yaml.parent / "tables" / "income.yaml").read_text(encoding="utf-8"), Loader=yaml.BaseLoader)
+    return [f"{Decimal(value):,}" for row in data["rows"].values() for value in row.values()]
+
+
+def _ratio_slack(top: float, bottom: float, parts: int) -> float:
+    """How far a ratio printed to 0.01 may be from the ratio of times printed to 0.01 s (``bottom``
+    the sum of ``parts`` of them): the rounding of each time carried through the division."""
+    low = bottom - 0.005 * parts
+    return 0.005 + 0.005 / low + (top + 0.005) * 0.005 * parts / low**2
+
+
+def test_hugo_comparison_times_three_builds_of_the_same_reports(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, str(HUGO_COMPARE), "--reports", "5", "--seed", "3", "--workdir", str(tmp_path)],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    seconds = {name: float(value) for name, value in TIMING.findall(done.stdout)}
+    assert seconds.keys() == {"ours (site-builder build)", "hugo", "pagefind on hugo's pages"}, done.stdout
+    assert all(value > 0 for value in seconds.values())
+    ours, hugo, pagefind = seconds["ours (site-builder build)"], seconds["hugo"], seconds["pagefind on hugo's pages"]
+    ratios = dict(RATIO.findall(done.stdout))
+    assert abs(float(ratios["hugo"]) - ours / hugo) <= _ratio_slack(ours, hugo, 1)
+    assert abs(float(ratios["(hugo + pagefind)"]) - ours / (hugo + pagefind)) <= _ratio_slack(ours, hugo + pagefind, 2)
+
+    content = tmp_path / "content-5-seed3"
+    reports = sorted(content.glob("*/[0-9][0-9][0-9][0-9]/report.yaml"))
+    public = tmp_path / f"hugo-{len(reports)}" / "public"
+    pages = sorted(public.glob("units/*/[0-9][0-9][0-9][0-9]/index.html"))
+    assert len(reports) == 5
+    assert [p.parent.relative_to(public / "units") for p in pages] == [r.parent.relative_to(content) for r in reports]
+    for report, page in zip(reports, pages, strict=True):
+        html = page.read_text(encoding="utf-8")
+        figures = _income_figures(report)
+        assert figures and all(f">{figure}</td>" in html for figure in figures), page
+    assert (public / "pagefind" / "pagefind-entry.json").is_file()
+
+
+HOSTILE = "<script>alert(1)</script> {{< x >}} {{% y %}} [a](javascript:alert(2)) <img src=x onerror=alert(3)>"
+
+
+def test_hugo_site_shows_content_as_text(tmp_path: Path) -> None:
+    """Markup, shortcode calls and script links in the content never reach Hugo's pages as such."""
+    content = tmp_path / "content"
+    _generate(content, reports=2)
+    unit = next(content.glob("*/unit.yaml"))
+    text = unit.read_text(encoding="utf-8")
+    unit.write_text(re.sub(r"(?m)^description: .*$", lambda _: "description: " + json.dumps(HOSTILE), text), encoding="utf-8")
+    explanation = next(content.glob("*/[0-9][0-9][0-9][0-9]/explanation.md"))
+    explanation.write_text(explanation.read_text(encoding="utf-8") + f"\n\n{HOSTILE}\n\n段落中 {HOSTILE}\n", encoding="utf-8")
+    site = tmp_path / "hugo"
+    assert hugo_compare.convert(content, site).reports == 2
+    binary = hugo_compare.hugo_binary()
+    assert binary is not None
+    done = subprocess.run([str(binary), "--source", str(site), "--cacheDir", str(tmp_path / "cache")],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    pages = {p: p.read_text(encoding="utf-8") for p in (site / "public").rglob("*.html")}
+    unit_page = pages[site / "public" / "units" / unit.parent.name / "index.html"]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in unit_page and "{{&lt; x &gt;}}" in unit_page
+    for path, html in pages.items():
+        assert not re.search(r"<(script|img)\b|(href|src)=\"?\s*javascript:", html, re.I), path
