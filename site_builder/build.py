@@ -264,19 +264,22 @@ def write_tree(output: Output, folder: Path, index: IndexFolders | None = None) 
     """Write the files and return their SHA-256 by path; HTML pages also go, with tables
     flattened and the search aid kept, to the folder Pagefind reads, their tables' cells beside."""
     digests: dict[str, str] = {}
+    made: set[Path] = set()
     for path in sorted(output.files):
         data = output.files[path]
         is_html = path.endswith(".html")
-        digests[path] = _write_file(folder / path, search_index.published(data) if is_html else data)
+        digests[path] = _write_file(folder / path, search_index.published(data) if is_html else data, made)
         if index is not None and is_html and not path.startswith(NOT_INDEXED):
-            copy, cells = search_index.index_copy(data)
-            _write_file(index.pages / path, copy)
+            copy, cells = search_index.index_copy(data, output.cells.get(path))
+            _write_file(index.pages / path, copy, made)
             search_index.write_page_cells(cells, index.cells / Path(path).parent)
     return digests
 
 
-def _write_file(target: Path, data: bytes) -> str:
-    target.parent.mkdir(parents=True, exist_ok=True)
+def _write_file(target: Path, data: bytes, made: set[Path]) -> str:
+    if target.parent not in made:  # one mkdir per folder, not per file
+        target.parent.mkdir(parents=True, exist_ok=True)
+        made.add(target.parent)
     target.write_bytes(data)
     return hashlib.sha256(data).hexdigest()
 

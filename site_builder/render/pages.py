@@ -19,7 +19,7 @@ from typing import Any
 import jinja2
 import jinja2.sandbox
 
-from site_builder import contentfs, standards
+from site_builder import contentfs, search_index, standards
 from site_builder.check import ContentProblem
 from site_builder.crosswalk import Crosswalk, crosswalk
 from site_builder.diffing.history import correction_history
@@ -44,12 +44,14 @@ class Output:
     """Files of one rendering unit, as path (relative to the site root) → bytes."""
 
     files: dict[str, bytes] = field(default_factory=dict)
+    cells: dict[str, dict[str, Any]] = field(default_factory=dict)  # page → its tables' cells, for the search index
 
     def add(self, path: str, content: str | bytes) -> None:
         self.files[path] = content.encode("utf-8") if isinstance(content, str) else content
 
     def merge(self, other: Output) -> None:
         self.files.update(other.files)
+        self.cells.update(other.cells)
 
 
 def summaries_by_unit(summaries: list[ReportSummary]) -> defaultdict[str, list[ReportSummary]]:
@@ -321,23 +323,25 @@ class Renderer:
         anchors = overview.cells | explanation.cells | {key for _, cells in texts for key in cells}
         grids = []
         aid_seen: set[str] = set()
-        figures: list[list[str]] = []
+        figures: list[bytes] = []  # each table's tidy rows, as CSV
         base_url = str(self.site.settings.get("base_url", ""))
         for frame in report.template.tables:
             grid = build_grid(report, frame, aid_seen, anchors)
             mark_cells(grid, check.notes_by_cell)
             grids.append(grid)
             out.add(base + downloads.csv_name(grid), downloads.grid_csv(grid))
-            rows = list(tidy.table_rows(report, grid, base_url))  # tidy downloads (site_builder/render/tidy.py)
-            out.add(base + tidy.tidy_csv_name(grid), tidy.csv_bytes(tidy.FIGURE_COLUMNS, rows))
-            figures.extend(rows)
-        out.add(base + tidy.FIGURES_CSV, tidy.csv_bytes(tidy.FIGURE_COLUMNS, figures))
+            rows = tidy.csv_bytes(tidy.FIGURE_COLUMNS, tidy.table_rows(report, grid, base_url), with_header=False)
+            out.add(base + tidy.tidy_csv_name(grid), tidy.csv_header(tidy.FIGURE_COLUMNS) + rows)
+            figures.append(rows)
+        out.add(base + tidy.FIGURES_CSV, tidy.csv_header(tidy.FIGURE_COLUMNS) + b"".join(figures))
         out.add(base + tidy.ATTACHMENTS_CSV, tidy.csv_bytes(tidy.ATTACHMENT_COLUMNS, tidy.attachment_rows(report, base_url)))
         history = correction_history(report, self.content_root) if report.corrections else []
         out.add(base + "report.json", downloads.report_json(report, findings, history))
         attachments = [a.data | filled | {"slug": a.slug, "path": f"attachments/{a.slug}/",
                                           "labels": page_labels(str(a.data.get("kind")), report.template.id, report.year)}
                        for a, (filled, _) in zip(report.attachments, texts, strict=True)]
+        out.cells[base + "index.html"] = {grid.anchor: search_index.grid_cells(grid) for grid in grids
+                                          if report.unpublished_reason("table", grid.table_id) is None}
         out.add(base + "index.html", self.page(
             "report.html", base + "index.html", report=report, grids=grids, overview=overview, explanation=explanation,
             glossary=glossary, term_links=links, check=check, parts=PART_TITLES, summary=report_summary(report),

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
+from functools import cache
 from typing import Any
 from urllib.parse import quote
 
@@ -127,16 +128,25 @@ def _figures(data: Any, path: str = "", label: str = "") -> Iterator[tuple[str, 
                 yield from _figures(item, f"{path}{index}/", label)
 
 
-def csv_bytes(header: Iterable[str], rows: Iterable[list[str]], with_header: bool = True) -> bytes:
+def csv_bytes(header: Sequence[str], rows: Iterable[list[str]], with_header: bool = True) -> bytes:
     """UTF-8 with BOM and ``\\r\\n`` (as the table-shaped CSVs, for Excel); text fields neutralised."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    if with_header:
-        writer.writerow(header)
     amount_at = list(header).index("amount")
     for row in rows:
-        writer.writerow([value if i == amount_at else neutralised(value) for i, value in enumerate(row)])
-    return ((BOM if with_header else "") + buffer.getvalue()).encode("utf-8")
+        amount = row[amount_at]
+        row = [neutralised(value) for value in row]
+        row[amount_at] = amount
+        writer.writerow(row)
+    return (csv_header(header) if with_header else b"") + buffer.getvalue().encode("utf-8")
+
+
+@cache
+def csv_header(header: Sequence[str]) -> bytes:
+    """The BOM and the header line of a tidy CSV."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow(header)
+    return (BOM + buffer.getvalue()).encode("utf-8")
 
 
 def tidy_csv_name(grid: Grid) -> str:
