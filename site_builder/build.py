@@ -53,9 +53,11 @@ from site_builder.check import (
 )
 from site_builder.findings import Finding
 from site_builder.model import Site, Unit
+from site_builder.render import compare
+from site_builder.render.compare import CompareGroup
 from site_builder.render.pages import Output, Renderer, summaries_by_unit
 from site_builder.schemagen import SCHEMA_DIR
-from site_builder.summaries import ReportSummary, summarize
+from site_builder.summaries import ReportSummary, headline_data, summarize
 
 MARKER = ".site-builder-build"
 MARKER_HEADER = "site-builder build: every file of this site with its SHA-256\n"
@@ -358,7 +360,7 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
             raise BuildRefused(findings)
         timings["check and render reports"] = time.perf_counter() - clock
         index = IndexFolders(parts, cells) if parts and cells else None
-        site_written = _unit_pages(planned.site, root, summaries, staging, index, workers, findings)
+        site_written = _worker_site_pages(planned.site, root, summaries, staging, index, workers, findings)
         site_written.update(write_tree(_site_pages(planned.site, summaries, root, findings), staging, index))
         if parts is not None and pages is not None:  # report pages in report order, then the others sorted
             gather_in_order(parts, pages, html + sorted(p for p in site_written if p.endswith(".html")
@@ -430,35 +432,58 @@ def _bulk_files(site: Site, root: Path, staging: Path, report_folders: list[str]
         raise InternalError("building", _shown(root), describe(error)) from None
 
 
-#: What the unit-page workers need, set before they are forked (so never pickled).
-_UNIT_PAGES: tuple[Renderer, dict[str, list[ReportSummary]], Path, IndexFolders | None] | None = None
+#: What the site-page workers need, set before they are forked (so never pickled).
+_SITE_PAGES: _SitePagesState | None = None
 
 
-def unit_pages_job(unit: Unit) -> dict[str, str]:
-    """Render and write one unit's page (runs in a worker process); the SHA-256 of its files."""
-    assert _UNIT_PAGES is not None
-    renderer, by_unit, staging, index = _UNIT_PAGES
-    return write_tree(renderer.render_units([unit], by_unit), staging, index)
+@dataclass
+class _SitePagesState:
+    renderer: Renderer
+    by_unit: dict[str, list[ReportSummary]]
+    groups: list[CompareGroup]
+    staging: Path
+    index: IndexFolders | None
 
 
-def _unit_name(unit: Unit) -> str:
-    return f"the page of unit {unit.slug}"
+def site_page_job(job: tuple[str, int]) -> dict[str, str]:
+    """Render and write one unit's page or one comparison group's views (runs in a worker
+    process); the SHA-256 of the files written."""
+    state = _SITE_PAGES
+    assert state is not None
+    kind, number = job
+    if kind == "unit":
+        output = state.renderer.render_units([state.renderer.site.units[number]], state.by_unit)
+    else:
+        output = state.renderer.render_comparison_group(state.groups[number], headline_data())
+    return write_tree(output, state.staging, state.index)
 
 
-def _unit_pages(site: Site, root: Path, summaries: list[ReportSummary], staging: Path, index: IndexFolders | None,
-                workers: int | None, findings: list[Finding]) -> dict[str, str]:
-    """The unit pages (a third of the site pages' time at 1,000 reports), in worker processes."""
-    global _UNIT_PAGES
+def _site_page_name(job: tuple[str, int]) -> str:
+    state = _SITE_PAGES
+    kind, number = job
+    if state is None:
+        return f"{kind} page {number}"
+    if kind == "unit":
+        return f"the page of unit {state.renderer.site.units[number].slug}"
+    return f"the comparison pages {state.groups[number].path}"
+
+
+def _worker_site_pages(site: Site, root: Path, summaries: list[ReportSummary], staging: Path,
+                       index: IndexFolders | None, workers: int | None, findings: list[Finding]) -> dict[str, str]:
+    """The unit and comparison pages (most of the site pages' time at 1,000 reports), in worker processes."""
+    global _SITE_PAGES
     try:
-        _UNIT_PAGES = (Renderer(site, root), summaries_by_unit(summaries), staging, index)
+        groups = compare.compare_groups(summaries, headline_data())
+        _SITE_PAGES = _SitePagesState(Renderer(site, root), summaries_by_unit(summaries), groups, staging, index)
+        jobs = [("unit", i) for i in range(len(site.units))] + [("compare", i) for i in range(len(groups))]
         written: dict[str, str] = {}
-        for digests in map_in_workers(unit_pages_job, list(site.units), _unit_name, workers, stage="building"):
+        for digests in map_in_workers(site_page_job, jobs, _site_page_name, workers, stage="building"):
             written.update(digests)
         return written
     except ContentProblem as problem:
         raise BuildRefused(merged(findings, problem.findings)) from None
     finally:
-        _UNIT_PAGES = None
+        _SITE_PAGES = None
 
 
 def _site_pages(site: Site, summaries: list[ReportSummary], root: Path, findings: list[Finding]) -> Output:

@@ -357,7 +357,8 @@ class Renderer:
     # -- site-wide pages ----------------------------------------------------------------------
     def render_site(self, summaries: list[ReportSummary], with_units: bool = True) -> Output:
         """The site-wide pages, from the workers' report summaries (never full reports); the unit
-        pages too unless the build renders them in its worker processes (``render_units``)."""
+        and comparison pages too unless the build renders them in its worker processes
+        (``render_units``, ``render_comparison_group``)."""
         out = Output()
         reports_by_unit = summaries_by_unit(summaries)
         groups: dict[tuple[str, str], list[Any]] = defaultdict(list)
@@ -367,9 +368,12 @@ class Renderer:
         by_rel = {r.rel: r for r in summaries}
         out.add("index.html", self.page("index.html", "index.html", groups=groups, reports_by_unit=reports_by_unit,
                                         latest=latest, summaries=by_rel, report_path=report_path, unit_path=unit_path))
-        if with_units:
+        if with_units:  # else the build renders the unit and comparison pages in its workers
             out.merge(self.render_units(self.site.units, reports_by_unit))
-        self.render_comparisons(out, summaries, headline_data())
+            self.render_comparisons(out, summaries, headline_data())
+        else:
+            out.add(COMPARE_INDEX, self.page("compare_index.html", COMPARE_INDEX,
+                                             groups=compare.compare_groups(summaries, headline_data())))
         glossary = merged_glossary(self.site)
         out.add("glossary/index.html", self.page("glossary.html", "glossary/index.html", glossary=glossary, term_anchor=term_anchor))
         out.add("search/index.html", self.page("search.html", "search/index.html"))
@@ -432,23 +436,28 @@ class Renderer:
     def render_comparisons(self, out: Output, summaries: list[ReportSummary], headlines: HeadlineData) -> None:
         """compare/<year>/<group>/ pages: units × headline figures and ratios, one pre-sorted view per
         main column (each with its CSV), and compare/index.html listing them."""
-        columns = compare.compare_columns(headlines)
         groups = compare.compare_groups(summaries, headlines)
-        views = [c for key in compare.SORTED_VIEWS for c in columns if c.id == key]
         for group in groups:
-            up = relative(group.path + "index.html", "")  # every view of a group is in one folder
-            html = {row.rel: compare.compare_row_html(row, columns, up + _rel_path(row.rel) + "index.html")
-                    for row in group.rows}
-            for view in views:
-                rows = compare.sorted_rows(group.rows, view.id)
-                page = group.path + compare.view_file(view.id)
-                csv_name = compare.view_file(view.id).removesuffix(".html") + ".csv"
-                out.add(group.path + csv_name, compare.compare_csv(group, columns, rows, headlines.texts))
-                out.add(page, self.page("compare.html", page, group=group, columns=columns, rows=rows, view=view,
-                                        views=views, view_file=compare.view_file, csv_name=csv_name,
-                                        rows_html=[html[row.rel] for row in rows],
-                                        head_html=compare.compare_head_html(columns, view, views)))
+            out.merge(self.render_comparison_group(group, headlines))
         out.add(COMPARE_INDEX, self.page("compare_index.html", COMPARE_INDEX, groups=groups))
+
+    def render_comparison_group(self, group: compare.CompareGroup, headlines: HeadlineData) -> Output:
+        out = Output()
+        columns = compare.compare_columns(headlines)
+        views = [c for key in compare.SORTED_VIEWS for c in columns if c.id == key]
+        up = relative(group.path + "index.html", "")  # every view of a group is in one folder
+        html = {row.rel: compare.compare_row_html(row, columns, up + _rel_path(row.rel) + "index.html")
+                for row in group.rows}
+        for view in views:
+            rows = compare.sorted_rows(group.rows, view.id)
+            page = group.path + compare.view_file(view.id)
+            csv_name = compare.view_file(view.id).removesuffix(".html") + ".csv"
+            out.add(group.path + csv_name, compare.compare_csv(group, columns, rows, headlines.texts))
+            out.add(page, self.page("compare.html", page, group=group, columns=columns, rows=rows, view=view,
+                                    views=views, view_file=compare.view_file, csv_name=csv_name,
+                                    rows_html=[html[row.rel] for row in rows],
+                                    head_html=compare.compare_head_html(columns, view, views)))
+        return out
 
     def sitemap(self, summaries: list[ReportSummary]) -> str:
         base = str(self.site.settings.get("base_url", "")).rstrip("/")
