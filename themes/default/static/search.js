@@ -92,12 +92,16 @@
   }
 
   // the words Pagefind looks up for a query: it cuts it with Intl.Segmenter in the index's language
+  // and drops punctuation inside a word (13,708.28 is one word, 1370828)
   function queryWords(query) {
     var words = [];
     var pieces = typeof Intl !== "undefined" && Intl.Segmenter
       ? Array.from(new Intl.Segmenter("zh-CN", { granularity: "word" }).segment(query), function (s) { return s.segment; })
       : query.split(/\s+/);
-    pieces.forEach(function (w) { if (/[\p{L}\p{N}]/u.test(w) && words.indexOf(w) < 0) words.push(w); });
+    pieces.forEach(function (piece) {
+      var w = piece.replace(/[\p{P}\s]/gu, "");
+      if (w && words.indexOf(w) < 0) words.push(w);
+    });
     return words;
   }
 
