@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import random
+import textwrap
+import time
 from pathlib import Path
 
 import pytest
 
-from site_builder import shards
+from site_builder import search_index, shards
 from site_builder.build import OutputRefused, build
+from site_builder.check import InternalError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -58,3 +62,34 @@ def test_a_bad_cap_refuses_the_build_before_anything_is_written(monkeypatch: pyt
     with pytest.raises(OutputRefused, match=shards.SHARD_REPORTS_VARIABLE):
         build(ROOT / "content", tmp_path / "site")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failing_shard_stops_the_others_and_leaves_the_output(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Pagefind fails on the first shard while the others still run: the build fails at once, kills
+    them, starts no more, and the previous output stays."""
+    pids = tmp_path / "pids"
+    fake = tmp_path / "pagefind"
+    fake.write_text(textwrap.dedent(f"""\
+        #!/bin/sh
+        echo $$ >> {pids}
+        case "$2" in
+          */2023-0) echo "no room on the device"; exit 3 ;;
+          *) exec sleep 60 ;;
+        esac
+        """), encoding="utf-8")
+    fake.chmod(0o755)
+    out = tmp_path / "site"
+    build(ROOT / "content", out)
+    before = sorted(p.relative_to(out) for p in out.rglob("*"))
+    monkeypatch.setattr(search_index, "pagefind_binary", lambda: fake)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)  # two Pagefinds at a time, whatever the machine
+    started = time.monotonic()
+    with pytest.raises(InternalError, match="no room on the device"):
+        build(ROOT / "content", out)
+    assert time.monotonic() - started < 30
+    assert sorted(p.relative_to(out) for p in out.rglob("*")) == before
+    started_pids = [int(pid) for pid in pids.read_text().split()]
+    assert len(started_pids) >= 2  # another shard was running when the first failed
+    for pid in started_pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
