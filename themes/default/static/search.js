@@ -108,7 +108,7 @@
   // Pagefind leaves out a query word that its index does not hold. Each shard decides that alone, so
   // a shard without a rare word would return pages holding only the other words. As one index would:
   // keep only the pages found by every word that some shard holds (found with no filters, so a word
-  // is "held" whatever the filters). The words' index chunks are loaded already, by the whole query.
+  // is "held" whatever the filters). It loads more index chunks on long queries (docs/search.md).
   function searchAllShards(pf, query, options) {
     var words = queryWords(query);
     return pf.search(query, options).then(function (found) {
