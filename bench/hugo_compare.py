@@ -362,7 +362,10 @@ def report_pages(folder: Path) -> int:
 
 
 def indexed_pages(bundle: Path) -> int:
-    """Pages in a Pagefind bundle, from its entry file."""
+    """Pages in a Pagefind bundle, from its entry file; in all shards of a sharded one (``shards.json``)."""
+    manifest = bundle / "shards.json"
+    if manifest.is_file():
+        return sum(indexed_pages(bundle / shard) for shard in json.loads(manifest.read_text(encoding="utf-8")))
     entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
     return sum(language["page_count"] for language in entry["languages"].values())
 

@@ -32,6 +32,7 @@ from benchlib import (
 
 BUILT = re.compile(r"built (\d+) pages for (\d+) reports")
 TIMINGS = re.compile(r"timings: (.*)")
+SHARDS = re.compile(r"search index: (.*)")
 
 
 def sample_page(samples: Path, out: Path) -> int:
@@ -95,6 +96,9 @@ def main(argv: list[str] | None = None) -> int:
     stages = TIMINGS.search(runs[-1].stderr)
     if stages:
         print(f"stages (last run): {stages.group(1)}")
+    index = SHARDS.search(runs[-1].stderr)
+    if index:
+        print(f"search index (last run): {index.group(1)}")
     status = 0
     if args.samples and args.samples.exists():
         status = sample_page(args.samples, args.workdir / "site-samples")

@@ -33,7 +33,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 try:
@@ -41,7 +41,7 @@ try:
 except ImportError:  # Windows: builds are not serialized there (documented)
     fcntl = None  # type: ignore[assignment]
 
-from site_builder import bulk, contentfs, loader, search_index
+from site_builder import bulk, contentfs, loader, search_index, shards
 from site_builder.check import (
     PARENT_ONLY_FDS,
     ContentProblem,
@@ -83,6 +83,7 @@ class BuildResult:
     reports: int
     files: int
     timings: dict[str, float]
+    index_memory: dict[str, int] = field(default_factory=dict)  # Pagefind's peak memory (bytes) by shard
 
 
 # -- the output folder --------------------------------------------------------------------------
@@ -286,16 +287,19 @@ def _write_file(target: Path, data: bytes, made: set[Path]) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def gather_in_order(parts: Path, pages: Path, html: list[str]) -> None:
-    """Move the pages workers wrote into ``pages`` in report order.
+def gather_in_order(parts: Path, pages: Path, html: list[str]) -> list[str]:
+    """Move the pages workers wrote into ``pages/<shard>/`` in report order; return the shards.
 
     Pagefind numbers pages in the order it lists folders, which is the order their entries were
     created (on tmpfs); workers create them in whatever order they finish, so without this step
-    the index and filter files of a parallel build differ from run to run."""
+    the index and filter files of a parallel build differ from run to run. Each shard's folder
+    holds the pages at their site paths, so Pagefind's result URLs are the site's."""
+    shard_of = shards.assign(html, shards.shard_reports())
     for path in html:
-        target = pages / path
+        target = pages / shard_of[path] / path
         target.parent.mkdir(parents=True, exist_ok=True)
         os.rename(parts / path, target)
+    return sorted(set(shard_of.values()))
 
 
 _RENDERERS: dict[tuple[str, str], Renderer] = {}
@@ -318,6 +322,10 @@ def render_job(job: tuple[Unit, Path], site: Site, root: Path, staging: Path,
 
 def build(root: Path, out: Path, index: bool = True, workers: int | None = None) -> BuildResult:
     out = check_output(root, out)
+    try:
+        shards.shard_reports()  # a bad setting is refused before anything is done
+    except ValueError as error:
+        raise OutputRefused(str(error)) from None
     planned = loader.plan(root)
     out.parent.mkdir(parents=True, exist_ok=True)
     with output_lock(out):
@@ -336,6 +344,7 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
     cells = staging / ".cells" if scratch else None  # moved into pagefind/ once Pagefind is done
     clock = time.perf_counter()
     timings: dict[str, float] = {}
+    index_memory: dict[str, int] = {}
     try:
         findings = list(planned.findings)
         digests: dict[str, str] = {}
@@ -362,14 +371,15 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
         index = IndexFolders(parts, cells) if parts and cells else None
         site_written = _worker_site_pages(planned.site, root, summaries, staging, index, workers, findings)
         site_written.update(write_tree(_site_pages(planned.site, summaries, root, findings), staging, index))
+        shard_names: list[str] = []
         if parts is not None and pages is not None:  # report pages in report order, then the others sorted
-            gather_in_order(parts, pages, html + sorted(p for p in site_written if p.endswith(".html")
-                                                        and not p.startswith(NOT_INDEXED)))
+            shard_names = gather_in_order(parts, pages, html + sorted(p for p in site_written if p.endswith(".html")
+                                                                      and not p.startswith(NOT_INDEXED)))
         digests.update(site_written)
         files.extend(site_written)
         timings["site pages"] = time.perf_counter() - clock - sum(timings.values())
         with contextlib.ExitStack() as running:
-            indexer = running.enter_context(_start_index(root, pages, staging)) if pages is not None else None
+            indexer = running.enter_context(_start_index(root, pages, staging, shard_names)) if pages is not None else None
             started = time.perf_counter()
             # -- bulk downloads (site_builder/bulk.py), while Pagefind runs: streamed from the files
             # the workers wrote; its page (data/index.html) is not searched (no data-pagefind-body)
@@ -380,7 +390,7 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
             # -- end of bulk downloads --
             _refuse_twice_written(root, files)
             if indexer is not None:
-                _finish_index(root, indexer, cells)
+                index_memory = _finish_index(root, indexer, cells)
                 timings["search index"] = time.perf_counter() - started
         write_marker(staging, digests)
         swap_in(staging, out)
@@ -390,20 +400,22 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
             if folder is not None and folder.exists():
                 shutil.rmtree(folder)
     pages_count = sum(1 for p in files if p.endswith(".html"))
-    return BuildResult(findings, pages_count, len(summaries), len(files), timings)
+    return BuildResult(findings, pages_count, len(summaries), len(files), timings, index_memory)
 
 
-def _start_index(root: Path, pages: Path, staging: Path) -> search_index.Indexer:
+def _start_index(root: Path, pages: Path, staging: Path, shard_names: list[str]) -> search_index.ShardedIndex:
+    """One Pagefind per shard, as many at a time as there are cores: Pagefind uses about one and a
+    half, the bulk stage in this process one, and at most ``shard_reports()`` reports' pages each."""
     try:
-        return search_index.Indexer(pages, staging / "pagefind")
+        return search_index.ShardedIndex(pages, staging / "pagefind", shard_names, os.cpu_count() or 1)
     except OSError as error:
         raise InternalError("building", _shown(root), describe(error)) from None
 
 
-def _finish_index(root: Path, indexer: search_index.Indexer, cells: Path | None) -> None:
+def _finish_index(root: Path, indexer: search_index.ShardedIndex, cells: Path | None) -> dict[str, int]:
     try:
-        indexer.finish(cells)
-    except search_index.IndexFailed as error:
+        return indexer.finish(cells)
+    except (search_index.IndexFailed, OSError) as error:
         raise InternalError("building", _shown(root), describe(error)) from None
 
 

@@ -20,6 +20,8 @@ import os
 import re
 import subprocess
 import tempfile
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from html import unescape as html_unescape
 from pathlib import Path
 from typing import Any
@@ -48,12 +50,13 @@ def run(pages: Path, bundle: Path, cells: Path | None = None) -> None:
 
 
 class Indexer:
-    """Pagefind indexing ``pages`` in its own process while the build goes on (the bulk stage
-    needs one core, Pagefind about one and a half); ``finish`` waits for it and completes the
-    bundle. Leaving the ``with`` block without ``finish`` kills Pagefind."""
+    """Pagefind indexing ``pages`` in its own process while the build goes on; ``finish`` waits for
+    it and completes the bundle. Leaving the ``with`` block without ``finish`` kills Pagefind.
+    ``peak_memory``: Pagefind's peak resident memory in bytes, known after ``finish``."""
 
     def __init__(self, pages: Path, bundle: Path) -> None:
         self.bundle = bundle
+        self.peak_memory = 0
         self._log = tempfile.TemporaryFile()  # a file, not a pipe: nobody reads while Pagefind runs
         command = [str(pagefind_binary()), "--site", str(pages), "--output-path", str(bundle), "--quiet"]
         self._process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT)
@@ -61,7 +64,7 @@ class Indexer:
     def finish(self, cells: Path | None = None) -> None:
         """Wait for Pagefind, make its output deterministic and safe, and move the cells files
         (``cells``, written beside the pages by ``write_page_cells``) into the bundle."""
-        code = self._process.wait()
+        code = self._wait()
         if code != 0:
             self._log.seek(0)
             raise IndexFailed(f"pagefind failed ({code}): {self._log.read().decode(errors='replace').strip()}")
@@ -69,6 +72,17 @@ class Indexer:
         secure_ui(self.bundle)
         if cells is not None and cells.is_dir():
             os.rename(cells, self.bundle / "cells")
+
+    def _wait(self) -> int:
+        """Wait for Pagefind with ``wait4``, which also gives its peak memory (max RSS)."""
+        _, status, usage = os.wait4(self._process.pid, 0)
+        self._process.returncode = os.waitstatus_to_exitcode(status)
+        self.peak_memory = usage.ru_maxrss * 1024  # KiB on Linux
+        return self._process.returncode
+
+    def kill(self) -> None:
+        if self._process.poll() is None:
+            self._process.kill()
 
     def __enter__(self) -> Indexer:
         return self
@@ -78,6 +92,64 @@ class Indexer:
             self._process.kill()
             self._process.wait()
         self._log.close()
+
+
+SHARDS_MANIFEST = "shards.json"
+
+
+class ShardedIndex:
+    """One Pagefind per shard (``pages/<shard>/`` → ``bundle/<shard>/``), at most ``parallel`` at a
+    time, started from background threads so the next shard starts as soon as one ends while the
+    main thread goes on with the build. ``finish`` waits for all; leaving the ``with`` block
+    without it kills every Pagefind still running and starts no more."""
+
+    def __init__(self, pages: Path, bundle: Path, shards: list[str], parallel: int) -> None:
+        self.pages, self.bundle, self.shards = pages, bundle, sorted(shards)
+        self._lock = threading.Lock()
+        self._running: set[Indexer] = set()
+        self._stopped = False
+        self._pool = ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="pagefind")
+        self._done = [self._pool.submit(self._index, shard) for shard in self.shards]
+
+    def _index(self, shard: str) -> int:
+        with self._lock:
+            if self._stopped:
+                raise IndexFailed("stopped")
+            indexer = Indexer(self.pages / shard, self.bundle / shard)
+            self._running.add(indexer)
+        with indexer:
+            try:
+                indexer.finish()
+            finally:
+                with self._lock:
+                    self._running.discard(indexer)
+        return indexer.peak_memory
+
+    def finish(self, cells: Path | None = None) -> dict[str, int]:
+        """Wait for every shard; write the manifest and move the shared cells folder into the
+        bundle. Returns Pagefind's peak memory (bytes) by shard."""
+        peaks = {shard: done.result() for shard, done in zip(self.shards, self._done, strict=True)}
+        write_manifest(self.bundle, self.shards)
+        if cells is not None and cells.is_dir():
+            os.rename(cells, self.bundle / "cells")
+        return peaks
+
+    def __enter__(self) -> ShardedIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._stopped = True
+            for indexer in self._running:
+                indexer.kill()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def write_manifest(bundle: Path, shards: list[str]) -> None:
+    """``shards.json``: the shard bundle folders, relative to ``bundle``, sorted; the search page
+    loads the first and merges the others."""
+    body = json.dumps([f"{shard}/" for shard in sorted(shards)], ensure_ascii=False)
+    (bundle / SHARDS_MANIFEST).write_text(body + "\n", encoding="utf-8")
 
 
 # (found, replacement, expected count) in pagefind-ui.js of Pagefind 1.5.2; checked, so a new

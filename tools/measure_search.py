@@ -22,6 +22,11 @@ from urllib.parse import quote
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+from benchlib import timed  # noqa: E402
+
+from site_builder import shards  # noqa: E402
+from site_builder.build import NOT_INDEXED  # noqa: E402
 from site_builder.search_index import canonicalize, flatten_tables, pagefind_binary  # noqa: E402
 from site_builder.serve import make_server  # noqa: E402
 from tests.browser_support import launch_args  # noqa: E402
@@ -32,27 +37,33 @@ def folder_size(folder: Path) -> tuple[int, int]:
     return sum(p.stat().st_size for p in files), len(files)
 
 
-def index_time(site: Path) -> float:
-    """Time Pagefind alone, as the build runs it (on copies of the pages with tables flattened)."""
+def index_time(site: Path) -> tuple[float, dict[str, tuple[float, int]]]:
+    """Time Pagefind alone, as the build runs it: on copies of the pages with tables flattened, one
+    run per shard (site_builder/shards.py) one after the other. Returns the total seconds and, by
+    shard, (seconds, peak memory of Pagefind's process tree as bench/benchlib.py samples it). The
+    published pages have no search aid, so the index is a little smaller than the build's."""
     import shutil
-    import subprocess
     import tempfile
 
+    pages_of = {page.relative_to(site).as_posix(): page for page in sorted(site.rglob("*.html"))
+                if "pagefind" not in page.relative_to(site).parts and not page.relative_to(site).as_posix().startswith(NOT_INDEXED)}
+    shard_of = shards.assign(pages_of, shards.shard_reports())
+    by_shard: dict[str, tuple[float, int]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        pages, bundle = Path(tmp) / "pages", Path(tmp) / "bundle"
-        for page in site.rglob("*.html"):
-            if "pagefind" in page.parts:
-                continue
-            target = pages / page.relative_to(site)
+        for path, page in pages_of.items():
+            target = Path(tmp) / "pages" / shard_of[path] / path
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(flatten_tables(page.read_bytes()))
-        start = time.perf_counter()
-        subprocess.run([str(pagefind_binary()), "--site", str(pages), "--output-path", str(bundle), "--quiet"],
-                       check=True, capture_output=True)
-        canonicalize(bundle)
-        seconds = time.perf_counter() - start
-        shutil.rmtree(bundle)
-    return seconds
+        for shard in sorted(set(shard_of.values())):
+            bundle = Path(tmp) / "bundle" / shard
+            start = time.perf_counter()
+            run = timed([str(pagefind_binary()), "--site", str(Path(tmp) / "pages" / shard), "--output-path", str(bundle), "--quiet"])
+            if run.returncode != 0:
+                raise SystemExit(f"pagefind failed on shard {shard}: {run.stdout}{run.stderr}")
+            canonicalize(bundle)
+            by_shard[shard] = (time.perf_counter() - start, run.peak_pss)
+            shutil.rmtree(bundle)
+    return sum(seconds for seconds, _ in by_shard.values()), by_shard
 
 
 def first_search_bytes(site: Path, query: str) -> tuple[int, int, int, dict[str, int]]:
@@ -79,12 +90,26 @@ def first_search_bytes(site: Path, query: str) -> tuple[int, int, int, dict[str,
     server.shutdown()
     by_kind: dict[str, int] = {}
     for url, body in bodies:
-        kind = url.rsplit("/", 2)[-2] if "/pagefind/" in url and url.rsplit("/", 2)[-2] in ("fragment", "index", "filter") else url.rsplit("/", 1)[-1]
-        kind = "cells" if "/cells/" in url else kind
+        kind = response_kind(url)
         by_kind[kind] = by_kind.get(kind, 0) + len(body)
     total = sum(len(b) for _, b in bodies)
     zipped = sum(len(b) if b[:2] == b"\x1f\x8b" else len(gzip.compress(b, 6)) for _, b in bodies)
     return total, zipped, len(bodies), by_kind
+
+
+def response_kind(url: str) -> str:
+    """What a response of the first search is: index/fragment/filter chunks, cells, each shard's
+    metadata and entry file, or the file's name (pagefind.js, the WebAssembly, shards.json, …)."""
+    folder, name = url.split("?", 1)[0].rsplit("/", 2)[-2:]
+    if "/cells/" in url:
+        return "cells"
+    if "/pagefind/" in url and folder in ("fragment", "index", "filter"):
+        return folder
+    if name.endswith(".pf_meta"):
+        return "metadata (pf_meta)"
+    if name.startswith("wasm."):
+        return "wasm"
+    return name
 
 
 def main() -> None:
@@ -92,7 +117,10 @@ def main() -> None:
     queries = sys.argv[2:] or ["公务接待费"]
     size, files = folder_size(site / "pagefind")
     print(f"index: {size / 1e6:.2f} MB in {files} files ({site / 'pagefind'})")
-    print(f"index time (Pagefind alone, flattened pages): {index_time(site):.2f} s")
+    seconds, by_shard = index_time(site)
+    print(f"index time (Pagefind alone, flattened pages, {len(by_shard)} shards one after the other): {seconds:.2f} s")
+    for shard, (shard_seconds, memory) in by_shard.items():
+        print(f"  {shard}: {shard_seconds:.2f} s, peak memory {memory / 1e6:.0f} MB PSS")
     for query in queries:
         total, zipped, requests, by_kind = first_search_bytes(site, query)
         print(f"first search {query!r}: {total / 1e3:.1f} kB in {requests} requests (bodies as served); "

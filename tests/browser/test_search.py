@@ -17,9 +17,21 @@ from playwright.sync_api import Page
 
 QUERIES = yaml.safe_load((Path(__file__).resolve().parents[1] / "search_queries.yaml").read_text(encoding="utf-8"))
 
-SEARCH = """async (query) => {
-  const pagefind = await import('./pagefind/pagefind.js');
+# The index as the search page loads it: the first shard of pagefind/shards.json, the others merged
+# (once per document: the module is cached, and merging a shard twice would double its results).
+LOAD_INDEX = """() => window.testIndex = window.testIndex || (async () => {
+  const shards = await (await fetch('./pagefind/shards.json')).json();
+  const urls = shards.map(s => new URL('./pagefind/' + s, document.baseURI).href);
+  const base = new URL('./', document.baseURI).pathname;
+  const pagefind = await import(urls[0] + 'pagefind.js');
+  await pagefind.options({baseUrl: base});
   await pagefind.init();
+  for (const url of urls.slice(1)) await pagefind.mergeIndex(url, {baseUrl: base});
+  return pagefind;
+})()"""
+
+SEARCH = """async (query) => {
+  const pagefind = await (""" + LOAD_INDEX + """)();
   let found = await pagefind.search(query);
   if (!found.results.length) {  // search.js's fallback when the word splitting disagrees: one character at a time
     found = await pagefind.search(query.replace(/[\u3400-\u9fff]+/g, run => ' ' + run.split('').join(' ') + ' ').trim());
@@ -140,8 +152,7 @@ def test_a_table_hit_names_table_row_column_and_figure(search_page: Page, base_u
 def test_filters_cover_unit_year_department_region(search_page: Page, base_url: str) -> None:
     search_page.goto(base_url)
     filters = search_page.evaluate("""async () => {
-      const pagefind = await import('./pagefind/pagefind.js');
-      await pagefind.init();
+      const pagefind = await (""" + LOAD_INDEX + """)();
       return await pagefind.filters();
     }""")
     for name in ("单位", "年度", "主管部门", "地区", "表"):

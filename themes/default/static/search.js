@@ -4,7 +4,8 @@
 // - A table section's hit names the table, the row (code and name), the column and the figure, from
 //   the table's cells file (pagefind/cells/<page>/<table>.json), fetched only for the sections shown.
 // - Content is untrusted: every text is set with textContent; the only markup is the <mark> we create.
-// - The bundle path is relative to this page, so the site works under any sub-path.
+// - The bundle path is relative to this page, so the site works under any sub-path; the index is in
+//   shards merged in the browser (loadPagefind).
 (function () {
   "use strict";
   var root = document.getElementById("search");
@@ -42,13 +43,34 @@
   var label = document.getElementById("search-label");
   if (label) label.setAttribute("for", "search-input");
 
+  // the index is built in shards (pagefind/shards.json lists their folders): the first is loaded,
+  // the others are merged into it, so one search covers them all and filters apply across them
+  function shardUrls() {
+    return fetch(bundle + "shards.json").then(function (response) {
+      if (!response.ok) throw new Error("shards.json: " + response.status);
+      return response.json();
+    }).then(function (shards) {
+      var valid = Array.isArray(shards) && shards.length && shards.every(function (s) {
+        return typeof s === "string" && /^[A-Za-z0-9_-]+\/$/.test(s);
+      });
+      if (!valid) throw new Error("shards.json: not a list of shard folders");
+      return shards.map(function (s) { return new URL(s, bundle).href; });
+    });
+  }
+
   function loadPagefind() {
     if (!pagefind) {
-      // no web worker: it would download a second copy of Pagefind's script (41 kB) for a search
-      // that takes milliseconds on the main thread (docs/search.md)
-      pagefind = import(bundle + "pagefind.js").then(function (module) {
-        return module.options({ noWorker: true }).then(function () { return module.init(); })
-          .then(function () { return module; });
+      // results link to site paths below the site's root, whichever shard found them
+      var options = { baseUrl: siteRoot };
+      pagefind = shardUrls().then(function (urls) {
+        return import(urls[0] + "pagefind.js").then(function (module) {
+          // no web worker: it would download a second copy of Pagefind's script (41 kB) for a
+          // search that takes milliseconds on the main thread (docs/search.md)
+          return module.options(Object.assign({ noWorker: true }, options)).then(function () { return module.init(); })
+            .then(function () {
+              return Promise.all(urls.slice(1).map(function (url) { return module.mergeIndex(url, options); }));
+            }).then(function () { return module; });
+        });
       });
     }
     return pagefind;
@@ -69,6 +91,38 @@
     return query.replace(HAN, function (run) { return " " + run.split("").join(" ") + " "; }).trim();
   }
 
+  // the words Pagefind looks up for a query: it cuts it with Intl.Segmenter in the index's language
+  // and drops punctuation inside a word (13,708.28 is one word, 1370828)
+  function queryWords(query) {
+    var words = [];
+    var pieces = typeof Intl !== "undefined" && Intl.Segmenter
+      ? Array.from(new Intl.Segmenter("zh-CN", { granularity: "word" }).segment(query), function (s) { return s.segment; })
+      : query.split(/\s+/);
+    pieces.forEach(function (piece) {
+      var w = piece.replace(/[\p{P}\s]/gu, "");
+      if (w && words.indexOf(w) < 0) words.push(w);
+    });
+    return words;
+  }
+
+  // Pagefind leaves out a query word that its index does not hold. Each shard decides that alone, so
+  // a shard without a rare word would return pages holding only the other words. As one index would:
+  // keep only the pages found by every word that some shard holds (found with no filters, so a word
+  // is "held" whatever the filters). It loads more index chunks on long queries (docs/search.md).
+  function searchAllShards(pf, query, options) {
+    var words = queryWords(query);
+    return pf.search(query, options).then(function (found) {
+      if (words.length < 2 || !found.results.length) return found;
+      return Promise.all(words.map(function (w) { return pf.search(w); })).then(function (perWord) {
+        var held = perWord.filter(function (f) { return f.results.length; }).map(function (f) {
+          return new Set(f.results.map(function (r) { return r.id; }));
+        });
+        var kept = found.results.filter(function (r) { return held.every(function (ids) { return ids.has(r.id); }); });
+        return Object.assign({}, found, { results: kept });
+      });
+    });
+  }
+
   function search(query) {
     var mine = ++generation;
     var normalized = normalizeQuery(query);
@@ -77,9 +131,9 @@
     root.setAttribute("data-state", "searching");
     loadPagefind().then(function (pf) {
       var options = { filters: activeFilters() };
-      return pf.search(normalized, options).then(function (found) {
+      return searchAllShards(pf, normalized, options).then(function (found) {
         if (found.results.length || !/[\u3400-\u9fff]{2}/.test(normalized)) return found;
-        return pf.search(singleCharacters(normalized), options);
+        return searchAllShards(pf, singleCharacters(normalized), options);
       });
     }).then(function (found) {
       if (mine !== generation) return;

@@ -1,0 +1,65 @@
+"""Which search-index shard a page goes to (docs/search.md, "Shards").
+
+Pagefind's memory grows with the pages of one index (1.4 GB for 1,000 reports, 12 GB for 10,000),
+so the index is built as shards of at most ``shard_reports()`` reports each, one Pagefind process
+per shard, and merged in the browser (``pagefind.mergeIndex``).
+
+The key is (year, position of the unit among that year's units in sorted slug order // cap):
+
+- bounded: a shard never holds more than the cap's reports, so Pagefind's memory per process is
+  bounded whatever the size of the portal;
+- stable: it depends only on the set of indexed pages, never on worker timing; a changed report
+  changes only its own shard, and a new year adds shards without touching the others. Adding or
+  removing a unit moves the boundaries of that year's later shards (the price of equal sizes);
+- site-wide pages (unit pages, glossary, …) go to the one shard ``site``: they change whenever a
+  report is added, so keeping them apart keeps the report shards unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+
+SITE = "site"
+SHARD_REPORTS = 500
+SHARD_REPORTS_VARIABLE = "SITE_BUILDER_SHARD_REPORTS"
+
+_REPORT_PAGE = re.compile(r"units/([^/]+)/(\d{4})/")
+
+
+def shard_reports() -> int:
+    """Reports per shard: ``SHARD_REPORTS``, or the environment variable ``SITE_BUILDER_SHARD_REPORTS``
+    (tests use it to get several shards from a small site)."""
+    value = os.environ.get(SHARD_REPORTS_VARIABLE, "").strip()
+    if not value:
+        return SHARD_REPORTS
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{SHARD_REPORTS_VARIABLE} must be a whole number of at least 1, not {value!r}")
+    return int(value)
+
+
+def report_of(path: str) -> tuple[str, str] | None:
+    """(year, unit slug) of a report's page or attachment page, None for a site-wide page."""
+    match = _REPORT_PAGE.match(path)
+    return (match.group(2), match.group(1)) if match else None
+
+
+def assign(paths: Iterable[str], per_shard: int) -> dict[str, str]:
+    """Shard name of every page path (relative to the site): ``<year>-<n>`` for a report's pages
+    (the n-th chunk of ``per_shard`` units of that year, in sorted slug order), ``site`` otherwise."""
+    paths = list(paths)
+    slugs_by_year: dict[str, set[str]] = {}
+    for path in paths:
+        report = report_of(path)
+        if report is not None:
+            slugs_by_year.setdefault(report[0], set()).add(report[1])
+    chunk: dict[tuple[str, str], int] = {}
+    for year, slugs in slugs_by_year.items():
+        for position, slug in enumerate(sorted(slugs)):
+            chunk[(year, slug)] = position // per_shard
+    shards: dict[str, str] = {}
+    for path in paths:
+        report = report_of(path)
+        shards[path] = SITE if report is None else f"{report[0]}-{chunk[report]}"
+    return shards
