@@ -294,7 +294,7 @@ def gather_in_order(parts: Path, pages: Path, html: list[str]) -> list[str]:
     created (on tmpfs); workers create them in whatever order they finish, so without this step
     the index and filter files of a parallel build differ from run to run. Each shard's folder
     holds the pages at their site paths, so Pagefind's result URLs are the site's."""
-    shard_of = shards.assign(html, shards.shard_reports())
+    shard_of = shards.assign(html, shards.shard_reports(), shards.single_index_reports())
     for path in html:
         target = pages / shard_of[path] / path
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -22,7 +22,12 @@ import re
 from collections.abc import Iterable
 
 SITE = "site"
+ALL = "all"
 SHARD_REPORTS = 500
+#: Up to this many reports the portal keeps one index of every page (Pagefind ~1.6 GB at 1,000
+#: reports): a single index answers better (figures matched exactly, one ranking) and lighter
+#: (one entry, metadata and chunk per word) than shards, which the browser merges (docs/search.md).
+SINGLE_INDEX_REPORTS = 1000
 SHARD_REPORTS_VARIABLE = "SITE_BUILDER_SHARD_REPORTS"
 
 _REPORT_PAGE = re.compile(r"units/([^/]+)/(\d{4})/")
@@ -39,21 +44,30 @@ def shard_reports() -> int:
     return int(value)
 
 
+def single_index_reports() -> int:
+    """Up to how many reports the index is not sharded: ``SINGLE_INDEX_REPORTS``, or the shard size
+    when ``SITE_BUILDER_SHARD_REPORTS`` is set (so a test can shard a small portal)."""
+    return shard_reports() if os.environ.get(SHARD_REPORTS_VARIABLE, "").strip() else SINGLE_INDEX_REPORTS
+
+
 def report_of(path: str) -> tuple[str, str] | None:
     """(year, unit slug) of a report's page or attachment page, None for a site-wide page."""
     match = _REPORT_PAGE.match(path)
     return (match.group(2), match.group(1)) if match else None
 
 
-def assign(paths: Iterable[str], per_shard: int) -> dict[str, str]:
+def assign(paths: Iterable[str], per_shard: int, single_up_to: int = 0) -> dict[str, str]:
     """Shard name of every page path (relative to the site): ``<year>-<n>`` for a report's pages
-    (the n-th chunk of ``per_shard`` units of that year, in sorted slug order), ``site`` otherwise."""
+    (the n-th chunk of ``per_shard`` units of that year, in sorted slug order), ``site`` otherwise;
+    every page in the one shard ``all`` when there are at most ``single_up_to`` reports."""
     paths = list(paths)
     slugs_by_year: dict[str, set[str]] = {}
     for path in paths:
         report = report_of(path)
         if report is not None:
             slugs_by_year.setdefault(report[0], set()).add(report[1])
+    if sum(len(slugs) for slugs in slugs_by_year.values()) <= single_up_to:
+        return dict.fromkeys(paths, ALL)
     chunk: dict[tuple[str, str], int] = {}
     for year, slugs in slugs_by_year.items():
         for position, slug in enumerate(sorted(slugs)):

@@ -45,8 +45,8 @@ def test_output_has_every_page_type(first_build: Path) -> None:
                  "units/jincheng-social-insurance-center/2023/income.csv",
                  "units/jincheng-social-insurance-center/2023/report.json",
                  "units/jincheng-social-insurance-center/2023/attachments/01-window-service/index.html",
-                 "schemas/report.schema.json", "pagefind/shards.json", "pagefind/site/pagefind-entry.json",
-                 "pagefind/2023-0/pagefind-entry.json", "assets/style.css"):
+                 "schemas/report.schema.json", "pagefind/shards.json", "pagefind/all/pagefind-entry.json",
+                 "assets/style.css"):
         assert (first_build / path).is_file(), path
 
 

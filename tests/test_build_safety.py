@@ -134,7 +134,7 @@ def test_marker_lists_every_file(tmp_path: Path) -> None:
     build(ROOT / "content", out)
     assert incomplete_reason(out) is None
     listed = (out / MARKER).read_text(encoding="utf-8")
-    assert "  pagefind/site/pagefind-entry.json\n" in listed and f"  units/{REPORT}/index.html\n" in listed
+    assert "  pagefind/all/pagefind-entry.json\n" in listed and f"  units/{REPORT}/index.html\n" in listed
 
 
 def test_new_content_naming_a_file_is_refused(tmp_path: Path) -> None:

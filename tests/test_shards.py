@@ -83,6 +83,7 @@ def test_a_failing_shard_stops_the_others_and_leaves_the_output(monkeypatch: pyt
     before = sorted(p.relative_to(out) for p in out.rglob("*"))
     monkeypatch.setattr(search_index, "pagefind_binary", lambda: fake)
     monkeypatch.setattr(os, "cpu_count", lambda: 2)  # two Pagefinds at a time, whatever the machine
+    monkeypatch.setenv(shards.SHARD_REPORTS_VARIABLE, "1")  # the samples' two reports in two shards
     started = time.monotonic()
     with pytest.raises(InternalError, match="no room on the device"):
         build(ROOT / "content", out)
@@ -93,3 +94,15 @@ def test_a_failing_shard_stops_the_others_and_leaves_the_output(monkeypatch: pyt
     for pid in started_pids:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+def test_a_portal_that_fits_keeps_one_index(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Up to SINGLE_INDEX_REPORTS reports every page is in the one shard ``all`` (better answers,
+    lighter first search); beyond it, shards by year and size."""
+    reports = len({shards.report_of(p) for p in PAGES} - {None})
+    assert set(shards.assign(PAGES, 2, single_up_to=reports).values()) == {shards.ALL}
+    assert shards.ALL not in shards.assign(PAGES, 2, single_up_to=reports - 1).values()
+    monkeypatch.delenv(shards.SHARD_REPORTS_VARIABLE, raising=False)
+    assert shards.single_index_reports() == shards.SINGLE_INDEX_REPORTS
+    monkeypatch.setenv(shards.SHARD_REPORTS_VARIABLE, "2")
+    assert shards.single_index_reports() == 2

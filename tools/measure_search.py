@@ -47,7 +47,7 @@ def index_time(site: Path) -> tuple[float, dict[str, tuple[float, int]]]:
 
     pages_of = {page.relative_to(site).as_posix(): page for page in sorted(site.rglob("*.html"))
                 if "pagefind" not in page.relative_to(site).parts and not page.relative_to(site).as_posix().startswith(NOT_INDEXED)}
-    shard_of = shards.assign(pages_of, shards.shard_reports())
+    shard_of = shards.assign(pages_of, shards.shard_reports(), shards.single_index_reports())
     by_shard: dict[str, tuple[float, int]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for path, page in pages_of.items():

@@ -14,7 +14,7 @@
   var PAGE_SIZE = 5, SUBS_SHOWN = 3, TABLE_HITS_SHOWN = 3;
   var bundle = new URL(root.getAttribute("data-bundle"), document.baseURI).href;
   var siteRoot = new URL("../", bundle).pathname;
-  var pagefind = null, results = [], shown = 0, generation = 0, selected = {};
+  var pagefind = null, shardCount = 0, results = [], shown = 0, generation = 0, selected = {};
 
   function el(tag, className, text) {
     var node = document.createElement(tag);
@@ -63,6 +63,7 @@
       // results link to site paths below the site's root, whichever shard found them
       var options = { baseUrl: siteRoot };
       pagefind = shardUrls().then(function (urls) {
+        shardCount = urls.length;
         return import(urls[0] + "pagefind.js").then(function (module) {
           // no web worker: it would download a second copy of Pagefind's script (41 kB) for a
           // search that takes milliseconds on the main thread (docs/search.md)
@@ -112,7 +113,7 @@
   function searchAllShards(pf, query, options) {
     var words = queryWords(query);
     return pf.search(query, options).then(function (found) {
-      if (words.length < 2 || !found.results.length) return found;
+      if (shardCount < 2 || words.length < 2 || !found.results.length) return found;  // one index decides alone
       return Promise.all(words.map(function (w) { return pf.search(w); })).then(function (perWord) {
         var held = perWord.filter(function (f) { return f.results.length; }).map(function (f) {
           return new Set(f.results.map(function (r) { return r.id; }));
