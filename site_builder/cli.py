@@ -91,7 +91,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         print("timings: " + ", ".join(f"{stage} {seconds:.2f} s" for stage, seconds in result.timings.items()), file=sys.stderr)
         if result.index_memory:
             print(f"search index: {len(result.index_memory)} shards; Pagefind's peak memory by shard: "
-                  + ", ".join(f"{shard} {size / 1e6:.0f} MB" for shard, size in result.index_memory.items()), file=sys.stderr)
+                  + ", ".join(f"{shard} {size / 1e6:.0f} MB" if size else f"{shard} (ended before it was read)"
+                            for shard, size in result.index_memory.items()), file=sys.stderr)
         return EXIT_OK
     if args.command == "diff":
         return _diff(args.old, args.new, args.content, args.format)

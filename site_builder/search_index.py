@@ -52,7 +52,7 @@ def run(pages: Path, bundle: Path, cells: Path | None = None) -> None:
 class Indexer:
     """Pagefind indexing ``pages`` in its own process while the build goes on; ``finish`` waits for
     it and completes the bundle. Leaving the ``with`` block without ``finish`` kills Pagefind.
-    ``peak_memory``: Pagefind's peak resident memory in bytes, known after ``finish``."""
+    ``peak_memory``: Pagefind's peak resident memory in bytes (sampled), known after ``finish``."""
 
     def __init__(self, pages: Path, bundle: Path) -> None:
         self.bundle = bundle
@@ -74,11 +74,14 @@ class Indexer:
             os.rename(cells, self.bundle / "cells")
 
     def _wait(self) -> int:
-        """Wait for Pagefind with ``wait4``, which also gives its peak memory (max RSS)."""
-        _, status, usage = os.wait4(self._process.pid, 0)
-        self._process.returncode = os.waitstatus_to_exitcode(status)
-        self.peak_memory = usage.ru_maxrss * 1024  # KiB on Linux
-        return self._process.returncode
+        """Wait for Pagefind, reading its peak memory (``VmHWM``) every 0.05 s meanwhile (0 if it ended first). Not
+        ``wait4``'s max-RSS: for a child forked from a large build process it is the parent's size."""
+        while True:
+            self.peak_memory = max(self.peak_memory, _high_water_mark(self._process.pid))
+            try:
+                return self._process.wait(timeout=0.05)
+            except subprocess.TimeoutExpired:
+                continue
 
     def kill(self) -> None:
         if self._process.poll() is None:
@@ -92,6 +95,16 @@ class Indexer:
             self._process.kill()
             self._process.wait()
         self._log.close()
+
+
+def _high_water_mark(pid: int) -> int:
+    """Peak resident memory of a running process in bytes (0 when it cannot be read)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return 0
+    found = re.search(r"^VmHWM:\s+(\d+) kB", status, re.M)
+    return int(found.group(1)) * 1024 if found else 0
 
 
 SHARDS_MANIFEST = "shards.json"
