@@ -43,12 +43,6 @@ def pagefind_binary() -> Path:
     return Path(get_executable())
 
 
-def run(pages: Path, bundle: Path, cells: Path | None = None) -> None:
-    """Index the HTML under ``pages`` into the search bundle folder ``bundle``."""
-    with Indexer(pages, bundle) as indexer:
-        indexer.finish(cells)
-
-
 class Indexer:
     """Pagefind indexing ``pages`` in its own process while the build goes on; ``finish`` waits for
     it and completes the bundle. Leaving the ``with`` block without ``finish`` kills Pagefind.
