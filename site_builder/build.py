@@ -41,7 +41,8 @@ try:
 except ImportError:  # Windows: builds are not serialized there (documented)
     fcntl = None  # type: ignore[assignment]
 
-from site_builder import bulk, contentfs, loader, search_index, shards
+from site_builder import build_cache, bulk, contentfs, loader, search_index, shards
+from site_builder.build_cache import Rendered
 from site_builder.check import (
     PARENT_ONLY_FDS,
     ContentProblem,
@@ -84,6 +85,8 @@ class BuildResult:
     files: int
     timings: dict[str, float]
     index_memory: dict[str, int] = field(default_factory=dict)  # Pagefind's peak memory (bytes) by shard
+    reused_reports: int = 0  # reports taken from the previous build (incremental build)
+    reused_shards: int = 0
 
 
 # -- the output folder --------------------------------------------------------------------------
@@ -263,20 +266,32 @@ class IndexFolders:
     cells: Path
 
 
-def write_tree(output: Output, folder: Path, index: IndexFolders | None = None) -> dict[str, str]:
+@dataclass
+class Written:
+    """The SHA-256 of the files a stage wrote, by site path, and of the index copies of its pages."""
+
+    files: dict[str, str] = field(default_factory=dict)
+    index: dict[str, str] = field(default_factory=dict)
+
+    def update(self, other: Written) -> None:
+        self.files.update(other.files)
+        self.index.update(other.index)
+
+
+def write_tree(output: Output, folder: Path, index: IndexFolders | None = None) -> Written:
     """Write the files and return their SHA-256 by path; HTML pages also go, with tables
     flattened and the search aid kept, to the folder Pagefind reads, their tables' cells beside."""
-    digests: dict[str, str] = {}
+    written = Written()
     made: set[Path] = set()
     for path in sorted(output.files):
         data = output.files[path]
         is_html = path.endswith(".html")
-        digests[path] = _write_file(folder / path, search_index.published(data) if is_html else data, made)
+        written.files[path] = _write_file(folder / path, search_index.published(data) if is_html else data, made)
         if index is not None and is_html and not path.startswith(NOT_INDEXED):
             copy, cells = search_index.index_copy(data, output.cells.get(path))
-            _write_file(index.pages / path, copy, made)
+            written.index[path] = _write_file(index.pages / path, copy, made)
             search_index.write_page_cells(cells, index.cells / Path(path).parent)
-    return digests
+    return written
 
 
 def _write_file(target: Path, data: bytes, made: set[Path]) -> str:
@@ -287,40 +302,49 @@ def _write_file(target: Path, data: bytes, made: set[Path]) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def gather_in_order(parts: Path, pages: Path, html: list[str]) -> list[str]:
-    """Move the pages workers wrote into ``pages/<shard>/`` in report order; return the shards.
+def gather_in_order(parts: Path, pages: Path, html: list[str], shard_of: dict[str, str], skip: set[str],
+                    restore: Callable[[str, Path], bool]) -> None:
+    """Move the pages workers wrote into ``pages/<shard>/`` in report order (pages of reused
+    reports are restored from the build cache: ``restore``), except those of the shards in ``skip``.
 
     Pagefind numbers pages in the order it lists folders, which is the order their entries were
     created (on tmpfs); workers create them in whatever order they finish, so without this step
     the index and filter files of a parallel build differ from run to run. Each shard's folder
     holds the pages at their site paths, so Pagefind's result URLs are the site's."""
-    shard_of = shards.assign(html, shards.shard_reports(), shards.single_index_reports())
     for path in html:
+        if shard_of[path] in skip:
+            continue
         target = pages / shard_of[path] / path
         target.parent.mkdir(parents=True, exist_ok=True)
-        os.rename(parts / path, target)
-    return sorted(set(shard_of.values()))
+        if os.path.lexists(parts / path):
+            os.rename(parts / path, target)
+        elif not restore(path, target):
+            raise InternalError("building", path, "its search index copy is missing from the build cache; "
+                                "build again (or with --no-cache)")
 
 
 _RENDERERS: dict[tuple[str, str], Renderer] = {}
 
 
-def render_job(job: tuple[Unit, Path], site: Site, root: Path, staging: Path,
-               index: IndexFolders | None) -> tuple[ReportSummary | None, list[Finding], dict[str, str]]:
+def render_job(job: tuple[Unit, Path], site: Site, root: Path, staging: Path, index: IndexFolders | None) -> Rendered:
     """Load, check and render one report into the staging folder (runs in a worker process);
     return its summary, findings and the SHA-256 of every file written, by path."""
     report, findings = load_and_check(job)
     if report is None or any(f.is_error for f in findings):
-        return None, findings, {}
+        return Rendered(None, findings, {})
     key = (str(root), str(staging))
     if key not in _RENDERERS:
         _RENDERERS.clear()
         _RENDERERS[key] = Renderer(site, root)
     output = _RENDERERS[key].render_report(report, findings)
-    return summarize(report), findings, write_tree(output, staging, index)
+    written = write_tree(output, staging, index)
+    return Rendered(summarize(report), findings, written.files, written.index)
 
 
-def build(root: Path, out: Path, index: bool = True, workers: int | None = None) -> BuildResult:
+def build(root: Path, out: Path, index: bool = True, workers: int | None = None, cache: Path | None = None) -> BuildResult:
+    """Build ``root`` into ``out``. With ``cache`` (a folder; only with the search index), reports
+    and search shards whose inputs did not change since the last build into ``out`` are reused
+    (``build_cache``), and the site is the same as a fresh build's."""
     out = check_output(root, out)
     try:
         shards.shard_reports()  # a bad setting is refused before anything is done
@@ -331,10 +355,11 @@ def build(root: Path, out: Path, index: bool = True, workers: int | None = None)
     with output_lock(out):
         check_output(root, out)  # again: another build may have finished in between
         recover(out)
-        return _build_locked(root, out, planned, index, workers)
+        return _build_locked(root, out, planned, index, workers, cache if index else None)
 
 
-def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, workers: int | None) -> BuildResult:
+def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, workers: int | None,
+                  cache_folder: Path | None) -> BuildResult:
     staging = out.with_name(f".{out.name}.building-{os.getpid()}-{secrets.token_hex(4)}")
     staging.mkdir()
     scratch = scratch_folder(out) if index else None
@@ -345,46 +370,55 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
     clock = time.perf_counter()
     timings: dict[str, float] = {}
     index_memory: dict[str, int] = {}
+    cache: build_cache.BuildCache | None = None
     try:
+        cache = _open_cache(cache_folder, root, out, planned.site)
         findings = list(planned.findings)
         digests: dict[str, str] = {}
         files: list[str] = []
         html: list[str] = []
         summaries: list[ReportSummary] = []
         report_folders: list[str] = []  # site paths of the reports rendered, in report order (bulk stage)
-        job = functools.partial(render_job, site=planned.site, root=root, staging=staging,
-                                index=IndexFolders(parts, cells) if parts and cells else None)
-        try:
-            for report, report_findings, written in run_jobs(job, planned.jobs, workers, stage="building"):
-                findings.extend(report_findings)
-                digests.update(written)
-                files.extend(written)
-                html.extend(p for p in written if p.endswith(".html"))
-                report_folders.extend(p.removesuffix("report.json") for p in written if p.endswith("/report.json"))
-                if report is not None:
-                    summaries.append(report)
-        except ContentProblem as problem:
-            raise BuildRefused(merged(findings, problem.findings)) from None
+        index = IndexFolders(parts, cells) if parts and cells else None
+        rendered, keys = _render_reports(planned, root, out, staging, index, workers, cache, findings)
+        index_digests: dict[str, str] = {}
+        for report in rendered:
+            findings.extend(report.findings)
+            digests.update(report.written)
+            files.extend(report.written)
+            html.extend(p for p in report.written if p.endswith(".html"))
+            index_digests.update(report.index)
+            report_folders.extend(p.removesuffix("report.json") for p in report.written if p.endswith("/report.json"))
+            if report.summary is not None:
+                summaries.append(report.summary)
         if any(f.is_error for f in findings):
             raise BuildRefused(findings)
         timings["check and render reports"] = time.perf_counter() - clock
-        index = IndexFolders(parts, cells) if parts and cells else None
+        if cache is not None and parts is not None:
+            _keep_index_copies(cache, parts, rendered)
         site_written = _worker_site_pages(planned.site, root, summaries, staging, index, workers, findings)
         site_written.update(write_tree(_site_pages(planned.site, summaries, root, findings), staging, index))
-        shard_names: list[str] = []
+        index_digests.update(site_written.index)
+        to_index: list[str] = []
+        inputs: dict[str, str] = {}
         if parts is not None and pages is not None:  # report pages in report order, then the others sorted
-            shard_names = gather_in_order(parts, pages, html + sorted(p for p in site_written if p.endswith(".html")
-                                                                      and not p.startswith(NOT_INDEXED)))
-        digests.update(site_written)
-        files.extend(site_written)
+            indexed = html + sorted(p for p in site_written.files if p.endswith(".html") and not p.startswith(NOT_INDEXED))
+            shard_of = shards.assign(indexed, shards.shard_reports(), shards.single_index_reports())
+            inputs = build_cache.shard_inputs(indexed, shard_of, index_digests)
+            reused = {s for s in inputs if cache is not None and cache.reuse_shard(s, inputs[s], out, staging / "pagefind")}
+            to_index = sorted(set(inputs) - reused)
+            gather_in_order(parts, pages, indexed, shard_of, reused, _restorer(cache, index_digests))
+        digests.update(site_written.files)
+        files.extend(site_written.files)
         timings["site pages"] = time.perf_counter() - clock - sum(timings.values())
         with contextlib.ExitStack() as running:
-            indexer = running.enter_context(_start_index(root, pages, staging, shard_names)) if pages is not None else None
+            indexer = (running.enter_context(_start_index(root, pages, staging, to_index, sorted(inputs)))
+                       if pages is not None else None)
             started = time.perf_counter()
             # -- bulk downloads (site_builder/bulk.py), while Pagefind runs: streamed from the files
             # the workers wrote; its page (data/index.html) is not searched (no data-pagefind-body)
             bulk_output = _bulk_files(planned.site, root, staging, report_folders)
-            digests.update(write_tree(bulk_output.pages, staging))
+            digests.update(write_tree(bulk_output.pages, staging).files)
             files.extend([*bulk_output.files, *bulk_output.pages.files])
             timings["bulk downloads"] = time.perf_counter() - started
             # -- end of bulk downloads --
@@ -395,19 +429,90 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
         write_marker(staging, digests)
         swap_in(staging, out)
         remove_leftovers(out)
+        if cache is not None:
+            _remember(cache, planned, rendered, keys, inputs, out)
     finally:
         for folder in (staging, scratch):
             if folder is not None and folder.exists():
                 shutil.rmtree(folder)
     pages_count = sum(1 for p in files if p.endswith(".html"))
-    return BuildResult(findings, pages_count, len(summaries), len(files), timings, index_memory)
+    return BuildResult(findings, pages_count, len(summaries), len(files), timings, index_memory,
+                       sum(r.reused for r in rendered), len(inputs) - len(to_index))
 
 
-def _start_index(root: Path, pages: Path, staging: Path, shard_names: list[str]) -> search_index.ShardedIndex:
-    """One Pagefind per shard, as many at a time as there are cores: Pagefind uses about one and a
-    half, the bulk stage in this process one, and at most ``shard_reports()`` reports' pages each."""
+# -- incremental builds (build_cache.py) ----------------------------------------------------------
+
+
+def _open_cache(folder: Path | None, root: Path, out: Path, site: Site) -> build_cache.BuildCache | None:
+    if folder is None:
+        return None
     try:
-        return search_index.ShardedIndex(pages, staging / "pagefind", shard_names, os.cpu_count() or 1)
+        return build_cache.BuildCache(build_cache.cache_folder(folder, root, out), root, site)
+    except OSError:  # an unreadable theme folder: the build reports it; no cache
+        return None
+
+
+def _render_reports(planned: loader.Plan, root: Path, out: Path, staging: Path, index: IndexFolders | None,
+                    workers: int | None, cache: build_cache.BuildCache | None,
+                    findings: list[Finding]) -> tuple[list[Rendered], list[str]]:
+    """Every report, in report order: reused from the previous build where the cache allows,
+    else loaded, checked and rendered in worker processes; and each report's cache key."""
+    results: list[Rendered | None] = [None] * len(planned.jobs)
+    keys: list[str] = []
+    if cache is not None:
+        for number, (_, year_dir) in enumerate(planned.jobs):
+            keys.append(cache.key(year_dir))
+            entry = cache.entry(contentfs.display_path(year_dir), keys[-1])
+            if entry is not None and cache.reuse(entry, out, staging, index.cells if index else None):
+                results[number] = Rendered(entry.summary, entry.findings, {p: r[0] for p, r in entry.files.items()},
+                                           entry.index, reused=True)
+    todo = [number for number, result in enumerate(results) if result is None]
+    job = functools.partial(render_job, site=planned.site, root=root, staging=staging, index=index)
+    try:
+        for number, result in zip(todo, run_jobs(job, [planned.jobs[n] for n in todo], workers, stage="building"),
+                                  strict=True):
+            results[number] = result
+    except ContentProblem as problem:
+        raise BuildRefused(merged(findings + [f for r in results if r for f in r.findings], problem.findings)) from None
+    return [result for result in results if result is not None], keys
+
+
+def _keep_index_copies(cache: build_cache.BuildCache, parts: Path, rendered: list[Rendered]) -> None:
+    for report in rendered:
+        if not report.reused:
+            for path, digest in report.index.items():
+                cache.keep_index_copy(parts / path, digest)
+
+
+def _restorer(cache: build_cache.BuildCache | None, digests: dict[str, str]) -> Callable[[str, Path], bool]:
+    def restore(path: str, target: Path) -> bool:
+        return cache is not None and path in digests and cache.restore_index_copy(digests[path], target)
+
+    return restore
+
+
+def _remember(cache: build_cache.BuildCache, planned: loader.Plan, rendered: list[Rendered], keys: list[str],
+              inputs: dict[str, str], out: Path) -> None:
+    """After the swap: remember the reports rendered now and the shards, forget what is gone.
+    A cache that cannot be written only costs time next build."""
+    try:
+        folders = [contentfs.display_path(year_dir) for _, year_dir in planned.jobs]
+        for folder, key, report in zip(folders, keys, rendered, strict=True):
+            if not report.reused:
+                cache.save_report(folder, key, report, out)
+        cache.forget_others(set(folders))
+        cache.forget_index_copies({digest for report in rendered for digest in report.index.values()})
+        cache.save_shards(inputs, out)
+        build_cache.prune(cache.folder.parent)
+    except OSError:
+        pass
+
+
+def _start_index(root: Path, pages: Path, staging: Path, to_index: list[str], every_shard: list[str]) -> search_index.ShardedIndex:
+    """One Pagefind per shard to index, as many at a time as there are cores: Pagefind uses about one
+    and a half, the bulk stage in this process one, and at most ``shard_reports()`` reports' pages each."""
+    try:
+        return search_index.ShardedIndex(pages, staging / "pagefind", to_index, os.cpu_count() or 1, every_shard)
     except OSError as error:
         raise InternalError("building", _shown(root), describe(error)) from None
 
@@ -457,7 +562,7 @@ class _SitePagesState:
     index: IndexFolders | None
 
 
-def site_page_job(job: tuple[str, int]) -> dict[str, str]:
+def site_page_job(job: tuple[str, int]) -> Written:
     """Render and write one unit's page or one comparison group's views (runs in a worker
     process); the SHA-256 of the files written."""
     state = _SITE_PAGES
@@ -481,16 +586,16 @@ def _site_page_name(job: tuple[str, int]) -> str:
 
 
 def _worker_site_pages(site: Site, root: Path, summaries: list[ReportSummary], staging: Path,
-                       index: IndexFolders | None, workers: int | None, findings: list[Finding]) -> dict[str, str]:
+                       index: IndexFolders | None, workers: int | None, findings: list[Finding]) -> Written:
     """The unit and comparison pages (most of the site pages' time at 1,000 reports), in worker processes."""
     global _SITE_PAGES
     try:
         groups = compare.compare_groups(summaries, headline_data())
         _SITE_PAGES = _SitePagesState(Renderer(site, root), summaries_by_unit(summaries), groups, staging, index)
         jobs = [("unit", i) for i in range(len(site.units))] + [("compare", i) for i in range(len(groups))]
-        written: dict[str, str] = {}
-        for digests in map_in_workers(site_page_job, jobs, _site_page_name, workers, stage="building"):
-            written.update(digests)
+        written = Written()
+        for part in map_in_workers(site_page_job, jobs, _site_page_name, workers, stage="building"):
+            written.update(part)
         return written
     except ContentProblem as problem:
         raise BuildRefused(merged(findings, problem.findings)) from None

@@ -31,6 +31,11 @@ def _parser() -> argparse.ArgumentParser:
     build = sub.add_parser("build", help="check, then render the portal")
     build.add_argument("content", nargs="?", default="content", type=Path)
     build.add_argument("--out", default=Path("output"), type=Path)
+    build_cached = build.add_mutually_exclusive_group()
+    build_cached.add_argument("--cache", metavar="DIR", type=Path,
+                              help="build cache folder: reports and search shards unchanged since the last build into "
+                                   "the same output are reused (default: $XDG_CACHE_HOME/site-builder, else ~/.cache/site-builder)")
+    build_cached.add_argument("--no-cache", action="store_true", help="render every report, neither reading nor writing the cache")
     serve = sub.add_parser("serve", help="preview a built site on localhost")
     serve.add_argument("directory", nargs="?", default=Path("output"), type=Path)
     serve.add_argument("--port", type=int, default=8000)
@@ -78,7 +83,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         from site_builder.build import BuildRefused, OutputRefused, build
 
         try:
-            result = build(args.content, args.out)
+            result = build(args.content, args.out, cache=_cache_folder(args))
         except OutputRefused as refused:
             print(f"site-builder: {refused}", file=sys.stderr)
             return EXIT_USAGE
@@ -88,6 +93,9 @@ def _dispatch(args: argparse.Namespace) -> int:
             return EXIT_ERRORS
         sys.stdout.write(format_text([f for f in result.findings if not f.is_error]))
         print(f"built {result.pages} pages for {result.reports} reports into {args.out}", file=sys.stderr)
+        if result.reused_reports or result.reused_shards:
+            print(f"reused from the previous build: {result.reused_reports} reports, {result.reused_shards} search shards",
+                  file=sys.stderr)
         print("timings: " + ", ".join(f"{stage} {seconds:.2f} s" for stage, seconds in result.timings.items()), file=sys.stderr)
         if result.index_memory:
             print(f"search index: {len(result.index_memory)} shards; Pagefind's peak memory by shard: "
@@ -100,7 +108,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         from site_builder.serve import serve
 
         if args.build:
-            code = _dispatch(argparse.Namespace(command="build", content=args.build, out=args.directory))
+            code = _dispatch(argparse.Namespace(command="build", content=args.build, out=args.directory,
+                                                cache=None, no_cache=False))
             if code != EXIT_OK:
                 return code
         return serve(args.directory, args.port)

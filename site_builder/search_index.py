@@ -110,8 +110,10 @@ class ShardedIndex:
     main thread goes on with the build. ``finish`` waits for all; leaving the ``with`` block
     without it kills every Pagefind still running and starts no more."""
 
-    def __init__(self, pages: Path, bundle: Path, shards: list[str], parallel: int) -> None:
+    def __init__(self, pages: Path, bundle: Path, shards: list[str], parallel: int, manifest: list[str] | None = None) -> None:
+        """``manifest``: every shard of the site, when some were not indexed now (reused: build_cache.py)."""
         self.pages, self.bundle, self.shards = pages, bundle, sorted(shards)
+        self.manifest = sorted(manifest if manifest is not None else shards)
         self._lock = threading.Lock()
         self._running: set[Indexer] = set()
         self._stopped = False
@@ -136,7 +138,8 @@ class ShardedIndex:
         """Wait for every shard; write the manifest and move the shared cells folder into the
         bundle. Returns Pagefind's peak memory (bytes) by shard."""
         peaks = {shard: done.result() for shard, done in zip(self.shards, self._done, strict=True)}
-        write_manifest(self.bundle, self.shards)
+        self.bundle.mkdir(parents=True, exist_ok=True)
+        write_manifest(self.bundle, self.manifest)
         if cells is not None and cells.is_dir():
             os.rename(cells, self.bundle / "cells")
         return peaks

@@ -20,6 +20,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from site_builder.findings import Place
 from site_builder.model import Amount, Correction, Report, Table, Unit
 from site_builder.standards import STANDARDS_DIR, TableFrame
 
@@ -275,3 +276,68 @@ def _row_names(frame: TableFrame, section: str) -> dict[str, str]:
     if frame.label("total"):
         return {"total": frame.label("total")}
     return {}
+
+
+# -- summaries as JSON data (the incremental build keeps them between builds: build_cache.py) -------
+
+
+def summary_data(summary: ReportSummary) -> list[Any]:
+    """A summary as JSON-ready lists; amounts as their exact decimal text, blank as null."""
+    unit = summary.unit
+    return [
+        [unit.slug, unit.name, unit.parent, unit.region, unit.level, unit.code, unit.description, unit.path],
+        summary.year, summary.rel, summary.title, summary.template_id, summary.amount_unit,
+        [[key, _text(value)] for key, value in summary.headlines],
+        [[f.slug, f.kind, f.name, f.amount_unit, _text(f.annual), _text(f.executed), _text(f.score), f.grade]
+         for f in summary.forms],
+        [[t.id, t.title, t.codes, [[s, [list(c) for c in cols]] for s, cols in t.columns], list(t.count_sections),
+          [[line.section, line.key, line.name, [[c, _text(v)] for c, v in line.cells]] for line in t.lines]]
+         for t in summary.tables],
+        [[c.date, c.what, c.why, [c.place.path, c.place.line, c.place.col]] for c in summary.corrections],
+    ]
+
+
+def summary_from_data(data: list[Any]) -> ReportSummary:
+    """The inverse of ``summary_data``; raises ValueError, TypeError or KeyError on anything else."""
+    unit, year, rel, title, template_id, amount_unit, headlines, forms, tables, corrections = data
+    return ReportSummary(
+        unit=Unit(*(_str(v) for v in unit)), year=_int(year), rel=_str(rel), title=_str(title),
+        template_id=_str(template_id), amount_unit=_str(amount_unit),
+        headlines=tuple((_str(k), _amount(v)) for k, v in headlines),
+        forms=tuple(FormFigures(_str(slug), _str(kind), _str(name), _str(unit_), _amount(annual), _amount(executed),
+                                _amount(score), None if grade is None else _str(grade))
+                    for slug, kind, name, unit_, annual, executed, score, grade in forms),
+        tables=tuple(TableRows(_str(id_), _str(title_), _str(codes),
+                               tuple((_str(s), tuple((_str(c), _str(t)) for c, t in cols)) for s, cols in columns),
+                               tuple(_str(s) for s in counts),
+                               tuple(Line(_str(section), _str(key), _str(name), tuple((_str(c), _amount(v)) for c, v in cells))
+                                     for section, key, name, cells in lines))
+                     for id_, title_, codes, columns, counts, lines in tables),
+        corrections=tuple(Correction(_str(date), _str(what), _str(why), Place(_str(p[0]), _int(p[1]), _int(p[2])))
+                          for date, what, why, p in corrections),
+    )
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _amount(value: Any) -> Decimal | None:
+    if value is None:
+        return None
+    amount = Decimal(_str(value))  # str() of a Decimal gives it back exactly, exponent included
+    if not amount.is_finite():
+        raise ValueError("not a figure")
+    return amount
+
+
+def _str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError("not text")
+    return value
+
+
+def _int(value: Any) -> int:
+    if type(value) is not int:
+        raise TypeError("not a whole number")
+    return value

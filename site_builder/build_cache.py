@@ -1,0 +1,336 @@
+"""Incremental builds: what a build remembers of each report and each search shard, so that the
+next build into the same output re-checks and re-renders only what changed — and still writes a
+site byte-identical to a fresh build (``tests/test_incremental.py`` edits at random and compares).
+
+The memory lives outside the content folder and outside the site, in ``<cache>/build-<key>/``
+(``<cache>`` as for ``check``: ``$XDG_CACHE_HOME/site-builder``; the key is the content folder, the
+output folder and the current folder):
+
+- ``reports/<sha256 of the report folder>``: one file per report — its key, findings, summary (what
+  the site-wide pages need), and every file it wrote with SHA-256, size and modification time;
+- ``index/<sha256>``: the copies of its pages that Pagefind reads (content-addressed);
+- ``shards``: each search shard's input digest and the files of its bundle.
+
+A report is **reused** when its key is unchanged and everything it wrote is still in the previous
+output as written; its files are then hard-linked from the previous output (copied where links
+cannot be made) and its summary and findings come from the cache. The key is the report's check
+fingerprint (``fingerprint.py``: its files, the previous year's, the unit, the root files, the tool
+itself, git history where it matters) and the build's own inputs: the site's ``_theme/`` folder and,
+when the site has its own templates (which may read ``site.units``), every unit.
+
+A search **shard** is reused when the ordered list of its pages and the digests of their index
+copies is unchanged (Pagefind's output is canonicalized, so the same input gives the same bundle).
+
+Cache files are ours but not trusted: a file that is missing, corrupt, foreign or of another
+version is a miss, and a miss only costs time. Files are replaced atomically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from site_builder import check_cache, contentfs
+from site_builder.check_cache import Invalid
+from site_builder.findings import Finding
+from site_builder.fingerprint import Fingerprints
+from site_builder.model import Site
+from site_builder.summaries import ReportSummary, summary_data, summary_from_data
+
+MAGIC = "site-builder-build-cache"
+VERSION = "1"
+KEPT_FOLDERS = 20  # build caches kept (one per content and output folder); the oldest go
+THEME_LIMIT = 16 * 1024 * 1024
+
+
+def cache_folder(folder: Path, root: Path, out: Path) -> Path:
+    key = "\0".join((os.path.realpath(root), os.path.realpath(out), contentfs.display_path(root)))
+    return folder / f"build-{hashlib.sha256(key.encode('utf-8', 'surrogateescape')).hexdigest()[:32]}"
+
+
+def build_inputs_digest(root: Path, site: Site) -> bytes:
+    """What the build adds to a report's check fingerprint: the site's theme and, when the site has
+    its own templates, every unit (a template can list ``site.units``)."""
+    hasher = hashlib.sha256(b"build-inputs\0")
+    items = contentfs.tree(root, root / "_theme", THEME_LIMIT)
+    for item in items:
+        data = item.data if item.data is not None else b"\0none"
+        for part in (item.rel.encode("utf-8", "surrogateescape"), item.kind.value.encode(), data):
+            hasher.update(len(part).to_bytes(8, "big") + part)
+    if any(item.rel.startswith("templates/") for item in items):
+        hasher.update(repr(site.units).encode("utf-8", "surrogateescape"))
+    return hasher.digest()
+
+
+def pagefind_version() -> str:
+    try:
+        return metadata.version("pagefind_bin_extended")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+# -- stamps: a file as written ---------------------------------------------------------------------
+
+
+def stamp(path: Path) -> list[Any] | None:
+    """[size, modification time in ns] of a regular file (not a link), None otherwise."""
+    try:
+        status = os.lstat(path)
+    except OSError:
+        return None
+    if not (status.st_mode & 0o170000 == 0o100000):
+        return None
+    return [status.st_size, status.st_mtime_ns]
+
+
+def link_or_copy(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, target, follow_symlinks=False)
+    except OSError:
+        shutil.copy2(source, target, follow_symlinks=False)
+
+
+# -- entries ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class ReportEntry:
+    """What a build remembers of one report."""
+
+    folder: str  # the report folder as shown in findings
+    key: str
+    summary: ReportSummary
+    findings: list[Finding]
+    files: dict[str, list[Any]]  # site path -> [sha256, size, mtime_ns]
+    cells: dict[str, list[Any]]  # path below pagefind/cells/ -> [size, mtime_ns]
+    index: dict[str, str]  # page path -> sha256 of its index copy
+
+    def to_data(self) -> dict[str, Any]:
+        return {"folder": self.folder, "key": self.key, "summary": summary_data(self.summary),
+                "findings": [check_cache.encode(f) for f in self.findings], "files": self.files,
+                "cells": self.cells, "index": self.index}
+
+    @classmethod
+    def from_data(cls, data: Any) -> ReportEntry:
+        if not isinstance(data, dict):
+            raise Invalid("entry")
+        files, cells, index = data["files"], data["cells"], data["index"]
+        if not (isinstance(files, dict) and all(_is_file_record(v, 3) for v in files.values())
+                and isinstance(cells, dict) and all(_is_file_record(v, 2) for v in cells.values())
+                and isinstance(index, dict) and all(isinstance(v, str) for v in index.values())):
+            raise Invalid("files")
+        if not isinstance(data["folder"], str) or not isinstance(data["key"], str) or not isinstance(data["findings"], list):
+            raise Invalid("entry")
+        return cls(data["folder"], data["key"], summary_from_data(data["summary"]),
+                   [check_cache.decode(f) for f in data["findings"]], files, cells, index)
+
+
+def _is_file_record(value: Any, length: int) -> bool:
+    if not isinstance(value, list) or len(value) != length:
+        return False
+    *digest, size, mtime = value
+    return all(isinstance(d, str) for d in digest) and type(size) is int and type(mtime) is int
+
+
+@dataclass
+class Rendered:
+    """One report of this build, rendered now or reused: what the rest of the build needs of it."""
+
+    summary: ReportSummary | None
+    findings: list[Finding]
+    written: dict[str, str]  # site path -> sha256
+    index: dict[str, str] = field(default_factory=dict)  # page path -> sha256 of its index copy
+    reused: bool = False
+
+
+# -- the cache -------------------------------------------------------------------------------------
+
+
+class BuildCache:
+    """The build cache of one content folder and output folder (see the module docstring)."""
+
+    def __init__(self, folder: Path, root: Path, site: Site) -> None:
+        self.folder = folder
+        self.root = root
+        self.fingerprints = Fingerprints(root)
+        self.extra = build_inputs_digest(root, site)
+
+    def key(self, year_dir: Path) -> str:
+        return hashlib.sha256(bytes.fromhex(self.fingerprints.report(year_dir)) + self.extra).hexdigest()
+
+    # -- reports
+    def _report_file(self, folder: str) -> Path:
+        return self.folder / "reports" / hashlib.sha256(folder.encode("utf-8", "surrogateescape")).hexdigest()
+
+    def entry(self, folder: str, key: str) -> ReportEntry | None:
+        """The remembered report if its key is unchanged, else None."""
+        data = _read(self._report_file(folder))
+        try:
+            entry = ReportEntry.from_data(data) if data is not None else None
+        except (Invalid, KeyError, TypeError, ValueError, ArithmeticError):
+            return None
+        if entry is None or entry.folder != folder or entry.key != key:
+            return None
+        return entry
+
+    def reuse(self, entry: ReportEntry, out: Path, staging: Path, cells: Path | None) -> bool:
+        """Link the report's files from the previous output into ``staging`` (its cells files into
+        ``cells``) if all are still as written and its index copies are cached; else link nothing."""
+        previous = [(out / path, staging / path, record[1:]) for path, record in entry.files.items()]
+        if cells is not None:
+            previous += [(out / "pagefind" / "cells" / path, cells / path, record) for path, record in entry.cells.items()]
+        elif entry.cells:
+            return False
+        if any(stamp(source) != record for source, _, record in previous):
+            return False
+        if cells is not None and not all(self.index_copy(digest).is_file() for digest in entry.index.values()):
+            return False
+        linked: list[Path] = []
+        try:
+            for source, target, _ in previous:
+                link_or_copy(source, target)
+                linked.append(target)
+        except OSError:
+            for target in linked:
+                target.unlink(missing_ok=True)
+            return False
+        return True
+
+    def save_report(self, folder: str, key: str, rendered: Rendered, out: Path) -> None:
+        """Remember a report rendered by this build (called after the swap: the stamps are the output's)."""
+        assert rendered.summary is not None
+        files = {path: [digest, *(stamp(out / path) or [-1, -1])] for path, digest in rendered.written.items()}
+        cells_root = out / "pagefind" / "cells"
+        cells: dict[str, list[Any]] = {}
+        for base in {path.removesuffix("index.html") for path in rendered.index}:
+            for parent, _, names in os.walk(cells_root / base):
+                for name in names:
+                    path = Path(parent) / name
+                    cells[path.relative_to(cells_root).as_posix()] = stamp(path) or [-1, -1]
+        entry = ReportEntry(folder, key, rendered.summary, rendered.findings, files, cells, rendered.index)
+        _write(self._report_file(folder), entry.to_data())
+
+    def forget_others(self, folders: set[str]) -> None:
+        """Drop the entries of reports no longer in the content folder."""
+        keep = {self._report_file(folder).name for folder in folders}
+        for path in (self.folder / "reports").glob("*"):
+            if path.name not in keep:
+                path.unlink(missing_ok=True)
+
+    # -- index copies
+    def index_copy(self, digest: str) -> Path:
+        return self.folder / "index" / digest
+
+    def keep_index_copy(self, source: Path, digest: str) -> None:
+        target = self.index_copy(digest)
+        if not target.is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            temporary = target.with_name(f".{digest}.{os.getpid()}.tmp")
+            shutil.copyfile(source, temporary)
+            os.replace(temporary, target)
+
+    def restore_index_copy(self, digest: str, target: Path) -> bool:
+        """Copy a cached index copy to ``target`` if its bytes still have their digest."""
+        try:
+            data = self.index_copy(digest).read_bytes()
+        except OSError:
+            return False
+        if hashlib.sha256(data).hexdigest() != digest:
+            return False
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        return True
+
+    def forget_index_copies(self, used: set[str]) -> None:
+        for path in (self.folder / "index").glob("*"):
+            if path.name not in used:
+                path.unlink(missing_ok=True)
+
+    # -- shards
+    def shards(self) -> dict[str, Any]:
+        data = _read(self.folder / "shards")
+        return data if isinstance(data, dict) else {}
+
+    def reuse_shard(self, shard: str, inputs: str, out: Path, bundle: Path) -> bool:
+        """Link a shard's bundle from the previous output if its inputs are unchanged and its files are as written."""
+        record = self.shards().get(shard)
+        if not (isinstance(record, list) and len(record) == 2 and record[0] == inputs and isinstance(record[1], dict)):
+            return False
+        files: dict[str, Any] = record[1]
+        source = out / "pagefind" / shard
+        if not files or any(stamp(source / path) != value for path, value in files.items()):
+            return False
+        for path in files:
+            link_or_copy(source / path, bundle / shard / path)
+        return True
+
+    def save_shards(self, inputs: dict[str, str], out: Path) -> None:
+        record: dict[str, Any] = {}
+        for shard, digest in inputs.items():
+            folder = out / "pagefind" / shard
+            files: dict[str, Any] = {}
+            for parent, _, names in os.walk(folder):
+                for name in names:
+                    path = Path(parent) / name
+                    files[path.relative_to(folder).as_posix()] = stamp(path) or [-1, -1]
+            record[shard] = [digest, files]
+        _write(self.folder / "shards", record)
+
+
+def shard_inputs(pages: list[str], shard_of: dict[str, str], index: dict[str, str]) -> dict[str, str]:
+    """Per shard, a digest of what Pagefind reads: the Pagefind version and its pages, in order,
+    with the digests of their index copies."""
+    hashers: dict[str, Any] = {}
+    for path in pages:
+        shard = shard_of[path]
+        if shard not in hashers:
+            hashers[shard] = hashlib.sha256(f"shard\0{pagefind_version()}\0{shard}\0".encode())
+        hashers[shard].update(f"{path}\0{index[path]}\0".encode("utf-8", "surrogateescape"))
+    return {shard: hasher.hexdigest() for shard, hasher in hashers.items()}
+
+
+# -- files -----------------------------------------------------------------------------------------
+
+
+def _read(path: Path) -> Any:
+    try:
+        raw = path.read_bytes()
+        header, _, body = raw.partition(b"\n")
+        magic, version, digest = header.decode("ascii").split(" ")
+        if (magic, version) != (MAGIC, VERSION) or hashlib.sha256(body).hexdigest() != digest:
+            return None
+        return json.loads(body)
+    except (OSError, ValueError):
+        return None
+
+
+def _write(path: Path, data: Any) -> None:
+    try:
+        body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    except (ValueError, TypeError):  # text that is not valid Unicode: not cached
+        return
+    header = f"{MAGIC} {VERSION} {hashlib.sha256(body).hexdigest()}\n".encode()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(header + body)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def prune(folder: Path) -> None:
+    """Keep the ``KEPT_FOLDERS`` most recently used build caches of ``folder``."""
+    caches = sorted(folder.glob("build-*"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in caches[KEPT_FOLDERS:]:
+        shutil.rmtree(old, ignore_errors=True)
