@@ -191,7 +191,7 @@ class BuildCache:
             return False
         if any(stamp(source) != record for source, _, record in previous):
             return False
-        if cells is not None and not all(self.index_copy(digest).is_file() for digest in entry.index.values()):
+        if cells is not None and not all(self.has_index_copy(digest) for digest in entry.index.values()):
             return False
         linked: list[Path] = []
         try:
@@ -228,6 +228,17 @@ class BuildCache:
     # -- index copies
     def index_copy(self, digest: str) -> Path:
         return self.folder / "index" / digest
+
+    def has_index_copy(self, digest: str) -> bool:
+        """Whether the cached copy is there with its digest (a corrupt one is deleted)."""
+        try:
+            data = self.index_copy(digest).read_bytes()
+        except OSError:
+            return False
+        if hashlib.sha256(data).hexdigest() == digest:
+            return True
+        self.index_copy(digest).unlink(missing_ok=True)
+        return False
 
     def keep_index_copy(self, source: Path, digest: str) -> None:
         target = self.index_copy(digest)

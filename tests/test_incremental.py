@@ -1,0 +1,184 @@
+"""Incremental builds (issue 12): after random edits, a build that reuses the previous build's
+reports and search shards writes exactly the files, byte for byte, that a fresh build writes."""
+
+from __future__ import annotations
+
+import filecmp
+import os
+import random
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from site_builder.build import BuildResult, build
+from site_builder.shards import SHARD_REPORTS_VARIABLE
+
+REPO = Path(__file__).resolve().parent.parent
+PACKAGE_REPORT_TEMPLATE = REPO / "themes" / "default" / "templates" / "report.html"
+
+
+def files_of(folder: Path) -> set[str]:
+    return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+
+
+def assert_same_site(incremental: Path, fresh: Path) -> None:
+    """The same files with the same bytes (not a shallow comparison)."""
+    assert files_of(incremental) == files_of(fresh)
+    different = [path for path in sorted(files_of(fresh))
+                 if not filecmp.cmp(incremental / path, fresh / path, shallow=False)]
+    assert different == []
+
+
+@pytest.fixture(scope="module")
+def portal(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample reports and 24 generated ones (several years per unit), so workers run."""
+    root = tmp_path_factory.mktemp("incremental") / "content"
+    subprocess.run([sys.executable, str(REPO / "bench" / "generate.py"), "--reports", "24", "--out", str(root), "--seed", "7"],
+                   check=True, capture_output=True)
+    for unit in (REPO / "content").iterdir():
+        if unit.is_dir():
+            shutil.copytree(unit, root / unit.name)
+    return root
+
+
+def reports_of(root: Path) -> list[Path]:
+    return sorted(p for p in root.glob("*/[0-9][0-9][0-9][0-9]") if p.is_dir())
+
+
+def latest_years(root: Path) -> list[Path]:
+    """Reports that are no other report's previous year (removing one leaves the others valid)."""
+    return [p for p in reports_of(root) if not (p.parent / str(int(p.name) + 1)).exists()]
+
+
+# -- edits a clerk or an editor makes -------------------------------------------------------------
+
+
+def edit_narrative(root: Path, rng: random.Random, removed: dict[Path, Path]) -> str:
+    report = rng.choice(reports_of(root))
+    with (report / "explanation.md").open("a", encoding="utf-8") as handle:
+        handle.write(f"\n本单位无其他需要说明的事项（第{rng.randint(1, 999)}次补充）。\n")
+    return f"narrative of {report.relative_to(root)}"
+
+
+def rename_unit(root: Path, rng: random.Random, removed: dict[Path, Path]) -> str:
+    unit = rng.choice(sorted(p.parent for p in root.glob("*/unit.yaml")))
+    text = (unit / "unit.yaml").read_text(encoding="utf-8")
+    lines = text.splitlines(keepends=True)
+    lines = [line.rstrip("\n") + "（更名）\n" if line.startswith("name:") else line for line in lines]
+    (unit / "unit.yaml").write_text("".join(lines), encoding="utf-8")
+    return f"name of {unit.name}"
+
+
+def remove_report(root: Path, rng: random.Random, removed: dict[Path, Path]) -> str:
+    candidates = [p for p in latest_years(root) if len(list(p.parent.glob("[0-9]*"))) > 1]
+    report = rng.choice(candidates)
+    keep = root.parent / "removed" / report.relative_to(root)
+    keep.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(report, keep)
+    removed[report] = keep
+    return f"removed {report.relative_to(root)}"
+
+
+def restore_report(root: Path, rng: random.Random, removed: dict[Path, Path]) -> str:
+    if not removed:
+        return remove_report(root, rng, removed)
+    report = rng.choice(sorted(removed))
+    shutil.move(removed.pop(report), report)
+    return f"restored {report.relative_to(root)}"
+
+
+def retitle_site(root: Path, rng: random.Random, removed: dict[Path, Path]) -> str:
+    path = root / "site.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("title: ", f"title: 第{rng.randint(1, 99)}版", 1), encoding="utf-8")
+    return "site title"
+
+
+def override_report_template(root: Path, rng: random.Random, removed: dict[Path, Path]) -> str:
+    target = root / "_theme" / "templates" / "report.html"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    source = target if target.exists() else PACKAGE_REPORT_TEMPLATE
+    target.write_text(source.read_text(encoding="utf-8") + f"{{# revision {rng.randint(1, 999)} #}}\n<!-- r -->\n",
+                      encoding="utf-8")
+    return "the site's own report template"
+
+
+def touch_without_change(root: Path, rng: random.Random, removed: dict[Path, Path]) -> str:
+    report = rng.choice(reports_of(root))
+    os.utime(report / "report.yaml")
+    return f"touched {report.relative_to(root)}"
+
+
+EDITS: list[Callable[[Path, random.Random, dict[Path, Path]], str]] = [
+    edit_narrative, rename_unit, remove_report, restore_report, retitle_site, override_report_template,
+    touch_without_change,
+]
+
+
+def test_random_edits_give_the_fresh_build(portal: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(SHARD_REPORTS_VARIABLE, "8")  # several search shards, so some are reused
+    root = tmp_path / "content"
+    shutil.copytree(portal, root)
+    site, cache = tmp_path / "site", tmp_path / "cache"
+    first = build(root, site, cache=cache)
+    assert first.reused_reports == 0
+    again = build(root, site, cache=cache)
+    assert again.reused_reports == again.reports and again.reused_shards == len(again.index_memory) + again.reused_shards
+    assert again.index_memory == {}  # nothing changed: no Pagefind ran
+    rng = random.Random(12)
+    removed: dict[Path, Path] = {}
+    for round_number in range(4):
+        done = [edit(root, rng, removed) for edit in rng.sample(EDITS, 2)]
+        result = build(root, site, cache=cache)
+        fresh = build(root, tmp_path / f"fresh-{round_number}")
+        assert result.reports == fresh.reports, done
+        assert_same_site(site, tmp_path / f"fresh-{round_number}")
+        shutil.rmtree(tmp_path / f"fresh-{round_number}")
+
+
+def test_one_narrative_edit_renders_one_report(portal: Path, tmp_path: Path) -> None:
+    root = tmp_path / "content"
+    shutil.copytree(portal, root)
+    site, cache = tmp_path / "site", tmp_path / "cache"
+    build(root, site, cache=cache)
+    latest = latest_years(root)[0]
+    with (latest / "explanation.md").open("a", encoding="utf-8") as handle:
+        handle.write("\n本单位无其他需要说明的事项。\n")
+    result: BuildResult = build(root, site, cache=cache)
+    assert result.reused_reports == result.reports - 1
+    build(root, tmp_path / "fresh")
+    assert_same_site(site, tmp_path / "fresh")
+
+
+def test_a_file_changed_in_the_output_is_written_again(portal: Path, tmp_path: Path) -> None:
+    """Someone edited the published site by hand: that report is rendered again, not reused."""
+    root = tmp_path / "content"
+    shutil.copytree(portal, root)
+    site, cache = tmp_path / "site", tmp_path / "cache"
+    build(root, site, cache=cache)
+    page = site / "units" / "jincheng-social-insurance-center" / "2023" / "index.html"
+    page.write_bytes(page.read_bytes().replace(b"</body>", b"<p>hand edit</p></body>"))
+    result = build(root, site, cache=cache)
+    assert result.reused_reports == result.reports - 1
+    build(root, tmp_path / "fresh")
+    assert_same_site(site, tmp_path / "fresh")
+
+
+def test_a_corrupt_cache_is_a_miss(portal: Path, tmp_path: Path) -> None:
+    root = tmp_path / "content"
+    shutil.copytree(portal, root)
+    site, cache = tmp_path / "site", tmp_path / "cache"
+    assert build(root, site, cache=cache).reports > 2
+    entries = sorted(cache.glob("build-*/reports/*"))
+    entries[0].write_bytes(entries[0].read_bytes()[:-40] + b"garbage")
+    entries[1].write_bytes(b"site-builder-build-cache 1 0000\n{}")
+    for copy in sorted(cache.glob("build-*/index/*")):  # the other reports' index copies
+        copy.write_bytes(b"not the page")
+    result = build(root, site, cache=cache)
+    assert result.reused_reports == 0
+    build(root, tmp_path / "fresh")
+    assert_same_site(site, tmp_path / "fresh")
