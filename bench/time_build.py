@@ -63,14 +63,20 @@ def main(argv: list[str] | None = None) -> int:
                         help="sample content for the one-page size (default: the checkout's content/)")
     parser.add_argument("--keep-old", action="store_true",
                         help="build over the previous output (the swap then also deletes the old tree)")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="build without the build cache (default: a cache in WORKDIR/build-cache, emptied "
+                             "before each run, so that each run is a fresh build that writes the cache)")
     args = parser.parse_args(argv)
     content = prepare_content(args)
     reports = count_reports(content)
     out = args.out or args.workdir / f"site-{reports}"
-    command = site_builder_command("build", str(content), "--out", str(out))
+    cache = args.workdir / "build-cache"
+    options = ("--no-cache",) if args.no_cache else ("--cache", str(cache))
+    command = site_builder_command("build", str(content), "--out", str(out), *options)
     print(f"command: {' '.join(command)}")
     runs = []
     for _ in range(max(1, args.repeat)):
+        shutil.rmtree(cache, ignore_errors=True)
         if out.exists():  # time a fresh build; replacing an old tree also costs deleting it (see --keep-old)
             if not args.keep_old:
                 shutil.rmtree(out)

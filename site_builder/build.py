@@ -26,6 +26,7 @@ import ctypes
 import errno
 import functools
 import hashlib
+import json
 import os
 import secrets
 import shutil
@@ -360,6 +361,15 @@ def build(root: Path, out: Path, index: bool = True, workers: int | None = None,
 
 def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, workers: int | None,
                   cache_folder: Path | None) -> BuildResult:
+    clock = time.perf_counter()
+    cache = _open_cache(cache_folder, root, out, planned.site)
+    keys = [cache.key(year_dir) for _, year_dir in planned.jobs] if cache is not None else []
+    site_key = build_cache.site_key(cache, planned.site, keys, _index_settings()) if cache is not None else ""
+    if cache is not None:
+        unchanged = _unchanged_site(cache, planned, keys, site_key, out)
+        if unchanged is not None:
+            unchanged.timings["unchanged: nothing built"] = time.perf_counter() - clock
+            return unchanged
     staging = out.with_name(f".{out.name}.building-{os.getpid()}-{secrets.token_hex(4)}")
     staging.mkdir()
     scratch = scratch_folder(out) if index else None
@@ -367,12 +377,9 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
         shutil.rmtree(scratch)
     parts, pages = (scratch / "parts", scratch / "pages") if scratch else (None, None)
     cells = staging / ".cells" if scratch else None  # moved into pagefind/ once Pagefind is done
-    clock = time.perf_counter()
     timings: dict[str, float] = {}
     index_memory: dict[str, int] = {}
-    cache: build_cache.BuildCache | None = None
     try:
-        cache = _open_cache(cache_folder, root, out, planned.site)
         findings = list(planned.findings)
         digests: dict[str, str] = {}
         files: list[str] = []
@@ -380,7 +387,7 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
         summaries: list[ReportSummary] = []
         report_folders: list[str] = []  # site paths of the reports rendered, in report order (bulk stage)
         index = IndexFolders(parts, cells) if parts and cells else None
-        rendered, keys = _render_reports(planned, root, out, staging, index, workers, cache, findings)
+        rendered = _render_reports(planned, root, out, staging, index, workers, cache, keys, findings)
         index_digests: dict[str, str] = {}
         for report in rendered:
             findings.extend(report.findings)
@@ -430,7 +437,7 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
         swap_in(staging, out)
         remove_leftovers(out)
         if cache is not None:
-            _remember(cache, planned, rendered, keys, inputs, out)
+            _remember(cache, planned, rendered, keys, inputs, out, site_key)
     finally:
         for folder in (staging, scratch):
             if folder is not None and folder.exists():
@@ -452,17 +459,41 @@ def _open_cache(folder: Path | None, root: Path, out: Path, site: Site) -> build
         return None
 
 
+def _index_settings() -> str:
+    return f"{shards.shard_reports()} {shards.single_index_reports()}"
+
+
+def _unchanged_site(cache: build_cache.BuildCache, planned: loader.Plan, keys: list[str], site_key: str,
+                    out: Path) -> BuildResult | None:
+    """The result of the previous build when nothing it was built from changed and its output is
+    exactly as it wrote it (then a fresh build would write the same bytes: nothing is written)."""
+    files = cache.site_unchanged(site_key, out)
+    if files is None:
+        return None
+    findings = list(planned.findings)
+    for (_, year_dir), key in zip(planned.jobs, keys, strict=True):
+        entry = cache.entry(contentfs.display_path(year_dir), key)
+        if entry is None:
+            return None
+        findings.extend(entry.findings)
+    if any(f.is_error for f in findings):
+        raise BuildRefused(findings)
+    shard_count = len(json.loads((out / "pagefind" / search_index.SHARDS_MANIFEST).read_text(encoding="utf-8"))
+                      if (out / "pagefind" / search_index.SHARDS_MANIFEST).is_file() else [])
+    written = [path for path in files if not path.startswith("pagefind/") and path != MARKER]  # as a build counts them
+    return BuildResult(findings, sum(1 for p in written if p.endswith(".html")), len(keys), len(written), {}, {},
+                       len(keys), shard_count)
+
+
 def _render_reports(planned: loader.Plan, root: Path, out: Path, staging: Path, index: IndexFolders | None,
-                    workers: int | None, cache: build_cache.BuildCache | None,
-                    findings: list[Finding]) -> tuple[list[Rendered], list[str]]:
+                    workers: int | None, cache: build_cache.BuildCache | None, keys: list[str],
+                    findings: list[Finding]) -> list[Rendered]:
     """Every report, in report order: reused from the previous build where the cache allows,
-    else loaded, checked and rendered in worker processes; and each report's cache key."""
+    else loaded, checked and rendered in worker processes."""
     results: list[Rendered | None] = [None] * len(planned.jobs)
-    keys: list[str] = []
     if cache is not None:
-        for number, (_, year_dir) in enumerate(planned.jobs):
-            keys.append(cache.key(year_dir))
-            entry = cache.entry(contentfs.display_path(year_dir), keys[-1])
+        for number, ((_, year_dir), key) in enumerate(zip(planned.jobs, keys, strict=True)):
+            entry = cache.entry(contentfs.display_path(year_dir), key)
             if entry is not None and cache.reuse(entry, out, staging, index.cells if index else None):
                 results[number] = Rendered(entry.summary, entry.findings, {p: r[0] for p, r in entry.files.items()},
                                            entry.index, reused=True)
@@ -474,7 +505,7 @@ def _render_reports(planned: loader.Plan, root: Path, out: Path, staging: Path, 
             results[number] = result
     except ContentProblem as problem:
         raise BuildRefused(merged(findings + [f for r in results if r for f in r.findings], problem.findings)) from None
-    return [result for result in results if result is not None], keys
+    return [result for result in results if result is not None]
 
 
 def _keep_index_copies(cache: build_cache.BuildCache, parts: Path, rendered: list[Rendered]) -> None:
@@ -492,7 +523,7 @@ def _restorer(cache: build_cache.BuildCache | None, digests: dict[str, str]) -> 
 
 
 def _remember(cache: build_cache.BuildCache, planned: loader.Plan, rendered: list[Rendered], keys: list[str],
-              inputs: dict[str, str], out: Path) -> None:
+              inputs: dict[str, str], out: Path, site_key: str) -> None:
     """After the swap: remember the reports rendered now and the shards, forget what is gone.
     A cache that cannot be written only costs time next build."""
     try:
@@ -503,6 +534,7 @@ def _remember(cache: build_cache.BuildCache, planned: loader.Plan, rendered: lis
         cache.forget_others(set(folders))
         cache.forget_index_copies({digest for report in rendered for digest in report.index.values()})
         cache.save_shards(inputs, out)
+        cache.save_site(site_key, out)
         build_cache.prune(cache.folder.parent)
     except OSError:
         pass

@@ -265,6 +265,32 @@ class BuildCache:
             if path.name not in used:
                 path.unlink(missing_ok=True)
 
+    # -- the whole site
+    def site_unchanged(self, key: str, out: Path) -> dict[str, Any] | None:
+        """The files of the previous output (path -> [size, mtime]) if it was built from ``key`` and is
+        exactly as written: no file changed, added or removed since. Else None."""
+        record = _read(self.folder / "site")
+        if not (isinstance(record, list) and len(record) == 2 and record[0] == key and isinstance(record[1], dict)):
+            return None
+        files: dict[str, Any] = record[1]
+        present = 0
+        for parent, _, names in os.walk(out):
+            base = Path(parent)
+            for name in names:
+                path = (base / name).relative_to(out).as_posix()
+                if files.get(path) != stamp(base / name):
+                    return None
+                present += 1
+        return files if present == len(files) else None
+
+    def save_site(self, key: str, out: Path) -> None:
+        files: dict[str, Any] = {}
+        for parent, _, names in os.walk(out):
+            for name in names:
+                path = Path(parent) / name
+                files[path.relative_to(out).as_posix()] = stamp(path) or [-1, -1]
+        _write(self.folder / "site", [key, files])
+
     # -- shards
     def shards(self) -> dict[str, Any]:
         data = _read(self.folder / "shards")
@@ -294,6 +320,17 @@ class BuildCache:
                     files[path.relative_to(folder).as_posix()] = stamp(path) or [-1, -1]
             record[shard] = [digest, files]
         _write(self.folder / "shards", record)
+
+
+def site_key(cache: BuildCache, site: Site, keys: list[str], settings: str) -> str:
+    """A digest of everything the whole site is built from: every report's key in order, every unit
+    (a unit without reports still has its page), the root files, the theme, the tool and ``settings``
+    (search shard sizes)."""
+    hasher = hashlib.sha256(b"site\0" + cache.fingerprints.site_digest + cache.extra)
+    hasher.update(f"{settings}\0{pagefind_version()}\0{site.units!r}\0".encode("utf-8", "surrogateescape"))
+    for key in keys:
+        hasher.update(key.encode())
+    return hasher.hexdigest()
 
 
 def shard_inputs(pages: list[str], shard_of: dict[str, str], index: dict[str, str]) -> dict[str, str]:

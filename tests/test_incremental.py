@@ -185,3 +185,20 @@ def test_a_corrupt_cache_is_a_miss(portal: Path, tmp_path: Path) -> None:
     assert result.reused_reports == 0
     build(root, tmp_path / "fresh")
     assert_same_site(site, tmp_path / "fresh")
+
+
+def test_nothing_changed_writes_nothing(portal: Path, tmp_path: Path) -> None:
+    root = tmp_path / "content"
+    shutil.copytree(portal, root)
+    site, cache = tmp_path / "site", tmp_path / "cache"
+    first = build(root, site, cache=cache)
+    marker = (site / ".site-builder-build").stat()
+    again = build(root, site, cache=cache)
+    assert list(again.timings) == ["unchanged: nothing built"]
+    assert (again.pages, again.reports, again.files) == (first.pages, first.reports, first.files)
+    assert [f.line() for f in again.findings] == [f.line() for f in first.findings]
+    assert (site / ".site-builder-build").stat().st_mtime_ns == marker.st_mtime_ns
+    (site / "units" / "stray.html").write_text("added by hand", encoding="utf-8")  # not what a fresh build writes
+    third = build(root, site, cache=cache)
+    assert "unchanged: nothing built" not in third.timings and third.reused_reports == third.reports
+    assert not (site / "units" / "stray.html").exists()
