@@ -127,10 +127,19 @@ class ReportEntry:
                 and isinstance(cells, dict) and all(_is_file_record(v, 2) for v in cells.values())
                 and isinstance(index, dict) and all(isinstance(v, str) for v in index.values())):
             raise Invalid("files")
+        if not all(is_safe_path(path) for path in [*files, *cells, *index]):
+            raise Invalid("path")
         if not isinstance(data["folder"], str) or not isinstance(data["key"], str) or not isinstance(data["findings"], list):
             raise Invalid("entry")
         return cls(data["folder"], data["key"], summary_from_data(data["summary"]),
                    [check_cache.decode(f) for f in data["findings"]], files, cells, index)
+
+
+def is_safe_path(path: Any) -> bool:
+    """A relative path below its folder: the cache is not trusted to name where files are linked."""
+    if not isinstance(path, str) or not path or path.startswith("/") or "\\" in path or "\0" in path:
+        return False
+    return all(part not in ("", ".", "..") for part in path.split("/"))
 
 
 def _is_file_record(value: Any, length: int) -> bool:
@@ -303,7 +312,7 @@ class BuildCache:
             return False
         files: dict[str, Any] = record[1]
         source = out / "pagefind" / shard
-        if not files or any(stamp(source / path) != value for path, value in files.items()):
+        if not files or not all(is_safe_path(path) for path in files) or any(stamp(source / path) != value for path, value in files.items()):
             return False
         for path in files:
             link_or_copy(source / path, bundle / shard / path)

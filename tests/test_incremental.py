@@ -202,3 +202,11 @@ def test_nothing_changed_writes_nothing(portal: Path, tmp_path: Path) -> None:
     third = build(root, site, cache=cache)
     assert "unchanged: nothing built" not in third.timings and third.reused_reports == third.reports
     assert not (site / "units" / "stray.html").exists()
+
+
+@pytest.mark.parametrize("path", ["../outside.html", "/etc/passwd", "units/../../x", "a//b", "", "a\\b"])
+def test_cache_paths_that_leave_the_site_are_refused(path: str) -> None:
+    from site_builder.build_cache import is_safe_path
+
+    assert not is_safe_path(path)
+    assert is_safe_path("units/x/2023/index.html")
