@@ -31,7 +31,6 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -376,14 +375,7 @@ def _write(path: Path, data: Any) -> None:
         return
     header = f"{MAGIC} {VERSION} {hashlib.sha256(body).hexdigest()}\n".encode()
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(header + body)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    check_cache.write_atomically(path, header + body)
 
 
 def prune(folder: Path) -> None:

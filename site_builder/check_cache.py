@@ -160,13 +160,13 @@ class FindingsCache:
         header = f"{MAGIC} {VERSION} {hashlib.sha256(body).hexdigest()}\n".encode()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            _write_atomically(self.path, header + body)
+            write_atomically(self.path, header + body)
             _prune(self.path.parent)
         except OSError:  # a cache that cannot be written only costs time
             pass
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
+def write_atomically(path: Path, data: bytes) -> None:
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".check-", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:

@@ -45,6 +45,12 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+def copied(portal: Path, tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A copy of the portal to edit, and where its site and build cache go."""
+    shutil.copytree(portal, tmp_path / "content")
+    return tmp_path / "content", tmp_path / "site", tmp_path / "cache"
+
+
 def reports_of(root: Path) -> list[Path]:
     return sorted(p for p in root.glob("*/[0-9][0-9][0-9][0-9]") if p.is_dir())
 
@@ -122,9 +128,7 @@ EDITS: list[Callable[[Path, random.Random, dict[Path, Path]], str]] = [
 
 def test_random_edits_give_the_fresh_build(portal: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(SHARD_REPORTS_VARIABLE, "8")  # several search shards, so some are reused
-    root = tmp_path / "content"
-    shutil.copytree(portal, root)
-    site, cache = tmp_path / "site", tmp_path / "cache"
+    root, site, cache = copied(portal, tmp_path)
     first = build(root, site, cache=cache)
     assert first.reused_reports == 0
     again = build(root, site, cache=cache)
@@ -144,9 +148,7 @@ def test_random_edits_give_the_fresh_build(portal: Path, tmp_path: Path, monkeyp
 
 
 def test_one_narrative_edit_renders_one_report(portal: Path, tmp_path: Path) -> None:
-    root = tmp_path / "content"
-    shutil.copytree(portal, root)
-    site, cache = tmp_path / "site", tmp_path / "cache"
+    root, site, cache = copied(portal, tmp_path)
     build(root, site, cache=cache)
     latest = latest_years(root)[0]
     with (latest / "explanation.md").open("a", encoding="utf-8") as handle:
@@ -159,9 +161,7 @@ def test_one_narrative_edit_renders_one_report(portal: Path, tmp_path: Path) -> 
 
 def test_a_file_changed_in_the_output_is_written_again(portal: Path, tmp_path: Path) -> None:
     """Someone edited the published site by hand: that report is rendered again, not reused."""
-    root = tmp_path / "content"
-    shutil.copytree(portal, root)
-    site, cache = tmp_path / "site", tmp_path / "cache"
+    root, site, cache = copied(portal, tmp_path)
     build(root, site, cache=cache)
     page = site / "units" / "jincheng-social-insurance-center" / "2023" / "index.html"
     page.write_bytes(page.read_bytes().replace(b"</body>", b"<p>hand edit</p></body>"))
@@ -172,9 +172,7 @@ def test_a_file_changed_in_the_output_is_written_again(portal: Path, tmp_path: P
 
 
 def test_a_corrupt_cache_is_a_miss(portal: Path, tmp_path: Path) -> None:
-    root = tmp_path / "content"
-    shutil.copytree(portal, root)
-    site, cache = tmp_path / "site", tmp_path / "cache"
+    root, site, cache = copied(portal, tmp_path)
     assert build(root, site, cache=cache).reports > 2
     entries = sorted(cache.glob("build-*/reports/*"))
     entries[0].write_bytes(entries[0].read_bytes()[:-40] + b"garbage")
@@ -188,9 +186,7 @@ def test_a_corrupt_cache_is_a_miss(portal: Path, tmp_path: Path) -> None:
 
 
 def test_nothing_changed_writes_nothing(portal: Path, tmp_path: Path) -> None:
-    root = tmp_path / "content"
-    shutil.copytree(portal, root)
-    site, cache = tmp_path / "site", tmp_path / "cache"
+    root, site, cache = copied(portal, tmp_path)
     first = build(root, site, cache=cache)
     marker = (site / ".site-builder-build").stat()
     again = build(root, site, cache=cache)
