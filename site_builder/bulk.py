@@ -123,14 +123,43 @@ def amount_fen(amount: str, unit: str) -> int | None:
     return int(fen) if fen == fen.to_integral_value() else None
 
 
-def _records(data: bytes) -> list[str]:
-    """The records of a tidy CSV the workers wrote, without the header: each one's CSV text as
-    written (no line end), to be copied as it is. Records end in ``\\r\\n``; a quoted field may hold
-    a line break too, so a piece with an odd number of ``"`` is joined with the next one."""
-    pieces = data.decode("utf-8").removeprefix(BOM).split(LINE_END)
+@dataclass
+class _Tidy:
+    """A tidy CSV the workers wrote, without its header: each record's CSV text as written (no line
+    end, to be copied as it is), its fields as written, and its fields as published (``restored``)."""
+
+    records: list[str]
+    rows: list[list[str]]
+    texts: list[list[str]]
+
+
+def _tidy(data: bytes) -> _Tidy:
+    """Read with ``str.split`` where nothing is quoted (nearly every file: the csv module would read
+    the same fields), with the csv module record by record where something is (a comma, quote or
+    line break in a name); ``restored`` only where some field starts with ``'``."""
+    text = data.decode("utf-8").removeprefix(BOM)
+    quoted = CSV_QUOTE in text
+    records = _records(text, quoted)
+    rows = _fields(records, quoted)
+    if QUOTE not in text:
+        return _Tidy(records, rows, rows)
+    return _Tidy(records, rows, [[restored(value) for value in row] if QUOTE in record else row
+                                 for row, record in zip(rows, records, strict=True)])
+
+
+def _fields(records: list[str], quoted: bool) -> list[list[str]]:
+    if not quoted:
+        return [record.split(",") for record in records]
+    return [next(csv.reader([record])) if CSV_QUOTE in record else record.split(",") for record in records]
+
+
+def _records(text: str, quoted: bool) -> list[str]:
+    """The records after the header. Records end in ``\r\n``; a quoted field may hold a line break
+    too, so where something is quoted, a piece with an odd number of ``"`` is joined with the next."""
+    pieces = text.split(LINE_END)
     if pieces[-1] == "":
         pieces.pop()
-    if not any(CSV_QUOTE in piece for piece in pieces):
+    if not quoted:
         return pieces[1:]
     records: list[str] = []
     pending: str | None = None
@@ -142,19 +171,6 @@ def _records(data: bytes) -> list[str]:
     if pending is not None:
         records.append(pending)
     return records[1:]
-
-
-def _fields(record: str) -> list[str]:
-    """The fields of one record: a plain split where nothing is quoted (nearly every record), the
-    csv module's reading where something is (a comma, quote or line break in a name)."""
-    if CSV_QUOTE not in record:
-        return record.split(",")
-    return next(csv.reader([record]))
-
-
-def _published(row: list[str], record: str) -> list[str]:
-    """The fields as published (``restored``); the row itself when no field can be neutralised."""
-    return [restored(value) for value in row] if QUOTE in record else row
 
 
 class _CsvFiles:
@@ -256,6 +272,44 @@ def write_bulk(renderer: Renderer, staging: Path, reports: Sequence[str]) -> Bul
     return BulkOutput([f.path for f in result.files] + result.unit_files, pages)
 
 
+class _UnitFiles:
+    """``units/<slug>/figures.csv``: a unit's per-report tidy files one after another, in year order
+    (the BOM and header once). A unit's reports are consecutive in report order, so its file is
+    written when the next unit begins, from the bytes already read for the bulk files (one unit's few
+    years are held meanwhile, never the portal); a unit met again later is written again at the
+    end, from its files."""
+
+    def __init__(self, staging: Path) -> None:
+        self.staging = staging
+        self.by_unit: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        self.slug = ""
+        self.held: list[tuple[int, str, bytes]] = []  # (year, report folder, figures.csv) of the unit being read
+        self.again: set[str] = set()
+
+    def add(self, base: str, figures: bytes) -> None:
+        slug, year = base.split("/")[1], int(base.rstrip("/").split("/")[-1])
+        if slug != self.slug:
+            self._write_held()
+            if slug in self.by_unit:
+                self.again.add(slug)
+            self.slug = slug
+        self.by_unit[slug].append((year, base))
+        self.held.append((year, base, figures))
+
+    def _write_held(self) -> None:
+        if self.held:
+            _write_unit_file(self.staging, self.slug, [data for _, _, data in sorted(self.held)])
+        self.held = []
+
+    def close(self) -> list[str]:
+        """The site paths of the unit files, by unit slug."""
+        self._write_held()
+        for slug in sorted(self.again):
+            _write_unit_file(self.staging, slug, [(self.staging / base / FIGURES_CSV).read_bytes()
+                                                  for _, base in sorted(self.by_unit[slug])])
+        return [_unit_path(slug) for slug in sorted(self.by_unit)]
+
+
 class _Portal:
     """What the bulk files gather over the reports, one report at a time."""
 
@@ -266,24 +320,24 @@ class _Portal:
         self.database = _Database(folder / SQLITE_NAME)
         self.tables: dict[tuple[str, str], tuple[str, str]] = {}  # (template, table id) -> (number, printed title)
         self.columns: set[tuple[str, str, str, str]] = set()
-        self.by_unit: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        self.units = _UnitFiles(staging)
         self.attachment_titles: dict[str, str] = {}
 
     def add(self, report_id: int, base: str, raw_json: bytes) -> None:
         """One report: its row of ``reports``, its figures and its attachments' figures."""
         data = json.loads(raw_json)
-        records = _records((self.staging / base / FIGURES_CSV).read_bytes())
-        rows = [_fields(record) for record in records]
-        texts = [_published(row, record) for row, record in zip(rows, records, strict=True)]
+        figures = (self.staging / base / FIGURES_CSV).read_bytes()
+        self.units.add(base, figures)
+        tidy = _tidy(figures)
+        rows, texts = tidy.rows, tidy.texts
         template = str(data["template"])
         self._add_report(report_id, data, texts[0][15].split("#", 1)[0] if texts else base)
         self._add_tables(template, data, rows)
         del data
-        self.by_unit[base.split("/")[1]].append((int(base.rstrip("/").split("/")[-1]), base))
-        self.figures.append_grouped([f"figures-{row[5]}.csv" for row in rows], records)
+        self.figures.append_grouped([f"figures-{row[5]}.csv" for row in rows], tidy.records)
         self.database.insert("figure_values", [_figure_record(report_id, row, text) for row, text in zip(rows, texts, strict=True)])
         self.columns.update((template, row[5], row[11], text[12]) for row, text in zip(rows, texts, strict=True))
-        self._add_attachments(report_id, _records((self.staging / base / ATTACHMENTS_CSV).read_bytes()))
+        self._add_attachments(report_id, _tidy((self.staging / base / ATTACHMENTS_CSV).read_bytes()))
 
     def _add_report(self, report_id: int, data: dict[str, Any], url: str) -> None:
         unit = data["unit"]
@@ -301,14 +355,13 @@ class _Portal:
             key = (template, table_id)
             self.tables[key] = (self.tables.get(key, ("", ""))[0], restored(title))
 
-    def _add_attachments(self, report_id: int, records: list[str]) -> None:
-        rows = [_fields(record) for record in records]
-        texts = [_published(row, record) for row, record in zip(rows, records, strict=True)]
+    def _add_attachments(self, report_id: int, tidy: _Tidy) -> None:
+        rows, texts = tidy.rows, tidy.texts
         kinds = [text[6] or "other" for text in texts]
         for kind in kinds:
             if kind not in self.attachment_titles:
                 self.attachment_titles[kind] = _kind_title(kind)
-        self.attachments.append_grouped([f"attachment-figures-{kind}.csv" for kind in kinds], records)
+        self.attachments.append_grouped([f"attachment-figures-{kind}.csv" for kind in kinds], tidy.records)
         self.database.insert("attachment_figures",
                              [_attachment_record(report_id, row, text) for row, text in zip(rows, texts, strict=True)])
 
@@ -347,7 +400,7 @@ def build_bulk(staging: Path, reports: Sequence[str]) -> BulkResult:
                     + [BulkFile(f"{DATA}/{SQLITE_NAME}", "sqlite"), BulkFile(f"{DATA}/{REPORTS_JSON}", "json")])
     for entry in result.files:
         entry.size = os.path.getsize(staging / entry.path)
-    result.unit_files = [_unit_file(staging, slug, years) for slug, years in sorted(portal.by_unit.items())]
+    result.unit_files = portal.units.close()
     result.tables = [(t, i, title) for (t, i), (_, title) in portal.tables.items()]
     return result
 
@@ -360,13 +413,14 @@ def _kind_title(kind: str) -> str:
     return str(json.loads(schema.read_text(encoding="utf-8")).get("title", kind)) if schema.is_file() else kind
 
 
-def _unit_file(staging: Path, slug: str, years: list[tuple[int, str]]) -> str:
-    """``units/<slug>/figures.csv``: the unit's per-report tidy files one after another, in year order."""
-    path = f"units/{slug}/{FIGURES_CSV}"
-    with (staging / path).open("wb") as target:
-        for index, (_, base) in enumerate(sorted(years)):
-            data = (staging / base / FIGURES_CSV).read_bytes()
-            if index:  # the BOM and header once
+def _unit_path(slug: str) -> str:
+    return f"units/{slug}/{FIGURES_CSV}"
+
+
+def _write_unit_file(staging: Path, slug: str, figures: list[bytes]) -> None:
+    """The unit's per-report tidy files (in year order) one after another, the BOM and header once."""
+    with (staging / _unit_path(slug)).open("wb") as target:
+        for index, data in enumerate(figures):
+            if index:
                 data = data.split(b"\r\n", 1)[1] if b"\r\n" in data else b""
             target.write(data)
-    return path
