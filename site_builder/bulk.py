@@ -161,13 +161,14 @@ def _tidy(data: bytes) -> _Tidy:
 
 
 def _fields(records: list[str], quoted: bool) -> list[list[str]]:
+    """Each record's fields as written (neutralised text, amounts as written)."""
     if not quoted:
         return [record.split(",") for record in records]
     return [next(csv.reader([record])) if CSV_QUOTE in record else record.split(",") for record in records]
 
 
 def _records(text: str, quoted: bool) -> list[str]:
-    """The records after the header. Records end in ``\r\n``; a quoted field may hold a line break
+    """The records after the header. Records end in ``\\r\\n``; a quoted field may hold a line break
     too, so where something is quoted, a piece with an odd number of ``"`` is joined with the next."""
     pieces = text.split(LINE_END)
     if pieces[-1] == "":
