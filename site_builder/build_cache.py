@@ -27,8 +27,8 @@ version is a miss, and a miss only costs time. Files are replaced atomically.
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import json
 import os
 import shutil
 from dataclasses import dataclass, field
@@ -257,15 +257,11 @@ class BuildCache:
             os.replace(temporary, target)
 
     def restore_index_copy(self, digest: str, target: Path) -> bool:
-        """Copy a cached index copy to ``target`` if its bytes still have their digest."""
+        """Copy a cached index copy to ``target`` (``reuse`` checked its digest this build)."""
         try:
-            data = self.index_copy(digest).read_bytes()
+            shutil.copyfile(self.index_copy(digest), target)
         except OSError:
             return False
-        if hashlib.sha256(data).hexdigest() != digest:
-            return False
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
         return True
 
     def forget_index_copies(self, used: set[str]) -> None:
@@ -300,13 +296,15 @@ class BuildCache:
         _write(self.folder / "site", [key, files])
 
     # -- shards
+    @functools.cached_property
     def shards(self) -> dict[str, Any]:
+        """The shard records of the previous build (read once)."""
         data = _read(self.folder / "shards")
         return data if isinstance(data, dict) else {}
 
     def reuse_shard(self, shard: str, inputs: str, out: Path, bundle: Path) -> bool:
         """Link a shard's bundle from the previous output if its inputs are unchanged and its files are as written."""
-        record = self.shards().get(shard)
+        record = self.shards.get(shard)
         if not (isinstance(record, list) and len(record) == 2 and record[0] == inputs and isinstance(record[1], dict)):
             return False
         files: dict[str, Any] = record[1]
@@ -357,25 +355,11 @@ def shard_inputs(pages: list[str], shard_of: dict[str, str], index: dict[str, st
 
 
 def _read(path: Path) -> Any:
-    try:
-        raw = path.read_bytes()
-        header, _, body = raw.partition(b"\n")
-        magic, version, digest = header.decode("ascii").split(" ")
-        if (magic, version) != (MAGIC, VERSION) or hashlib.sha256(body).hexdigest() != digest:
-            return None
-        return json.loads(body)
-    except (OSError, ValueError):
-        return None
+    return check_cache.read_sealed(path, MAGIC, VERSION)
 
 
 def _write(path: Path, data: Any) -> None:
-    try:
-        body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    except (ValueError, TypeError):  # text that is not valid Unicode: not cached
-        return
-    header = f"{MAGIC} {VERSION} {hashlib.sha256(body).hexdigest()}\n".encode()
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    check_cache.write_atomically(path, header + body)
+    check_cache.write_sealed(path, MAGIC, VERSION, data)
 
 
 def prune(folder: Path) -> None:

@@ -118,15 +118,7 @@ class FindingsCache:
 
     def _read(self) -> dict[str, Any]:
         assert self.path is not None
-        try:
-            raw = self.path.read_bytes()
-            header, _, body = raw.partition(b"\n")
-            magic, version, digest = header.decode("ascii").split(" ")
-            if (magic, version) != (MAGIC, VERSION) or hashlib.sha256(body).hexdigest() != digest:
-                return {}
-            data = json.loads(body)
-        except (OSError, ValueError):  # missing, unreadable, truncated, not ours (UnicodeError is a ValueError)
-            return {}
+        data = read_sealed(self.path, MAGIC, VERSION)
         if not isinstance(data, dict) or data.get("root") != self.root or data.get("shown") != self.shown:
             return {}
         entries = data.get("entries")
@@ -153,17 +145,35 @@ class FindingsCache:
         if self.path is None or not (self.changed or self.fresh.keys() != self.entries.keys()):
             return
         try:
-            body = json.dumps({"root": self.root, "shown": self.shown, "entries": self.fresh},
-                              ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        except (ValueError, TypeError):  # text that is not valid Unicode, a figure that is not text: not cached
-            return
-        header = f"{MAGIC} {VERSION} {hashlib.sha256(body).hexdigest()}\n".encode()
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            write_atomically(self.path, header + body)
-            _prune(self.path.parent)
+            if write_sealed(self.path, MAGIC, VERSION, {"root": self.root, "shown": self.shown, "entries": self.fresh}):
+                _prune(self.path.parent)
         except OSError:  # a cache that cannot be written only costs time
             pass
+
+
+def read_sealed(path: Path, magic: str, version: str) -> Any:
+    """The JSON of a file ``write_sealed`` wrote with this magic and version; None if it is missing,
+    unreadable, truncated, corrupt or not ours."""
+    try:
+        header, _, body = path.read_bytes().partition(b"\n")
+        found_magic, found_version, digest = header.decode("ascii").split(" ")
+        if (found_magic, found_version) != (magic, version) or hashlib.sha256(body).hexdigest() != digest:
+            return None
+        return json.loads(body)
+    except (OSError, ValueError):  # UnicodeError is a ValueError
+        return None
+
+
+def write_sealed(path: Path, magic: str, version: str, data: Any) -> bool:
+    """Write ``data`` as JSON after a line ``<magic> <version> <sha256 of the JSON>``, atomically;
+    False (nothing written) for text that is not valid Unicode or data that is not JSON."""
+    try:
+        body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    except (ValueError, TypeError):
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    write_atomically(path, f"{magic} {version} {hashlib.sha256(body).hexdigest()}\n".encode() + body)
+    return True
 
 
 def write_atomically(path: Path, data: bytes) -> None:
