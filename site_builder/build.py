@@ -368,6 +368,7 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
     if cache is not None:
         unchanged = _unchanged_site(cache, planned, keys, site_key, out)
         if unchanged is not None:
+            remove_leftovers(out)  # what killed builds left beside it still goes
             unchanged.timings["unchanged: nothing built"] = time.perf_counter() - clock
             return unchanged
     staging = out.with_name(f".{out.name}.building-{os.getpid()}-{secrets.token_hex(4)}")

@@ -11,6 +11,7 @@ prints them (paths relative to the current directory).
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -28,6 +29,13 @@ FIXTURES = Path(__file__).parent / "fixtures"
 MINI = FIXTURES / "mini"
 REPORT_2023 = "demo-center/2023"  # shanxi-2023, 万元, all ten tables and one performance attachment
 REPORT_2024 = "demo-center/2024"  # ningxia-2024, 元, nine tables (government fund and state capital empty)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def private_cache_home(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Commands the tests run (``site-builder check``/``build`` without ``--cache``) keep their
+    caches in a folder of the test session, not in the user's ~/.cache: child processes inherit it."""
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
 
 
 class MiniContent:

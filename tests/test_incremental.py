@@ -200,6 +200,20 @@ def test_nothing_changed_writes_nothing(portal: Path, tmp_path: Path) -> None:
     assert not (site / "units" / "stray.html").exists()
 
 
+def test_an_unchanged_build_still_removes_what_killed_builds_left(portal: Path, tmp_path: Path) -> None:
+    """A killed build leaves its staging folder beside the site; the next build cleans it up even
+    when it has nothing to build (the CI run that found this killed builds at random instants)."""
+    root, site, cache = copied(portal, tmp_path)
+    build(root, site, cache=cache)
+    left = [site.with_name(f".{site.name}.building-4597-2d459921"), site.with_name(f".{site.name}.old-4600-7e0263c5")]
+    for folder in left:
+        (folder / "units").mkdir(parents=True)
+        (folder / "units" / "index.html").write_text("half written", encoding="utf-8")
+    again = build(root, site, cache=cache)
+    assert list(again.timings) == ["unchanged: nothing built"]
+    assert not any(folder.exists() for folder in left)
+
+
 @pytest.mark.parametrize("path", ["../outside.html", "/etc/passwd", "units/../../x", "a//b", "", "a\\b"])
 def test_cache_paths_that_leave_the_site_are_refused(path: str) -> None:
     from site_builder.build_cache import is_safe_path
