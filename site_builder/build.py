@@ -59,9 +59,17 @@ from site_builder.render import compare
 from site_builder.render.compare import CompareGroup
 from site_builder.render.pages import Output, Renderer, summaries_by_unit
 from site_builder.schemagen import SCHEMA_DIR
-from site_builder.summaries import ReportSummary, headline_data, summarize
+from site_builder.summaries import (
+    ReportSummary,
+    headline_data,
+    summarize,
+    summary_bytes,
+    summary_from_bytes,
+    without_tables,
+)
 
 MARKER = ".site-builder-build"
+SUMMARIES = ".summaries"  # in the staging folder: each report's whole summary, for its unit page
 MARKER_HEADER = "site-builder build: every file of this site with its SHA-256\n"
 
 
@@ -339,7 +347,13 @@ def render_job(job: tuple[Unit, Path], site: Site, root: Path, staging: Path, in
         _RENDERERS[key] = Renderer(site, root)
     output = _RENDERERS[key].render_report(report, findings)
     written = write_tree(output, staging, index)
-    return Rendered(summarize(report), findings, written.files, written.index)
+    summary = summarize(report)
+    data = summary_bytes(summary)
+    digest = hashlib.sha256(data).hexdigest()
+    summary_file = staging / SUMMARIES / digest
+    summary_file.parent.mkdir(exist_ok=True)
+    summary_file.write_bytes(data)
+    return Rendered(without_tables(summary), findings, written.files, written.index, summary_file, digest)
 
 
 def build(root: Path, out: Path, index: bool = True, workers: int | None = None, cache: Path | None = None) -> BuildResult:
@@ -404,7 +418,8 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
         timings["check and render reports"] = time.perf_counter() - clock
         if cache is not None and parts is not None:
             _keep_index_copies(cache, parts, rendered)
-        site_written = _worker_site_pages(planned.site, root, summaries, staging, index, workers, findings)
+        summary_files = {r.summary.rel: r.summary_file for r in rendered if r.summary is not None and r.summary_file}
+        site_written = _worker_site_pages(planned.site, root, summaries, summary_files, staging, index, workers, findings)
         site_written.update(write_tree(_site_pages(planned.site, summaries, root, findings), staging, index))
         index_digests.update(site_written.index)
         to_index: list[str] = []
@@ -434,6 +449,7 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
             if indexer is not None:
                 index_memory = _finish_index(root, indexer, cells)
                 timings["search index"] = time.perf_counter() - started
+        shutil.rmtree(staging / SUMMARIES, ignore_errors=True)
         write_marker(staging, digests)
         swap_in(staging, out)
         remove_leftovers(out)
@@ -497,7 +513,8 @@ def _render_reports(planned: loader.Plan, root: Path, out: Path, staging: Path, 
             entry = cache.entry(contentfs.display_path(year_dir), key)
             if entry is not None and cache.reuse(entry, out, staging, index.cells if index else None):
                 results[number] = Rendered(entry.summary, entry.findings, {p: r[0] for p, r in entry.files.items()},
-                                           entry.index, reused=True)
+                                           entry.index, cache.index_copy(entry.summary_file), entry.summary_file,
+                                           reused=True)
     todo = [number for number, result in enumerate(results) if result is None]
     job = functools.partial(render_job, site=planned.site, root=root, staging=staging, index=index)
     try:
@@ -510,10 +527,14 @@ def _render_reports(planned: loader.Plan, root: Path, out: Path, staging: Path, 
 
 
 def _keep_index_copies(cache: build_cache.BuildCache, parts: Path, rendered: list[Rendered]) -> None:
+    """Copy what this build rendered into the cache's content-addressed store: the pages' index
+    copies and the summaries' files (they are gone once the build is done)."""
     for report in rendered:
         if not report.reused:
             for path, digest in report.index.items():
                 cache.keep_index_copy(parts / path, digest)
+            if report.summary_file is not None:
+                cache.keep_index_copy(report.summary_file, report.summary_digest)
 
 
 def _restorer(cache: build_cache.BuildCache | None, digests: dict[str, str]) -> Callable[[str, Path], bool]:
@@ -533,7 +554,7 @@ def _remember(cache: build_cache.BuildCache, planned: loader.Plan, rendered: lis
             if not report.reused:
                 cache.save_report(folder, key, report, out)
         cache.forget_others(set(folders))
-        cache.forget_index_copies({digest for report in rendered for digest in report.index.values()})
+        cache.forget_index_copies({digest for report in rendered for digest in [*report.index.values(), report.summary_digest]})
         cache.save_shards(inputs, out)
         cache.save_site(site_key, out)
         build_cache.prune(cache.folder.parent)
@@ -589,7 +610,8 @@ _SITE_PAGES: _SitePagesState | None = None
 @dataclass
 class _SitePagesState:
     renderer: Renderer
-    by_unit: dict[str, list[ReportSummary]]
+    by_unit: dict[str, list[ReportSummary]]  # without their table rows
+    summary_files: dict[str, Path]  # report rel -> the file of its whole summary
     groups: list[CompareGroup]
     staging: Path
     index: IndexFolders | None
@@ -602,7 +624,9 @@ def site_page_job(job: tuple[str, int]) -> Written:
     assert state is not None
     kind, number = job
     if kind == "unit":
-        output = state.renderer.render_units([state.renderer.site.units[number]], state.by_unit)
+        unit = state.renderer.site.units[number]
+        reports = [summary_from_bytes(state.summary_files[s.rel].read_bytes()) for s in state.by_unit.get(unit.slug, [])]
+        output = state.renderer.render_units([unit], {unit.slug: reports})
     else:
         output = state.renderer.render_comparison_group(state.groups[number], headline_data())
     return write_tree(output, state.staging, state.index)
@@ -618,13 +642,14 @@ def _site_page_name(job: tuple[str, int]) -> str:
     return f"the comparison pages {state.groups[number].path}"
 
 
-def _worker_site_pages(site: Site, root: Path, summaries: list[ReportSummary], staging: Path,
-                       index: IndexFolders | None, workers: int | None, findings: list[Finding]) -> Written:
+def _worker_site_pages(site: Site, root: Path, summaries: list[ReportSummary], summary_files: dict[str, Path],
+                       staging: Path, index: IndexFolders | None, workers: int | None, findings: list[Finding]) -> Written:
     """The unit and comparison pages (most of the site pages' time at 1,000 reports), in worker processes."""
     global _SITE_PAGES
     try:
         groups = compare.compare_groups(summaries, headline_data())
-        _SITE_PAGES = _SitePagesState(Renderer(site, root), summaries_by_unit(summaries), groups, staging, index)
+        _SITE_PAGES = _SitePagesState(Renderer(site, root), summaries_by_unit(summaries), summary_files, groups,
+                                      staging, index)
         jobs = [("unit", i) for i in range(len(site.units))] + [("compare", i) for i in range(len(groups))]
         written = Written()
         for part in map_in_workers(site_page_job, jobs, _site_page_name, workers, stage="building"):

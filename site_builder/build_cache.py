@@ -8,7 +8,8 @@ output folder and the current folder):
 
 - ``reports/<sha256 of the report folder>``: one file per report — its key, findings, summary (what
   the site-wide pages need), and every file it wrote with SHA-256, size and modification time;
-- ``index/<sha256>``: the copies of its pages that Pagefind reads (content-addressed);
+- ``index/<sha256>``: the copies of its pages that Pagefind reads, and the file of its whole summary
+  (with the table rows its unit page reads; the entry holds the rest), content-addressed;
 - ``shards``: each search shard's input digest and the files of its bundle.
 
 A report is **reused** when its key is unchanged and everything it wrote is still in the previous
@@ -44,7 +45,7 @@ from site_builder.model import Site
 from site_builder.summaries import ReportSummary, summary_data, summary_from_data
 
 MAGIC = "site-builder-build-cache"
-VERSION = "1"
+VERSION = "2"  # 2: the summary's table rows in a file of their own
 KEPT_FOLDERS = 20  # build caches kept (one per content and output folder); the oldest go
 THEME_LIMIT = 16 * 1024 * 1024
 
@@ -106,7 +107,8 @@ class ReportEntry:
 
     folder: str  # the report folder as shown in findings
     key: str
-    summary: ReportSummary
+    summary: ReportSummary  # without its table rows (``summaries.without_tables``)
+    summary_file: str  # sha256 of the whole summary's file (``summaries.summary_bytes``)
     findings: list[Finding]
     files: dict[str, list[Any]]  # site path -> [sha256, size, mtime_ns]
     cells: dict[str, list[Any]]  # path below pagefind/cells/ -> [size, mtime_ns]
@@ -114,8 +116,8 @@ class ReportEntry:
 
     def to_data(self) -> dict[str, Any]:
         return {"folder": self.folder, "key": self.key, "summary": summary_data(self.summary),
-                "findings": [check_cache.encode(f) for f in self.findings], "files": self.files,
-                "cells": self.cells, "index": self.index}
+                "summary_file": self.summary_file, "findings": [check_cache.encode(f) for f in self.findings],
+                "files": self.files, "cells": self.cells, "index": self.index}
 
     @classmethod
     def from_data(cls, data: Any) -> ReportEntry:
@@ -128,9 +130,10 @@ class ReportEntry:
             raise Invalid("files")
         if not all(is_safe_path(path) for path in [*files, *cells, *index]):
             raise Invalid("path")
-        if not isinstance(data["folder"], str) or not isinstance(data["key"], str) or not isinstance(data["findings"], list):
+        if not all(isinstance(data[name], str) for name in ("folder", "key", "summary_file")) \
+                or not isinstance(data["findings"], list):
             raise Invalid("entry")
-        return cls(data["folder"], data["key"], summary_from_data(data["summary"]),
+        return cls(data["folder"], data["key"], summary_from_data(data["summary"]), data["summary_file"],
                    [check_cache.decode(f) for f in data["findings"]], files, cells, index)
 
 
@@ -152,10 +155,12 @@ def _is_file_record(value: Any, length: int) -> bool:
 class Rendered:
     """One report of this build, rendered now or reused: what the rest of the build needs of it."""
 
-    summary: ReportSummary | None
+    summary: ReportSummary | None  # without its table rows; None: not rendered (errors)
     findings: list[Finding]
     written: dict[str, str]  # site path -> sha256
     index: dict[str, str] = field(default_factory=dict)  # page path -> sha256 of its index copy
+    summary_file: Path | None = None  # the whole summary (``summaries.summary_bytes``)
+    summary_digest: str = ""  # its sha256
     reused: bool = False
 
 
@@ -201,6 +206,8 @@ class BuildCache:
             return False
         if cells is not None and not all(self.has_index_copy(digest) for digest in entry.index.values()):
             return False
+        if not self.has_index_copy(entry.summary_file):
+            return False
         linked: list[Path] = []
         try:
             for source, target, _ in previous:
@@ -223,7 +230,8 @@ class BuildCache:
                 for name in names:
                     path = Path(parent) / name
                     cells[path.relative_to(cells_root).as_posix()] = stamp(path) or [-1, -1]
-        entry = ReportEntry(folder, key, rendered.summary, rendered.findings, files, cells, rendered.index)
+        entry = ReportEntry(folder, key, rendered.summary, rendered.summary_digest, rendered.findings, files, cells,
+                            rendered.index)
         _write(self._report_file(folder), entry.to_data())
 
     def forget_others(self, folders: set[str]) -> None:

@@ -11,7 +11,7 @@ a compact form. Amounts stay ``Decimal``; a blank cell stays ``None``.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -316,6 +316,21 @@ def summary_from_data(data: list[Any]) -> ReportSummary:
         corrections=tuple(Correction(_str(date), _str(what), _str(why), Place(_str(p[0]), _int(p[1]), _int(p[2])))
                           for date, what, why, p in corrections),
     )
+
+
+def summary_bytes(summary: ReportSummary) -> bytes:
+    """The whole summary as a file (deterministic JSON): what a unit page reads of its reports."""
+    return json.dumps(summary_data(summary), ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def summary_from_bytes(data: bytes) -> ReportSummary:
+    return summary_from_data(json.loads(data))
+
+
+def without_tables(summary: ReportSummary) -> ReportSummary:
+    """What the build keeps of a report in memory: a few kilobytes, against tens with the table
+    rows, which only its unit's page reads (from the file of ``summary_bytes``)."""
+    return replace(summary, tables=())
 
 
 def _text(value: Decimal | None) -> str | None:
