@@ -42,7 +42,7 @@ try:
 except ImportError:  # Windows: builds are not serialized there (documented)
     fcntl = None  # type: ignore[assignment]
 
-from site_builder import build_cache, bulk, contentfs, loader, search_index, shards
+from site_builder import build_cache, bulk, contentfs, loader, search_index, shards, snapshot
 from site_builder.build_cache import Rendered
 from site_builder.check import (
     PARENT_ONLY_FDS,
@@ -365,17 +365,24 @@ def build(root: Path, out: Path, index: bool = True, workers: int | None = None,
         shards.shard_reports()  # a bad setting is refused before anything is done
     except ValueError as error:
         raise OutputRefused(str(error)) from None
-    planned = loader.plan(root)
     out.parent.mkdir(parents=True, exist_ok=True)
     with output_lock(out):
         check_output(root, out)  # again: another build may have finished in between
         recover(out)
-        return _build_locked(root, out, planned, index, workers, cache if index else None)
+        clock = time.perf_counter()
+        cache = cache if index else None
+        content = None
+        if cache is not None:
+            quick, content = _quick_check(cache, root, out)
+            if quick is not None:
+                remove_leftovers(out)  # what killed builds left beside it still goes
+                quick.timings["unchanged: nothing built"] = time.perf_counter() - clock
+                return quick
+        return _build_locked(root, out, loader.plan(root), index, workers, cache, content, clock)
 
 
 def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, workers: int | None,
-                  cache_folder: Path | None) -> BuildResult:
-    clock = time.perf_counter()
+                  cache_folder: Path | None, content: str | None, clock: float) -> BuildResult:
     cache = _open_cache(cache_folder, root, out, planned.site)
     keys = [cache.key(year_dir) for _, year_dir in planned.jobs] if cache is not None else []
     site_key = build_cache.site_key(cache, planned.site, keys, _index_settings()) if cache is not None else ""
@@ -384,6 +391,7 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
         if unchanged is not None:
             remove_leftovers(out)  # what killed builds left beside it still goes
             unchanged.timings["unchanged: nothing built"] = time.perf_counter() - clock
+            _remember_quick(cache, content, out, unchanged, unchanged.reused_shards)
             return unchanged
     staging = out.with_name(f".{out.name}.building-{os.getpid()}-{secrets.token_hex(4)}")
     staging.mkdir()
@@ -453,15 +461,16 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
         write_marker(staging, digests)
         swap_in(staging, out)
         remove_leftovers(out)
+        result = BuildResult(findings, sum(1 for p in files if p.endswith(".html")), len(summaries), len(files), timings,
+                             index_memory, sum(r.reused for r in rendered), len(inputs) - len(to_index))
         if cache is not None:
             _remember(cache, planned, rendered, keys, inputs, out, site_key)
+            _remember_quick(cache, content, out, result, len(inputs))
     finally:
         for folder in (staging, scratch):
             if folder is not None and folder.exists():
                 shutil.rmtree(folder)
-    pages_count = sum(1 for p in files if p.endswith(".html"))
-    return BuildResult(findings, pages_count, len(summaries), len(files), timings, index_memory,
-                       sum(r.reused for r in rendered), len(inputs) - len(to_index))
+    return result
 
 
 # -- incremental builds (build_cache.py) ----------------------------------------------------------
@@ -474,6 +483,38 @@ def _open_cache(folder: Path | None, root: Path, out: Path, site: Site) -> build
         return build_cache.BuildCache(build_cache.cache_folder(folder, root, out), root, site)
     except OSError:  # an unreadable theme folder: the build reports it; no cache
         return None
+
+
+def _quick_check(cache: Path, root: Path, out: Path) -> tuple[BuildResult | None, str | None]:
+    """The previous build's result if neither the content folder nor the output changed since it,
+    nor the tool and its settings (``snapshot.py``: one ``lstat`` per entry, no file read); and
+    the content folder's snapshot, taken now, before anything reads it, for the next build."""
+    record = build_cache.read_quick(build_cache.cache_folder(cache, root, out))
+    content_spec = snapshot.Spec(root, frozenset({".git"}), settled=True)
+    if record is None:
+        return None, snapshot.take_all([content_spec])[0]
+    content, output = snapshot.take_all([content_spec, snapshot.Spec(out)])
+    if content is None or (content, output) != (record.content, record.output) \
+            or record.tool != build_cache.tool_state(_index_settings()):
+        return None, content
+    return BuildResult(record.findings, record.pages, record.reports, record.files, {}, {}, record.reports,
+                       record.shards), content
+
+
+def _remember_quick(cache: build_cache.BuildCache, content: str | None, out: Path, result: BuildResult,
+                    shard_count: int) -> None:
+    """Let the next build see at once that nothing changed, when it can: not when the content
+    folder changed while it was read (or just before), nor when a report's key depends on git."""
+    try:
+        output = snapshot.take(out)
+        if content is None or output is None or cache.fingerprints.reads_git:
+            cache.forget_quick()
+            return
+        cache.save_quick(build_cache.QuickRecord(
+            build_cache.tool_state(_index_settings()), content, output, result.findings, result.pages,
+            result.reports, result.files, shard_count))
+    except OSError:
+        pass
 
 
 def _index_settings() -> str:

@@ -37,7 +37,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from site_builder import check_cache, contentfs
+from site_builder import check_cache, contentfs, fingerprint
 from site_builder.check_cache import Invalid
 from site_builder.findings import Finding
 from site_builder.fingerprint import Fingerprints
@@ -88,6 +88,19 @@ def stamp(path: Path) -> list[Any] | None:
     if not (status.st_mode & 0o170000 == 0o100000):
         return None
     return [status.st_size, status.st_mtime_ns]
+
+
+def full_stamp(path: Path) -> list[Any] | None:
+    """[size, modification time, change time (ns), inode]: the change time is set by any write and
+    cannot be set back, so a file edited in place with its size and time kept differs. (Report
+    entries keep ``stamp``: linking a file into the next build changes its change time.)"""
+    try:
+        status = os.lstat(path)
+    except OSError:
+        return None
+    if not (status.st_mode & 0o170000 == 0o100000):
+        return None
+    return [status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino]
 
 
 def link_or_copy(source: Path, target: Path) -> None:
@@ -197,21 +210,23 @@ class BuildCache:
     def reuse(self, entry: ReportEntry, out: Path, staging: Path, cells: Path | None) -> bool:
         """Link the report's files from the previous output into ``staging`` (its cells files into
         ``cells``) if all are still as written and its index copies are cached; else link nothing."""
-        previous = [(out / path, staging / path, record[1:]) for path, record in entry.files.items()]
+        previous = [(path, staging / path, record[1:]) for path, record in entry.files.items()]
         if cells is not None:
-            previous += [(out / "pagefind" / "cells" / path, cells / path, record) for path, record in entry.cells.items()]
+            previous += [(f"pagefind/cells/{path}", cells / path, record) for path, record in entry.cells.items()]
         elif entry.cells:
             return False
-        if any(stamp(source) != record for source, _, record in previous):
-            return False
+        for path, _, record in previous:  # as this report wrote it, and untouched since the last build
+            status = full_stamp(out / path)
+            if status is None or status[:2] != record or status != self.previous_site.get(path):
+                return False
         if cells is not None and not all(self.has_index_copy(digest) for digest in entry.index.values()):
             return False
         if not self.has_index_copy(entry.summary_file):
             return False
         linked: list[Path] = []
         try:
-            for source, target, _ in previous:
-                link_or_copy(source, target)
+            for path, target, _ in previous:
+                link_or_copy(out / path, target)
                 linked.append(target)
         except OSError:
             for target in linked:
@@ -278,19 +293,30 @@ class BuildCache:
                 path.unlink(missing_ok=True)
 
     # -- the whole site
-    def site_unchanged(self, key: str, out: Path) -> dict[str, Any] | None:
-        """The files of the previous output (path -> [size, mtime]) if it was built from ``key`` and is
-        exactly as written: no file changed, added or removed since. Else None."""
+    @functools.cached_property
+    def _site_record(self) -> tuple[str, dict[str, Any]]:
         record = _read(self.folder / "site")
-        if not (isinstance(record, list) and len(record) == 2 and record[0] == key and isinstance(record[1], dict)):
+        if isinstance(record, list) and len(record) == 2 and isinstance(record[0], str) and isinstance(record[1], dict):
+            return record[0], record[1]
+        return "", {}
+
+    @property
+    def previous_site(self) -> dict[str, Any]:
+        """Every file of the previous output with its ``full_stamp`` as that build left it."""
+        return self._site_record[1]
+
+    def site_unchanged(self, key: str, out: Path) -> dict[str, Any] | None:
+        """The files of the previous output (path -> status) if it was built from ``key`` and is
+        exactly as written: no file changed, added or removed since. Else None."""
+        built_from, files = self._site_record
+        if built_from != key:
             return None
-        files: dict[str, Any] = record[1]
         present = 0
         for parent, _, names in os.walk(out):
             base = Path(parent)
             for name in names:
                 path = (base / name).relative_to(out).as_posix()
-                if files.get(path) != stamp(base / name):
+                if files.get(path) != full_stamp(base / name):
                     return None
                 present += 1
         return files if present == len(files) else None
@@ -300,8 +326,15 @@ class BuildCache:
         for parent, _, names in os.walk(out):
             for name in names:
                 path = Path(parent) / name
-                files[path.relative_to(out).as_posix()] = stamp(path) or [-1, -1]
+                files[path.relative_to(out).as_posix()] = full_stamp(path) or [-1, -1, -1, -1]
         _write(self.folder / "site", [key, files])
+
+    # -- the quick check: nothing changed on either side (snapshot.py)
+    def save_quick(self, record: QuickRecord) -> None:
+        _write(self.folder / "quick", record.to_data())
+
+    def forget_quick(self) -> None:
+        (self.folder / "quick").unlink(missing_ok=True)
 
     # -- shards
     @functools.cached_property
@@ -317,8 +350,12 @@ class BuildCache:
             return False
         files: dict[str, Any] = record[1]
         source = out / "pagefind" / shard
-        if not files or not all(is_safe_path(path) for path in files) or any(stamp(source / path) != value for path, value in files.items()):
+        if not files or not all(is_safe_path(path) for path in files):
             return False
+        for path, value in files.items():
+            status = full_stamp(source / path)
+            if status is None or status[:2] != value or status != self.previous_site.get(f"pagefind/{shard}/{path}"):
+                return False
         for path in files:
             link_or_copy(source / path, bundle / shard / path)
         return True
@@ -334,6 +371,48 @@ class BuildCache:
                     files[path.relative_to(folder).as_posix()] = stamp(path) or [-1, -1]
             record[shard] = [digest, files]
         _write(self.folder / "shards", record)
+
+
+@dataclass(frozen=True)
+class QuickRecord:
+    """What tells the next build, without reading a file, that it has nothing to do: the tool, the
+    settings, and snapshots of the content folder (taken before the build read it) and of the
+    output (taken after it was published); and what the build reported, to report it again."""
+
+    tool: str  # the tool's digest, the search settings and Pagefind's version
+    content: str
+    output: str
+    findings: list[Finding]
+    pages: int
+    reports: int
+    files: int
+    shards: int
+
+    def to_data(self) -> list[Any]:
+        return [self.tool, self.content, self.output, [check_cache.encode(f) for f in self.findings],
+                self.pages, self.reports, self.files, self.shards]
+
+    @classmethod
+    def from_data(cls, data: Any) -> QuickRecord:
+        tool, content, output, findings, pages, reports, files, shards = data
+        if not all(isinstance(v, str) for v in (tool, content, output)) or not isinstance(findings, list) \
+                or not all(type(v) is int for v in (pages, reports, files, shards)):
+            raise Invalid("quick")
+        return cls(tool, content, output, [check_cache.decode(f) for f in findings], pages, reports, files, shards)
+
+
+def read_quick(folder: Path) -> QuickRecord | None:
+    """The quick record in the build cache ``folder`` (``cache_folder``), None if none is usable."""
+    data = _read(folder / "quick")
+    try:
+        return QuickRecord.from_data(data) if data is not None else None
+    except (Invalid, KeyError, TypeError, ValueError, ArithmeticError):
+        return None
+
+
+def tool_state(settings: str) -> str:
+    """The inputs of every build that are not files of its content folder."""
+    return hashlib.sha256(fingerprint.tool_digest() + f"\0{settings}\0{pagefind_version()}".encode()).hexdigest()
 
 
 def site_key(cache: BuildCache, site: Site, keys: list[str], settings: str) -> str:

@@ -112,6 +112,9 @@ class Fingerprints:
         self.site_digest = hasher.digest()
         self._units: dict[Path, bytes] = {}
         self._folders: dict[Path, tuple[bytes, bool]] = {}
+        #: whether a report fingerprinted so far may declare ``published:`` (its key then depends
+        #: on git history and today's date, which no file of the content folder shows)
+        self.reads_git = False
 
     def report(self, year_dir: Path) -> str:
         """The fingerprint of the report in ``year_dir`` (``<root>/<unit>/<year>``), hex."""
@@ -123,6 +126,7 @@ class Fingerprints:
         previous = _previous_year_folder(year_dir)
         hasher.field(self._folder(previous)[0] if previous else b"")
         if may_be_published:
+            self.reads_git = True
             hasher.field(b"git", _git_state(year_dir).encode())
         return hasher.hexdigest()
 

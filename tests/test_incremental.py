@@ -9,11 +9,14 @@ import random
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+import site_builder.build as build_module
+from site_builder import build_cache, snapshot
 from site_builder.build import BuildResult, build
 from site_builder.shards import SHARD_REPORTS_VARIABLE
 
@@ -220,3 +223,78 @@ def test_cache_paths_that_leave_the_site_are_refused(path: str) -> None:
 
     assert not is_safe_path(path)
     assert is_safe_path("units/x/2023/index.html")
+
+
+# -- the quick check (snapshot.py): nothing changed, seen without reading a file --------------------
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Generated reports only: none declares ``published:`` (whose key depends on git history)."""
+    root = tmp_path_factory.mktemp("quick") / "content"
+    subprocess.run([sys.executable, str(REPO / "bench" / "generate.py"), "--reports", "12", "--out", str(root), "--seed", "3"],
+                   check=True, capture_output=True)
+    return root
+
+
+def settle() -> None:
+    time.sleep(snapshot.RACY_SECONDS + 0.05)
+
+
+def same_size_edit(path: Path, old: str, new: str) -> None:
+    """Change ``old`` to ``new`` (as many bytes) and put the modification time back, as a careless
+    copy tool would: only the change time tells."""
+    before = path.stat()
+    text = path.read_text(encoding="utf-8")
+    assert old in text and len(old.encode()) == len(new.encode())
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size
+
+
+def test_nothing_changed_is_seen_without_reading_content(generated: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(snapshot, "RACY_SECONDS", 0.3)
+    root, site, cache = copied(generated, tmp_path)
+    settle()
+    first = build(root, site, cache=cache)
+    with monkeypatch.context() as patched:
+        patched.setattr(build_module.loader, "plan", lambda root: pytest.fail("the content folder was read"))
+        again = build(root, site, cache=cache)
+    assert list(again.timings) == ["unchanged: nothing built"]
+    assert (again.pages, again.reports, again.files, again.reused_reports) == (first.pages, first.reports, first.files, first.reports)
+    assert [f.line() for f in again.findings] == [f.line() for f in first.findings]
+
+
+def test_the_quick_check_sees_edits_that_keep_size_and_time(generated: Path, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(snapshot, "RACY_SECONDS", 0.3)
+    root, site, cache = copied(generated, tmp_path)
+    settle()
+    build(root, site, cache=cache)
+    overview = next(root.glob("*/*/overview.md"))
+    page = site / "units" / overview.parent.parent.name / overview.parent.name / "index.html"
+    same_size_edit(overview, "承担相关资金", "承担有关资金")
+    edited = build(root, site, cache=cache)  # the content changed just now: no quick record is kept
+    assert "unchanged: nothing built" not in edited.timings
+    assert "承担有关资金" in page.read_text(encoding="utf-8")
+    settle()
+    assert "unchanged: nothing built" in build(root, site, cache=cache).timings  # by keys; keeps a quick record
+    with monkeypatch.context() as patched:
+        patched.setattr(build_module.loader, "plan", lambda root: pytest.fail("the content folder was read"))
+        assert "unchanged: nothing built" in build(root, site, cache=cache).timings
+    same_size_edit(page, "承担有关资金", "承担相关资金")  # the output edited by hand
+    rebuilt = build(root, site, cache=cache)
+    assert "unchanged: nothing built" not in rebuilt.timings
+    assert "承担有关资金" in page.read_text(encoding="utf-8")
+
+
+def test_no_quick_record_for_reports_whose_key_reads_git(portal: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sample reports declare ``published:``: their corrections depend on git history and the
+    date, which no file of the content folder shows, so every build computes their keys."""
+    monkeypatch.setattr(snapshot, "RACY_SECONDS", 0.3)
+    root, site, cache = copied(portal, tmp_path)
+    settle()
+    build(root, site, cache=cache)
+    assert build_cache.read_quick(build_cache.cache_folder(cache, root, site)) is None

@@ -1,0 +1,124 @@
+"""Snapshots: one digest over the status of every entry below a folder, so that a build can tell in
+a fraction of a second that neither its content folder nor its output changed since the last build.
+
+A snapshot digests, per entry (depth first, by name, never following a link): its path, type and
+permissions, size, modification and change times in ns, and inode. Reading no file, it costs one
+``lstat`` per entry, spread over a thread per core (``lstat`` releases the GIL). The change time
+(``ctime``) is what makes it sound: any write, rename, link, ``chmod`` or ``touch`` sets it to the
+present and no call sets it back, so an entry whose bytes changed has a different status even when
+its size and modification time were kept.
+
+An entry changed shortly before the snapshot could change again within the same clock tick of the
+file system without its status changing (git's "racily clean" entries). A snapshot taken with
+``settled`` is therefore refused (None) when any entry changed less than ``RACY_SECONDS`` before it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import os
+import stat
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+RACY_SECONDS = 2.0
+#: Below this many folders at the first level, the work is split at the second.
+SPLIT_AT = 64
+
+Status = tuple[str, int, int, int, int, int]
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A folder to snapshot; ``skip`` names entries of the folder itself left out."""
+
+    folder: Path
+    skip: frozenset[str] = field(default_factory=frozenset)
+    settled: bool = False
+
+
+class _Unsettled(Exception):
+    """An entry changed too recently: no snapshot."""
+
+
+def take(folder: Path, skip: frozenset[str] = frozenset(), settled: bool = False) -> str | None:
+    return take_all([Spec(folder, skip, settled)])[0]
+
+
+def take_all(specs: list[Spec]) -> list[str | None]:
+    """The digest of each folder's entries and of the folder itself; None for a folder where an
+    entry cannot be read or, with ``settled``, changed less than ``RACY_SECONDS`` ago."""
+    now = time.time_ns()
+    heads: list[list[Status] | None] = []
+    tasks: list[tuple[int, str, str, int | None]] = []  # (spec, path, prefix, limit)
+    for number, spec in enumerate(specs):
+        limit = now - int(RACY_SECONDS * 1e9) if spec.settled else None
+        try:
+            head, folders = _split(spec, limit)
+        except (_Unsettled, OSError):
+            heads.append(None)
+            continue
+        heads.append(head)
+        tasks += [(number, path, prefix, limit) for path, prefix in folders]
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        parts = list(pool.map(_walk_task, tasks))
+    hashers = [hashlib.sha256(b"snapshot\0" + marshal.dumps(head)) if head is not None else None for head in heads]
+    for (number, *_), part in zip(tasks, parts, strict=True):
+        hasher = hashers[number]
+        if part is None:
+            hashers[number] = None
+        elif hasher is not None:
+            hasher.update(part)
+    return [hasher.hexdigest() if hasher is not None else None for hasher in hashers]
+
+
+def _split(spec: Spec, limit: int | None) -> tuple[list[Status], list[tuple[str, str]]]:
+    """The statuses of the folder and its first level (and second, when the first has few folders),
+    and the folders below them, each walked by one task."""
+    top = os.lstat(spec.folder)
+    if not stat.S_ISDIR(top.st_mode):
+        raise _Unsettled(".")
+    head: list[Status] = [_status(".", top, limit)]
+    folders = _list(os.fspath(spec.folder), "", spec.skip, limit, head)
+    if len(folders) < SPLIT_AT:
+        folders = [below for path, prefix in folders for below in _list(path, prefix, frozenset(), limit, head)]
+    return head, folders
+
+
+def _list(path: str, prefix: str, skip: frozenset[str], limit: int | None, out: list[Status]) -> list[tuple[str, str]]:
+    """Append the statuses of ``path``'s entries to ``out``; its folders, to walk."""
+    with os.scandir(path) as scan:
+        entries = sorted(scan, key=lambda entry: entry.name)
+    folders = []
+    for entry in entries:
+        if not prefix and entry.name in skip:
+            continue
+        status = entry.stat(follow_symlinks=False)
+        out.append(_status(prefix + entry.name, status, limit))
+        if stat.S_ISDIR(status.st_mode):
+            folders.append((entry.path, f"{prefix}{entry.name}/"))
+    return folders
+
+
+def _walk_task(task: tuple[int, str, str, int | None]) -> bytes | None:
+    _, path, prefix, limit = task
+    out: list[Status] = []
+    try:
+        _walk(path, prefix, limit, out)
+    except (_Unsettled, OSError):
+        return None
+    return marshal.dumps(out)
+
+
+def _walk(path: str, prefix: str, limit: int | None, out: list[Status]) -> None:
+    for below, below_prefix in _list(path, prefix, frozenset(), limit, out):
+        _walk(below, below_prefix, limit, out)
+
+
+def _status(rel: str, status: os.stat_result, limit: int | None) -> Status:
+    if limit is not None and max(status.st_mtime_ns, status.st_ctime_ns) >= limit:
+        raise _Unsettled(rel)
+    return (rel, status.st_mode, status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
