@@ -238,7 +238,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def settle() -> None:
-    time.sleep(snapshot.RACY_SECONDS + 0.05)
+    time.sleep(snapshot.RACY_SECONDS + 1.05)  # find compares whole seconds
 
 
 def same_size_edit(path: Path, old: str, new: str) -> None:

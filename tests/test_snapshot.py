@@ -1,0 +1,89 @@
+"""Snapshots (site_builder/snapshot.py): the same digest for an untouched folder, a different one
+for any change, including an edit that keeps the size and puts the modification time back; with
+GNU find and with the Python walk."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from site_builder import snapshot
+from site_builder.snapshot import Spec
+
+Take = Callable[[list[Spec]], list[str | None]]
+WAYS: dict[str, Take] = {"python": snapshot._take_all_in_threads}
+if snapshot._gnu_find() is not None:
+    WAYS["find"] = snapshot._take_all_with_find
+
+
+def tree(base: Path) -> Path:
+    root = base / "content"
+    for unit in range(70):  # more than SPLIT_AT folders at the first level
+        for year in (2023, 2024):
+            folder = root / f"unit-{unit}" / str(year)
+            folder.mkdir(parents=True)
+            (folder / "report.yaml").write_text(f"title: 单位{unit} {year}\n", encoding="utf-8")
+    (root / "site.yaml").write_text("title: 门户\n", encoding="utf-8")
+    return root
+
+
+def same_size_edit(path: Path) -> None:
+    before = path.stat()
+    path.write_text(path.read_text(encoding="utf-8").replace("单位", "部门"), encoding="utf-8")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size and path.stat().st_mtime_ns == before.st_mtime_ns
+
+
+CHANGES: dict[str, Callable[[Path], None]] = {
+    "same size, time put back": lambda root: same_size_edit(root / "unit-3" / "2024" / "report.yaml"),
+    "file added": lambda root: (root / "unit-69" / "2023" / "overview.md").write_text("x", encoding="utf-8"),
+    "file removed": lambda root: (root / "unit-5" / "2023" / "report.yaml").unlink(),
+    "permissions": lambda root: (root / "site.yaml").chmod(0o600),
+    "renamed": lambda root: (root / "unit-7").rename(root / "unit-7b"),
+    "link added": lambda root: (root / "unit-8" / "2024" / "tables").symlink_to("/etc"),
+}
+
+
+@pytest.mark.parametrize("way", sorted(WAYS))
+@pytest.mark.parametrize("change", sorted(CHANGES))
+def test_a_change_changes_the_digest(tmp_path: Path, way: str, change: str) -> None:
+    take = WAYS[way]
+    root = tree(tmp_path)
+    before = take([Spec(root)])[0]
+    assert before is not None and take([Spec(root)])[0] == before
+    time.sleep(0.01)  # past the file system's clock tick
+    CHANGES[change](root)
+    assert take([Spec(root)])[0] not in (before, None)
+
+
+@pytest.mark.parametrize("way", sorted(WAYS))
+def test_a_folder_changed_just_now_has_no_settled_snapshot(tmp_path: Path, way: str,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    take = WAYS[way]
+    root = tree(tmp_path)
+    monkeypatch.setattr(snapshot, "RACY_SECONDS", 1.0)
+    time.sleep(1.6)  # find compares whole seconds
+    settled = take([Spec(root, settled=True), Spec(root)])
+    assert settled[0] is not None and settled[1] is not None
+    (root / "unit-40" / "2023" / "report.yaml").write_text("title: 改\n", encoding="utf-8")
+    assert take([Spec(root, settled=True)]) == [None]
+    assert take([Spec(root)])[0] is not None
+
+
+@pytest.mark.parametrize("way", sorted(WAYS))
+def test_skipped_entries_and_missing_folders(tmp_path: Path, way: str) -> None:
+    take = WAYS[way]
+    root = tree(tmp_path)
+    before = take([Spec(root, frozenset({".git"}))])[0]
+    (root / ".git").mkdir()
+    os.utime(root, ns=(root.stat().st_atime_ns, root.stat().st_mtime_ns))  # the folder's own status still changed
+    (root / ".git" / "index").write_text("x", encoding="utf-8")
+    after = take([Spec(root, frozenset({".git"}))])[0]
+    assert after is not None and after != before  # the root's change time moved, its .git entries are not read
+    (root / ".git" / "index").write_text("y", encoding="utf-8")
+    assert take([Spec(root, frozenset({".git"}))])[0] == after
+    assert take([Spec(tmp_path / "missing")]) == [None]
