@@ -5,35 +5,21 @@ into a staging folder beside the output folder; the site-wide pages follow, then
 index, and only then is the staging folder swapped in. A refused, failed or interrupted build
 leaves the previous output exactly as it was.
 
-Output safety (docs/security.md, "Build and output"):
-
-- ``--out`` must not be or contain the content folder or the current folder, lie inside the
-  content folder, be a file, or be a non-empty folder that is not a previous build (marked by the
-  file ``.site-builder-build`` at its root, which lists every file with its SHA-256).
-- Builds into one output take a lock (``.NAME.lock`` beside it); a second one is refused.
-- The swap exchanges the staging folder and the output in one atomic ``renameat2(RENAME_EXCHANGE)``
-  where the system has it, so there is no instant without a complete site. Elsewhere it falls
-  back to two renames through ``.NAME.old-PID``; the folder names are the journal: a build that
-  finds no output but a complete ``.old-*`` puts it back first.
-- Leftovers of killed builds are deleted only after a successful swap, when the output is a
-  complete site; a refused build deletes nothing but its own staging folders.
+The output folder (what may be written, the lock, the atomic swap, recovery after a kill) is
+``output.py``; a build that finds nothing changed (``quick.py``) ends before anything here runs.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import errno
 import functools
 import hashlib
 import json
 import os
 import secrets
 import shutil
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,10 +28,9 @@ try:
 except ImportError:  # Windows: builds are not serialized there (documented)
     fcntl = None  # type: ignore[assignment]
 
-from site_builder import build_cache, bulk, contentfs, loader, search_index, shards, snapshot
+from site_builder import build_cache, bulk, contentfs, loader, quick, search_index, shards, snapshot
 from site_builder.build_cache import Rendered
 from site_builder.check import (
-    PARENT_ONLY_FDS,
     ContentProblem,
     InternalError,
     describe,
@@ -55,6 +40,20 @@ from site_builder.check import (
 )
 from site_builder.findings import Finding
 from site_builder.model import Site, Unit
+from site_builder.output import (
+    MARKER,
+    BuildRefused,
+    BuildResult,
+    OutputRefused,
+    _shown,
+    check_output,
+    output_lock,
+    recover,
+    remove_leftovers,
+    scratch_folder,
+    swap_in,
+    write_marker,
+)
 from site_builder.render import compare
 from site_builder.render.compare import CompareGroup
 from site_builder.render.pages import Output, Renderer, summaries_by_unit
@@ -68,197 +67,7 @@ from site_builder.summaries import (
     without_tables,
 )
 
-MARKER = ".site-builder-build"
 SUMMARIES = ".summaries"  # in the staging folder: each report's whole summary, for its unit page
-MARKER_HEADER = "site-builder build: every file of this site with its SHA-256\n"
-
-
-class BuildRefused(Exception):
-    """Content has errors; the output folder was not touched."""
-
-    def __init__(self, findings: list[Finding]) -> None:
-        super().__init__(f"{sum(f.is_error for f in findings)} content errors")
-        self.findings = findings
-        self.errors = [f for f in findings if f.is_error]
-
-
-class OutputRefused(Exception):
-    """The output folder cannot be used (a usage problem, exit 2); nothing was touched."""
-
-
-@dataclass
-class BuildResult:
-    findings: list[Finding]
-    pages: int
-    reports: int
-    files: int
-    timings: dict[str, float]
-    index_memory: dict[str, int] = field(default_factory=dict)  # Pagefind's peak memory (bytes) by shard
-    reused_reports: int = 0  # reports taken from the previous build (incremental build)
-    reused_shards: int = 0
-
-
-# -- the output folder --------------------------------------------------------------------------
-
-
-def _shown(path: Path) -> str:
-    return contentfs.display_path(path)
-
-
-def check_output(root: Path, out: Path) -> Path:
-    """The resolved output folder, or ``OutputRefused`` if building there could destroy anything."""
-    target, content, here = out.resolve(), root.resolve(), Path.cwd().resolve()
-    if target == content or target in content.parents:
-        raise OutputRefused(f"--out {_shown(out)} is or contains the content folder {_shown(root)}; choose another output folder")
-    if content in target.parents:
-        raise OutputRefused(f"--out {_shown(out)} is inside the content folder {_shown(root)}; choose a folder outside it")
-    if target == here or target in here.parents:
-        raise OutputRefused(f"--out {_shown(out)} is or contains the current folder; choose a new or previous output folder")
-    if os.path.lexists(target) and not target.is_dir():
-        raise OutputRefused(f"--out {_shown(out)} is a file, not a folder")
-    if target.is_dir() and not is_build(target) and any(target.iterdir()):
-        raise OutputRefused(f"--out {_shown(out)} is a non-empty folder that is not a previous build of site-builder "
-                            f"(it has no {MARKER} file); choose an empty or new folder")
-    return target
-
-
-def is_build(folder: Path) -> bool:
-    """A previous (complete) build: the marker is written last, after every other file."""
-    return os.path.isfile(folder / MARKER) and not os.path.islink(folder / MARKER)
-
-
-def write_marker(folder: Path, known: dict[str, str]) -> None:
-    """List every file of the finished site with its SHA-256 (deterministic: sorted paths).
-
-    ``known`` holds the digests taken as the files were written (stages never write one path
-    twice: ``_refuse_twice_written``); the rest (bulk files, the search bundle) are read here."""
-    lines = [MARKER_HEADER]
-    for path in sorted(_files_below(folder)):
-        digest = known.get(path) or hashlib.sha256((folder / path).read_bytes()).hexdigest()
-        lines.append(f"{digest}  {path}\n")
-    (folder / MARKER).write_text("".join(lines), encoding="utf-8")
-
-
-def _files_below(folder: Path) -> Iterator[str]:
-    for parent, _, names in os.walk(folder):
-        base = Path(parent).relative_to(folder)
-        for name in names:
-            yield (base / name).as_posix()
-
-
-@contextmanager
-def output_lock(out: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``.NAME.lock`` beside the output; refuse if another build has it.
-
-    The lock file stays (deleting it would let a third build lock a different file)."""
-    if fcntl is None:
-        yield
-        return
-    fd = os.open(out.with_name(f".{out.name}.lock"), os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise OutputRefused(f"another build into {_shown(out)} is running; try again when it has finished") from None
-        PARENT_ONLY_FDS.add(fd)
-        yield
-    finally:
-        PARENT_ONLY_FDS.discard(fd)
-        os.close(fd)
-
-
-# -- the swap -----------------------------------------------------------------------------------
-
-_AT_FDCWD = -100
-_RENAME_EXCHANGE = 2
-
-
-@functools.cache
-def _renameat2() -> Callable[..., int] | None:
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        function = ctypes.CDLL(None, use_errno=True).renameat2  # glibc ≥ 2.28
-    except (OSError, AttributeError):
-        return None
-    function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
-    function.restype = ctypes.c_int
-    return function
-
-
-def exchange(first: Path, second: Path) -> bool:
-    """Atomically exchange two folders; False if the system or file system cannot."""
-    function = _renameat2()
-    if function is None:
-        return False
-    if function(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE) == 0:
-        return True
-    error = ctypes.get_errno()
-    if error in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
-        return False
-    raise OSError(error, os.strerror(error), str(first), None, str(second))
-
-
-def swap_in(staging: Path, out: Path) -> None:
-    """Put the complete ``staging`` tree at ``out``; the previous tree is removed afterwards."""
-    if not os.path.lexists(out):
-        os.rename(staging, out)
-        return
-    if exchange(staging, out):
-        shutil.rmtree(staging)  # now the previous site
-        return
-    old = out.with_name(f".{out.name}.old-{os.getpid()}")
-    os.rename(out, old)
-    os.rename(staging, out)
-    shutil.rmtree(old)
-
-
-def recover(out: Path) -> Path | None:
-    """After a build killed between the two renames of the fallback swap: put the previous site
-    back. Only renames, never deletes; returns the folder restored, if any."""
-    if os.path.lexists(out):
-        return None
-    previous = [p for p in out.parent.glob(f".{out.name}.old-*") if p.is_dir() and not p.is_symlink() and is_build(p)]
-    if not previous:
-        return None
-    latest = max(previous, key=lambda p: (p / MARKER).stat().st_mtime_ns)
-    os.rename(latest, out)
-    return latest
-
-
-def scratch_folder(out: Path) -> Path:
-    """Where the pages Pagefind reads are written: memory (/dev/shm) when there is some, as they
-    are thrown away after indexing, else beside the output folder."""
-    name = f".{out.name}.indexing-{os.getpid()}"
-    shm = Path("/dev/shm")
-    if shm.is_dir() and os.access(shm, os.W_OK):
-        return shm / f"site-builder{name}"
-    return out.with_name(name)
-
-
-def remove_leftovers(out: Path) -> None:
-    """Remove what builds into ``out`` killed before cleaning up left beside it — only when ``out``
-    is a complete site, so the only complete copy is never deleted (called under the lock)."""
-    if not is_build(out):
-        return
-    for pattern in (f".{out.name}.building-*", f".{out.name}.indexing-*", f".{out.name}.old-*"):
-        for folder in out.parent.glob(pattern):
-            if folder.is_dir() and not folder.is_symlink():
-                shutil.rmtree(folder, ignore_errors=True)
-    scratch = scratch_folder(out)
-    for folder in scratch.parent.glob(f"site-builder.{out.name}.indexing-*"):
-        if not _pid_alive(folder.name.rsplit("-", 1)[-1]):
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-def _pid_alive(pid: str) -> bool:
-    try:
-        os.kill(int(pid), 0)
-    except (ValueError, ProcessLookupError):
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 # -- rendering ----------------------------------------------------------------------------------
@@ -356,10 +165,12 @@ def render_job(job: tuple[Unit, Path], site: Site, root: Path, staging: Path, in
     return Rendered(without_tables(summary), findings, written.files, written.index, summary_file, digest)
 
 
-def build(root: Path, out: Path, index: bool = True, workers: int | None = None, cache: Path | None = None) -> BuildResult:
+def build(root: Path, out: Path, index: bool = True, workers: int | None = None, cache: Path | None = None,
+          checked: quick.QuickCheck | None = None) -> BuildResult:
     """Build ``root`` into ``out``. With ``cache`` (a folder; only with the search index), reports
     and search shards whose inputs did not change since the last build into ``out`` are reused
-    (``build_cache``), and the site is the same as a fresh build's."""
+    (``build_cache``), and the site is the same as a fresh build's. ``checked``: the quick check
+    the caller has just run (``quick.build_if_unchanged``), which found something to build."""
     out = check_output(root, out)
     try:
         shards.shard_reports()  # a bad setting is refused before anything is done
@@ -373,11 +184,13 @@ def build(root: Path, out: Path, index: bool = True, workers: int | None = None,
         cache = cache if index else None
         content = None
         if cache is not None:
-            quick, content = _quick_check(cache, root, out)
-            if quick is not None:
+            if checked is None or checked.result is not None:
+                checked = quick.check(cache, root, out)
+            if checked.result is not None:
                 remove_leftovers(out)  # what killed builds left beside it still goes
-                quick.timings["unchanged: nothing built"] = time.perf_counter() - clock
-                return quick
+                checked.result.timings[quick.UNCHANGED] = time.perf_counter() - clock
+                return checked.result
+            content = checked.content
         return _build_locked(root, out, loader.plan(root), index, workers, cache, content, clock)
 
 
@@ -385,12 +198,12 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
                   cache_folder: Path | None, content: str | None, clock: float) -> BuildResult:
     cache = _open_cache(cache_folder, root, out, planned.site)
     keys = [cache.key(year_dir) for _, year_dir in planned.jobs] if cache is not None else []
-    site_key = build_cache.site_key(cache, planned.site, keys, _index_settings()) if cache is not None else ""
+    site_key = build_cache.site_key(cache, planned.site, keys, quick.index_settings()) if cache is not None else ""
     if cache is not None:
         unchanged = _unchanged_site(cache, planned, keys, site_key, out)
         if unchanged is not None:
             remove_leftovers(out)  # what killed builds left beside it still goes
-            unchanged.timings["unchanged: nothing built"] = time.perf_counter() - clock
+            unchanged.timings[quick.UNCHANGED] = time.perf_counter() - clock
             _remember_quick(cache, content, out, unchanged, unchanged.reused_shards)
             return unchanged
     staging = out.with_name(f".{out.name}.building-{os.getpid()}-{secrets.token_hex(4)}")
@@ -480,25 +293,9 @@ def _open_cache(folder: Path | None, root: Path, out: Path, site: Site) -> build
     if folder is None:
         return None
     try:
-        return build_cache.BuildCache(build_cache.cache_folder(folder, root, out), root, site)
+        return build_cache.BuildCache(quick.cache_folder(folder, root, out), root, site)
     except OSError:  # an unreadable theme folder: the build reports it; no cache
         return None
-
-
-def _quick_check(cache: Path, root: Path, out: Path) -> tuple[BuildResult | None, str | None]:
-    """The previous build's result if neither the content folder nor the output changed since it,
-    nor the tool and its settings (``snapshot.py``: one ``lstat`` per entry, no file read); and
-    the content folder's snapshot, taken now, before anything reads it, for the next build."""
-    record = build_cache.read_quick(build_cache.cache_folder(cache, root, out))
-    content_spec = snapshot.Spec(root, frozenset({".git"}), settled=True)
-    if record is None:
-        return None, snapshot.take_all([content_spec])[0]
-    content, output = snapshot.take_all([content_spec, snapshot.Spec(out)])
-    if content is None or (content, output) != (record.content, record.output) \
-            or record.tool != build_cache.tool_state(_index_settings()):
-        return None, content
-    return BuildResult(record.findings, record.pages, record.reports, record.files, {}, {}, record.reports,
-                       record.shards), content
 
 
 def _remember_quick(cache: build_cache.BuildCache, content: str | None, out: Path, result: BuildResult,
@@ -510,15 +307,11 @@ def _remember_quick(cache: build_cache.BuildCache, content: str | None, out: Pat
         if content is None or output is None or cache.fingerprints.reads_git:
             cache.forget_quick()
             return
-        cache.save_quick(build_cache.QuickRecord(
-            build_cache.tool_state(_index_settings()), content, output, result.findings, result.pages,
+        cache.save_quick(quick.QuickRecord(
+            quick.tool_state(quick.index_settings()), content, output, result.findings, result.pages,
             result.reports, result.files, shard_count))
     except OSError:
         pass
-
-
-def _index_settings() -> str:
-    return f"{shards.shard_reports()} {shards.single_index_reports()}"
 
 
 def _unchanged_site(cache: build_cache.BuildCache, planned: loader.Plan, keys: list[str], site_key: str,

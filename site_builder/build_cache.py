@@ -33,26 +33,19 @@ import hashlib
 import os
 import shutil
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from site_builder import check_cache, contentfs, fingerprint
+from site_builder import check_cache, contentfs
 from site_builder.check_cache import Invalid
 from site_builder.findings import Finding
 from site_builder.fingerprint import Fingerprints
 from site_builder.model import Site
+from site_builder.quick import MAGIC, VERSION, QuickRecord, pagefind_version
 from site_builder.summaries import ReportSummary, summary_data, summary_from_data
 
-MAGIC = "site-builder-build-cache"
-VERSION = "2"  # 2: the summary's table rows in a file of their own
 KEPT_FOLDERS = 20  # build caches kept (one per content and output folder); the oldest go
 THEME_LIMIT = 16 * 1024 * 1024
-
-
-def cache_folder(folder: Path, root: Path, out: Path) -> Path:
-    key = "\0".join((os.path.realpath(root), os.path.realpath(out), contentfs.display_path(root)))
-    return folder / f"build-{hashlib.sha256(key.encode('utf-8', 'surrogateescape')).hexdigest()[:32]}"
 
 
 def build_inputs_digest(root: Path, site: Site) -> bytes:
@@ -67,13 +60,6 @@ def build_inputs_digest(root: Path, site: Site) -> bytes:
     if any(item.rel.startswith("templates/") for item in items):
         hasher.update(repr(site.units).encode("utf-8", "surrogateescape"))
     return hasher.digest()
-
-
-def pagefind_version() -> str:
-    try:
-        return metadata.version("pagefind_bin_extended")
-    except metadata.PackageNotFoundError:
-        return "unknown"
 
 
 # -- stamps: a file as written ---------------------------------------------------------------------
@@ -371,48 +357,6 @@ class BuildCache:
                     files[path.relative_to(folder).as_posix()] = stamp(path) or [-1, -1]
             record[shard] = [digest, files]
         _write(self.folder / "shards", record)
-
-
-@dataclass(frozen=True)
-class QuickRecord:
-    """What tells the next build, without reading a file, that it has nothing to do: the tool, the
-    settings, and snapshots of the content folder (taken before the build read it) and of the
-    output (taken after it was published); and what the build reported, to report it again."""
-
-    tool: str  # the tool's digest, the search settings and Pagefind's version
-    content: str
-    output: str
-    findings: list[Finding]
-    pages: int
-    reports: int
-    files: int
-    shards: int
-
-    def to_data(self) -> list[Any]:
-        return [self.tool, self.content, self.output, [check_cache.encode(f) for f in self.findings],
-                self.pages, self.reports, self.files, self.shards]
-
-    @classmethod
-    def from_data(cls, data: Any) -> QuickRecord:
-        tool, content, output, findings, pages, reports, files, shards = data
-        if not all(isinstance(v, str) for v in (tool, content, output)) or not isinstance(findings, list) \
-                or not all(type(v) is int for v in (pages, reports, files, shards)):
-            raise Invalid("quick")
-        return cls(tool, content, output, [check_cache.decode(f) for f in findings], pages, reports, files, shards)
-
-
-def read_quick(folder: Path) -> QuickRecord | None:
-    """The quick record in the build cache ``folder`` (``cache_folder``), None if none is usable."""
-    data = _read(folder / "quick")
-    try:
-        return QuickRecord.from_data(data) if data is not None else None
-    except (Invalid, KeyError, TypeError, ValueError, ArithmeticError):
-        return None
-
-
-def tool_state(settings: str) -> str:
-    """The inputs of every build that are not files of its content folder."""
-    return hashlib.sha256(fingerprint.tool_digest() + f"\0{settings}\0{pagefind_version()}".encode()).hexdigest()
 
 
 def site_key(cache: BuildCache, site: Site, keys: list[str], settings: str) -> str:

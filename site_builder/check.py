@@ -21,6 +21,7 @@ from site_builder.check_cache import FindingsCache
 from site_builder.findings import Finding
 from site_builder.fingerprint import Fingerprints
 from site_builder.model import Report, Site, Unit
+from site_builder.output import PARENT_ONLY_FDS
 
 PARALLEL_FROM = 24  # below this many reports, worker start-up costs more than it saves
 T = TypeVar("T")
@@ -124,11 +125,6 @@ def load_and_check(job: tuple[Unit, Path]) -> tuple[Report | None, list[Finding]
 def _findings_only(job: tuple[Unit, Path]) -> tuple[bool, list[Finding]]:
     report, findings = load_and_check(job)
     return report is not None, findings
-
-
-#: File descriptors the parent holds for itself (the build's output lock): a forked worker closes
-#: its copy, so a killed build's orphaned workers cannot keep the lock and refuse the next build.
-PARENT_ONLY_FDS: set[int] = set()
 
 
 def _close_parent_only_fds() -> None:

@@ -11,9 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from site_builder.check import InternalError, describe
 from site_builder.findings import format_json, format_text, prose_summary
-from site_builder.loader import ContentError
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 
@@ -68,11 +66,15 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code or 0)
     try:
         return _dispatch(args)
-    except (ContentError, InternalError) as exc:
-        print(f"site-builder: {exc}", file=sys.stderr)
-        return EXIT_USAGE
     except Exception as exc:  # never a traceback: one line, exit 2
-        print(f"site-builder: internal error: {describe(exc)}", file=sys.stderr)
+        # imported here, so that a build with nothing to do loads no more than it needs
+        from site_builder.check import InternalError, describe
+        from site_builder.loader import ContentError
+
+        if isinstance(exc, (ContentError, InternalError)):
+            print(f"site-builder: {exc}", file=sys.stderr)
+        else:
+            print(f"site-builder: internal error: {describe(exc)}", file=sys.stderr)
         return EXIT_USAGE
 
 
@@ -80,10 +82,18 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "check":
         return _check(args.content, args.format, _cache_folder(args))
     if args.command == "build":
-        from site_builder.build import BuildRefused, OutputRefused, build
+        from site_builder.output import BuildRefused, OutputRefused
+        from site_builder.quick import build_if_unchanged
 
+        cache = _cache_folder(args)
         try:
-            result = build(args.content, args.out, cache=_cache_folder(args))
+            checked = build_if_unchanged(args.content, args.out, cache) if cache is not None else None
+            if checked is not None and checked.result is not None:
+                result = checked.result  # nothing changed: the build pipeline is not even imported
+            else:
+                from site_builder.build import build
+
+                result = build(args.content, args.out, cache=cache, checked=checked)
         except OutputRefused as refused:
             print(f"site-builder: {refused}", file=sys.stderr)
             return EXIT_USAGE

@@ -182,6 +182,7 @@ WRAPPER = textwrap.dedent("""
     import os, shutil, signal, sys
     from pathlib import Path
     import site_builder.build as build_module
+    import site_builder.output as output_module
 
     content, out, kill_at, mode = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     calls = []
@@ -198,7 +199,7 @@ WRAPPER = textwrap.dedent("""
     os.replace = counted("replace", os.replace)
     shutil.rmtree = counted("rmtree", shutil.rmtree)
     os.unlink = counted("unlink", os.unlink)  # inside rmtree: a half-deleted previous tree
-    build_module.exchange = counted("exchange", (lambda a, b: False) if mode == "fallback" else build_module.exchange)
+    output_module.exchange = counted("exchange", (lambda a, b: False) if mode == "fallback" else output_module.exchange)
     build_module.build(content, out, index=False)
     print(" ".join(calls))
 """)

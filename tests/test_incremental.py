@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import site_builder.build as build_module
-from site_builder import build_cache, snapshot
+from site_builder import quick, snapshot
 from site_builder.build import BuildResult, build
 from site_builder.shards import SHARD_REPORTS_VARIABLE
 
@@ -297,4 +297,31 @@ def test_no_quick_record_for_reports_whose_key_reads_git(portal: Path, tmp_path:
     root, site, cache = copied(portal, tmp_path)
     settle()
     build(root, site, cache=cache)
-    assert build_cache.read_quick(build_cache.cache_folder(cache, root, site)) is None
+    assert quick.read_quick(quick.cache_folder(cache, root, site)) is None
+
+
+QUICK_CLI = """
+import sys
+from site_builder import snapshot
+snapshot.RACY_SECONDS = 0.3
+from site_builder.cli import main
+code = main(["build", sys.argv[1], "--out", sys.argv[2], "--cache", sys.argv[3]])
+print(code, "site_builder.build" in sys.modules, "jinja2" in sys.modules)
+"""
+
+
+def test_the_command_line_answers_an_unchanged_build_without_loading_the_pipeline(generated: Path, tmp_path: Path) -> None:
+    root, site, cache = copied(generated, tmp_path)
+    time.sleep(1.35)  # settled, with RACY_SECONDS 0.3 (find compares whole seconds)
+
+    def run() -> tuple[list[str], str]:
+        done = subprocess.run([sys.executable, "-c", QUICK_CLI, str(root), str(site), str(cache)], capture_output=True,
+                              text=True, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(REPO)})
+        assert done.returncode == 0, done.stderr
+        return done.stdout.split(), done.stderr
+
+    first, _ = run()
+    assert first == ["0", "True", "True"]
+    second, printed = run()
+    assert second == ["0", "False", "False"], printed
+    assert "unchanged: nothing built" in printed and "built " in printed

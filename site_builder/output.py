@@ -1,0 +1,237 @@
+"""The output folder and what a build reports: which folders a build may write, the lock, the
+atomic swap of a finished site into place, recovery after a kill, and the result of a build.
+
+Kept apart from the build pipeline (``build.py``) and light to import: a build that has nothing to
+do (``quick.py``) needs only this.
+
+Output safety (docs/security.md, "Build and output"):
+
+- ``--out`` must not be or contain the content folder or the current folder, lie inside the
+  content folder, be a file, or be a non-empty folder that is not a previous build (marked by the
+  file ``.site-builder-build`` at its root, which lists every file with its SHA-256).
+- Builds into one output take a lock (``.NAME.lock`` beside it); a second one is refused.
+- The swap exchanges the staging folder and the output in one atomic ``renameat2(RENAME_EXCHANGE)``
+  where the system has it, so there is no instant without a complete site. Elsewhere it falls
+  back to two renames through ``.NAME.old-PID``; the folder names are the journal: a build that
+  finds no output but a complete ``.old-*`` puts it back first.
+- Leftovers of killed builds are deleted only after a successful swap, when the output is a
+  complete site; a refused build deletes nothing but its own staging folders.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import functools
+import hashlib
+import os
+import shutil
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # Windows: builds are not serialized there (documented)
+    fcntl = None  # type: ignore[assignment]
+
+from site_builder import contentfs
+from site_builder.findings import Finding
+
+#: File descriptors the parent holds for itself (the build's output lock): a forked worker closes
+#: its copy (``check._close_parent_only_fds``), so a killed build's orphaned workers cannot keep the
+#: lock and refuse the next build.
+PARENT_ONLY_FDS: set[int] = set()
+
+MARKER = ".site-builder-build"
+MARKER_HEADER = "site-builder build: every file of this site with its SHA-256\n"
+
+
+class BuildRefused(Exception):
+    """Content has errors; the output folder was not touched."""
+
+    def __init__(self, findings: list[Finding]) -> None:
+        super().__init__(f"{sum(f.is_error for f in findings)} content errors")
+        self.findings = findings
+        self.errors = [f for f in findings if f.is_error]
+
+
+class OutputRefused(Exception):
+    """The output folder cannot be used (a usage problem, exit 2); nothing was touched."""
+
+
+@dataclass
+class BuildResult:
+    findings: list[Finding]
+    pages: int
+    reports: int
+    files: int
+    timings: dict[str, float]
+    index_memory: dict[str, int] = field(default_factory=dict)  # Pagefind's peak memory (bytes) by shard
+    reused_reports: int = 0  # reports taken from the previous build (incremental build)
+    reused_shards: int = 0
+
+
+# -- the output folder --------------------------------------------------------------------------
+
+
+def _shown(path: Path) -> str:
+    return contentfs.display_path(path)
+
+
+def check_output(root: Path, out: Path) -> Path:
+    """The resolved output folder, or ``OutputRefused`` if building there could destroy anything."""
+    target, content, here = out.resolve(), root.resolve(), Path.cwd().resolve()
+    if target == content or target in content.parents:
+        raise OutputRefused(f"--out {_shown(out)} is or contains the content folder {_shown(root)}; choose another output folder")
+    if content in target.parents:
+        raise OutputRefused(f"--out {_shown(out)} is inside the content folder {_shown(root)}; choose a folder outside it")
+    if target == here or target in here.parents:
+        raise OutputRefused(f"--out {_shown(out)} is or contains the current folder; choose a new or previous output folder")
+    if os.path.lexists(target) and not target.is_dir():
+        raise OutputRefused(f"--out {_shown(out)} is a file, not a folder")
+    if target.is_dir() and not is_build(target) and any(target.iterdir()):
+        raise OutputRefused(f"--out {_shown(out)} is a non-empty folder that is not a previous build of site-builder "
+                            f"(it has no {MARKER} file); choose an empty or new folder")
+    return target
+
+
+def is_build(folder: Path) -> bool:
+    """A previous (complete) build: the marker is written last, after every other file."""
+    return os.path.isfile(folder / MARKER) and not os.path.islink(folder / MARKER)
+
+
+def write_marker(folder: Path, known: dict[str, str]) -> None:
+    """List every file of the finished site with its SHA-256 (deterministic: sorted paths).
+
+    ``known`` holds the digests taken as the files were written (stages never write one path
+    twice: ``_refuse_twice_written``); the rest (bulk files, the search bundle) are read here."""
+    lines = [MARKER_HEADER]
+    for path in sorted(_files_below(folder)):
+        digest = known.get(path) or hashlib.sha256((folder / path).read_bytes()).hexdigest()
+        lines.append(f"{digest}  {path}\n")
+    (folder / MARKER).write_text("".join(lines), encoding="utf-8")
+
+
+def _files_below(folder: Path) -> Iterator[str]:
+    for parent, _, names in os.walk(folder):
+        base = Path(parent).relative_to(folder)
+        for name in names:
+            yield (base / name).as_posix()
+
+
+@contextmanager
+def output_lock(out: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``.NAME.lock`` beside the output; refuse if another build has it.
+
+    The lock file stays (deleting it would let a third build lock a different file)."""
+    if fcntl is None:
+        yield
+        return
+    fd = os.open(out.with_name(f".{out.name}.lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OutputRefused(f"another build into {_shown(out)} is running; try again when it has finished") from None
+        PARENT_ONLY_FDS.add(fd)
+        yield
+    finally:
+        PARENT_ONLY_FDS.discard(fd)
+        os.close(fd)
+
+
+# -- the swap -----------------------------------------------------------------------------------
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+@functools.cache
+def _renameat2() -> Callable[..., int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        function = ctypes.CDLL(None, use_errno=True).renameat2  # glibc ≥ 2.28
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    function.restype = ctypes.c_int
+    return function
+
+
+def exchange(first: Path, second: Path) -> bool:
+    """Atomically exchange two folders; False if the system or file system cannot."""
+    function = _renameat2()
+    if function is None:
+        return False
+    if function(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE) == 0:
+        return True
+    error = ctypes.get_errno()
+    if error in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False
+    raise OSError(error, os.strerror(error), str(first), None, str(second))
+
+
+def swap_in(staging: Path, out: Path) -> None:
+    """Put the complete ``staging`` tree at ``out``; the previous tree is removed afterwards."""
+    if not os.path.lexists(out):
+        os.rename(staging, out)
+        return
+    if exchange(staging, out):
+        shutil.rmtree(staging)  # now the previous site
+        return
+    old = out.with_name(f".{out.name}.old-{os.getpid()}")
+    os.rename(out, old)
+    os.rename(staging, out)
+    shutil.rmtree(old)
+
+
+def recover(out: Path) -> Path | None:
+    """After a build killed between the two renames of the fallback swap: put the previous site
+    back. Only renames, never deletes; returns the folder restored, if any."""
+    if os.path.lexists(out):
+        return None
+    previous = [p for p in out.parent.glob(f".{out.name}.old-*") if p.is_dir() and not p.is_symlink() and is_build(p)]
+    if not previous:
+        return None
+    latest = max(previous, key=lambda p: (p / MARKER).stat().st_mtime_ns)
+    os.rename(latest, out)
+    return latest
+
+
+def scratch_folder(out: Path) -> Path:
+    """Where the pages Pagefind reads are written: memory (/dev/shm) when there is some, as they
+    are thrown away after indexing, else beside the output folder."""
+    name = f".{out.name}.indexing-{os.getpid()}"
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK):
+        return shm / f"site-builder{name}"
+    return out.with_name(name)
+
+
+def remove_leftovers(out: Path) -> None:
+    """Remove what builds into ``out`` killed before cleaning up left beside it — only when ``out``
+    is a complete site, so the only complete copy is never deleted (called under the lock)."""
+    if not is_build(out):
+        return
+    for pattern in (f".{out.name}.building-*", f".{out.name}.indexing-*", f".{out.name}.old-*"):
+        for folder in out.parent.glob(pattern):
+            if folder.is_dir() and not folder.is_symlink():
+                shutil.rmtree(folder, ignore_errors=True)
+    scratch = scratch_folder(out)
+    for folder in scratch.parent.glob(f"site-builder.{out.name}.indexing-*"):
+        if not _pid_alive(folder.name.rsplit("-", 1)[-1]):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _pid_alive(pid: str) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True
