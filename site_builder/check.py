@@ -175,9 +175,12 @@ def _unwrap(results: Iterator[T | _Failed], jobs: list[J], name: Callable[[J], s
         raise InternalError(stage, name(jobs[count]), "no result")
 
 
-def check(root: Path, keep_reports: bool = True, workers: int | None = None, cache: Path | None = None) -> CheckResult:
+def check(root: Path, keep_reports: bool = True, workers: int | None = None, cache: Path | None = None,
+          content: str | None = None) -> CheckResult:
     """Check a content folder. Without ``keep_reports`` only findings are kept, and with ``cache``
-    (a folder) the findings of reports whose fingerprint is unchanged come from the findings cache."""
+    (a folder) the findings of reports whose fingerprint is unchanged come from the findings cache;
+    ``content``: the content folder's snapshot, taken before this check read it (``quick.py``), to
+    let the next check see at once that nothing changed."""
     planned = loader.plan(root)
     findings = standards.template_findings() + planned.findings  # a bad package template file: file:line:col, not a traceback
     checked = 0
@@ -188,19 +191,23 @@ def check(root: Path, keep_reports: bool = True, workers: int | None = None, cac
                 planned.site.reports.append(report)
                 checked += 1
     else:
-        for loaded, report_findings in _findings_of_reports(root, planned.jobs, workers, cache):
+        fingerprints = Fingerprints(root)
+        for loaded, report_findings in _findings_of_reports(root, planned.jobs, workers, cache, fingerprints):
             findings.extend(report_findings)
             checked += loaded
+        if cache is not None:
+            from site_builder import quick
+
+            quick.remember_check(cache, root, content, findings, checked, fingerprints.reads_git)
     return CheckResult(planned.site, findings, checked)
 
 
 def _findings_of_reports(root: Path, jobs: list[tuple[Unit, Path]], workers: int | None,
-                         cache_folder: Path | None) -> list[tuple[bool, list[Finding]]]:
+                         cache_folder: Path | None, fingerprints: Fingerprints) -> list[tuple[bool, list[Finding]]]:
     """``(loaded, findings)`` of each job, in job order: cached where the fingerprint is unchanged."""
     if cache_folder is None:
         return list(run_jobs(_findings_only, jobs, workers))
     cache = FindingsCache.open(cache_folder, root)
-    fingerprints = Fingerprints(root)
     results: list[tuple[bool, list[Finding]] | None] = []
     missing: list[tuple[int, str, str]] = []  # (job index, folder, fingerprint) of reports to check
     for index, (_, year_dir) in enumerate(jobs):

@@ -173,20 +173,26 @@ def _cache_folder(args: argparse.Namespace) -> Path | None:
 
 
 def _check(content: Path, output_format: str, cache: Path | None) -> int:
-    from site_builder.check import check
+    from site_builder import quick
 
-    result = check(content, keep_reports=False, cache=cache)
-    if output_format == "json":
-        sys.stdout.write(format_json(result.findings))
+    unchanged, snapshot = quick.check_unchanged(cache, content) if cache is not None else (None, None)
+    if unchanged is not None:  # nothing changed: the checks are not even imported
+        findings, reports = unchanged
     else:
-        sys.stdout.write(format_text(result.findings))
-        errors = len(result.errors)
-        warnings = sum(1 for f in result.findings if f.severity == "warning")
-        acknowledged = sum(1 for f in result.findings if f.acknowledged)
-        reports = result.reports_checked
+        from site_builder.check import check
+
+        result = check(content, keep_reports=False, cache=cache, content=snapshot)
+        findings, reports = result.findings, result.reports_checked
+    if output_format == "json":
+        sys.stdout.write(format_json(findings))
+    else:
+        sys.stdout.write(format_text(findings))
+        errors = sum(1 for f in findings if f.is_error)
+        warnings = sum(1 for f in findings if f.severity == "warning")
+        acknowledged = sum(1 for f in findings if f.acknowledged)
         print(f"{reports} reports checked: {errors} errors, {warnings} warnings, {acknowledged} acknowledged"
-              + prose_summary(result.findings), file=sys.stderr)
-    return EXIT_ERRORS if result.errors else EXIT_OK
+              + prose_summary(findings), file=sys.stderr)
+    return EXIT_ERRORS if any(f.is_error for f in findings) else EXIT_OK
 
 
 def _diff(old: str | None, new: str | None, content: Path, output_format: str) -> int:

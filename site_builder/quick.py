@@ -77,7 +77,11 @@ class QuickRecord:
 
 def read_quick(folder: Path) -> QuickRecord | None:
     """The quick record in the build cache ``folder`` (``cache_folder``), None if none is usable."""
-    data = _read(folder / "quick")
+    return _read_record(folder / "quick")
+
+
+def _read_record(path: Path) -> QuickRecord | None:
+    data = _read(path)
     try:
         return QuickRecord.from_data(data) if data is not None else None
     except (Invalid, KeyError, TypeError, ValueError, ArithmeticError):
@@ -132,6 +136,37 @@ def build_if_unchanged(root: Path, out: Path, cache: Path) -> QuickCheck:
             remove_leftovers(out)
             checked.result.timings[UNCHANGED] = time.perf_counter() - clock
         return checked
+
+
+# -- the same for ``check``: its findings, when the content folder and the tool are unchanged -------
+
+
+def _check_record(cache: Path, root: Path) -> Path:
+    findings_cache = check_cache.cache_file(cache, root)
+    return findings_cache.with_name(findings_cache.name + ".quick")
+
+
+def check_unchanged(cache: Path, root: Path) -> tuple[tuple[list[Finding], int] | None, str | None]:
+    """The findings and number of reports checked of the previous ``check`` of ``root`` if neither
+    the content folder nor the tool changed since; and the content folder's snapshot, taken now."""
+    content = snapshot.take_all([snapshot.Spec(root, frozenset({".git"}), settled=True)])[0]
+    record = _read_record(_check_record(cache, root))
+    if content is None or record is None or record.content != content or record.tool != tool_state("check"):
+        return None, content
+    return (record.findings, record.reports), content
+
+
+def remember_check(cache: Path, root: Path, content: str | None, findings: list[Finding], checked: int,
+                   reads_git: bool) -> None:
+    path = _check_record(cache, root)
+    try:
+        if content is None or reads_git:
+            path.unlink(missing_ok=True)
+        else:
+            check_cache.write_sealed(path, MAGIC, VERSION,
+                                     QuickRecord(tool_state("check"), content, "", findings, 0, checked, 0, 0).to_data())
+    except OSError:
+        pass
 
 
 def _read(path: Path) -> Any:

@@ -325,3 +325,37 @@ def test_the_command_line_answers_an_unchanged_build_without_loading_the_pipelin
     second, printed = run()
     assert second == ["0", "False", "False"], printed
     assert "unchanged: nothing built" in printed and "built " in printed
+
+
+QUICK_CHECK_CLI = """
+import sys
+from site_builder import snapshot
+snapshot.RACY_SECONDS = 0.3
+from site_builder.cli import main
+code = main(["check", sys.argv[1], "--cache", sys.argv[2], "--format", sys.argv[3]])
+print("exit", code, "site_builder.check" in sys.modules)
+"""
+
+
+def test_check_answers_an_unchanged_content_folder_from_its_record(generated: Path, tmp_path: Path) -> None:
+    root, _, cache = copied(generated, tmp_path)
+    time.sleep(1.35)  # settled, with RACY_SECONDS 0.3 (find compares whole seconds)
+
+    def run(output_format: str = "text") -> tuple[str, str]:
+        done = subprocess.run([sys.executable, "-c", QUICK_CHECK_CLI, str(root), str(cache), output_format], capture_output=True,
+                              text=True, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(REPO)})
+        return done.stdout, done.stderr
+
+    first, first_summary = run()
+    assert first.endswith("exit 0 True\n")
+    again, again_summary = run()
+    assert again == first.replace("exit 0 True", "exit 0 False") and again_summary == first_summary
+    json_first, _ = run("json")
+    assert json_first.endswith("exit 0 False\n") and '"rule"' in json_first
+    table = next(root.glob("*/*/tables/*.yaml"))
+    text = table.read_text(encoding="utf-8")
+    digit = next(c for c in text if c in "123456789")
+    position = text.index(digit)
+    table.write_text(text[:position] + ("2" if digit == "1" else "1") + text[position + 1:], encoding="utf-8")  # same size
+    edited, _ = run()
+    assert edited.endswith(" True\n")  # checked again
