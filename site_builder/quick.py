@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -106,12 +107,15 @@ class QuickCheck:
 def check(cache: Path, root: Path, out: Path) -> QuickCheck:
     """The previous build's result if neither the content folder nor the output changed since it,
     nor the tool and its settings; and the content folder's snapshot, taken now, for the next build."""
-    record = read_quick(cache_folder(cache, root, out))
+    folder = cache_folder(cache, root, out)
     content_spec = snapshot.Spec(root, frozenset({".git"}), settled=True)
-    if record is None:
+    if not (folder / "quick").is_file():
         return QuickCheck(None, snapshot.take_all([content_spec])[0])
-    content, output = snapshot.take_all([content_spec, snapshot.Spec(out)])
-    if content is None or (content, output) != (record.content, record.output) \
+    with ThreadPoolExecutor(max_workers=1) as pool:  # the record is decoded while find walks
+        pending = pool.submit(read_quick, folder)
+        content, output = snapshot.take_all([content_spec, snapshot.Spec(out)])
+        record = pending.result()
+    if record is None or content is None or (content, output) != (record.content, record.output) \
             or record.tool != tool_state(index_settings()):
         return QuickCheck(None, content)
     return QuickCheck(BuildResult(record.findings, record.pages, record.reports, record.files, {}, {}, record.reports,
