@@ -129,6 +129,8 @@ class ReportEntry:
             raise Invalid("files")
         if not all(is_safe_path(path) for path in [*files, *cells, *index]):
             raise Invalid("path")
+        if not all(is_digest(value) for value in [*index.values(), data["summary_file"]]):
+            raise Invalid("digest")  # digests name files of the cache: never a path
         if not all(isinstance(data[name], str) for name in ("folder", "key", "summary_file")) \
                 or not isinstance(data["findings"], list):
             raise Invalid("entry")
@@ -141,6 +143,11 @@ def is_safe_path(path: Any) -> bool:
     if not isinstance(path, str) or not path or path.startswith("/") or "\\" in path or "\0" in path:
         return False
     return all(part not in ("", ".", "..") for part in path.split("/"))
+
+
+def is_digest(value: Any) -> bool:
+    """A SHA-256 in lowercase hex: what names a file of the cache's content-addressed store."""
+    return isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)
 
 
 def _is_file_record(value: Any, length: int) -> bool:
@@ -244,13 +251,15 @@ class BuildCache:
 
     # -- index copies
     def index_copy(self, digest: str) -> Path:
+        if not is_digest(digest):  # a tampered cache cannot name a file outside it (it would be deleted as corrupt)
+            raise Invalid("digest")
         return self.folder / "index" / digest
 
     def has_index_copy(self, digest: str) -> bool:
         """Whether the cached copy is there with its digest (a corrupt one is deleted)."""
         try:
             data = self.index_copy(digest).read_bytes()
-        except OSError:
+        except (OSError, Invalid):
             return False
         if hashlib.sha256(data).hexdigest() == digest:
             return True
@@ -269,7 +278,7 @@ class BuildCache:
         """Copy a cached index copy to ``target`` (``reuse`` checked its digest this build)."""
         try:
             shutil.copyfile(self.index_copy(digest), target)
-        except OSError:
+        except (OSError, Invalid):
             return False
         return True
 

@@ -188,6 +188,32 @@ def test_a_corrupt_cache_is_a_miss(portal: Path, tmp_path: Path) -> None:
     assert_same_site(site, tmp_path / "fresh")
 
 
+def test_a_tampered_cache_cannot_name_a_file_outside_it(portal: Path, tmp_path: Path) -> None:
+    """Digests in a cache entry name files of its store; one that is a path would be read and, as a
+    corrupt copy, deleted. An entry with such a digest is a miss; the file stays."""
+    from site_builder import check_cache, quick
+
+    root, site, cache = copied(portal, tmp_path)
+    build(root, site, cache=cache)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me", encoding="utf-8")
+    entries = sorted(cache.glob("build-*/reports/*"))
+    for entry, field in zip(entries, ("summary_file", "index"), strict=False):
+        data = check_cache.read_sealed(entry, quick.MAGIC, quick.VERSION)
+        escape = os.path.relpath(victim, entry.parent.parent / "index")
+        if field == "index":
+            data["index"] = {page: escape for page in data["index"]}
+        else:
+            data["summary_file"] = escape
+        check_cache.write_sealed(entry, quick.MAGIC, quick.VERSION, data)
+    (site / "units" / "stray.html").write_text("added by hand", encoding="utf-8")  # so that reports are reused
+    result = build(root, site, cache=cache)
+    assert victim.read_text(encoding="utf-8") == "keep me"
+    assert result.reused_reports <= result.reports - 2
+    build(root, tmp_path / "fresh")
+    assert_same_site(site, tmp_path / "fresh")
+
+
 def test_nothing_changed_writes_nothing(portal: Path, tmp_path: Path) -> None:
     root, site, cache = copied(portal, tmp_path)
     first = build(root, site, cache=cache)
