@@ -117,9 +117,10 @@ def write_marker(folder: Path, known: dict[str, str]) -> None:
 
 def _files_below(folder: Path) -> Iterator[str]:
     for parent, _, names in os.walk(folder):
-        base = Path(parent).relative_to(folder)
-        for name in names:
-            yield (base / name).as_posix()
+        base = Path(parent).relative_to(folder).as_posix()
+        prefix = "" if base == "." else f"{base}/"
+        for name in names:  # no Path per file: 392,000 of them at 10,000 reports
+            yield prefix + name
 
 
 @contextmanager
