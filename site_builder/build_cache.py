@@ -68,13 +68,8 @@ def build_inputs_digest(root: Path, site: Site) -> bytes:
 
 def stamp(path: Path) -> list[Any] | None:
     """[size, modification time in ns] of a regular file (not a link), None otherwise."""
-    try:
-        status = os.lstat(path)
-    except OSError:
-        return None
-    if not (status.st_mode & 0o170000 == 0o100000):
-        return None
-    return [status.st_size, status.st_mtime_ns]
+    full = full_stamp(path)
+    return full[:2] if full is not None else None
 
 
 def full_stamp(path: Path) -> list[Any] | None:

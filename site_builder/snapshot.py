@@ -61,18 +61,10 @@ def take_all(specs: list[Spec]) -> list[str | None]:
 
 
 def _take_all_in_threads(specs: list[Spec]) -> list[str | None]:
-    now = time.time_ns()
-    heads: list[list[Status] | None] = []
-    tasks: list[tuple[int, str, str, int | None]] = []  # (spec, path, prefix, limit)
-    for number, spec in enumerate(specs):
-        limit = now - int(RACY_SECONDS * 1e9) if spec.settled else None
-        try:
-            head, folders = _split(spec, limit)
-        except (_Unsettled, OSError):
-            heads.append(None)
-            continue
-        heads.append(head)
-        tasks += [(number, path, prefix, limit) for path, prefix in folders]
+    settled_before = time.time_ns() - int(RACY_SECONDS * 1e9)
+    limits = [settled_before if spec.settled else None for spec in specs]
+    heads, below = _split_all(specs, limits)
+    tasks = [(number, path, prefix, limits[number]) for number, folders in enumerate(below) for path, prefix in folders]
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         parts = list(pool.map(_walk_task, tasks))
     hashers = [hashlib.sha256(b"snapshot\0" + marshal.dumps(head)) if head is not None else None for head in heads]
@@ -113,17 +105,10 @@ def _take_all_with_find(specs: list[Spec]) -> list[str | None]:
     find = _gnu_find()
     assert find is not None
     settled_before = int(time.time() - RACY_SECONDS)  # whole seconds: find's -newerXY reads them
-    heads: list[list[Status] | None] = []
+    heads, below = _split_all(specs, [settled_before * 10**9 if spec.settled else None for spec in specs])
     runs: list[tuple[int, subprocess.Popen[bytes], bytes]] = []
-    for number, spec in enumerate(specs):
-        limit = settled_before * 10**9 if spec.settled else None
-        try:
-            head, folders = _split(spec, limit)
-        except (_Unsettled, OSError):
-            heads.append(None)
-            continue
-        heads.append(head)
-        workers = os.cpu_count() or 1
+    workers = os.cpu_count() or 1
+    for number, (spec, folders) in enumerate(zip(specs, below, strict=True)):
         for group in (folders[start::workers] for start in range(workers)):
             if group:
                 runs.append((number, _start_find(find, settled_before if spec.settled else None),
@@ -147,6 +132,21 @@ def _start_find(find: str, settled_before: int | None) -> subprocess.Popen[bytes
         if settled_before is not None else []
     return subprocess.Popen([find, "-files0-from", "-", *racy, "-printf", FIND_RECORD],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+
+
+def _split_all(specs: list[Spec], limits: list[int | None]) -> tuple[list[list[Status] | None], list[list[tuple[str, str]]]]:
+    """Per folder, its head (``_split``; None when it cannot be read or is not settled) and the
+    folders below it that tasks walk."""
+    heads: list[list[Status] | None] = []
+    below: list[list[tuple[str, str]]] = []
+    for spec, limit in zip(specs, limits, strict=True):
+        try:
+            head, folders = _split(spec, limit)
+        except (_Unsettled, OSError):
+            head, folders = None, []
+        heads.append(head)
+        below.append(folders)
+    return heads, below
 
 
 def _split(spec: Spec, limit: int | None) -> tuple[list[Status], list[tuple[str, str]]]:
