@@ -44,11 +44,7 @@ from site_builder.output import (
     MARKER,
     BuildRefused,
     BuildResult,
-    OutputRefused,
     _shown,
-    check_output,
-    output_lock,
-    recover,
     remove_leftovers,
     scratch_folder,
     swap_in,
@@ -171,24 +167,13 @@ def build(root: Path, out: Path, index: bool = True, workers: int | None = None,
     and search shards whose inputs did not change since the last build into ``out`` are reused
     (``build_cache``), and the site is the same as a fresh build's. ``checked``: the quick check
     the caller has just run (``quick.build_if_unchanged``), which found something to build."""
-    out = check_output(root, out)
-    try:
-        shards.shard_reports()  # a bad setting is refused before anything is done
-    except ValueError as error:
-        raise OutputRefused(str(error)) from None
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with output_lock(out):
-        check_output(root, out)  # again: another build may have finished in between
-        recover(out)
-        clock = time.perf_counter()
+    clock = time.perf_counter()
+    with quick.locked_output(root, out) as out:
         cache = cache if index else None
         content = None
         if cache is not None:
-            if checked is None or checked.result is not None:
-                checked = quick.check(cache, root, out)
+            checked = quick.answer(cache, root, out, clock, checked)
             if checked.result is not None:
-                remove_leftovers(out)  # what killed builds left beside it still goes
-                checked.result.timings[quick.UNCHANGED] = time.perf_counter() - clock
                 return checked.result
             content = checked.content
         return _build_locked(root, out, loader.plan(root), index, workers, cache, content, clock)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from site_builder import contentfs, loader, rules, standards
+from site_builder import contentfs, loader, quick, rules, standards
 from site_builder.check_cache import FindingsCache
 from site_builder.findings import Finding
 from site_builder.fingerprint import Fingerprints
@@ -196,8 +196,6 @@ def check(root: Path, keep_reports: bool = True, workers: int | None = None, cac
             findings.extend(report_findings)
             checked += loaded
         if cache is not None:
-            from site_builder import quick
-
             quick.remember_check(cache, root, content, findings, checked, fingerprints.reads_git)
     return CheckResult(planned.site, findings, checked)
 

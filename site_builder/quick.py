@@ -13,7 +13,9 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -104,16 +106,20 @@ class QuickCheck:
     content: str | None  # the content folder's snapshot, taken before anything read it (None: racy)
 
 
+def content_spec(root: Path) -> snapshot.Spec:
+    """The content folder as the quick checks see it: settled, without the ``.git`` at its top."""
+    return snapshot.Spec(root, frozenset({".git"}), settled=True)
+
+
 def check(cache: Path, root: Path, out: Path) -> QuickCheck:
     """The previous build's result if neither the content folder nor the output changed since it,
     nor the tool and its settings; and the content folder's snapshot, taken now, for the next build."""
     folder = cache_folder(cache, root, out)
-    content_spec = snapshot.Spec(root, frozenset({".git"}), settled=True)
     if not (folder / "quick").is_file():
-        return QuickCheck(None, snapshot.take_all([content_spec])[0])
+        return QuickCheck(None, snapshot.take_all([content_spec(root)])[0])
     with ThreadPoolExecutor(max_workers=1) as pool:  # the record is decoded while find walks
         pending = pool.submit(read_quick, folder)
-        content, output = snapshot.take_all([content_spec, snapshot.Spec(out)])
+        content, output = snapshot.take_all([content_spec(root), snapshot.Spec(out)])
         record = pending.result()
     if record is None or content is None or (content, output) != (record.content, record.output) \
             or record.tool != tool_state(index_settings()):
@@ -122,10 +128,10 @@ def check(cache: Path, root: Path, out: Path) -> QuickCheck:
                                   record.shards), content)
 
 
-def build_if_unchanged(root: Path, out: Path, cache: Path) -> QuickCheck:
-    """What the command line runs first: under the output's lock, the quick check (and, when
-    nothing changed, the removal of what killed builds left beside the output)."""
-    clock = time.perf_counter()
+@contextmanager
+def locked_output(root: Path, out: Path) -> Iterator[Path]:
+    """The output folder, resolved and checked (``output.check_output``), under its lock, after the
+    recovery of a swap a kill interrupted: where every build starts."""
     out = check_output(root, out)
     try:
         index_settings()  # a bad setting is refused before anything is done
@@ -133,13 +139,27 @@ def build_if_unchanged(root: Path, out: Path, cache: Path) -> QuickCheck:
         raise OutputRefused(str(error)) from None
     out.parent.mkdir(parents=True, exist_ok=True)
     with output_lock(out):
-        check_output(root, out)
+        check_output(root, out)  # again: another build may have finished in between
         recover(out)
+        yield out
+
+
+def answer(cache: Path, root: Path, out: Path, clock: float, checked: QuickCheck | None = None) -> QuickCheck:
+    """The quick check under the lock (``checked``: one the caller ran, which found something to
+    build); when nothing changed, what killed builds left beside the output still goes."""
+    if checked is None or checked.result is not None:
         checked = check(cache, root, out)
-        if checked.result is not None:
-            remove_leftovers(out)
-            checked.result.timings[UNCHANGED] = time.perf_counter() - clock
-        return checked
+    if checked.result is not None:
+        remove_leftovers(out)
+        checked.result.timings[UNCHANGED] = time.perf_counter() - clock
+    return checked
+
+
+def build_if_unchanged(root: Path, out: Path, cache: Path) -> QuickCheck:
+    """What the command line runs first, before it loads the build pipeline."""
+    clock = time.perf_counter()
+    with locked_output(root, out) as target:
+        return answer(cache, root, target, clock)
 
 
 # -- the same for ``check``: its findings, when the content folder and the tool are unchanged -------
@@ -153,7 +173,7 @@ def _check_record(cache: Path, root: Path) -> Path:
 def check_unchanged(cache: Path, root: Path) -> tuple[tuple[list[Finding], int] | None, str | None]:
     """The findings and number of reports checked of the previous ``check`` of ``root`` if neither
     the content folder nor the tool changed since; and the content folder's snapshot, taken now."""
-    content = snapshot.take_all([snapshot.Spec(root, frozenset({".git"}), settled=True)])[0]
+    content = snapshot.take_all([content_spec(root)])[0]
     record = _read_record(_check_record(cache, root))
     if content is None or record is None or record.content != content or record.tool != tool_state("check"):
         return None, content

@@ -67,14 +67,7 @@ def _take_all_in_threads(specs: list[Spec]) -> list[str | None]:
     tasks = [(number, path, prefix, limits[number]) for number, folders in enumerate(below) for path, prefix in folders]
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         parts = list(pool.map(_walk_task, tasks))
-    hashers = [hashlib.sha256(b"snapshot\0" + marshal.dumps(head)) if head is not None else None for head in heads]
-    for (number, *_), part in zip(tasks, parts, strict=True):
-        hasher = hashers[number]
-        if part is None:
-            hashers[number] = None
-        elif hasher is not None:
-            hasher.update(part)
-    return [hasher.hexdigest() if hasher is not None else None for hasher in hashers]
+    return _digests(b"snapshot", heads, [(task[0], part) for task, part in zip(tasks, parts, strict=True)])
 
 
 # -- with GNU find: the walk in C, in as many processes as cores ----------------------------------
@@ -113,16 +106,11 @@ def _take_all_with_find(specs: list[Spec]) -> list[str | None]:
             if group:
                 runs.append((number, _start_find(find, settled_before if spec.settled else None),
                              b"".join(os.fsencode(os.path.abspath(path)) + b"\0" for path, _ in group)))
-    hashers = [hashlib.sha256(b"snapshot find\0" + marshal.dumps(head)) if head is not None else None for head in heads]
     with ThreadPoolExecutor(max_workers=max(len(runs), 1)) as pool:  # each find's pipes at once
         outputs = list(pool.map(lambda item: item[1].communicate(item[2])[0], runs))
-    for (number, run, _), output in zip(runs, outputs, strict=True):
-        hasher = hashers[number]
-        if run.returncode != 0 or output.startswith(b"\0") or b"\0\0" in output:  # unreadable, or changed just now
-            hashers[number] = None
-        elif hasher is not None:
-            hasher.update(len(output).to_bytes(8, "big") + output)
-    return [hasher.hexdigest() if hasher is not None else None for hasher in hashers]
+    parts = [(number, None if run.returncode != 0 or output.startswith(b"\0") or b"\0\0" in output  # unreadable, or racy
+              else len(output).to_bytes(8, "big") + output) for (number, run, _), output in zip(runs, outputs, strict=True)]
+    return _digests(b"snapshot find", heads, parts)
 
 
 def _start_find(find: str, settled_before: int | None) -> subprocess.Popen[bytes]:
@@ -132,6 +120,19 @@ def _start_find(find: str, settled_before: int | None) -> subprocess.Popen[bytes
         if settled_before is not None else []
     return subprocess.Popen([find, "-files0-from", "-", *racy, "-printf", FIND_RECORD],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+
+
+def _digests(label: bytes, heads: list[list[Status] | None], parts: list[tuple[int, bytes | None]]) -> list[str | None]:
+    """Per folder, the digest of its head and then of its walked parts in order (``parts``: folder
+    number and bytes, None where the walk failed); None for a folder with no head or a failed part."""
+    hashers = [hashlib.sha256(label + b"\0" + marshal.dumps(head)) if head is not None else None for head in heads]
+    for number, part in parts:
+        hasher = hashers[number]
+        if part is None:
+            hashers[number] = None
+        elif hasher is not None:
+            hasher.update(part)
+    return [hasher.hexdigest() if hasher is not None else None for hasher in hashers]
 
 
 def _split_all(specs: list[Spec], limits: list[int | None]) -> tuple[list[list[Status] | None], list[list[tuple[str, str]]]]:

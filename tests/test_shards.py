@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from site_builder import search_index, shards
-from site_builder.build import OutputRefused, build
+from site_builder.build import build
 from site_builder.check import InternalError
+from site_builder.output import OutputRefused
 
 ROOT = Path(__file__).resolve().parents[1]
 
