@@ -77,10 +77,13 @@ def full_stamp(path: Path) -> list[Any] | None:
     cannot be set back, so a file edited in place with its size and time kept differs. (Report
     entries keep ``stamp``: linking a file into the next build changes its change time.)"""
     try:
-        status = os.lstat(path)
+        return _stamp_of(os.lstat(path))
     except OSError:
         return None
-    if not (status.st_mode & 0o170000 == 0o100000):
+
+
+def _stamp_of(status: os.stat_result) -> list[int] | None:
+    if not stat.S_ISREG(status.st_mode):
         return None
     return [status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino]
 
@@ -106,12 +109,9 @@ def _stamp_entries(path: str, prefix: str, found: dict[str, list[int] | None]) -
                 _stamp_entries(entry.path, f"{prefix}{entry.name}/", found)
                 continue
             try:
-                status = entry.stat(follow_symlinks=False)
+                found[prefix + entry.name] = _stamp_of(entry.stat(follow_symlinks=False))
             except OSError:
                 found[prefix + entry.name] = None
-                continue
-            found[prefix + entry.name] = ([status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino]
-                                          if stat.S_ISREG(status.st_mode) else None)
 
 
 def link_or_copy(source: Path, target: Path) -> None:
