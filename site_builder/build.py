@@ -12,6 +12,7 @@ The output folder (what may be written, the lock, the atomic swap, recovery afte
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import json
@@ -28,7 +29,7 @@ try:
 except ImportError:  # Windows: builds are not serialized there (documented)
     fcntl = None  # type: ignore[assignment]
 
-from site_builder import build_cache, bulk, contentfs, loader, quick, search_index, shards, snapshot
+from site_builder import build_cache, bulk, contentfs, loader, parts, quick, search_index, shards, snapshot
 from site_builder.build_cache import Rendered
 from site_builder.check import (
     ContentProblem,
@@ -44,6 +45,7 @@ from site_builder.output import (
     MARKER,
     BuildRefused,
     BuildResult,
+    OutputRefused,
     _shown,
     remove_leftovers,
     scratch_folder,
@@ -162,13 +164,15 @@ def render_job(job: tuple[Unit, Path], site: Site, root: Path, staging: Path, in
 
 
 def build(root: Path, out: Path, index: bool = True, workers: int | None = None, cache: Path | None = None,
-          checked: quick.QuickCheck | None = None) -> BuildResult:
+          checked: quick.QuickCheck | None = None, from_parts: list[Path] | None = None) -> BuildResult:
     """Build ``root`` into ``out``. With ``cache`` (a folder; only with the search index), reports
     and search shards whose inputs did not change since the last build into ``out`` are reused
     (``build_cache``), and the site is the same as a fresh build's. ``checked``: the quick check
-    the caller has just run (``quick.build_if_unchanged``), which found something to build."""
+    the caller has just run (``quick.build_if_unchanged``), which found something to build.
+    ``from_parts``: part folders (``build_part``) whose reports and shards are reused (``combine``)."""
     clock = time.perf_counter()
     with quick.locked_output(root, out) as out:
+        sources = _open_parts(from_parts or [], out) if index else []
         cache = cache if index else None
         content = None
         if cache is not None:
@@ -176,13 +180,96 @@ def build(root: Path, out: Path, index: bool = True, workers: int | None = None,
             if checked.result is not None:
                 return checked.result
             content = checked.content
-        return _build_locked(root, out, loader.plan(root), index, workers, cache, content, clock)
+        return _build_locked(root, out, loader.plan(root), index, workers, cache, content, clock, sources)
+
+
+def build_part(root: Path, out: Path, part: tuple[int, int], workers: int | None = None) -> BuildResult:
+    """Check and render part ``part`` (K of N) of the reports of ``root`` into the part folder
+    ``out``, and index their search shards (parts.py). Refused, as a build, when any has errors."""
+    clock = time.perf_counter()
+    with quick.locked_output(root, out) as out:
+        planned = loader.plan(root)
+        mine = dataclasses.replace(planned, jobs=[planned.jobs[n] for n in parts.chosen(planned.jobs, *part)])
+        staging = out.with_name(f".{out.name}.building-{os.getpid()}-{secrets.token_hex(4)}")
+        site = staging / parts.SITE
+        site.mkdir(parents=True)
+        scratch = scratch_folder(out)
+        if scratch.exists():  # left by a dead process that had our process id
+            shutil.rmtree(scratch)
+        index = IndexFolders(scratch / "parts", site / "pagefind" / "cells")
+        try:
+            findings = list(planned.findings)
+            rendered = _render_reports(mine, root, out, site, index, workers, None, [], findings, [])
+            findings.extend(f for report in rendered for f in report.findings)
+            if any(f.is_error for f in findings):
+                raise BuildRefused(findings)
+            timings = {"check and render reports": time.perf_counter() - clock}
+            keyer = build_cache.ReportKeys(root, planned.site)
+            reports = [_part_report(keyer, job, report, index, staging / parts.STORE)
+                       for job, report in zip(mine.jobs, rendered, strict=True)]
+            html = [path for report in rendered for path in report.written if path.endswith(".html")]
+            inputs, memory = _index_part(root, planned, html, rendered, index.pages, scratch / "pages", site)
+            timings["search index"] = time.perf_counter() - clock - timings["check and render reports"]
+            parts.write_manifest(staging, quick.tool_state(quick.index_settings()), part, reports, inputs)
+            shutil.rmtree(site / SUMMARIES, ignore_errors=True)
+            write_marker(staging, {})
+            swap_in(staging, out)
+            remove_leftovers(out)
+        finally:
+            for folder in (staging, scratch):
+                if folder.exists():
+                    shutil.rmtree(folder)
+    return BuildResult(findings, len(html), len(reports), sum(len(r.files) for r in reports), timings, memory)
+
+
+def _part_report(keyer: build_cache.ReportKeys, job: tuple[Unit, Path], report: Rendered, index: IndexFolders,
+                 store: Path) -> parts.PartReport:
+    """What a part's manifest says of a report it rendered; its search copies and summary go to ``store``."""
+    assert report.summary is not None and report.summary_file is not None
+    for page, digest in report.index.items():
+        parts.keep(store, index.pages / page, digest)
+    parts.keep(store, report.summary_file, report.summary_digest)
+    return parts.PartReport(contentfs.display_path(job[1]), keyer.key(job[1]), report.summary, report.summary_digest,
+                            report.findings, report.written, parts.cells_of(index.cells, list(report.index)), report.index)
+
+
+def _index_part(root: Path, planned: loader.Plan, html: list[str], rendered: list[Rendered], copies: Path,
+                pages: Path, site: Path) -> tuple[dict[str, str], dict[str, int]]:
+    """Index the part's search shards, cut as those of the whole site (none when the site has a
+    single index: ``combine`` indexes it); their input digests and Pagefind's peak memory."""
+    every_report = [(year_dir.name, unit.slug) for unit, year_dir in planned.jobs]
+    shard_of = shards.assign(html, shards.shard_reports(), shards.single_index_reports(), every_report)
+    if shards.ALL in shard_of.values():
+        return {}, {}
+    digests = {page: digest for report in rendered for page, digest in report.index.items()}
+    inputs = build_cache.shard_inputs(html, shard_of, digests)
+    gather_in_order(copies, pages, html, shard_of, set(), lambda path, target: False)
+    with _start_index(root, pages, site, sorted(inputs), sorted(inputs)) as indexer:
+        memory = _finish_index(root, indexer, None)
+    (site / "pagefind" / search_index.SHARDS_MANIFEST).unlink()  # the combined site writes its own
+    return inputs, memory
+
+
+def _open_parts(folders: list[Path], out: Path) -> list[parts.Part]:
+    """The part folders to combine; the output must not be one of them, nor contain or lie in one."""
+    for folder in folders:
+        resolved = folder.resolve()
+        if resolved == out or out in resolved.parents or resolved in out.parents:
+            raise OutputRefused(f"--out {_shown(out)} is, contains or lies in the part folder {_shown(folder)}; "
+                                "choose another output folder")
+    try:
+        return parts.open_parts(folders, quick.tool_state(quick.index_settings()))
+    except parts.PartProblem as problem:
+        raise OutputRefused(str(problem)) from None
 
 
 def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, workers: int | None,
-                  cache_folder: Path | None, content: str | None, clock: float) -> BuildResult:
+                  cache_folder: Path | None, content: str | None, clock: float,
+                  sources: list[parts.Part] | None = None) -> BuildResult:
+    sources = sources or []
     cache = _open_cache(cache_folder, root, out, planned.site)
-    keys = [cache.key(year_dir) for _, year_dir in planned.jobs] if cache is not None else []
+    keyer = cache if cache is not None else build_cache.ReportKeys(root, planned.site) if sources else None
+    keys = [keyer.key(year_dir) for _, year_dir in planned.jobs] if keyer is not None else []
     site_key = build_cache.site_key(cache, planned.site, keys, quick.index_settings()) if cache is not None else ""
     if cache is not None:
         unchanged = _unchanged_site(cache, planned, keys, site_key, out)
@@ -196,7 +283,7 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
     scratch = scratch_folder(out) if index else None
     if scratch is not None and scratch.exists():  # left by a dead process that had our process id
         shutil.rmtree(scratch)
-    parts, pages = (scratch / "parts", scratch / "pages") if scratch else (None, None)
+    parts_folder, pages = (scratch / "parts", scratch / "pages") if scratch else (None, None)
     cells = staging / ".cells" if scratch else None  # moved into pagefind/ once Pagefind is done
     timings: dict[str, float] = {}
     index_memory: dict[str, int] = {}
@@ -207,8 +294,8 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
         html: list[str] = []
         summaries: list[ReportSummary] = []
         report_folders: list[str] = []  # site paths of the reports rendered, in report order (bulk stage)
-        index = IndexFolders(parts, cells) if parts and cells else None
-        rendered = _render_reports(planned, root, out, staging, index, workers, cache, keys, findings)
+        index = IndexFolders(parts_folder, cells) if parts_folder and cells else None
+        rendered = _render_reports(planned, root, out, staging, index, workers, cache, keys, findings, sources)
         index_digests: dict[str, str] = {}
         for report in rendered:
             findings.extend(report.findings)
@@ -222,21 +309,26 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
         if any(f.is_error for f in findings):
             raise BuildRefused(findings)
         timings["check and render reports"] = time.perf_counter() - clock
-        if cache is not None and parts is not None:
-            _keep_index_copies(cache, parts, rendered)
+        if cache is not None and parts_folder is not None:
+            _keep_index_copies(cache, parts_folder, rendered)
         summary_files = {r.summary.rel: r.summary_file for r in rendered if r.summary is not None and r.summary_file}
         site_written = _worker_site_pages(planned.site, root, summaries, summary_files, staging, index, workers, findings)
         site_written.update(write_tree(_site_pages(planned.site, summaries, root, findings), staging, index))
         index_digests.update(site_written.index)
         to_index: list[str] = []
         inputs: dict[str, str] = {}
-        if parts is not None and pages is not None:  # report pages in report order, then the others sorted
+        reused: set[str] = set()
+        imported: set[str] = set()
+        if parts_folder is not None and pages is not None:  # report pages in report order, then the others sorted
             indexed = html + sorted(p for p in site_written.files if p.endswith(".html") and not p.startswith(NOT_INDEXED))
             shard_of = shards.assign(indexed, shards.shard_reports(), shards.single_index_reports())
             inputs = build_cache.shard_inputs(indexed, shard_of, index_digests)
             reused = {s for s in inputs if cache is not None and cache.reuse_shard(s, inputs[s], out, staging / "pagefind")}
-            to_index = sorted(set(inputs) - reused)
-            gather_in_order(parts, pages, indexed, shard_of, reused, _restorer(cache, index_digests))
+            imported = {s for s in sorted(set(inputs) - reused)
+                        if any(part.link_shard(s, inputs[s], staging / "pagefind") for part in sources)}
+            to_index = sorted(set(inputs) - reused - imported)
+            gather_in_order(parts_folder, pages, indexed, shard_of, reused | imported,
+                            _restorer(cache, index_digests, [part.store for part in sources]))
         digests.update(site_written.files)
         files.extend(site_written.files)
         timings["site pages"] = time.perf_counter() - clock - sum(timings.values())
@@ -260,7 +352,8 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
         swap_in(staging, out)
         remove_leftovers(out)
         result = BuildResult(findings, sum(1 for p in files if p.endswith(".html")), len(summaries), len(files), timings,
-                             index_memory, sum(r.reused for r in rendered), len(inputs) - len(to_index))
+                             index_memory, sum(r.reused and r.store is None for r in rendered), len(reused),
+                             sum(r.store is not None for r in rendered), len(imported))
         if cache is not None:
             _remember(cache, planned, rendered, keys, inputs, out, site_key)
             _remember_quick(cache, content, out, result, len(inputs))
@@ -323,9 +416,9 @@ def _unchanged_site(cache: build_cache.BuildCache, planned: loader.Plan, keys: l
 
 def _render_reports(planned: loader.Plan, root: Path, out: Path, staging: Path, index: IndexFolders | None,
                     workers: int | None, cache: build_cache.BuildCache | None, keys: list[str],
-                    findings: list[Finding]) -> list[Rendered]:
-    """Every report, in report order: reused from the previous build where the cache allows,
-    else loaded, checked and rendered in worker processes."""
+                    findings: list[Finding], sources: list[parts.Part]) -> list[Rendered]:
+    """Every report, in report order: reused from the previous build where the cache allows, else
+    from a part that has it under the same key, else loaded, checked and rendered in worker processes."""
     results: list[Rendered | None] = [None] * len(planned.jobs)
     if cache is not None:
         for number, ((_, year_dir), key) in enumerate(zip(planned.jobs, keys, strict=True)):
@@ -334,6 +427,10 @@ def _render_reports(planned: loader.Plan, root: Path, out: Path, staging: Path, 
                 results[number] = Rendered(entry.summary, entry.findings, {p: r[0] for p, r in entry.files.items()},
                                            entry.index, cache.index_copy(entry.summary_file), entry.summary_file,
                                            reused=True)
+    if sources:
+        for number, job in enumerate(planned.jobs):
+            if results[number] is None:
+                results[number] = _from_parts(sources, job, keys[number], staging, index)
     todo = [number for number, result in enumerate(results) if result is None]
     job = functools.partial(render_job, site=planned.site, root=root, staging=staging, index=index)
     try:
@@ -345,20 +442,45 @@ def _render_reports(planned: loader.Plan, root: Path, out: Path, staging: Path, 
     return [result for result in results if result is not None]
 
 
+def _from_parts(sources: list[parts.Part], job: tuple[Unit, Path], key: str, staging: Path,
+                index: IndexFolders | None) -> Rendered | None:
+    """The report linked from the first part that has it under ``key``, or None."""
+    unit, year_dir = job
+    folder, prefix = contentfs.display_path(year_dir), parts.report_folder(unit, year_dir)
+    for part in sources:
+        entry = part.report(folder, key, prefix)
+        if entry is not None and part.link_report(entry, staging, index.cells if index else None):
+            return Rendered(entry.summary, entry.findings, dict(entry.files), entry.index,
+                            part.store / entry.summary_file, entry.summary_file, reused=True, store=part.store)
+    return None
+
+
 def _keep_index_copies(cache: build_cache.BuildCache, parts: Path, rendered: list[Rendered]) -> None:
-    """Copy what this build rendered into the cache's content-addressed store: the pages' index
-    copies and the summaries' files (they are gone once the build is done)."""
+    """Copy what this build rendered or took from parts into the cache's content-addressed store:
+    the pages' index copies and the summaries' files (they are gone once the build is done)."""
     for report in rendered:
-        if not report.reused:
+        if report.store is not None:
+            for digest in [*report.index.values(), report.summary_digest]:
+                cache.keep_index_copy(report.store / digest, digest)
+        elif not report.reused:
             for path, digest in report.index.items():
                 cache.keep_index_copy(parts / path, digest)
             if report.summary_file is not None:
                 cache.keep_index_copy(report.summary_file, report.summary_digest)
 
 
-def _restorer(cache: build_cache.BuildCache | None, digests: dict[str, str]) -> Callable[[str, Path], bool]:
+def _restorer(cache: build_cache.BuildCache | None, digests: dict[str, str],
+              stores: list[Path]) -> Callable[[str, Path], bool]:
+    """Put a page's search copy at ``target`` from the build cache or a part's store."""
     def restore(path: str, target: Path) -> bool:
-        return cache is not None and path in digests and cache.restore_index_copy(digests[path], target)
+        if path not in digests:
+            return False
+        if cache is not None and cache.restore_index_copy(digests[path], target):
+            return True
+        found = parts.stored_copy(stores, digests[path])
+        if found is not None:
+            shutil.copyfile(found, target)
+        return found is not None
 
     return restore
 
@@ -370,7 +492,7 @@ def _remember(cache: build_cache.BuildCache, planned: loader.Plan, rendered: lis
     try:
         folders = [contentfs.display_path(year_dir) for _, year_dir in planned.jobs]
         for folder, key, report in zip(folders, keys, rendered, strict=True):
-            if not report.reused:
+            if not report.reused or report.store is not None:
                 cache.save_report(folder, key, report, out)
         cache.forget_others(set(folders))
         cache.forget_index_copies({digest for report in rendered for digest in [*report.index.values(), report.summary_digest]})

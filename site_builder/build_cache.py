@@ -193,22 +193,30 @@ class Rendered:
     summary_file: Path | None = None  # the whole summary (``summaries.summary_bytes``)
     summary_digest: str = ""  # its sha256
     reused: bool = False
+    store: Path | None = None  # reused from a part (parts.py): the folder of its search copies and summary
 
 
 # -- the cache -------------------------------------------------------------------------------------
 
 
-class BuildCache:
-    """The build cache of one content folder and output folder (see the module docstring)."""
+class ReportKeys:
+    """Each report's key: its check fingerprint and the build's own inputs (see the module docstring)."""
 
-    def __init__(self, folder: Path, root: Path, site: Site) -> None:
-        self.folder = folder
+    def __init__(self, root: Path, site: Site) -> None:
         self.root = root
         self.fingerprints = Fingerprints(root)
         self.extra = build_inputs_digest(root, site)
 
     def key(self, year_dir: Path) -> str:
         return hashlib.sha256(bytes.fromhex(self.fingerprints.report(year_dir)) + self.extra).hexdigest()
+
+
+class BuildCache(ReportKeys):
+    """The build cache of one content folder and output folder (see the module docstring)."""
+
+    def __init__(self, folder: Path, root: Path, site: Site) -> None:
+        super().__init__(root, site)
+        self.folder = folder
 
     # -- reports
     def _report_file(self, folder: str) -> Path:

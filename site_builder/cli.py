@@ -1,4 +1,4 @@
-"""Command line: ``site-builder check | build | serve | new | template | diff``.
+"""Command line: ``site-builder check | build | combine | serve | new | template | diff``.
 
 Exit codes: 0 no errors (warnings allowed), 1 content errors (a theme template the sandbox refuses
 included), 2 usage problems, unreadable input, an output folder that is refused or locked by another
@@ -10,8 +10,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from site_builder.findings import format_json, format_text, prose_summary
+
+if TYPE_CHECKING:
+    from site_builder.output import BuildResult
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 
@@ -34,6 +38,16 @@ def _parser() -> argparse.ArgumentParser:
                               help="build cache folder: reports and search shards unchanged since the last build into "
                                    "the same output are reused (default: $XDG_CACHE_HOME/site-builder, else ~/.cache/site-builder)")
     build_cached.add_argument("--no-cache", action="store_true", help="render every report, neither reading nor writing the cache")
+    build.add_argument("--part", metavar="K/N", help="build only part K of N of the reports (whole search shards) into "
+                       "a part folder, for `site-builder combine` (docs/parts.md); no build cache")
+    combine = sub.add_parser("combine", help="build the site from part folders (`build --part K/N`), reusing their "
+                             "reports and search shards: the same site as `build`")
+    combine.add_argument("parts", nargs="+", type=Path, metavar="PART")
+    combine.add_argument("--content", default=Path("content"), type=Path)
+    combine.add_argument("--out", default=Path("output"), type=Path)
+    combine_cached = combine.add_mutually_exclusive_group()
+    combine_cached.add_argument("--cache", metavar="DIR", type=Path, help="build cache folder, as for build")
+    combine_cached.add_argument("--no-cache", action="store_true", help="neither read nor write the build cache")
     serve = sub.add_parser("serve", help="preview a built site on localhost")
     serve.add_argument("directory", nargs="?", default=Path("output"), type=Path)
     serve.add_argument("--port", type=int, default=8000)
@@ -81,37 +95,8 @@ def main(argv: list[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "check":
         return _check(args.content, args.format, _cache_folder(args))
-    if args.command == "build":
-        from site_builder.output import BuildRefused, OutputRefused
-        from site_builder.quick import build_if_unchanged
-
-        cache = _cache_folder(args)
-        try:
-            checked = build_if_unchanged(args.content, args.out, cache) if cache is not None else None
-            if checked is not None and checked.result is not None:
-                result = checked.result  # nothing changed: the build pipeline is not even imported
-            else:
-                from site_builder.build import build
-
-                result = build(args.content, args.out, cache=cache, checked=checked)
-        except OutputRefused as refused:
-            print(f"site-builder: {refused}", file=sys.stderr)
-            return EXIT_USAGE
-        except BuildRefused as refused:
-            sys.stdout.write(format_text(refused.findings))
-            print(f"site-builder: build refused: {len(refused.errors)} error(s); {args.out} left unchanged", file=sys.stderr)
-            return EXIT_ERRORS
-        sys.stdout.write(format_text([f for f in result.findings if not f.is_error]))
-        print(f"built {result.pages} pages for {result.reports} reports into {args.out}", file=sys.stderr)
-        if result.reused_reports or result.reused_shards:
-            print(f"reused from the previous build: {result.reused_reports} reports, {result.reused_shards} search shards",
-                  file=sys.stderr)
-        print("timings: " + ", ".join(f"{stage} {seconds:.2f} s" for stage, seconds in result.timings.items()), file=sys.stderr)
-        if result.index_memory:
-            print(f"search index: {len(result.index_memory)} shards; Pagefind's peak memory by shard: "
-                  + ", ".join(f"{shard} {size / 1e6:.0f} MB" if size else f"{shard} (ended before it was read)"
-                            for shard, size in result.index_memory.items()), file=sys.stderr)
-        return EXIT_OK
+    if args.command in ("build", "combine"):
+        return _build(args)
     if args.command == "diff":
         return _diff(args.old, args.new, args.content, args.format)
     if args.command == "serve":
@@ -119,7 +104,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         if args.build:
             code = _dispatch(argparse.Namespace(command="build", content=args.build, out=args.directory,
-                                                cache=None, no_cache=False))
+                                                cache=None, no_cache=False, part=None))
             if code != EXIT_OK:
                 return code
         return serve(args.directory, args.port)
@@ -139,6 +124,71 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "template":
         return _template(args)
     return EXIT_USAGE
+
+
+def _build(args: argparse.Namespace) -> int:
+    from site_builder.output import BuildRefused, OutputRefused
+
+    content = args.content
+    try:
+        part = _part(args.part) if args.command == "build" and args.part else None
+    except ValueError as problem:
+        print(f"site-builder: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        result = _run_build(args, part)
+    except OutputRefused as refused:
+        print(f"site-builder: {refused}", file=sys.stderr)
+        return EXIT_USAGE
+    except BuildRefused as refused:
+        sys.stdout.write(format_text(refused.findings))
+        print(f"site-builder: build refused: {len(refused.errors)} error(s); {args.out} left unchanged", file=sys.stderr)
+        return EXIT_ERRORS
+    sys.stdout.write(format_text([f for f in result.findings if not f.is_error]))
+    what = f"part {part[0]}/{part[1]} of {content}: " if part else ""
+    print(f"built {what}{result.pages} pages for {result.reports} reports into {args.out}", file=sys.stderr)
+    if result.reused_reports or result.reused_shards:
+        print(f"reused from the previous build: {result.reused_reports} reports, {result.reused_shards} search shards",
+              file=sys.stderr)
+    if args.command == "combine":
+        rendered_here = result.reports - result.reused_reports - result.part_reports
+        print(f"reused from the parts: {result.part_reports} reports, {result.part_shards} search shards; "
+              f"rendered here: {rendered_here} report{'' if rendered_here == 1 else 's'}" + (" (not in any part, or in none with the same inputs)"
+                                                             if rendered_here else ""), file=sys.stderr)
+    _print_timings(result)
+    return EXIT_OK
+
+
+def _part(text: str) -> tuple[int, int]:
+    from site_builder.parts import parse_part
+
+    return parse_part(text)
+
+
+def _run_build(args: argparse.Namespace, part: tuple[int, int] | None) -> BuildResult:
+    """The build the arguments ask for; an unchanged site is answered before the pipeline is imported."""
+    from site_builder.quick import build_if_unchanged
+
+    if part is not None:
+        from site_builder.build import build_part
+
+        return build_part(args.content, args.out, part)
+    cache = _cache_folder(args)
+    checked = build_if_unchanged(args.content, args.out, cache) if cache is not None else None
+    if checked is not None and checked.result is not None:
+        return checked.result  # nothing changed: the build pipeline is not even imported
+    from site_builder.build import build
+
+    return build(args.content, args.out, cache=cache, checked=checked,
+                 from_parts=args.parts if args.command == "combine" else None)
+
+
+def _print_timings(result: BuildResult) -> None:
+    print("timings: " + ", ".join(f"{stage} {seconds:.2f} s" for stage, seconds in result.timings.items()), file=sys.stderr)
+    if result.index_memory:
+        print(f"search index: {len(result.index_memory)} shards; Pagefind's peak memory by shard: "
+              + ", ".join(f"{shard} {size / 1e6:.0f} MB" if size else f"{shard} (ended before it was read)"
+                          for shard, size in result.index_memory.items()), file=sys.stderr)
 
 
 def _template(args: argparse.Namespace) -> int:

@@ -14,7 +14,8 @@ an unchanged report (``check_cache``). What a report's check reads:
   references read its report.yaml and tables (``prose/refs.py``, ``rules/prose_check``);
 - where the report declares ``published:``, its folder's git history and uncommitted changes as
   ``rules/corrections.py`` sees them (and so today's date, which dates uncommitted changes);
-- the paths findings are shown with (relative to the current folder).
+- the paths findings are shown with (relative to the current folder; not the absolute path, so a
+  copy of the content folder elsewhere, as on another machine, has the same fingerprints).
 
 Files are read through ``contentfs`` (never following a link); bytes are hashed, never mtimes.
 """
@@ -22,7 +23,6 @@ Files are read through ``contentfs`` (never following a link); bytes are hashed,
 from __future__ import annotations
 
 import hashlib
-import os
 import sys
 from functools import cache
 from importlib import metadata
@@ -106,8 +106,8 @@ class Fingerprints:
     def __init__(self, root: Path) -> None:
         self.root = root
         hasher = _Hasher("site")
-        hasher.field(tool_digest(), os.path.abspath(root).encode("utf-8", "surrogateescape"),
-                     display_path(root).encode("utf-8", "surrogateescape"))
+        # not the absolute path: the same checkout elsewhere (another machine's job: parts.py) checks the same
+        hasher.field(tool_digest(), display_path(root).encode("utf-8", "surrogateescape"))
         hasher.items("root files", [_file_item(root, root / name) for name in ROOT_FILES])
         self.site_digest = hasher.digest()
         self._units: dict[Path, bytes] = {}

@@ -72,6 +72,8 @@ class BuildResult:
     index_memory: dict[str, int] = field(default_factory=dict)  # Pagefind's peak memory (bytes) by shard
     reused_reports: int = 0  # reports taken from the previous build (incremental build)
     reused_shards: int = 0
+    part_reports: int = 0  # reports and shards taken from parts (``combine``: parts.py)
+    part_shards: int = 0
 
 
 # -- the output folder --------------------------------------------------------------------------

@@ -56,16 +56,21 @@ def report_of(path: str) -> tuple[str, str] | None:
     return (match.group(2), match.group(1)) if match else None
 
 
-def assign(paths: Iterable[str], per_shard: int, single_up_to: int = 0) -> dict[str, str]:
+def assign(paths: Iterable[str], per_shard: int, single_up_to: int = 0,
+           reports: Iterable[tuple[str, str]] | None = None) -> dict[str, str]:
     """Shard name of every page path (relative to the site): ``<year>-<n>`` for a report's pages
     (the n-th chunk of ``per_shard`` units of that year, in sorted slug order), ``site`` otherwise;
-    every page in the one shard ``all`` when there are at most ``single_up_to`` reports."""
+    every page in the one shard ``all`` when there are at most ``single_up_to`` reports.
+    ``reports``: every (year, slug) of the site, when ``paths`` are the pages of only some of them
+    (a part of the site: ``parts.py``); by default, the reports of ``paths``."""
     paths = list(paths)
     slugs_by_year: dict[str, set[str]] = {}
     for path in paths:
         report = report_of(path)
         if report is not None:
             slugs_by_year.setdefault(report[0], set()).add(report[1])
+    for year, slug in reports or ():
+        slugs_by_year.setdefault(year, set()).add(slug)
     if sum(len(slugs) for slugs in slugs_by_year.values()) <= single_up_to:
         return dict.fromkeys(paths, ALL)
     chunk: dict[tuple[str, str], int] = {}
