@@ -120,3 +120,12 @@ def test_hugo_site_shows_content_as_text(tmp_path: Path) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in unit_page and "{{&lt; x &gt;}}" in unit_page
     for path, html in pages.items():
         assert not re.search(r"<(script|img)\b|(href|src)=\"?\s*javascript:", html, re.I), path
+
+
+def test_parts_benchmark_times_parts_combine_and_a_single_build(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "time_parts.py"), "--reports", "6", "--workdir",
+                           str(tmp_path), "--parts", "3"], capture_output=True, text=True, check=False, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert re.search(r"^part 3/3: \d+\.\d\d s", done.stdout, re.M)
+    assert "reused from the parts: 6 reports, 0 search shards; rendered here: 0 reports" in done.stdout
+    assert "combined site identical to the single build: yes" in done.stdout
