@@ -176,3 +176,17 @@ def test_a_part_with_errors_is_refused(tmp_path: Path, monkeypatch: pytest.Monke
     codes = [main(["build", "content", "--part", f"{n}/2", "--out", f"part{n}"]) for n in (1, 2)]
     assert 1 in codes and "build refused" in capsys.readouterr().err
     assert not (tmp_path / f"part{codes.index(1) + 1}").exists()
+
+
+def test_shards_are_dealt_evenly_and_each_to_one_part() -> None:
+    from collections import Counter
+
+    sizes = Counter({"2021-0": 430, "2022-0": 500, "2022-1": 195, "2023-0": 500, "2023-1": 267, "2024-0": 500,
+                     "2024-1": 185, "2025-0": 423, "site": 0})  # a 3,000-report portal's shards
+    for count in (1, 2, 3, 4, 12):
+        dealt = parts.balanced(sizes, count)
+        assert len(dealt) == count and sorted(s for part in dealt for s in part) == sorted(sizes)
+        totals = [sum(sizes[s] for s in part) for part in dealt]
+        assert max(totals) - min(totals) <= max(sizes.values())
+        assert parts.balanced(sizes, count) == dealt
+    assert sorted(sum(sizes[s] for s in part) for part in parts.balanced(sizes, 2)) == [1462, 1538]
