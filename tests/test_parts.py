@@ -190,3 +190,26 @@ def test_shards_are_dealt_evenly_and_each_to_one_part() -> None:
         assert max(totals) - min(totals) <= max(sizes.values())
         assert parts.balanced(sizes, count) == dealt
     assert sorted(sum(sizes[s] for s in part) for part in parts.balanced(sizes, 2)) == [1462, 1538]
+
+
+def test_a_combined_site_is_the_next_builds_previous_build(sharded: Path, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """``combine`` remembers the reports it took from the parts, so the next build into the same
+    output re-renders only what changed since."""
+    shutil.copytree(sharded / "content", tmp_path / "content")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(tmp_path)
+        patch.setenv(SHARD_REPORTS_VARIABLE, "3")
+        cache = ["--cache", str(tmp_path / "cache")]
+        capsys.readouterr()
+        assert main(["combine", str(sharded / "part1"), str(sharded / "part2"), "--content", "content",
+                     "--out", "site", *cache]) == 0
+        edited = next(p for p in sorted((tmp_path / "content").glob("*/[0-9][0-9][0-9][0-9]/explanation.md"))
+                      if not (p.parent.parent / str(int(p.parent.name) + 1)).exists())  # no next year reads it
+        edited.write_text(edited.read_text(encoding="utf-8") + "\n本单位无其他需要说明的事项。\n", encoding="utf-8")
+        capsys.readouterr()
+        assert main(["build", "content", "--out", "site", *cache]) == 0
+        err = capsys.readouterr().err
+        assert f"reused from the previous build: {reports_in(tmp_path) - 1} reports" in err, err
+        assert main(["build", "content", "--out", "fresh", "--no-cache"]) == 0
+    assert_same_site(tmp_path / "site", tmp_path / "fresh")
