@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Time a build split into parts (docs/parts.md) against a single build of the same content.
 
-    python bench/time_parts.py [--reports 3000] [--content DIR] [--workdir DIR] [--parts 2]
+    python bench/time_parts.py [--reports 3000] [--content DIR] [--workdir DIR] [--parts 2] [--no-single]
 
 Steps, each a ``site-builder`` subprocess (timed, with the peak memory of its process tree), one
 after the other on this machine:
@@ -9,7 +9,8 @@ after the other on this machine:
 1. ``build CONTENT --part K/N --out WORKDIR/part-K`` for every K (on N machines they would run at
    the same time: the split's wall time is the slowest part plus the combine);
 2. ``combine`` of the parts into ``WORKDIR/combined`` (no build cache);
-3. a single ``build --no-cache`` into ``WORKDIR/single``, compared file by file with the combined site.
+3. unless --no-single: a single ``build --no-cache`` into ``WORKDIR/single``, compared file by file
+   with the combined site.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     common_arguments(parser, repeat=1)
     parser.add_argument("--parts", type=int, default=2, help="number of parts (default 2)")
+    parser.add_argument("--no-single", action="store_true", help="skip the single build and the comparison")
     args = parser.parse_args(argv)
     content = prepare_content(args)
     print(f"{count_reports(content)} reports, {args.parts} parts")
@@ -67,8 +69,14 @@ def main(argv: list[str] | None = None) -> int:
         size, files = tree_size(part)
         print(f"  {part.name}: {size / 1e6:.1f} MB in {files:,} files")
     joined = step("combine", "combine", *map(str, parts), "--content", str(content), "--out", str(combined), "--no-cache")
+    if joined is None:
+        return 1
+    size, files = tree_size(combined)
+    print(f"  combined site: {size / 1e6:.1f} MB in {files:,} files")
+    if args.no_single:
+        return 0
     alone = step("single build", "build", str(content), "--out", str(single), "--no-cache")
-    if joined is None or alone is None:
+    if alone is None:
         return 1
     slowest = max(run.seconds for run in runs if run is not None)
     print(f"on {args.parts} machines: slowest part + combine = {slowest + joined.seconds:.2f} s "
