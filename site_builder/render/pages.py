@@ -28,7 +28,7 @@ from site_builder.limits import THEME_FILE_BYTES
 from site_builder.model import Report, Site, Term, Unit
 from site_builder.prose.refs import ATTACHMENT_TEXT_FIELDS, Resolver
 from site_builder.render import charts, compare, downloads, search_aid, tidy, trust
-from site_builder.render.cells import head_html, row_html
+from site_builder.render.cells import body_html, head_html, row_html
 from site_builder.render.grids import Grid, build_grid
 from site_builder.render.markdown import fill_fields
 from site_builder.render.markdown import render as render_markdown
@@ -147,6 +147,7 @@ def environment(themes: list[Path], content_root: Path | None = None) -> jinja2.
     env.filters["search_aid"] = lambda text: search_aid.aid([str(text)])
     env.globals["row_html"] = row_html
     env.globals["head_html"] = head_html
+    env.globals["body_html"] = body_html
     return env
 
 
