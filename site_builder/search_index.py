@@ -193,6 +193,7 @@ _TH = re.compile(rb'<th\b([^>]*)>(.*?)</th>', re.S)
 _ROW = re.compile(rb"<tr\b[^>]*>(.*?)</tr>", re.S)
 _TD = re.compile(rb'<td\b([^>]*)>(.*?)</td>', re.S)
 _ATTR = re.compile(rb'([a-z-]+)="([^"]*)"')
+_CELLS_ANCHOR = re.compile(r"table-[a-z0-9_]+")
 _FIGURE = re.compile(r"-?[\d,]*\d(?:\.\d+)?")
 _AID = re.compile(rb'(<(p|span) hidden class="search-aid">)(.*?)(</\2>)', re.S)
 _HIDDEN_FILTER = re.compile(rb'<(p|span) hidden data-pagefind-filter="([^"]*)">(.*?)</\1>', re.S)
@@ -237,9 +238,12 @@ def write_page_cells(cells: dict[str, Any], folder: Path) -> None:
     """Write a page's tables' cells as ``<folder>/<table anchor>.json`` (``folder`` is
     ``cells/<page folder>`` of the bundle). The browser fetches only the files of the table
     sections a result shows, to name the row and column of a matched figure."""
+    made = False
     for anchor, table in cells.items():
-        if re.fullmatch(r"table-[a-z0-9_]+", anchor):
-            folder.mkdir(parents=True, exist_ok=True)
+        if _CELLS_ANCHOR.fullmatch(anchor):
+            if not made:
+                folder.mkdir(parents=True, exist_ok=True)
+                made = True
             (folder / f"{anchor}.json").write_text(json.dumps(table, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
 
 

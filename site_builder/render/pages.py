@@ -178,10 +178,32 @@ def _template_finding(filename: str, line: int, message: str) -> Finding:
 def relative(page: str, target: str) -> str:
     """Link from one site path to another (both relative to the site root), e.g. '../../glossary/'."""
     page_dir = posixpath.dirname(page)
-    rel = posixpath.relpath(target or ".", page_dir or ".")
+    rel = _plain_relpath(target, page_dir)
+    if rel is None:
+        rel = posixpath.relpath(target or ".", page_dir or ".")
     if target.endswith("/") and not rel.endswith("/"):
         rel += "/"
     return rel
+
+
+def _plain_relpath(target: str, start: str) -> str | None:
+    """``posixpath.relpath(target or ".", start or ".")`` for plain site paths, without the two
+    ``abspath`` calls (each asks the OS for the working folder); None for any other path."""
+    to, base = _segments(target), _segments(start)
+    if to is None or base is None:
+        return None
+    same = 0
+    while same < min(len(to), len(base)) and to[same] == base[same]:
+        same += 1
+    return "/".join([".."] * (len(base) - same) + to[same:]) or "."
+
+
+def _segments(path: str) -> list[str] | None:
+    """The names of a relative path ("a/b/" → a, b); None unless each is a plain name."""
+    if path in ("", "."):
+        return []
+    names = path.removesuffix("/").split("/")
+    return None if any(name in ("", ".", "..") for name in names) else names
 
 
 def report_path(report: Report | ReportSummary) -> str:
