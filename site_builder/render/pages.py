@@ -25,12 +25,12 @@ from site_builder.crosswalk import Crosswalk, crosswalk
 from site_builder.diffing.history import correction_history
 from site_builder.findings import Finding, Place
 from site_builder.limits import THEME_FILE_BYTES
-from site_builder.model import Report, Site, Term, Unit
+from site_builder.model import Amount, Report, Site, Term, Unit
 from site_builder.prose.refs import ATTACHMENT_TEXT_FIELDS, Resolver
 from site_builder.render import charts, compare, downloads, search_aid, tidy, trust
 from site_builder.render.cells import body_html, head_html, row_html
 from site_builder.render.grids import Grid, build_grid
-from site_builder.render.markdown import fill_fields
+from site_builder.render.markdown import Rendered, fill_fields
 from site_builder.render.markdown import render as render_markdown
 from site_builder.rules.forms.spec import page_labels
 from site_builder.summaries import HeadlineData, ReportSummary, headline_data
@@ -116,6 +116,11 @@ class ThemeSandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
     refuses ``*`` and ``**`` results that would take the build machine's memory or CPU."""
 
     intercepted_binops = frozenset({"*", "**"})
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        if type(obj) in PLAIN_CLASSES:  # Jinja's answer for these, without its dozen isinstance tests
+            return not attr.startswith("_")
+        return super().is_safe_attribute(obj, attr, value)
 
     def call_binop(self, context: jinja2.runtime.Context, operator_name: str, left: Any, right: Any) -> Any:
         if operator_name == "**":
@@ -251,6 +256,14 @@ class Verification:
     warnings: list[Finding]
     notes_by_cell: dict[str, list[str]]
     prose: dict[str, int] = field(default_factory=dict)  # figures stated in prose: agree, disagree, not checkable …
+
+
+# The renderer's own data classes that templates read most. None is a function, method, class,
+# code, frame, traceback, generator or mutable collection, so for their instances the immutable
+# sandbox refuses exactly the names starting with "_" (tests/test_render_shortcuts.py checks both agree).
+PLAIN_CLASSES: frozenset[type] = frozenset({
+    Grid, Report, Term, Amount, Unit, Site, Verification, charts.Chart, charts.ChartRow, Rendered,
+})
 
 
 def verification(report: Report, findings: list[Finding]) -> Verification:
