@@ -22,6 +22,7 @@ import subprocess
 import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 from html import unescape as html_unescape
 from pathlib import Path
 from typing import Any
@@ -192,6 +193,7 @@ _TH = re.compile(rb'<th\b([^>]*)>(.*?)</th>', re.S)
 _ROW = re.compile(rb"<tr\b[^>]*>(.*?)</tr>", re.S)
 _TD = re.compile(rb'<td\b([^>]*)>(.*?)</td>', re.S)
 _ATTR = re.compile(rb'([a-z-]+)="([^"]*)"')
+_CELLS_ANCHOR = re.compile(r"table-[a-z0-9_]+")
 _FIGURE = re.compile(r"-?[\d,]*\d(?:\.\d+)?")
 _AID = re.compile(rb'(<(p|span) hidden class="search-aid">)(.*?)(</\2>)', re.S)
 _HIDDEN_FILTER = re.compile(rb'<(p|span) hidden data-pagefind-filter="([^"]*)">(.*?)</\1>', re.S)
@@ -236,9 +238,12 @@ def write_page_cells(cells: dict[str, Any], folder: Path) -> None:
     """Write a page's tables' cells as ``<folder>/<table anchor>.json`` (``folder`` is
     ``cells/<page folder>`` of the bundle). The browser fetches only the files of the table
     sections a result shows, to name the row and column of a matched figure."""
+    made = False
     for anchor, table in cells.items():
-        if re.fullmatch(r"table-[a-z0-9_]+", anchor):
-            folder.mkdir(parents=True, exist_ok=True)
+        if _CELLS_ANCHOR.fullmatch(anchor):
+            if not made:
+                folder.mkdir(parents=True, exist_ok=True)
+                made = True
             (folder / f"{anchor}.json").write_text(json.dumps(table, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
 
 
@@ -265,9 +270,7 @@ def grid_cells(grid: Grid) -> dict[str, Any]:
     ``tests/test_search_cells.py`` checks both give the same on every table of the sample pages."""
     rows_of_table = [*grid.head, *grid.body]
     headers = {c.id: (c.scope, _shown_text(c.text)) for row in rows_of_table for c in row if c.header and c.id}
-    columns: list[list[str]] = []
-    rows: list[list[str]] = []
-    figures: list[list[Any]] = []
+    found = _Found()
     for row in rows_of_table:
         code = ""
         for cell in row:
@@ -279,16 +282,49 @@ def grid_cells(grid: Grid) -> dict[str, Any]:
                 continue
             if not _FIGURE.fullmatch(text) or cell.kind == "lanci":
                 continue
-            _add_figure(headers, cell.headers, code, text, rows, columns, figures)
-        if code and not any(r[0] == code for r in rows):
+            found.add_figure(headers, cell.headers, code, text)
+        if code and code not in found.codes:
             ids = {c.id for c in row if c.header and c.id}
-            rows.append([code, next((h[1] for i, h in headers.items() if h[0] == "row" and i in ids), "")])
-    return {"title": _shown_text(grid.title), "rows": rows, "columns": columns, "figures": figures}
+            found.row([code, next((h[1] for i, h in headers.items() if h[0] == "row" and i in ids), "")])
+    return {"title": _shown_text(grid.title), "rows": found.rows, "columns": found.columns, "figures": found.figures}
 
 
+@lru_cache(maxsize=65536)  # header and row names repeat in every report of a template
 def _shown_text(text: str) -> str:
     """``_text`` of a cell whose content is ``text`` escaped (the figure flag ※ is dropped)."""
     return _SPACE_STR.sub(" ", text).strip().replace("※", "").strip()
+
+
+class _Found:
+    """The rows, columns and figures of ``grid_cells``, each row and column listed once, in order of
+    first use; positions are kept in dicts (a search of the lists per figure grew with the table)."""
+
+    def __init__(self) -> None:
+        self.rows: list[list[str]] = []
+        self.columns: list[list[str]] = []
+        self.figures: list[list[Any]] = []
+        self.codes: set[str] = set()
+        self._row_at: dict[tuple[str, ...], int] = {}
+        self._column_at: dict[tuple[str, ...], int] = {}
+
+    def row(self, entry: list[str]) -> int:
+        key = tuple(entry)
+        if key not in self._row_at:
+            self._row_at[key] = len(self.rows)
+            self.rows.append(entry)
+            self.codes.add(entry[0])
+        return self._row_at[key]
+
+    def add_figure(self, headers: dict[str, tuple[str, str]], cell_headers: str, code: str, text: str) -> None:
+        ids = [headers.get(i) for i in cell_headers.split()]
+        names = [h[1] for h in ids if h and h[0] == "row"]
+        labels = [h[1] for h in ids if h and h[0] in ("col", "colgroup")]
+        row = self.row([code, names[0] if names else ""])
+        key = tuple(labels)
+        if key not in self._column_at:
+            self._column_at[key] = len(self.columns)
+            self.columns.append(labels)
+        self.figures.append([row, self._column_at[key], text])
 
 
 def _add_figure(headers: dict[str, tuple[str, str]], cell_headers: str, code: str, text: str,

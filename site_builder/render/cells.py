@@ -13,35 +13,35 @@ from site_builder.render.grids import Cell
 
 def cell_html(cell: Cell, term_links: dict[str, str]) -> str:
     tag = "th" if cell.header else "td"
-    parts = [f"<{tag}"]
+    html = "<" + tag
     if cell.scope:
-        parts.append(f' scope="{cell.scope}"')
+        html += f' scope="{cell.scope}"'
     if cell.id:
-        parts.append(f' id="{cell.id}"')
+        html += f' id="{cell.id}"'
     if cell.headers:
-        parts.append(f' headers="{cell.headers}"')
+        html += f' headers="{cell.headers}"'
     if cell.colspan > 1:
-        parts.append(f' colspan="{cell.colspan}"')
+        html += f' colspan="{cell.colspan}"'
     if cell.rowspan > 1:
-        parts.append(f' rowspan="{cell.rowspan}"')
+        html += f' rowspan="{cell.rowspan}"'
     kind = "" if cell.kind in ("amount", "name") else cell.kind  # figures are styled by td[data-cell]
     if kind or cell.strong or cell.indent or cell.notes:
         classes = " ".join(c for c in (kind, "strong" if cell.strong else "", f"indent-{cell.indent}" if cell.indent else "",
                                        "flagged" if cell.notes else "") if c)
-        parts.append(f' class="{classes}"')
+        html += f' class="{classes}"'
     if cell.key and cell.value:
-        parts.append(f' data-cell="{escape(short_key(cell.key))}"')
-    parts.append(">")
+        html += f' data-cell="{escape(short_key(cell.key))}"'
+    html += ">"
     if cell.kind == "amount":
         # the text of a figure is a formatted Decimal: digits, sign, separators and point only
-        parts.append(cell.text)
-        parts.extend(f'<a class="flag" href="#{note}" aria-label="见数据核验说明 {note}">※</a>' for note in cell.notes)
+        html += cell.text
+        for note in cell.notes:
+            html += f'<a class="flag" href="#{note}" aria-label="见数据核验说明 {note}">※</a>'
     elif cell.header and cell.text in term_links:
-        parts.append(f'<a class="term" href="#{escape(term_links[cell.text])}">{escape(cell.text)}</a>')
+        html += f'<a class="term" href="#{escape(term_links[cell.text])}">{escape(cell.text)}</a>'
     elif cell.text:
-        parts.append(escape(cell.text))
-    parts.append(f"</{tag}>")
-    return "".join(parts)
+        html += escape(cell.text)
+    return f"{html}</{tag}>"
 
 
 def short_key(key: str) -> str:
@@ -52,7 +52,17 @@ def short_key(key: str) -> str:
 
 
 def row_html(row: list[Cell], term_links: dict[str, str]) -> Markup:
-    return Markup("<tr>" + "".join(cell_html(cell, term_links) for cell in row) + "</tr>\n")
+    return Markup(_row(row, term_links))
+
+
+def body_html(rows: list[list[Cell]], term_links: dict[str, str]) -> Markup:
+    """All body rows of a table in one call: a template loop calling ``row_html`` per row paid
+    the sandbox's checks on every call and attribute."""
+    return Markup("".join([_row(row, term_links) for row in rows]))
+
+
+def _row(row: list[Cell], term_links: dict[str, str]) -> str:
+    return "<tr>" + "".join([cell_html(cell, term_links) for cell in row]) + "</tr>\n"
 
 
 _HEAD_CACHE: dict[tuple, Markup] = {}

@@ -82,14 +82,19 @@ class _Builder:
         self.table = table
         self.prefix = f"t{report.template.tables.index(frame) + 1}h"
         self.ids: dict[tuple[str, ...], str] = {}
+        self.asked: dict[tuple[str, ...], str] = {}  # hid's answer by its arguments as given (blanks kept)
         self.labels: dict[str, FigureLabel] = {}
 
     def hid(self, *parts: str) -> str:
         """A short id for a header cell (t3h12): ids are repeated in every data cell's `headers`, so
         their length is most of a table's weight. Numbered in order of first use: stable per frame."""
+        known = self.asked.get(parts)
+        if known is not None:
+            return known
         key = tuple(p for p in parts if p)
         if key not in self.ids:
             self.ids[key] = f"{self.prefix}{len(self.ids)}"
+        self.asked[parts] = self.ids[key]
         return self.ids[key]
 
     def code_id(self, row: str) -> str:
@@ -107,7 +112,7 @@ class _Builder:
         self.labels[key] = FigureLabel(*label, anchor=anchor)
         return Cell(
             amount_text(value), kind="amount", value=plain(value), key=key,
-            headers=" ".join(h for h in headers if h), id=cell_anchor(key) if key in self.anchors else "",
+            headers=" ".join([h for h in headers if h]), id=cell_anchor(key) if key in self.anchors else "",
         )
 
     def grid(self, head: list[list[Cell]], body: list[list[Cell]]) -> Grid:

@@ -25,12 +25,12 @@ from site_builder.crosswalk import Crosswalk, crosswalk
 from site_builder.diffing.history import correction_history
 from site_builder.findings import Finding, Place
 from site_builder.limits import THEME_FILE_BYTES
-from site_builder.model import Report, Site, Term, Unit
+from site_builder.model import Amount, Report, Site, Term, Unit
 from site_builder.prose.refs import ATTACHMENT_TEXT_FIELDS, Resolver
 from site_builder.render import charts, compare, downloads, search_aid, tidy, trust
-from site_builder.render.cells import head_html, row_html
+from site_builder.render.cells import body_html, head_html, row_html
 from site_builder.render.grids import Grid, build_grid
-from site_builder.render.markdown import fill_fields
+from site_builder.render.markdown import Rendered, fill_fields
 from site_builder.render.markdown import render as render_markdown
 from site_builder.rules.forms.spec import page_labels
 from site_builder.summaries import HeadlineData, ReportSummary, headline_data
@@ -117,6 +117,11 @@ class ThemeSandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
 
     intercepted_binops = frozenset({"*", "**"})
 
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        if type(obj) in PLAIN_CLASSES:  # Jinja's answer for these, without its dozen isinstance tests
+            return not attr.startswith("_")
+        return super().is_safe_attribute(obj, attr, value)
+
     def call_binop(self, context: jinja2.runtime.Context, operator_name: str, left: Any, right: Any) -> Any:
         if operator_name == "**":
             if isinstance(right, int | float | Decimal) and abs(right) > EXPONENT_LIMIT:
@@ -147,6 +152,7 @@ def environment(themes: list[Path], content_root: Path | None = None) -> jinja2.
     env.filters["search_aid"] = lambda text: search_aid.aid([str(text)])
     env.globals["row_html"] = row_html
     env.globals["head_html"] = head_html
+    env.globals["body_html"] = body_html
     return env
 
 
@@ -177,10 +183,32 @@ def _template_finding(filename: str, line: int, message: str) -> Finding:
 def relative(page: str, target: str) -> str:
     """Link from one site path to another (both relative to the site root), e.g. '../../glossary/'."""
     page_dir = posixpath.dirname(page)
-    rel = posixpath.relpath(target or ".", page_dir or ".")
+    rel = _plain_relpath(target, page_dir)
+    if rel is None:
+        rel = posixpath.relpath(target or ".", page_dir or ".")
     if target.endswith("/") and not rel.endswith("/"):
         rel += "/"
     return rel
+
+
+def _plain_relpath(target: str, start: str) -> str | None:
+    """``posixpath.relpath(target or ".", start or ".")`` for plain site paths, without the two
+    ``abspath`` calls (each asks the OS for the working folder); None for any other path."""
+    to, base = _segments(target), _segments(start)
+    if to is None or base is None:
+        return None
+    same = 0
+    while same < min(len(to), len(base)) and to[same] == base[same]:
+        same += 1
+    return "/".join([".."] * (len(base) - same) + to[same:]) or "."
+
+
+def _segments(path: str) -> list[str] | None:
+    """The names of a relative path ("a/b/" → a, b); None unless each is a plain name."""
+    if path in ("", "."):
+        return []
+    names = path.removesuffix("/").split("/")
+    return None if any(name in ("", ".", "..") for name in names) else names
 
 
 def report_path(report: Report | ReportSummary) -> str:
@@ -228,6 +256,14 @@ class Verification:
     warnings: list[Finding]
     notes_by_cell: dict[str, list[str]]
     prose: dict[str, int] = field(default_factory=dict)  # figures stated in prose: agree, disagree, not checkable …
+
+
+# The renderer's own data classes that templates read most. None is a function, method, class,
+# code, frame, traceback, generator or mutable collection, so for their instances the immutable
+# sandbox refuses exactly the names starting with "_" (tests/test_render_shortcuts.py checks both agree).
+PLAIN_CLASSES: frozenset[type] = frozenset({
+    Grid, Report, Term, Amount, Unit, Site, Verification, charts.Chart, charts.ChartRow, Rendered,
+})
 
 
 def verification(report: Report, findings: list[Finding]) -> Verification:

@@ -34,6 +34,7 @@ ATTACHMENT_COLUMNS = (
 )
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 QUOTE = "'"
+_QUOTED_STARTS = (*FORMULA_STARTS, QUOTE)
 BOM = "\ufeff"
 
 
@@ -42,7 +43,7 @@ def neutralised(text: str) -> str:
     leading ``'`` (OWASP's advice for CSV injection): Excel then shows it as text. Text that already
     starts with ``'`` gets one more, so ``restored`` gives back the exact text. Amounts are written
     as they are (a negative amount stays a number)."""
-    return QUOTE + text if text.startswith((*FORMULA_STARTS, QUOTE)) else text
+    return QUOTE + text if text.startswith(_QUOTED_STARTS) else text
 
 
 def restored(text: str) -> str:
