@@ -32,6 +32,8 @@ _RESOLVED: dict[str | None, str] = {}
 
 
 _Loader = _BaseLoader  # only its parser is used: events, never its composer or constructor
+_ScalarEvent, _MappingStartEvent, _SequenceStartEvent = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
+_MappingEndEvent, _SequenceEndEvent = yaml.MappingEndEvent, yaml.SequenceEndEvent
 
 
 def _resolve(value: str, implicit: tuple[bool, bool]) -> str:
@@ -175,16 +177,21 @@ class _Builder:
         self.doc = Document(data=None, marks=self.marks)
 
     def build(self, loader: _Loader) -> Document:
+        get_event = loader.get_event
+        stack = self.stack
         documents = 0
         while True:
-            event = loader.get_event()
+            event = get_event()
             kind = type(event)
-            if kind is yaml.ScalarEvent:
-                self._scalar_event(event)
-            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+            if kind is _ScalarEvent:
+                if stack and event.anchor is None:
+                    self._scalar_in(stack[-1], event)
+                else:
+                    self._scalar_event(event)
+            elif kind is _MappingStartEvent or kind is _SequenceStartEvent:
                 self._open(event)
-            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
-                self.stack.pop()
+            elif kind is _MappingEndEvent or kind is _SequenceEndEvent:
+                stack.pop()
             elif kind is yaml.AliasEvent:
                 where = self.anchors.get(event.anchor, _position(event.start_mark))
                 raise YamlProblem("anchors and aliases (&, *) are not allowed; write the value out", *where, "yaml.alias")
@@ -240,29 +247,41 @@ class _Builder:
         self.stack.append(_Frame(container, path))
 
     def _scalar_event(self, event: yaml.ScalarEvent) -> None:
-        # The hot path (once per value and key of every file): the tag and position once each.
+        """A scalar with an anchor, or the whole document."""
         mark = event.start_mark
         position = (mark.line + 1, mark.column + 1)
         if event.anchor is not None:
             self.anchors[event.anchor] = position
-        tag = event.tag
-        if tag is None or tag == "!":
-            tag = _resolve(event.value, event.implicit)
         if not self.stack:
+            tag = event.tag
+            if tag is None or tag == "!":
+                tag = _resolve(event.value, event.implicit)
             self.marks[()] = position
             self.doc.data = _scalar(event, tag, position)
             return
-        frame = self.stack[-1]
+        self._scalar_in(self.stack[-1], event)
+
+    def _scalar_in(self, frame: _Frame, event: yaml.ScalarEvent) -> None:
+        # The hot path (once per value and key of every file): the tag and position once each.
+        mark = event.start_mark
+        position = (mark.line + 1, mark.column + 1)
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = (_RESOLVED.get(event.value) if event.implicit[0] else _STR) or _resolve(event.value, event.implicit)
         container = frame.container
         if type(container) is list:
             self.marks[(*frame.path, len(container))] = position
             container.append(_scalar(event, tag, position))
-        elif frame.key is _EXPECT_KEY:
-            self._key(frame, event, tag, position)
-        else:
+        elif frame.key is not _EXPECT_KEY:
             self.marks[(*frame.path, frame.key)] = position
             container[frame.key] = _scalar(event, tag, position)
             frame.key = _EXPECT_KEY
+        elif tag == _STR and event.value != "<<" and event.value not in container:
+            # a text key, as ``_key`` would take it (``<<`` and duplicates are its findings)
+            self.marks[(*frame.path, event.value, "__key__")] = position
+            frame.key = event.value
+        else:
+            self._key(frame, event, tag, position)
 
     def _key(self, frame: _Frame, event: yaml.ScalarEvent, tag: str, position: tuple[int, int]) -> None:
         plain = event.style in (None, "") and event.implicit[0]
