@@ -68,24 +68,29 @@ def _finding(path: Path | str, rule: str, message: str) -> Finding:
     return Finding(rule, message, Place(display_path(path), 1, 1))
 
 
-def _components(root: Path, path: Path) -> list[Path] | None:
+def _components(root: Path, path: Path) -> list[str] | None:
     """The paths from the first component below ``root`` down to ``path``; None if outside root."""
     base = os.path.abspath(root)
     target = os.path.abspath(path)
-    relative = os.path.relpath(target, base)
-    if relative == ".":
-        return []
-    parts = Path(relative).parts
-    if os.path.isabs(relative) or ".." in parts:
-        return None
-    result, current = [], Path(base)
+    prefix = base if base.endswith(os.sep) else base + os.sep
+    rest = target[len(prefix):]
+    if target.startswith(prefix) and rest and not rest.startswith(os.sep):  # the usual case, without relpath
+        parts: list[str] | tuple[str, ...] = rest.split(os.sep)
+    else:
+        relative = os.path.relpath(target, base)
+        if relative == ".":
+            return []
+        parts = Path(relative).parts
+        if os.path.isabs(relative) or ".." in parts:
+            return None
+    result, current = [], base
     for part in parts:
-        current = current / part
+        current = os.path.join(current, part)
         result.append(current)
     return result
 
 
-def _walk(root: Path, path: Path) -> tuple[Kind, Path]:
+def _walk(root: Path, path: Path) -> tuple[Kind, Path | str]:
     """Kind of ``path`` and the path the kind is about (the link, when a folder above is a link)."""
     components = _components(root, path)
     if components is None:

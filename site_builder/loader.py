@@ -248,7 +248,8 @@ def _short(value: Any) -> str:
 def _locate(value: Any, doc: Document, path: tuple[Any, ...], shown: str) -> Any:
     """Replace every Decimal in ``value`` by an Amount that knows its place."""
     if isinstance(value, Decimal):
-        return Amount(value, Place(shown, *doc.where(path)))
+        position = doc.marks.get(path) or doc.where(path)  # every value has its mark: where() is the fallback
+        return Amount(value, Place(shown, *position))
     if isinstance(value, dict):
         return {k: _locate(v, doc, (*path, k), shown) for k, v in value.items()}
     if isinstance(value, list):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -324,6 +324,16 @@ _QUOTES = str.maketrans("", "", "“”\"‘’'「」")
 def plain_name(name: str) -> str:
     """A printed name as a clerk would type it: no ordinal (一、 （一） 1.), no spaces or quotes,
     full-width brackets, no （类）/（款）/（项） level suffix."""
+    if len(name) <= _REMEMBERED_NAME:  # names repeat in every report; a long text is not kept
+        return _plain_name(name)
+    return _plain_name.__wrapped__(name)
+
+
+_REMEMBERED_NAME = 200
+
+
+@lru_cache(maxsize=8192)
+def _plain_name(name: str) -> str:
     text = "".join(name.split()).replace("(", "（").replace(")", "）").translate(_QUOTES).removeprefix("其中：")
     text = _ORDINAL.sub("", text)
     return _LEVEL_SUFFIX.sub("", text)

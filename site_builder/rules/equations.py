@@ -115,11 +115,14 @@ class Evaluator:
             self.skipped.setdefault(rule, set()).update(unpublished)
         return False
 
-    def term(self, ref: Ref) -> Term:
+    def amount(self, ref: Ref) -> Amount | None:
         table = self.report.tables.get(ref.table)
         if table is None:
-            return Term(ref, None)
-        return Term(ref, table.sections.get(ref.section, _EMPTY).get(ref.row, _EMPTY).get(ref.column))
+            return None
+        return table.sections.get(ref.section, _EMPTY).get(ref.row, _EMPTY).get(ref.column)
+
+    def term(self, ref: Ref) -> Term:
+        return Term(ref, self.amount(ref))
 
     def expand(self, ref: Ref) -> list[Ref]:
         if ref.row not in ("@classes", "*"):
@@ -128,6 +131,11 @@ class Evaluator:
         rows = table.sections.get(ref.section, {}) if table else {}
         keys = [k for k in rows if (ref.row == "*" or (len(k) == 3 and k.isdigit()))]
         return [Ref(ref.table, ref.section, k, ref.column) for k in keys]
+
+    def rows(self, ref: Ref) -> dict[str, dict[str, Amount | None]]:
+        """The rows of a reference's section (in document order), none when its table is missing."""
+        table = self.table(ref.table)
+        return table.sections.get(ref.section, _EMPTY) if table else _EMPTY
 
     def row_keys(self, table_id: str, section: str) -> list[str]:
         table = self.table(table_id)
@@ -198,9 +206,10 @@ class Evaluator:
             columns = (check["total"], *check["parts"], *check.get("minus", []))
             parts_end = 1 + len(check["parts"])
             for row, cells in rows.items():
-                if not any(cells.get(c) is not None for c in columns):  # a row without these figures: nothing to add up
+                amounts = [cells.get(c) for c in columns]
+                if _balanced(amounts[0], amounts[1:parts_end], amounts[parts_end:]):
                     continue
-                terms = [Term(Ref(base.table, base.section, row, c), cells.get(c)) for c in columns]
+                terms = [Term(Ref(base.table, base.section, row, c), a) for c, a in zip(columns, amounts, strict=True)]
                 self.compare(check["rule"], terms[0], terms[1:parts_end], terms[parts_end:], check.get("severity", "error"))
             return
         total = Ref.parse(check["total"])
@@ -208,6 +217,8 @@ class Evaluator:
         minus = [r for p in check.get("minus", []) for r in self.expand(Ref.parse(p))]
         refs = [Ref.parse(p) for p in (check["total"], *check["parts"], *check.get("minus", []))]
         if not self.available(check["rule"], *refs):
+            return
+        if _balanced(self.amount(total), [self.amount(r) for r in parts], [self.amount(r) for r in minus]):
             return
         self.compare(check["rule"], self.term(total), [self.term(r) for r in parts], [self.term(r) for r in minus], check.get("severity", "error"))
 
@@ -219,9 +230,10 @@ class Evaluator:
         for key in keys:
             if check.get("filter") == "classes" and not (len(key) == 3 and key.isdigit()):
                 continue
-            ta = self.term(Ref(a.table, a.section, key, a.column))
-            tb = self.term(Ref(b.table, b.section, key, b.column))
-            self.compare(check["rule"], ta, [tb], [], check.get("severity", "error"))
+            ref_a, ref_b = Ref(a.table, a.section, key, a.column), Ref(b.table, b.section, key, b.column)
+            if _balanced(self.amount(ref_a), [self.amount(ref_b)], []):
+                continue
+            self.compare(check["rule"], self.term(ref_a), [self.term(ref_b)], [], check.get("severity", "error"))
 
     def run_limit(self, check: dict) -> None:
         severity = check.get("severity", "error")
@@ -230,16 +242,21 @@ class Evaluator:
             if not self.available(check["rule"], a, b):
                 return
             b_columns = check.get("b_columns", check["columns"])
-            for key in self.row_keys(a.table, a.section):
+            rows_a, rows_b = self.rows(a), self.rows(b)
+            tolerance = self.tolerance(1)
+            for key, cells_a in rows_a.items():
+                cells_b = rows_b.get(key, _EMPTY)
                 for col_a, col_b in zip(check["columns"], b_columns, strict=True):
-                    self.limit(check["rule"], severity, [self.term(Ref(a.table, a.section, key, col_a))],
-                               self.term(Ref(b.table, b.section, key, col_b)))
+                    if _exceeds([cells_a.get(col_a)], cells_b.get(col_b), tolerance):
+                        self.limit(check["rule"], severity, [self.term(Ref(a.table, a.section, key, col_a))],
+                                   self.term(Ref(b.table, b.section, key, col_b)))
             return
         a_refs = [Ref.parse(x) for x in check.get("a_sum", [check.get("a")]) if x]
         b = Ref.parse(check["b"])
         if not self.available(check["rule"], *a_refs, b):
             return
-        self.limit(check["rule"], severity, [self.term(r) for r in a_refs], self.term(b))
+        if _exceeds([self.amount(r) for r in a_refs], self.amount(b), self.tolerance(len(a_refs))):
+            self.limit(check["rule"], severity, [self.term(r) for r in a_refs], self.term(b))
 
     def limit(self, rule: str, severity: str, parts: list[Term], whole: Term) -> None:
         value = sum((t.value for t in parts), ZERO)
@@ -259,9 +276,29 @@ class Evaluator:
         for parent, children in _families(list(rows), with_total):
             columns = dict.fromkeys(c for key in (parent, *children) for c in rows[key])
             for column in columns:
+                if _balanced(rows[parent].get(column), [rows[c].get(column) for c in children], []):
+                    continue
                 total = self.term(Ref(table.id, "rows", parent, column))
                 parts = [self.term(Ref(table.id, "rows", c, column)) for c in children]
                 self.compare(check["rule"], total, parts, [])
+
+
+def _balanced(total: Amount | None, parts: list[Amount | None], minus: list[Amount | None]) -> bool:
+    """Whether ``compare`` would find nothing: every figure blank, or the sums equal exactly. Most
+    equations hold, and this answers without building the terms and labels of a finding."""
+    if total is None and all(a is None for a in parts) and all(a is None for a in minus):
+        return True
+    computed = (sum((a.value if a is not None else ZERO for a in parts), ZERO)
+                - sum((a.value if a is not None else ZERO for a in minus), ZERO))
+    return (total.value if total is not None else ZERO) - computed == 0
+
+
+def _exceeds(parts: list[Amount | None], whole: Amount | None, tolerance: Decimal) -> bool:
+    """Whether ``limit`` would find the parts larger than the whole (the same arithmetic)."""
+    value = sum((a.value if a is not None else ZERO for a in parts), ZERO)
+    if all(a is None for a in parts):
+        return False
+    return not value <= (whole.value if whole is not None else ZERO) + tolerance
 
 
 def _column_ref(text: str) -> Ref:

@@ -14,6 +14,7 @@ HEADING = re.compile(r"^(#{1,6})[ \t]+(.*)$")
 LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+][ \t]|\d{1,3}[.．、][ \t]?|（[一二三四五六七八九十]{1,3}）)")
 SENTENCE_END = re.compile(r"[。；;！？!?]")
 CLAUSE_END = "，,。；;：:！？!?\n"
+_CLAUSE_MARK = re.compile("[" + re.escape(CLAUSE_END) + "]")
 LOOKBACK = 80  # a label is printed right before its figure; never scan further back
 
 
@@ -97,5 +98,5 @@ def clause_before(text: str, figure: Figure, floor: int) -> str:
     """The words printed right before a figure: back to a clause mark, the previous figure or ``floor``."""
     start = max(floor, figure.start - LOOKBACK)
     segment = text[start:figure.start]
-    cut = max(segment.rfind(c) for c in CLAUSE_END)
-    return segment[cut + 1:] if cut >= 0 else segment
+    last = _CLAUSE_MARK.search(segment[::-1])  # the first mark of the reversed segment is the last one
+    return segment[len(segment) - last.start():] if last else segment
