@@ -125,8 +125,27 @@ def link_or_copy(source: Path, target: Path) -> None:
 # -- entries ---------------------------------------------------------------------------------------
 
 
+class ReportRecord:
+    """What is remembered of one rendered report, as JSON: a build cache's entry and a part's
+    (``parts.PartReport``) have these fields and differ in what they keep of each file."""
+
+    folder: str
+    key: str
+    summary: ReportSummary
+    summary_file: str
+    findings: list[Finding]
+    files: dict[str, Any]
+    cells: dict[str, Any]
+    index: dict[str, str]
+
+    def to_data(self) -> dict[str, Any]:
+        return {"folder": self.folder, "key": self.key, "summary": summary_data(self.summary),
+                "summary_file": self.summary_file, "findings": [check_cache.encode(f) for f in self.findings],
+                "files": self.files, "cells": self.cells, "index": self.index}
+
+
 @dataclass
-class ReportEntry:
+class ReportEntry(ReportRecord):
     """What a build remembers of one report."""
 
     folder: str  # the report folder as shown in findings
@@ -137,11 +156,6 @@ class ReportEntry:
     files: dict[str, list[Any]]  # site path -> [sha256, size, mtime_ns]
     cells: dict[str, list[Any]]  # path below pagefind/cells/ -> [size, mtime_ns]
     index: dict[str, str]  # page path -> sha256 of its index copy
-
-    def to_data(self) -> dict[str, Any]:
-        return {"folder": self.folder, "key": self.key, "summary": summary_data(self.summary),
-                "summary_file": self.summary_file, "findings": [check_cache.encode(f) for f in self.findings],
-                "files": self.files, "cells": self.cells, "index": self.index}
 
     @classmethod
     def from_data(cls, data: Any) -> ReportEntry:

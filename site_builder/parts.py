@@ -39,11 +39,11 @@ from pathlib import Path
 from typing import Any
 
 from site_builder import check_cache, shards
-from site_builder.build_cache import is_digest, is_safe_path, link_or_copy
+from site_builder.build_cache import ReportRecord, is_digest, is_safe_path, link_or_copy
 from site_builder.check_cache import Invalid
 from site_builder.findings import Finding
 from site_builder.model import Unit
-from site_builder.summaries import ReportSummary, summary_data, summary_from_data
+from site_builder.summaries import ReportSummary, summary_from_data
 
 MANIFEST = "part.json"
 SITE = "site"
@@ -99,7 +99,7 @@ def balanced(sizes: Counter[str], count: int) -> list[set[str]]:
 
 
 @dataclass
-class PartReport:
+class PartReport(ReportRecord):
     folder: str  # the report folder as findings show it
     key: str  # build_cache.BuildCache.key
     summary: ReportSummary  # without its table rows
@@ -108,11 +108,6 @@ class PartReport:
     files: dict[str, str]  # site path -> sha256
     cells: dict[str, str]  # path below pagefind/cells/ -> sha256
     index: dict[str, str]  # page path -> sha256 of its search copy, in store/
-
-    def to_data(self) -> dict[str, Any]:
-        return {"folder": self.folder, "key": self.key, "summary": summary_data(self.summary),
-                "summary_file": self.summary_file, "findings": [check_cache.encode(f) for f in self.findings],
-                "files": self.files, "cells": self.cells, "index": self.index}
 
     @classmethod
     def from_data(cls, data: Any) -> PartReport:
