@@ -122,6 +122,20 @@ def link_or_copy(source: Path, target: Path) -> None:
         shutil.copy2(source, target, follow_symlinks=False)
 
 
+def link_all(pairs: list[tuple[Path, Path]]) -> bool:
+    """``link_or_copy`` every (source, target); on any failure undo the links made and return False."""
+    linked: list[Path] = []
+    try:
+        for source, target in pairs:
+            link_or_copy(source, target)
+            linked.append(target)
+    except OSError:
+        for target in linked:
+            target.unlink(missing_ok=True)
+        return False
+    return True
+
+
 # -- entries ---------------------------------------------------------------------------------------
 
 
@@ -263,16 +277,7 @@ class BuildCache(ReportKeys):
             return False
         if not self.has_index_copy(entry.summary_file):
             return False
-        linked: list[Path] = []
-        try:
-            for path, target, _ in previous:
-                link_or_copy(out / path, target)
-                linked.append(target)
-        except OSError:
-            for target in linked:
-                target.unlink(missing_ok=True)
-            return False
-        return True
+        return link_all([(out / path, target) for path, target, _ in previous])
 
     def save_report(self, folder: str, key: str, rendered: Rendered, out: Path) -> None:
         """Remember a report rendered by this build (called after the swap: the stamps are the output's)."""
@@ -386,9 +391,7 @@ class BuildCache(ReportKeys):
             status = full_stamp(source / path)
             if status is None or status[:2] != value or status != self.previous_site.get(f"pagefind/{shard}/{path}"):
                 return False
-        for path in files:
-            link_or_copy(source / path, bundle / shard / path)
-        return True
+        return link_all([(source / path, bundle / shard / path) for path in files])
 
     def save_shards(self, inputs: dict[str, str], out: Path) -> None:
         record: dict[str, Any] = {}

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from site_builder import check_cache, shards
-from site_builder.build_cache import ReportRecord, is_digest, is_safe_path, link_or_copy
+from site_builder.build_cache import ReportRecord, is_digest, is_safe_path, link_all
 from site_builder.check_cache import Invalid
 from site_builder.findings import Finding
 from site_builder.model import Unit
@@ -167,7 +167,7 @@ class Part:
         if not all(has_digest(source, digest) for source, _, digest in wanted) \
                 or not all(has_digest(self.store / digest, digest) for digest in stored):
             return False
-        return _link_all([(source, target) for source, target, _ in wanted])
+        return link_all([(source, target) for source, target, _ in wanted])
 
     def link_shard(self, shard: str, inputs: str, bundle: Path) -> bool:
         """Link a shard's bundle into ``bundle/<shard>/`` if the part indexed it from the same
@@ -179,7 +179,7 @@ class Part:
         source = self.folder / SITE / "pagefind" / shard
         if not files or not all(is_safe_path(p) and is_digest(d) and has_digest(source / p, d) for p, d in files.items()):
             return False
-        return _link_all([(source / path, bundle / shard / path) for path in files])
+        return link_all([(source / path, bundle / shard / path) for path in files])
 
 
 def has_digest(path: Path, digest: str) -> bool:
@@ -193,19 +193,6 @@ def has_digest(path: Path, digest: str) -> bool:
 
 def _no_follow(path: str, flags: int) -> int:
     return os.open(path, flags | getattr(os, "O_NOFOLLOW", 0))
-
-
-def _link_all(pairs: list[tuple[Path, Path]]) -> bool:
-    linked: list[Path] = []
-    try:
-        for source, target in pairs:
-            link_or_copy(source, target)
-            linked.append(target)
-    except OSError:
-        for target in linked:
-            target.unlink(missing_ok=True)
-        return False
-    return True
 
 
 def open_parts(folders: list[Path], state: str) -> list[Part]:
