@@ -245,8 +245,7 @@ def _index_part(root: Path, planned: loader.Plan, html: list[str], rendered: lis
     inputs = build_cache.shard_inputs(html, shard_of, digests)
     gather_in_order(copies, pages, html, shard_of, set(), lambda path, target: False)
     with _start_index(root, pages, site, sorted(inputs), sorted(inputs)) as indexer:
-        memory = _finish_index(root, indexer, None)
-    (site / "pagefind" / search_index.SHARDS_MANIFEST).unlink()  # the combined site writes its own
+        memory = _finish_index(root, indexer, None, manifest=False)  # the combined site writes its own
     return inputs, memory
 
 
@@ -512,9 +511,10 @@ def _start_index(root: Path, pages: Path, staging: Path, to_index: list[str], ev
         raise InternalError("building", _shown(root), describe(error)) from None
 
 
-def _finish_index(root: Path, indexer: search_index.ShardedIndex, cells: Path | None) -> dict[str, int]:
+def _finish_index(root: Path, indexer: search_index.ShardedIndex, cells: Path | None,
+                  manifest: bool = True) -> dict[str, int]:
     try:
-        return indexer.finish(cells)
+        return indexer.finish(cells, manifest)
     except (search_index.IndexFailed, OSError) as error:
         raise InternalError("building", _shown(root), describe(error)) from None
 

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from site_builder import check_cache, contentfs
+from site_builder import check_cache, contentfs, search_directory
 from site_builder.check_cache import Invalid
 from site_builder.findings import Finding
 from site_builder.fingerprint import Fingerprints
@@ -419,7 +419,7 @@ def shard_inputs(pages: list[str], shard_of: dict[str, str], index: dict[str, st
     for path in pages:
         shard = shard_of[path]
         if shard not in hashers:
-            hashers[shard] = hashlib.sha256(f"shard\0{pagefind_version()}\0{shard}\0".encode())
+            hashers[shard] = hashlib.sha256(f"shard\0{pagefind_version()}\0{shard}\0{search_directory.VERSION}\0".encode())
         hashers[shard].update(f"{path}\0{index[path]}\0".encode("utf-8", "surrogateescape"))
     return {shard: hasher.hexdigest() for shard, hasher in hashers.items()}
 

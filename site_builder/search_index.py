@@ -19,6 +19,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -29,6 +30,7 @@ from typing import Any
 
 import cbor2
 
+from site_builder import search_directory
 from site_builder.render.grids import Grid
 
 MAGIC = b"pagefind_dcd"
@@ -117,6 +119,7 @@ class ShardedIndex:
         self.manifest = sorted(manifest if manifest is not None else shards)
         self._lock = threading.Lock()
         self._running: set[Indexer] = set()
+        self._processes: set[subprocess.Popen[bytes]] = set()
         self._stopped = False
         self._pool = ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="pagefind")
         self._done = [self._pool.submit(self._index, shard) for shard in self.shards]
@@ -133,14 +136,42 @@ class ShardedIndex:
             finally:
                 with self._lock:
                     self._running.discard(indexer)
+        self._write_keys(shard)
         return indexer.peak_memory
 
-    def finish(self, cells: Path | None = None) -> dict[str, int]:
-        """Wait for every shard; write the manifest and move the shared cells folder into the
-        bundle. Returns Pagefind's peak memory (bytes) by shard."""
+    def _write_keys(self, shard: str) -> None:
+        """The shard's ``keys.tsv`` for the search directory, in its own process (the build's
+        main thread is busy with the bulk stage meanwhile)."""
+        with self._lock:
+            if self._stopped:
+                raise IndexFailed("stopped")
+            process = subprocess.Popen(
+                [sys.executable, "-m", "site_builder.search_directory", str(self.pages / shard),
+                 str(self.bundle / shard / search_directory.SHARD_KEYS)],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            self._processes.add(process)
+        try:
+            _, errors = process.communicate()
+        finally:
+            with self._lock:
+                self._processes.discard(process)
+        if process.returncode != 0:
+            raise IndexFailed(f"the search directory's keys of shard {shard} ({process.returncode}): "
+                              f"{errors.decode(errors='replace').strip()}")
+
+    def finish(self, cells: Path | None = None, manifest: bool = True) -> dict[str, int]:
+        """Wait for every shard; write the manifest and the search directory (unless ``manifest`` is
+        false: a part of a site, whose combined site writes its own) and move the shared cells folder
+        into the bundle. Returns Pagefind's peak memory (bytes) by shard."""
         peaks = {shard: done.result() for shard, done in zip(self.shards, self._done, strict=True)}
         self.bundle.mkdir(parents=True, exist_ok=True)
-        write_manifest(self.bundle, self.manifest)
+        if manifest:
+            write_manifest(self.bundle, self.manifest)
+        if manifest and len(self.manifest) > 1:
+            try:
+                search_directory.write_directory(self.bundle, self.manifest)
+            except ValueError as error:
+                raise IndexFailed(f"the search directory: {error}") from None
         if cells is not None and cells.is_dir():
             os.rename(cells, self.bundle / "cells")
         return peaks
@@ -153,6 +184,8 @@ class ShardedIndex:
             self._stopped = True
             for indexer in self._running:
                 indexer.kill()
+            for process in self._processes:
+                process.kill()
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 

@@ -122,10 +122,25 @@ def test_one_query_finds_report_pages_of_every_shard(portal: tuple[Path, Path, d
     assert expected <= set(urls), sorted(expected - set(urls))
     shards_found = {expected_shard(content, *re.match(r".*/units/([^/]+)/(\d{4})/$", u).groups()) for u in expected}
     assert len(shards_found) >= 4
-    # the results page says so too
+    # the results page finds them too, a few shards at a time (the search directory), and says so
     page.goto(base_url + "search/?q=" + quote(QUERY))
     page.wait_for_selector("#search[data-state=ready]", timeout=20_000)
+    assert page.locator(".search-status").inner_text().startswith("找到至少")
+    show_all(page)
     assert page.locator(".search-status").inner_text().startswith(f"找到 {len(urls)} 个页面")
+    links = page.eval_on_selector_all(".search-result-link", "links => links.map(a => new URL(a.href).pathname)")
+    assert sorted(links) == sorted(urls)
+
+
+def show_all(page: Page) -> None:
+    """Press 显示更多结果 until every shard that can hold the query is searched and every page shown."""
+    while page.locator(".search-more").is_visible():
+        count = page.locator(".search-result").count()
+        status = page.locator(".search-status").inner_text()
+        page.locator(".search-more").click()
+        page.wait_for_function("([count, status]) => (document.querySelectorAll('.search-result').length > count"
+                               " || document.querySelector('.search-status').textContent !== status)"
+                               " && document.querySelector('#search').dataset.state === 'ready'", arg=[count, status])
 
 
 def open_filters(page: Page, base_url: str) -> dict[str, list[str]]:
@@ -158,10 +173,7 @@ def shown_after_ticking(page: Page, legend: str, value: str) -> tuple[str, list[
     box.locator("input").check()
     page.wait_for_function("before => document.querySelector('.search-status').textContent !== before"
                            " && document.querySelector('#search').dataset.state === 'ready'", arg=before)
-    while page.locator(".search-more").is_visible():
-        count = page.locator(".search-result").count()
-        page.locator(".search-more").click()
-        page.wait_for_function(f"document.querySelectorAll('.search-result').length > {count}")
+    show_all(page)
     links = page.eval_on_selector_all(".search-result-link", "links => links.map(a => new URL(a.href).pathname)")
     return page.locator(".search-status").inner_text(), links
 
@@ -188,3 +200,45 @@ def test_a_year_filter_applies_across_shards(portal: tuple[Path, Path, dict], pa
     status, links = shown_after_ticking(page, "年度", "2023")
     prefix = urlparse(base_url).path
     assert set(links) == {f"{prefix}units/{slug}/2023/" for slug in slugs}, (status, links)
+
+
+def shards_loaded(page: Page, base_url: str, query: str) -> set[str]:
+    """The shards whose Pagefind entry file the results page fetched for its first answer."""
+    fetched: list[str] = []
+    page.on("request", lambda request: fetched.append(urlparse(request.url).path))
+    page.goto(base_url + "search/?q=" + quote(query))
+    page.wait_for_selector("#search[data-state=ready]", timeout=20_000)
+    entry = re.compile(re.escape(urlparse(base_url).path) + r"pagefind/([^/]+)/pagefind-entry\.json$")
+    return {m.group(1) for m in map(entry.match, fetched) if m}
+
+
+def test_a_first_search_loads_only_a_few_shards(portal: tuple[Path, Path, dict], page: Page, base_url: str) -> None:
+    """公务接待费 is in every report: the first answer comes from two shards, not all eight."""
+    manifest = json.loads((portal[1] / "pagefind" / "shards.json").read_text(encoding="utf-8"))
+    assert len(manifest) >= 6
+    assert len(shards_loaded(page, base_url, QUERY)) == 2
+    assert page.locator(".search-result").count() >= 1
+
+
+def figure_on_one_report(site: Path) -> tuple[str, str]:
+    """(figure as printed, site path of the one report page that prints it), from the built pages."""
+    printed: dict[str, set[str]] = {}
+    for report in sorted(site.glob("units/*/[0-9][0-9][0-9][0-9]/index.html")):
+        path = report.relative_to(site).as_posix()
+        for figure in set(re.findall(r"(?<![\d,.])\d{1,3}(?:,\d{3})+\.\d\d(?![\d])", report.read_text(encoding="utf-8"))):
+            printed.setdefault(figure, set()).add(path)
+    figure = next(f for f, pages in sorted(printed.items()) if len(pages) == 1)
+    return figure, printed[figure].pop()
+
+
+def test_a_rare_figure_loads_only_the_shards_that_hold_it(portal: tuple[Path, Path, dict], page: Page,
+                                                          base_url: str) -> None:
+    content, site, _ = portal
+    figure, report = figure_on_one_report(site)
+    slug, year = re.match(r"units/([^/]+)/(\d{4})/", report).groups()
+    loaded = shards_loaded(page, base_url, figure)
+    assert expected_shard(content, slug, year) in loaded
+    assert loaded <= {expected_shard(content, slug, year), "site"}, loaded
+    links = page.eval_on_selector_all(".search-result-link", "links => links.map(a => new URL(a.href).pathname)")
+    assert urlparse(base_url).path + report.removesuffix("index.html") in links
+    assert page.locator(".search-status").inner_text().startswith(f"找到 {len(links)} 个页面")

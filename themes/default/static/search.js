@@ -14,7 +14,7 @@
   var PAGE_SIZE = 5, SUBS_SHOWN = 3, TABLE_HITS_SHOWN = 3;
   var bundle = new URL(root.getAttribute("data-bundle"), document.baseURI).href;
   var siteRoot = new URL("../", bundle).pathname;
-  var pagefind = null, shardCount = 0, results = [], shown = 0, generation = 0, selected = {};
+  var results = [], shown = 0, generation = 0, selected = {};
 
   function el(tag, className, text) {
     var node = document.createElement(tag);
@@ -43,38 +43,134 @@
   var label = document.getElementById("search-label");
   if (label) label.setAttribute("for", "search-input");
 
-  // the index is built in shards (pagefind/shards.json lists their folders): the first is loaded,
-  // the others are merged into it, so one search covers them all and filters apply across them
+  // the index is built in shards (pagefind/shards.json lists their folders). On a sharded portal
+  // the search directory (pagefind/directory.json, site_builder/search_directory.py) says which
+  // shards hold a query's keys: those are loaded, best first, a few at a time; without it (one
+  // index) every shard is loaded. The first shard loaded gives Pagefind's script, the others are
+  // merged into it, so one search covers every shard loaded and filters apply across them.
+  var SHARD = /^[A-Za-z0-9_-]+\/$/;
+  var FIRST_SHARDS = 2;  // shards loaded for a query before its first results are shown
+  var loaded = [], loading = Promise.resolve(null), directory = null;
+
+  function validShards(shards) {
+    return Array.isArray(shards) && shards.length > 0 && shards.every(function (s) { return typeof s === "string" && SHARD.test(s); });
+  }
+
   function shardUrls() {
     return fetch(bundle + "shards.json").then(function (response) {
       if (!response.ok) throw new Error("shards.json: " + response.status);
       return response.json();
     }).then(function (shards) {
-      var valid = Array.isArray(shards) && shards.length && shards.every(function (s) {
-        return typeof s === "string" && /^[A-Za-z0-9_-]+\/$/.test(s);
-      });
-      if (!valid) throw new Error("shards.json: not a list of shard folders");
+      if (!validShards(shards)) throw new Error("shards.json: not a list of shard folders");
       return shards.map(function (s) { return new URL(s, bundle).href; });
     });
   }
 
-  function loadPagefind() {
-    if (!pagefind) {
-      // results link to site paths below the site's root, whichever shard found them
-      var options = { baseUrl: siteRoot };
-      pagefind = shardUrls().then(function (urls) {
-        shardCount = urls.length;
-        return import(urls[0] + "pagefind.js").then(function (module) {
-          // no web worker: it would download a second copy of Pagefind's script (41 kB) for a
-          // search that takes milliseconds on the main thread (docs/search.md)
-          return module.options(Object.assign({ noWorker: true }, options)).then(function () { return module.init(); })
-            .then(function () {
-              return Promise.all(urls.slice(1).map(function (url) { return module.mergeIndex(url, options); }));
-            }).then(function () { return module; });
-        });
+  // the directory's manifest, or null when the portal has none (one index)
+  function loadDirectory() {
+    if (!directory) {
+      directory = fetch(bundle + "directory.json").then(function (response) {
+        return response.ok ? response.json() : null;
+      }).then(function (manifest) {
+        if (!manifest) return null;
+        var bits = manifest.bits;
+        if (manifest.version !== 1 || !Number.isInteger(bits) || bits < 0 || bits > 24 || !validShards(manifest.shards)) {
+          throw new Error("directory.json: not a search directory");
+        }
+        return { bits: bits, shards: manifest.shards.map(function (s) { return new URL(s, bundle).href; }), buckets: {} };
       });
     }
-    return pagefind;
+    return directory;
+  }
+
+  // merge one more shard (in the order asked: loads run one after another)
+  function loadShard(url) {
+    var options = { baseUrl: siteRoot };  // results link to site paths below the site's root, whichever shard found them
+    loading = loading.then(function (module) {
+      if (loaded.indexOf(url) >= 0) return module;
+      if (module) return module.mergeIndex(url, options).then(function () { loaded.push(url); return module; });
+      return import(url + "pagefind.js").then(function (first) {
+        // no web worker: it would download a second copy of Pagefind's script (41 kB) for a
+        // search that takes milliseconds on the main thread (docs/search.md)
+        return first.options(Object.assign({ noWorker: true }, options)).then(function () { return first.init(); })
+          .then(function () { loaded.push(url); return first; });
+      });
+    });
+    return loading;
+  }
+
+  function loadShards(urls) {
+    urls.forEach(loadShard);
+    return loading;
+  }
+
+  // every shard of the portal (filters list the values of all of them)
+  function loadPagefind() {
+    return loadDirectory().then(function (dir) { return dir ? dir.shards : shardUrls(); }).then(loadShards);
+  }
+
+  // ---- the directory: which shards can hold a query -----------------------------------------------
+  var MAX_KEYS = 8;
+
+  function fnv1a(key) {
+    var hash = 0x811c9dc5;
+    new TextEncoder().encode(key).forEach(function (byte) { hash = Math.imul(hash ^ byte, 0x01000193) >>> 0; });
+    return hash >>> 0;
+  }
+
+  // the keys of a query, as search_directory.text_keys cuts a page: Chinese characters (one
+  // alone, else adjacent pairs) and ASCII words and figures without separators, word by word as
+  // Pagefind matches words (a page holding the query's words apart, not side by side, is found)
+  function queryKeys(query) {
+    var keys = [];
+    function add(key) { if (key && keys.indexOf(key) < 0) keys.push(key); }
+    segments(query).forEach(function (segment) {
+      (segment.match(/[\u3400-\u9fff]+/g) || []).forEach(function (run) {
+        if (run.length === 1) add(run);
+        for (var i = 0; i + 1 < run.length; i++) add(run.slice(i, i + 2));
+      });
+      (segment.match(/[0-9A-Za-z][0-9A-Za-z.,]*/g) || []).forEach(function (token) {
+        add(token.replace(/,/g, "").replace(/\.+$/, "").toLowerCase());
+      });
+    });
+    if (keys.length <= MAX_KEYS) return keys;
+    // any subset still finds every shard that holds the query: take them spread over it
+    return Array.from({ length: MAX_KEYS }, function (_, i) { return keys[Math.round(i * (keys.length - 1) / (MAX_KEYS - 1))]; });
+  }
+
+  function bucketOf(dir, key) {
+    var number = dir.bits ? fnv1a(key) >>> (32 - dir.bits) : 0;
+    var name = number.toString(16).padStart(Math.max(1, Math.ceil(dir.bits / 4)), "0");
+    if (!dir.buckets[name]) {
+      dir.buckets[name] = fetch(bundle + "directory/" + name + ".json").then(function (response) {
+        if (!response.ok) throw new Error("directory/" + name + ".json: " + response.status);
+        return response.json();
+      });
+    }
+    return dir.buckets[name].then(function (bucket) {
+      var entry = Object.prototype.hasOwnProperty.call(bucket, key) ? bucket[key] : null;
+      return Array.isArray(entry) && entry.every(Number.isInteger) ? entry : null;
+    });
+  }
+
+  // the shards to search for a query, best first (``order``): those that hold every key the portal holds
+  // (a key no page holds is left out, as Pagefind leaves out a word its index does not hold),
+  // by the fewest pages any key is on; all shards, newest first, when the portal holds none
+  function route(dir, query) {
+    var keys = queryKeys(query);
+    return Promise.all(keys.map(function (key) { return bucketOf(dir, key); })).then(function (entries) {
+      var held = entries.filter(Boolean), pages = {};
+      held.forEach(function (entry, n) {
+        var here = {};
+        for (var i = 0; i + 1 < entry.length; i += 2) here[entry[i]] = entry[i + 1];
+        Object.keys(pages).forEach(function (shard) { if (!(shard in here)) delete pages[shard]; else pages[shard] = Math.min(pages[shard], here[shard]); });
+        if (n === 0) Object.keys(here).forEach(function (shard) { pages[shard] = here[shard]; });
+      });
+      var order = held.length ? Object.keys(pages).map(Number) : dir.shards.map(function (_, i) { return i; });
+      order = order.filter(function (i) { return i >= 0 && i < dir.shards.length; });
+      order.sort(function (a, b) { return (held.length ? pages[b] - pages[a] : 0) || b - a; });
+      return { order: order.map(function (i) { return dir.shards[i]; }), routed: held.length > 0 };
+    });
   }
 
   // ---- queries --------------------------------------------------------------------------------
@@ -94,12 +190,15 @@
 
   // the words Pagefind looks up for a query: it cuts it with Intl.Segmenter in the index's language
   // and drops punctuation inside a word (13,708.28 is one word, 1370828)
-  function queryWords(query) {
-    var words = [];
-    var pieces = typeof Intl !== "undefined" && Intl.Segmenter
+  function segments(query) {
+    return typeof Intl !== "undefined" && Intl.Segmenter
       ? Array.from(new Intl.Segmenter("zh-CN", { granularity: "word" }).segment(query), function (s) { return s.segment; })
       : query.split(/\s+/);
-    pieces.forEach(function (piece) {
+  }
+
+  function queryWords(query) {
+    var words = [];
+    segments(query).forEach(function (piece) {
       var w = piece.replace(/[\p{P}\s]/gu, "");
       if (w && words.indexOf(w) < 0) words.push(w);
     });
@@ -113,7 +212,7 @@
   function searchAllShards(pf, query, options) {
     var words = queryWords(query);
     return pf.search(query, options).then(function (found) {
-      if (shardCount < 2 || words.length < 2 || !found.results.length) return found;  // one index decides alone
+      if (loaded.length < 2 || words.length < 2 || !found.results.length) return found;  // one index decides alone
       return Promise.all(words.map(function (w) { return pf.search(w); })).then(function (perWord) {
         var held = perWord.filter(function (f) { return f.results.length; }).map(function (f) {
           return new Set(f.results.map(function (r) { return r.id; }));
@@ -124,23 +223,83 @@
     });
   }
 
+  function searchLoaded(pf, normalized) {
+    var options = { filters: activeFilters() };
+    return searchAllShards(pf, normalized, options).then(function (found) {
+      if (found.results.length || !/[\u3400-\u9fff]{2}/.test(normalized)) return found;
+      return searchAllShards(pf, singleCharacters(normalized), options);
+    });
+  }
+
+  // the shards a query still has to search (empty once every shard that can hold it is loaded)
+  var pending = [], searched = 0;
+
+  // the shards to search for a query and how many to load before showing results: without a
+  // directory every shard at once; with one, those that can hold the query, a few at first (all of
+  // them when a filter is set, so that its counts are the portal's). ``routed``: the directory
+  // knew a key of the query, so every shard in ``order`` can hold it
+  function plan(normalized) {
+    return loadDirectory().then(function (dir) {
+      if (!dir) return shardUrls().then(function (urls) { return { order: urls, first: urls.length, routed: true }; });
+      return route(dir, normalized).then(function (routing) {
+        var filtered = Object.keys(activeFilters()).length > 0;
+        return { order: routing.order, first: filtered ? routing.order.length : FIRST_SHARDS, routed: routing.routed };
+      });
+    });
+  }
+
   function search(query) {
     var mine = ++generation;
     var normalized = normalizeQuery(query);
     if (!normalized) { list.textContent = ""; status.textContent = ""; more.hidden = true; return; }
     status.textContent = "正在搜索……";
     root.setAttribute("data-state", "searching");
-    loadPagefind().then(function (pf) {
-      var options = { filters: activeFilters() };
-      return searchAllShards(pf, normalized, options).then(function (found) {
-        if (found.results.length || !/[\u3400-\u9fff]{2}/.test(normalized)) return found;
-        return searchAllShards(pf, singleCharacters(normalized), options);
+    var routed = true;
+    plan(normalized).then(function (p) {
+      var first = p.order.slice(0, p.first);
+      routed = p.routed;
+      return loadShards(first).then(function (pf) {
+        if (mine !== generation) return null;
+        pending = p.order.slice(first.length).filter(function (url) { return loaded.indexOf(url) < 0; });
+        searched = p.order.length - pending.length;
+        return pf && first.length ? searchLoaded(pf, normalized) : { results: [] };
       });
     }).then(function (found) {
-      if (mine !== generation) return;
+      if (!found || mine !== generation) return;
       results = found.results; shown = 0; list.textContent = "";
-      status.textContent = results.length ? "找到 " + results.length + " 个页面：" + query : "没有找到与“" + query + "”相关的内容。";
+      report(query);
       if (results.length) showMore(normalized, mine);
+      // every shard left can hold the query: go on until one finds it (not when the directory
+      // knew none of its keys: that could load every shard of the portal)
+      else if (pending.length && routed) searchFurther(query, normalized, mine);
+      else root.setAttribute("data-state", "ready");
+    }).catch(function (error) {
+      status.textContent = "搜索出错：" + error;
+    });
+  }
+
+  function report(query) {
+    var total = searched + pending.length;
+    if (pending.length) {
+      status.textContent = "找到至少 " + results.length + " 个页面（已搜索 " + searched + " / " + total + " 个索引分片）：" + query;
+    } else {
+      status.textContent = results.length ? "找到 " + results.length + " 个页面：" + query : "没有找到与“" + query + "”相关的内容。";
+    }
+    more.hidden = shown >= results.length && !pending.length;
+  }
+
+  // load the next shard that can hold the query and add the pages it finds to the results
+  function searchFurther(query, normalized, mine) {
+    var url = pending.shift();
+    searched += 1;
+    root.setAttribute("data-state", "searching");
+    return loadShard(url).then(function (pf) { return searchLoaded(pf, normalized); }).then(function (found) {
+      if (mine !== generation) return;
+      var known = new Set(results.map(function (r) { return r.id; }));
+      results = results.concat(found.results.filter(function (r) { return !known.has(r.id); }));
+      report(query);
+      if (shown < results.length) showMore(normalized, mine);
+      else if (pending.length) searchFurther(query, normalized, mine);
       else root.setAttribute("data-state", "ready");
     }).catch(function (error) {
       status.textContent = "搜索出错：" + error;
@@ -150,7 +309,8 @@
   function showMore(query, mine) {
     var batch = results.slice(shown, shown + PAGE_SIZE);
     shown += batch.length;
-    more.hidden = shown >= results.length;
+    more.hidden = shown >= results.length && !pending.length;
+    root.setAttribute("data-state", "searching");
     Promise.all(batch.map(function (r) { return r.data(); })).then(function (pages) {
       return Promise.all(pages.map(function (page) { return describe(page, query); }));
     }).then(function (described) {
@@ -438,7 +598,11 @@
     clearTimeout(typing);
     typing = setTimeout(function () { search(input.value); }, 300);
   });
-  more.addEventListener("click", function () { showMore(normalizeQuery(input.value), generation); });
+  more.addEventListener("click", function () {
+    var normalized = normalizeQuery(input.value);
+    if (shown < results.length) showMore(normalized, generation);
+    else if (pending.length) searchFurther(input.value, normalized, generation);
+  });
 
   var query = new URLSearchParams(window.location.search).get("q");
   if (query) { input.value = query; search(query); }

@@ -1,0 +1,151 @@
+"""The search directory: which shards hold a query's words (docs/search.md, "The directory").
+
+A first search on a sharded index would load every shard's entry, metadata and index chunks, so its
+transfer grows with the number of shards (about 200 at 100,000 reports). The directory lets the
+search page load only the shards that can hold the query, best first, a few at a time:
+
+- **Keys.** A text's keys are its Chinese characters and pairs of adjacent Chinese characters, and
+  its runs of ASCII letters and digits with the separators dropped (``13,708.28`` → ``13708.28``),
+  lower-cased. A page holding a query holds every key of the query, so the shards without one of
+  them cannot hold it. ``themes/default/static/search.js`` cuts a query into the same keys
+  (``queryKeys``); ``tests/browser/test_search_directory.py`` checks that both agree.
+- **Per shard** ``keys.tsv`` in the shard's bundle folder: ``hash<TAB>key<TAB>pages`` for every key
+  of the shard's index copies, sorted by (hash, key); written while the shard is indexed, so a
+  reused shard (build cache, parts) keeps it with its bundle.
+- **Portal-wide** ``directory/<bucket>.json``: for each key, the shards that hold it and on how many
+  pages (``[shard, pages, shard, pages, …]``, shard = position in ``directory.json``'s list). A key's
+  bucket is the top ``bits`` bits of its 32-bit FNV-1a hash, ``bits`` chosen so that a bucket stays
+  around ``BUCKET_BYTES``. Written by merging the sorted ``keys.tsv`` files, one bucket in memory.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import os
+import re
+import shutil
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from html import unescape
+from itertools import groupby
+from pathlib import Path
+
+DIRECTORY = "directory"
+MANIFEST = "directory.json"
+SHARD_KEYS = "keys.tsv"
+VERSION = 1
+BUCKET_BYTES = 8192
+_ENTRY_BYTES = 14  # about what one (key, shard, pages) costs in a bucket file
+
+_TAG = re.compile(r"<[^>]*>")
+_HAN = r"\u3400-\u9fff"
+_HAN_PAIR = re.compile(f"(?=([{_HAN}]{{2}}))")
+_HAN_CHAR = re.compile(f"[{_HAN}]")
+_ALNUM = re.compile(r"[0-9A-Za-z][0-9A-Za-z.,]*")
+_ENTRY = re.compile(f"[0-9a-f]{{8}}\t(?:[{_HAN}]{{1,2}}|[0-9a-z][0-9a-z.]*)\t[1-9][0-9]*\n")
+
+
+def fnv1a(key: str) -> int:
+    """32-bit FNV-1a of the key's UTF-8 bytes (``fnv1a`` in search.js)."""
+    value = 0x811C9DC5
+    for byte in key.encode("utf-8"):
+        value = ((value ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return value
+
+
+def alnum_key(token: str) -> str:
+    return token.replace(",", "").rstrip(".").lower()
+
+
+def text_keys(text: str) -> set[str]:
+    """Every key of a text: Chinese characters, adjacent pairs of them, ASCII words and figures."""
+    keys = set(_HAN_PAIR.findall(text))
+    keys.update(_HAN_CHAR.findall("".join(set(text))))
+    keys.update(alnum_key(token) for token in set(_ALNUM.findall(text)))
+    keys.discard("")
+    return keys
+
+
+def page_text(html: bytes) -> str:
+    """The text of an index copy: its markup dropped (a superset of what Pagefind indexes)."""
+    return unescape(_TAG.sub(" ", html.decode("utf-8", errors="replace")))
+
+
+def _pages_below(folder: Path) -> Iterator[Path]:
+    for parent, folders, names in os.walk(folder):
+        folders.sort()
+        for name in sorted(names):
+            if name.endswith(".html"):
+                yield Path(parent, name)
+
+
+def write_shard_keys(pages: Path, target: Path) -> None:
+    """``keys.tsv`` of one shard from its folder of index copies."""
+    counts: Counter[str] = Counter()
+    for page in _pages_below(pages):
+        counts.update(text_keys(page_text(page.read_bytes())))
+    lines = sorted((fnv1a(key), key, count) for key, count in counts.items())
+    with open(target, "w", encoding="utf-8", newline="\n") as out:
+        out.writelines(f"{digest:08x}\t{key}\t{count}\n" for digest, key, count in lines)
+
+
+def _entries(path: Path, shard: int) -> Iterator[tuple[str, str, int, int]]:
+    """A ``keys.tsv``'s lines; ValueError names the file and line of one that is not as written."""
+    with open(path, encoding="utf-8") as lines:
+        for number, line in enumerate(lines, 1):
+            fields = line.rstrip("\n").split("\t")
+            if len(fields) != 3 or not _ENTRY.fullmatch(line):
+                raise ValueError(f"{path}:{number}: not a line of a shard's keys")
+            yield fields[0], fields[1], shard, int(fields[2])
+
+
+def bucket_bits(entries: int) -> int:
+    """Bits of the hash that name a bucket: the fewest that keep a bucket near ``BUCKET_BYTES``."""
+    bits = 0
+    while bits < 24 and entries * _ENTRY_BYTES > BUCKET_BYTES << bits:
+        bits += 1
+    return bits
+
+
+def _count_lines(path: Path) -> int:
+    with open(path, "rb") as data:
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: data.read(1 << 20), b""))
+
+
+def write_directory(bundle: Path, shards: list[str]) -> None:
+    """``directory.json`` and ``directory/<bucket>.json`` from every shard's ``keys.tsv``."""
+    key_files = [bundle / shard / SHARD_KEYS for shard in shards]
+    folder = bundle / DIRECTORY
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir()
+    bits = bucket_bits(sum(_count_lines(path) for path in key_files))
+    merged = heapq.merge(*(_entries(path, number) for number, path in enumerate(key_files)))
+    width = max(1, (bits + 3) // 4)
+    for bucket, entries in groupby(merged, key=lambda entry: int(entry[0], 16) >> (32 - bits) if bits else 0):
+        _write_bucket(folder / f"{bucket:0{width}x}.json", entries)
+    manifest = {"version": VERSION, "bits": bits, "shards": [f"{shard}/" for shard in shards]}
+    (bundle / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _write_bucket(path: Path, entries: Iterable[tuple[str, str, int, int]]) -> None:
+    bucket: dict[str, list[int]] = {}
+    for _, key, shard, count in entries:
+        bucket.setdefault(key, []).extend((shard, count))
+    body = json.dumps(dict(sorted(bucket.items())), ensure_ascii=False, separators=(",", ":"))
+    path.write_text(body + "\n", encoding="utf-8")
+
+
+def main(arguments: list[str]) -> int:
+    """``python -m site_builder.search_directory PAGES TARGET``: one shard's ``keys.tsv`` (run by the
+    index stage in its own process)."""
+    pages, target = arguments
+    write_shard_keys(Path(pages), Path(target))
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,134 @@
+"""The search directory (site_builder/search_directory.py): which shards hold a query's keys.
+
+The expected shards are found from the built pages' own text (a page's shard from the manifest of
+shards and the pages each bundle lists), never from the directory code's key cutting.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from html import unescape
+from pathlib import Path
+
+import pytest
+
+from site_builder import search_directory as sd
+from site_builder.build import build
+from site_builder.check import InternalError
+from site_builder.shards import SHARD_REPORTS_VARIABLE
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_keys_of_a_sentence() -> None:
+    keys = sd.text_keys("支出13,708.28万元，A1b。")
+    assert keys == {"支", "出", "万", "元", "支出", "万元", "13708.28", "a1b"}
+
+
+def test_a_figure_at_the_end_of_a_sentence_loses_its_full_stop() -> None:
+    assert "1234" in sd.text_keys("合计1,234.")
+
+
+def test_keys_are_read_from_text_not_markup() -> None:
+    text = sd.page_text('<p class="x1">公&amp;务<span data-x="999">接待</span></p>'.encode())
+    keys = sd.text_keys(text)
+    assert "x1" not in keys and "999" not in keys and {"接待", "公", "务"} <= keys
+
+
+def test_fnv1a_of_known_strings() -> None:
+    # reference values of 32-bit FNV-1a (the empty string is the offset basis; "a" from the FNV test suite)
+    assert sd.fnv1a("") == 0x811C9DC5
+    assert sd.fnv1a("a") == 0xE40C292C
+    assert sd.fnv1a("foobar") == 0xBF9CF968
+
+
+def test_bucket_bits_keep_buckets_small() -> None:
+    assert sd.bucket_bits(0) == 0
+    assert sd.bucket_bits(100) == 0
+    for entries in (1_000, 100_000, 10_000_000):
+        bits = sd.bucket_bits(entries)
+        assert entries * 14 / (1 << bits) <= sd.BUCKET_BYTES < entries * 14 / (1 << (bits - 1))
+
+
+@pytest.fixture(scope="module")
+def sharded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The two sample reports (2023 and 2024) in shards of one report each: 2023-0, 2024-0, site."""
+    site = tmp_path_factory.mktemp("directory") / "site"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(SHARD_REPORTS_VARIABLE, "1")
+        build(ROOT / "content", site)
+    return site
+
+
+def lookup(site: Path, key: str) -> dict[str, int]:
+    manifest = json.loads((site / "pagefind" / sd.MANIFEST).read_text(encoding="utf-8"))
+    bits = manifest["bits"]
+    bucket = sd.fnv1a(key) >> (32 - bits) if bits else 0
+    name = f"{bucket:0{max(1, (bits + 3) // 4)}x}.json"
+    entries = json.loads((site / "pagefind" / sd.DIRECTORY / name).read_text(encoding="utf-8")).get(key, [])
+    return {manifest["shards"][entries[i]].rstrip("/"): entries[i + 1] for i in range(0, len(entries), 2)}
+
+
+def published_text(site: Path, page: str) -> str:
+    html = (site / page).read_text(encoding="utf-8")
+    return unescape(re.sub(r"<[^>]*>", " ", html))
+
+
+def test_the_directory_names_every_shard_whose_pages_hold_a_figure(sharded: Path) -> None:
+    manifest = json.loads((sharded / "pagefind" / sd.MANIFEST).read_text(encoding="utf-8"))
+    assert manifest["shards"] == ["2023-0/", "2024-0/", "site/"]
+    # 9,208.51: 晋城 2023 支出决算表 (content/jincheng-social-insurance-center/2023/expenditure.yaml)
+    assert "9,208.51" in published_text(sharded, "units/jincheng-social-insurance-center/2023/index.html")
+    assert "9,208.51" not in published_text(sharded, "units/yanchi-social-insurance-center/2024/index.html")
+    found = lookup(sharded, "9208.51")
+    assert "2023-0" in found and "2024-0" not in found
+
+
+def test_a_name_is_found_in_the_shards_of_its_reports(sharded: Path) -> None:
+    for pair in ("晋城", "盐池"):
+        found = lookup(sharded, pair)
+        year_shards = {shard for shard in found if shard != "site"}
+        assert len(year_shards) == 1, (pair, found)
+    assert set(lookup(sharded, "晋城")) - {"site"} == {"2023-0"}
+    assert set(lookup(sharded, "盐池")) - {"site"} == {"2024-0"}
+    assert lookup(sharded, "不存在的词组") == {}
+
+
+def test_each_shard_keeps_its_keys_sorted(sharded: Path) -> None:
+    for shard in ("2023-0", "2024-0", "site"):
+        lines = (sharded / "pagefind" / shard / sd.SHARD_KEYS).read_text(encoding="utf-8").splitlines()
+        rows = [(int(h, 16), key) for h, key, _ in (line.split("\t") for line in lines)]
+        assert rows == sorted(rows) and len(rows) > 100
+        assert all(sd.fnv1a(key) == digest for digest, key in rows)
+
+
+def test_one_index_has_no_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(SHARD_REPORTS_VARIABLE, raising=False)
+    build(ROOT / "content", tmp_path / "site")
+    assert not (tmp_path / "site" / "pagefind" / sd.MANIFEST).exists()
+    assert not (tmp_path / "site" / "pagefind" / sd.DIRECTORY).exists()
+
+
+def test_a_damaged_keys_file_names_its_line(tmp_path: Path) -> None:
+    for shard, text in (("a", "0000abcd\t支出\t2\n"), ("b", "0000abcd\t<script>\t1\n")):
+        (tmp_path / shard).mkdir()
+        (tmp_path / shard / sd.SHARD_KEYS).write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError, match=r"b/keys\.tsv:1: not a line"):
+        sd.write_directory(tmp_path, ["a", "b"])
+
+
+def test_a_build_whose_keys_cannot_be_written_fails_and_keeps_the_output(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(SHARD_REPORTS_VARIABLE, "1")
+    site = tmp_path / "site"
+    build(ROOT / "content", site)
+    before = (site / "index.html").read_bytes()
+
+    def damaged(bundle: Path, shards: list[str]) -> None:
+        raise ValueError("keys.tsv:1: not a line of a shard's keys")
+
+    monkeypatch.setattr(sd, "write_directory", damaged)
+    with pytest.raises(InternalError, match="search directory"):
+        build(ROOT / "content", site)
+    assert (site / "index.html").read_bytes() == before
