@@ -39,6 +39,12 @@ BUCKET_BYTES = 8192
 _ENTRY_BYTES = 14  # about what one (key, shard, pages) costs in a bucket file
 
 _TAG = re.compile(r"<[^>]*>")
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+_IGNORE = "data-pagefind-ignore"
+_BODY = "data-pagefind-body"
+# an opening tag's attribute names: the values are quoted (the templates escape them), so a name
+# cannot come from inside a value
+_ATTRIBUTE_NAMES = re.compile(r"""\s([^\s=>/"']+)(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+))?""")
 _HAN = r"\u3400-\u9fff"
 _HAN_PAIR = re.compile(f"(?=([{_HAN}]{{2}}))")
 _HAN_CHAR = re.compile(f"[{_HAN}]")
@@ -67,9 +73,64 @@ def text_keys(text: str) -> set[str]:
     return keys
 
 
-def page_text(html: bytes) -> str:
-    """The text of an index copy: its markup dropped (a superset of what Pagefind indexes)."""
-    return unescape(_TAG.sub(" ", html.decode("utf-8", errors="replace")))
+def page_keys(html: bytes) -> set[str]:
+    """The keys of the text Pagefind indexes in an index copy (``indexed_markup``). Markup is dropped
+    twice: as nothing (a word split by an inline element such as ``接待<span>费</span>`` keeps its
+    pairs) and as a space (figures in adjacent cells stay apart); the keys of both are kept. A key
+    too many only loads a shard for nothing; a key too few would hide the shard's pages."""
+    markup = indexed_markup(html.decode("utf-8", errors="replace"))
+    return text_keys(unescape(_TAG.sub("", markup))) | text_keys(unescape(_TAG.sub(" ", markup)))
+
+
+def indexed_markup(text: str) -> str:
+    """The ``data-pagefind-body`` elements (the whole document without one) less their
+    ``data-pagefind-ignore`` elements. An element whose end cannot be found is kept whole."""
+    bodies = list(_elements(text, _BODY, 0, len(text))) or [(0, len(text))]
+    kept: list[str] = []
+    for start, end in bodies:
+        at = start
+        for ignored_start, ignored_end in _elements(text, _IGNORE, start, end):
+            kept.append(text[at:ignored_start])
+            at = ignored_end
+        kept.append(text[at:end])
+    return " ".join(kept)
+
+
+def _element(text: str, attribute: str, start: int = 0, end: int | None = None) -> tuple[int, int] | None:
+    """(start, end) of the first element from ``start`` with ``attribute`` among its attributes (not
+    in a text or an attribute's value, which come from the content), or None."""
+    end = len(text) if end is None else end
+    at = start
+    while (found := text.find(attribute, at, end)) >= 0:
+        at = found + len(attribute)
+        opening = text.rfind("<", start, found)
+        name = _NAME.match(text, opening + 1) if opening >= 0 else None
+        closed = text.find(">", found, end)
+        if name is None or closed < 0 or ">" in text[opening:found]:
+            continue
+        if attribute not in _ATTRIBUTE_NAMES.findall(text, opening + 1 + len(name.group(0)), closed):
+            continue
+        closing = _closing(text, name.group(0), opening, end)
+        return (opening, closing) if closing is not None else None
+    return None
+
+
+def _closing(text: str, name: str, opening: int, end: int) -> int | None:
+    """Where the element opened at ``opening`` ends (after its closing tag), counting nested ones."""
+    depth = 0
+    for tag in re.compile(f"<(/?){re.escape(name)}(?=[\\s/>])[^>]*>", re.I).finditer(text, opening, end):
+        depth += -1 if tag.group(1) else 1
+        if depth == 0:
+            return tag.end()
+    return None
+
+
+def _elements(text: str, attribute: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """The outermost elements with ``attribute`` between ``start`` and ``end``, in order."""
+    at = start
+    while (element := _element(text, attribute, at, end)) is not None:
+        yield element
+        at = element[1]
 
 
 def _pages_below(folder: Path) -> Iterator[Path]:
@@ -84,7 +145,7 @@ def write_shard_keys(pages: Path, target: Path) -> None:
     """``keys.tsv`` of one shard from its folder of index copies."""
     counts: Counter[str] = Counter()
     for page in _pages_below(pages):
-        counts.update(text_keys(page_text(page.read_bytes())))
+        counts.update(page_keys(page.read_bytes()))
     lines = sorted((fnv1a(key), key, count) for key, count in counts.items())
     with open(target, "w", encoding="utf-8", newline="\n") as out:
         out.writelines(f"{digest:08x}\t{key}\t{count}\n" for digest, key, count in lines)

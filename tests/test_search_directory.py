@@ -31,9 +31,30 @@ def test_a_figure_at_the_end_of_a_sentence_loses_its_full_stop() -> None:
 
 
 def test_keys_are_read_from_text_not_markup() -> None:
-    text = sd.page_text('<p class="x1">公&amp;务<span data-x="999">接待</span></p>'.encode())
-    keys = sd.text_keys(text)
-    assert "x1" not in keys and "999" not in keys and {"接待", "公", "务"} <= keys
+    keys = sd.page_keys('<p class="x1">公&amp;务<span data-x="999">接待</span>费</p>'.encode())
+    assert "x1" not in keys and "999" not in keys and {"接待", "公", "务", "待费"} <= keys
+
+
+def test_keys_come_from_the_indexed_body_less_what_pagefind_ignores() -> None:
+    page = ('<html><head><title>标题甲</title></head><body><nav>导航</nav>'
+            '<main data-pagefind-body><h1>正文</h1><table><tr><td>1,234.50</td><td>6.70</td></tr></table>'
+            '<section data-pagefind-ignore><section>嵌套</section>忽略</section><p>之后</p></main>'
+            '<footer>页脚</footer><div data-pagefind-body>第二</div></body></html>')
+    keys = sd.page_keys(page.encode())
+    assert {"正文", "1234.50", "6.70", "之后", "第二"} <= keys
+    assert not keys & {"标题", "导航", "嵌套", "忽略", "页脚"}
+
+
+def test_content_cannot_mark_its_own_text_ignored() -> None:
+    """A name or a sentence that reads like the attribute is text or a value, not an attribute."""
+    page = ('<main data-pagefind-body><p title="data-pagefind-ignore">甲乙</p>'
+            '<p title="x data-pagefind-ignore y">丙丁</p><p>data-pagefind-ignore 戊己</p></main>')
+    assert {"甲乙", "丙丁", "戊己"} <= sd.page_keys(page.encode())
+
+
+def test_an_ignored_element_without_its_end_is_kept() -> None:
+    keys = sd.page_keys("<main data-pagefind-body><section data-pagefind-ignore>甲乙</main>".encode())
+    assert "甲乙" in keys
 
 
 def test_fnv1a_of_known_strings() -> None:

@@ -1,6 +1,6 @@
 """Measure the search index: its size, the bytes a first search downloads, and the indexing time.
 
-    python tools/measure_search.py SITE_DIR [QUERY ...]
+    python tools/measure_search.py SITE_DIR [--no-index-time] [QUERY ...]
 
 SITE_DIR is a built site. The first-search bytes are what Chromium downloads when a visitor opens
 the search page with a query (search/?q=...) until the first results are shown: the search page's
@@ -103,6 +103,8 @@ def response_kind(url: str) -> str:
     folder, name = url.split("?", 1)[0].rsplit("/", 2)[-2:]
     if "/cells/" in url:
         return "cells"
+    if "/pagefind/directory/" in url:
+        return "directory buckets"
     if "/pagefind/" in url and folder in ("fragment", "index", "filter"):
         return folder
     if name.endswith(".pf_meta"):
@@ -113,14 +115,18 @@ def response_kind(url: str) -> str:
 
 
 def main() -> None:
-    site = Path(sys.argv[1])
-    queries = sys.argv[2:] or ["公务接待费"]
+    arguments = sys.argv[1:]
+    with_index_time = "--no-index-time" not in arguments
+    arguments = [a for a in arguments if a != "--no-index-time"]
+    site = Path(arguments[0])
+    queries = arguments[1:] or ["公务接待费"]
     size, files = folder_size(site / "pagefind")
     print(f"index: {size / 1e6:.2f} MB in {files} files ({site / 'pagefind'})")
-    seconds, by_shard = index_time(site)
-    print(f"index time (Pagefind alone, flattened pages, {len(by_shard)} shards one after the other): {seconds:.2f} s")
-    for shard, (shard_seconds, memory) in by_shard.items():
-        print(f"  {shard}: {shard_seconds:.2f} s, peak memory {memory / 1e6:.0f} MB PSS")
+    if with_index_time:
+        seconds, by_shard = index_time(site)
+        print(f"index time (Pagefind alone, flattened pages, {len(by_shard)} shards one after the other): {seconds:.2f} s")
+        for shard, (shard_seconds, memory) in by_shard.items():
+            print(f"  {shard}: {shard_seconds:.2f} s, peak memory {memory / 1e6:.0f} MB PSS")
     for query in queries:
         total, zipped, requests, by_kind = first_search_bytes(site, query)
         print(f"first search {query!r}: {total / 1e3:.1f} kB in {requests} requests (bodies as served); "

@@ -49,7 +49,7 @@
   // index) every shard is loaded. The first shard loaded gives Pagefind's script, the others are
   // merged into it, so one search covers every shard loaded and filters apply across them.
   var SHARD = /^[A-Za-z0-9_-]+\/$/;
-  var FIRST_SHARDS = 2;  // shards loaded for a query before its first results are shown
+  var FIRST_SHARDS = 1;  // shards loaded for a query before its first results are shown (more when none finds it)
   var loaded = [], loading = Promise.resolve(null), directory = null;
 
   function validShards(shards) {
