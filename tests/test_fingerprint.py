@@ -111,6 +111,17 @@ def test_the_tool_is_an_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert fingerprint.tool_digest.__wrapped__() != before
 
 
+def test_the_default_theme_is_an_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default theme lies beside the package; every page of a build is rendered with it."""
+    theme = tmp_path / "theme"
+    shutil.copytree(fingerprint.PACKAGE_THEME_DIR / "templates", theme / "templates")
+    monkeypatch.setattr(fingerprint, "PACKAGE_THEME_DIR", theme)
+    before = fingerprint.tool_digest.__wrapped__()
+    unit_page = theme / "templates" / "unit.html"
+    unit_page.write_bytes(unit_page.read_bytes() + b"\n")
+    assert fingerprint.tool_digest.__wrapped__() != before
+
+
 def git(repo: Path, *args: str, date: str) -> None:
     env = dict(os.environ, GIT_AUTHOR_DATE=f"{date}T12:00:00", GIT_COMMITTER_DATE=f"{date}T12:00:00",
                GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.org", GIT_COMMITTER_NAME="t",
