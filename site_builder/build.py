@@ -312,9 +312,7 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
         if cache is not None and parts_folder is not None:
             _keep_index_copies(cache, parts_folder, rendered)
         summary_files = {r.summary.rel: r.summary_file for r in rendered if r.summary is not None and r.summary_file}
-        reuse = _PageReuse(cache, build_cache.PageKeys(cache, planned.site, quick.index_settings()),
-                           {r.summary.rel: r.summary_digest for r in rendered if r.summary is not None}, out, staging,
-                           index.cells if index else None) if cache is not None else None
+        reuse = _page_reuse(cache, planned.site, rendered, out, staging, index) if cache is not None else None
         site_pages = _worker_site_pages(planned.site, root, summaries, summary_files, staging, index, workers, findings,
                                         reuse)
         if cache is not None and parts_folder is not None:
@@ -642,6 +640,13 @@ class _PageReuse:
         if entry is None or not self.cache.reuse_page(entry, self.out, self.staging, self.cells):
             return None
         return Written({path: record[0] for path, record in entry.files.items()}, dict(entry.index))
+
+
+def _page_reuse(cache: build_cache.BuildCache, site: Site, rendered: list[Rendered], out: Path, staging: Path,
+                index: IndexFolders | None) -> _PageReuse:
+    return _PageReuse(cache, build_cache.PageKeys(cache, site, quick.index_settings()),
+                      {r.summary.rel: r.summary_digest for r in rendered if r.summary is not None}, out, staging,
+                      index.cells if index else None)
 
 
 def _worker_site_pages(site: Site, root: Path, summaries: list[ReportSummary], summary_files: dict[str, Path],

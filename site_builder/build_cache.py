@@ -10,6 +10,8 @@ output folder and the current folder):
   the site-wide pages need), and every file it wrote with SHA-256, size and modification time;
 - ``index/<sha256>``: the copies of its pages that Pagefind reads, and the file of its whole summary
   (with the table rows its unit page reads; the entry holds the rest), content-addressed;
+- ``pages``: each unit page and comparison group by its key: the files it wrote (SHA-256, size,
+  modification time) and the digests of its pages' index copies (kept in ``index/``);
 - ``shards``: each search shard's input digest and the files of its bundle.
 
 A report is **reused** when its key is unchanged and everything it wrote is still in the previous
@@ -18,6 +20,9 @@ cannot be made) and its summary and findings come from the cache. The key is the
 fingerprint (``fingerprint.py``: its files, the previous year's, the unit, the root files, the tool
 itself, git history where it matters) and the build's own inputs: the site's ``_theme/`` folder and,
 when the site has its own templates (which may read ``site.units``), every unit.
+
+A **unit page** or **comparison group** is reused the same way, under a key of everything its job
+reads (``PageKeys``); its files are all in its own folder.
 
 A search **shard** is reused when the ordered list of its pages and the digests of their index
 copies is unchanged (Pagefind's output is canonicalized, so the same input gives the same bundle).

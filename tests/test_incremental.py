@@ -316,6 +316,41 @@ def test_a_tampered_cache_cannot_name_a_file_outside_it(portal: Path, tmp_path: 
     assert_same_site(site, tmp_path / "fresh")
 
 
+def test_a_unit_page_changed_in_the_output_is_written_again(portal: Path, tmp_path: Path) -> None:
+    root, site, cache = copied(portal, tmp_path)
+    build(root, site, cache=cache)
+    page = site / "units" / "jincheng-social-insurance-center" / "index.html"
+    page.write_bytes(page.read_bytes().replace(b"</body>", b"<p>hand edit</p></body>"))
+    result = build(root, site, cache=cache)
+    assert (result.reused_reports, result.reused_unit_pages) == (result.reports, len(unit_folders(site)) - 1)
+    build(root, tmp_path / "fresh")
+    assert_same_site(site, tmp_path / "fresh")
+
+
+def test_a_tampered_page_entry_is_a_miss(portal: Path, tmp_path: Path) -> None:
+    """A page entry may name only files of its own folder, and digests that are digests."""
+    from site_builder import check_cache
+
+    root, site, cache = copied(portal, tmp_path)
+    build(root, site, cache=cache)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me", encoding="utf-8")
+    pages_file = next(cache.glob("build-*/pages"))
+    pages = check_cache.read_sealed(pages_file, quick.MAGIC, quick.VERSION)
+    units = [entry for entry in pages.values() if entry["index"]]
+    escape = os.path.relpath(victim, pages_file.parent / "index")
+    units[0]["index"] = {page: escape for page in units[0]["index"]}
+    report_page = "units/jincheng-social-insurance-center/2023/index.html"  # another job's file, as written
+    units[1]["files"][report_page] = [*next(iter(units[1]["files"].values()))[:1], 1, 1]
+    check_cache.write_sealed(pages_file, quick.MAGIC, quick.VERSION, pages)
+    (site / "units" / "stray.html").write_text("added by hand", encoding="utf-8")  # so that pages are reused
+    result = build(root, site, cache=cache)
+    assert victim.read_text(encoding="utf-8") == "keep me"
+    assert result.reused_unit_pages == len(unit_folders(site)) - 2
+    build(root, tmp_path / "fresh")
+    assert_same_site(site, tmp_path / "fresh")
+
+
 def test_nothing_changed_writes_nothing(portal: Path, tmp_path: Path) -> None:
     root, site, cache = copied(portal, tmp_path)
     first = build(root, site, cache=cache)
