@@ -299,7 +299,7 @@ class PageKeys:
 
     def __init__(self, keys: ReportKeys, site: Site, settings: str) -> None:
         hasher = hashlib.sha256(b"site pages\0" + keys.fingerprints.site_digest + keys.extra)
-        rest = replace(site, units=[], reports=[])  # the units are in ``keys.extra`` when a template can read them
+        rest = replace(site, units=[])  # the units are in ``keys.extra`` when a template can read them
         hasher.update(f"{settings}\0{pagefind_version()}\0{rest!r}".encode("utf-8", "surrogateescape"))
         self.common = hasher.digest()
 

@@ -351,6 +351,14 @@ def test_a_tampered_page_entry_is_a_miss(portal: Path, tmp_path: Path) -> None:
     assert_same_site(site, tmp_path / "fresh")
 
 
+def test_no_default_template_reads_the_sites_units() -> None:
+    """Report and page keys take in the list of units only when the site has its own templates
+    (``build_cache.build_inputs_digest``): a unit's page would otherwise miss another unit's rename."""
+    for template in sorted(PACKAGE_TEMPLATES.glob("*.html")):
+        lines = template.read_text(encoding="utf-8").splitlines()
+        assert not [line for line in lines if re.search(r"\bsite\b", line) and re.search(r"\b(units|reports)\b", line)], template
+
+
 def test_nothing_changed_writes_nothing(portal: Path, tmp_path: Path) -> None:
     root, site, cache = copied(portal, tmp_path)
     first = build(root, site, cache=cache)
