@@ -54,7 +54,7 @@ from site_builder.output import (
 )
 from site_builder.render import compare
 from site_builder.render.compare import CompareGroup
-from site_builder.render.pages import Output, Renderer, summaries_by_unit
+from site_builder.render.pages import Output, Renderer, summaries_by_unit, unit_path
 from site_builder.schemagen import SCHEMA_DIR
 from site_builder.summaries import (
     ReportSummary,
@@ -311,7 +311,12 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
         if cache is not None and parts_folder is not None:
             _keep_index_copies(cache, parts_folder, rendered)
         summary_files = {r.summary.rel: r.summary_file for r in rendered if r.summary is not None and r.summary_file}
-        site_written = _worker_site_pages(planned.site, root, summaries, summary_files, staging, index, workers, findings)
+        reuse = _page_reuse(cache, planned.site, rendered, out, staging, index) if cache is not None else None
+        site_pages = _worker_site_pages(planned.site, root, summaries, summary_files, staging, index, workers, findings,
+                                        reuse)
+        if cache is not None and parts_folder is not None:
+            _keep_page_index_copies(cache, parts_folder, site_pages)
+        site_written = site_pages.written()
         site_written.update(write_tree(_site_pages(planned.site, summaries, root, findings), staging, index))
         index_digests.update(site_written.index)
         to_index: list[str] = []
@@ -352,9 +357,9 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
         remove_leftovers(out)
         result = BuildResult(findings, sum(1 for p in files if p.endswith(".html")), len(summaries), len(files), timings,
                              index_memory, sum(r.reused and r.store is None for r in rendered), len(reused),
-                             sum(r.store is not None for r in rendered), len(imported))
+                             sum(r.store is not None for r in rendered), len(imported), *site_pages.reused_counts())
         if cache is not None:
-            _remember(cache, planned, rendered, keys, inputs, out, site_key)
+            _remember(cache, planned, rendered, keys, inputs, out, site_key, site_pages.jobs)
             _remember_quick(cache, content, out, result, len(inputs))
     finally:
         for folder in (staging, scratch):
@@ -468,6 +473,14 @@ def _keep_index_copies(cache: build_cache.BuildCache, parts: Path, rendered: lis
                 cache.keep_index_copy(report.summary_file, report.summary_digest)
 
 
+def _keep_page_index_copies(cache: build_cache.BuildCache, parts: Path, pages: SitePages) -> None:
+    """Copy the index copies of the unit pages rendered now into the cache's store (as reports')."""
+    for job, reused in zip(pages.jobs, pages.reused, strict=True):
+        if not reused:
+            for path, digest in job.index.items():
+                cache.keep_index_copy(parts / path, digest)
+
+
 def _restorer(cache: build_cache.BuildCache | None, digests: dict[str, str],
               stores: list[Path]) -> Callable[[str, Path], bool]:
     """Put a page's search copy at ``target`` from the build cache or a part's store."""
@@ -485,16 +498,18 @@ def _restorer(cache: build_cache.BuildCache | None, digests: dict[str, str],
 
 
 def _remember(cache: build_cache.BuildCache, planned: loader.Plan, rendered: list[Rendered], keys: list[str],
-              inputs: dict[str, str], out: Path, site_key: str) -> None:
-    """After the swap: remember the reports rendered now and the shards, forget what is gone.
-    A cache that cannot be written only costs time next build."""
+              inputs: dict[str, str], out: Path, site_key: str, page_jobs: list[build_cache.PageJob]) -> None:
+    """After the swap: remember the reports rendered now, the unit and comparison pages and the
+    shards, forget what is gone. A cache that cannot be written only costs time next build."""
     try:
         folders = [contentfs.display_path(year_dir) for _, year_dir in planned.jobs]
         for folder, key, report in zip(folders, keys, rendered, strict=True):
             if not report.reused or report.store is not None:
                 cache.save_report(folder, key, report, out)
         cache.forget_others(set(folders))
-        cache.forget_index_copies({digest for report in rendered for digest in [*report.index.values(), report.summary_digest]})
+        cache.save_pages(page_jobs, out)
+        cache.forget_index_copies({digest for report in rendered for digest in [*report.index.values(), report.summary_digest]}
+                                  | {digest for job in page_jobs for digest in job.index.values()})
         cache.save_shards(inputs, out)
         cache.save_site(site_key, out)
         build_cache.prune(cache.folder.parent)
@@ -583,19 +598,81 @@ def _site_page_name(job: tuple[str, int]) -> str:
     return f"the comparison pages {state.groups[number].path}"
 
 
+@dataclass
+class SitePages:
+    """The unit pages, then the comparison groups, of this build: what each wrote, and whether it
+    was reused from the previous build."""
+
+    jobs: list[build_cache.PageJob]
+    reused: list[bool]
+    units: int  # the first ``units`` jobs are unit pages
+
+    def written(self) -> Written:
+        written = Written()
+        for job in self.jobs:
+            written.files.update(job.written)
+            written.index.update(job.index)
+        return written
+
+    def reused_counts(self) -> tuple[int, int]:
+        """Unit pages and comparison groups reused."""
+        return sum(self.reused[:self.units]), sum(self.reused[self.units:])
+
+
+@dataclass
+class _PageReuse:
+    """What reusing unit and comparison pages needs: the cache, the keys, each report's summary digest."""
+
+    cache: build_cache.BuildCache
+    keys: build_cache.PageKeys
+    summary_digests: dict[str, str]  # report rel -> sha256 of its whole summary (what its unit page reads)
+    out: Path
+    staging: Path
+    cells: Path | None
+
+    def job_keys(self, units: list[Unit], by_unit: dict[str, list[ReportSummary]], groups: list[CompareGroup]) -> list[str]:
+        return ([self.keys.unit(unit, [self.summary_digests[s.rel] for s in by_unit.get(unit.slug, [])]) for unit in units]
+                + [self.keys.group(group) for group in groups])
+
+    def linked(self, key: str, folder: str) -> Written | None:
+        """The job's files linked from the previous output, if the cache has them under ``key``."""
+        entry = self.cache.page_entry(key, folder)
+        if entry is None or not self.cache.reuse_page(entry, self.out, self.staging, self.cells):
+            return None
+        return Written({path: record[0] for path, record in entry.files.items()}, dict(entry.index))
+
+
+def _page_reuse(cache: build_cache.BuildCache, site: Site, rendered: list[Rendered], out: Path, staging: Path,
+                index: IndexFolders | None) -> _PageReuse:
+    return _PageReuse(cache, build_cache.PageKeys(cache, site, quick.index_settings()),
+                      {r.summary.rel: r.summary_digest for r in rendered if r.summary is not None}, out, staging,
+                      index.cells if index else None)
+
+
 def _worker_site_pages(site: Site, root: Path, summaries: list[ReportSummary], summary_files: dict[str, Path],
-                       staging: Path, index: IndexFolders | None, workers: int | None, findings: list[Finding]) -> Written:
-    """The unit and comparison pages (most of the site pages' time at 1,000 reports), in worker processes."""
+                       staging: Path, index: IndexFolders | None, workers: int | None, findings: list[Finding],
+                       reuse: _PageReuse | None) -> SitePages:
+    """The unit and comparison pages (most of the site pages' time at 1,000 reports): reused where
+    ``reuse`` allows, else rendered in worker processes."""
     global _SITE_PAGES
     try:
         groups = compare.compare_groups(summaries, headline_data())
-        _SITE_PAGES = _SitePagesState(Renderer(site, root), summaries_by_unit(summaries), summary_files, groups,
-                                      staging, index)
+        by_unit = summaries_by_unit(summaries)
         jobs = [("unit", i) for i in range(len(site.units))] + [("compare", i) for i in range(len(groups))]
-        written = Written()
-        for part in map_in_workers(site_page_job, jobs, _site_page_name, workers, stage="building"):
-            written.update(part)
-        return written
+        folders = [unit_path(unit.slug) for unit in site.units] + [group.path for group in groups]
+        keys = reuse.job_keys(site.units, by_unit, groups) if reuse is not None else [""] * len(jobs)
+        done = [reuse.linked(key, folder) if reuse is not None else None for key, folder in zip(keys, folders, strict=True)]
+        reused = [written is not None for written in done]
+        _SITE_PAGES = _SitePagesState(Renderer(site, root), by_unit, summary_files, groups, staging, index)
+        todo = [number for number, written in enumerate(done) if written is None]
+        for number, written in zip(todo, map_in_workers(site_page_job, [jobs[n] for n in todo], _site_page_name, workers,
+                                                        stage="building"), strict=True):
+            done[number] = written
+        finished = [written for written in done if written is not None]
+        assert len(finished) == len(jobs)
+        page_jobs = [build_cache.PageJob(key, folder, written.files, written.index)
+                     for key, folder, written in zip(keys, folders, finished, strict=True)]
+        return SitePages(page_jobs, reused, len(site.units))
     except ContentProblem as problem:
         raise BuildRefused(merged(findings, problem.findings)) from None
     finally:

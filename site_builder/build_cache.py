@@ -10,6 +10,8 @@ output folder and the current folder):
   the site-wide pages need), and every file it wrote with SHA-256, size and modification time;
 - ``index/<sha256>``: the copies of its pages that Pagefind reads, and the file of its whole summary
   (with the table rows its unit page reads; the entry holds the rest), content-addressed;
+- ``pages``: each unit page and comparison group by its key: the files it wrote (SHA-256, size,
+  modification time) and the digests of its pages' index copies (kept in ``index/``);
 - ``shards``: each search shard's input digest and the files of its bundle.
 
 A report is **reused** when its key is unchanged and everything it wrote is still in the previous
@@ -18,6 +20,9 @@ cannot be made) and its summary and findings come from the cache. The key is the
 fingerprint (``fingerprint.py``: its files, the previous year's, the unit, the root files, the tool
 itself, git history where it matters) and the build's own inputs: the site's ``_theme/`` folder and,
 when the site has its own templates (which may read ``site.units``), every unit.
+
+A **unit page** or **comparison group** is reused the same way, under a key of everything its job
+reads (``PageKeys``); its files are all in its own folder.
 
 A search **shard** is reused when the ordered list of its pages and the digests of their index
 copies is unchanged (Pagefind's output is canonicalized, so the same input gives the same bundle).
@@ -33,15 +38,15 @@ import hashlib
 import os
 import shutil
 import stat
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from site_builder import check_cache, contentfs, search_directory
 from site_builder.check_cache import Invalid
 from site_builder.findings import Finding
 from site_builder.fingerprint import Fingerprints
-from site_builder.model import Site
+from site_builder.model import Site, Unit
 from site_builder.quick import MAGIC, VERSION, QuickRecord, pagefind_version
 from site_builder.summaries import ReportSummary, summary_data, summary_from_data
 
@@ -114,6 +119,16 @@ def _stamp_entries(path: str, prefix: str, found: dict[str, list[int] | None]) -
                 found[prefix + entry.name] = None
 
 
+def _files_directly_in(folder: Path) -> dict[str, list[int] | None]:
+    """``full_stamp`` of each entry of ``folder`` that is not a folder, by name (not below it)."""
+    try:
+        with os.scandir(folder) as scan:
+            entries = [entry for entry in scan if not entry.is_dir(follow_symlinks=False)]
+    except OSError:
+        return {}
+    return {entry.name: full_stamp(Path(entry.path)) for entry in entries}
+
+
 def link_or_copy(source: Path, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -137,6 +152,20 @@ def link_all(pairs: list[tuple[Path, Path]]) -> bool:
 
 
 # -- entries ---------------------------------------------------------------------------------------
+
+
+class OutputRecord(Protocol):
+    """What a build remembers of the files one job wrote (a report, a unit page, a comparison group)."""
+
+    files: dict[str, list[Any]]  # site path -> [sha256, size, mtime_ns]
+    cells: dict[str, list[Any]]  # path below pagefind/cells/ -> [size, mtime_ns]
+    index: dict[str, str]  # page path -> sha256 of its index copy
+
+
+def _stamped(out: Path, written: dict[str, str]) -> dict[str, list[Any]]:
+    """[sha256, size, mtime_ns] of each file written, as the output now holds it."""
+    return {path: [digest, *(stamp(out / path) or [-1, -1])] for path, digest in written.items()}
+
 
 
 class ReportRecord:
@@ -224,6 +253,81 @@ class Rendered:
     store: Path | None = None  # reused from a part (parts.py): the folder of its search copies and summary
 
 
+# -- unit and comparison pages ----------------------------------------------------------------------
+
+
+@dataclass
+class PageEntry:
+    """What a build remembers of one unit page or one comparison group (``Renderer.render_units``,
+    ``render_comparison_group``): the files it wrote, all in its own folder."""
+
+    files: dict[str, list[Any]]  # site path -> [sha256, size, mtime_ns]
+    cells: dict[str, list[Any]]  # path below pagefind/cells/ -> [size, mtime_ns]
+    index: dict[str, str]  # page path -> sha256 of its index copy
+
+    def to_data(self) -> dict[str, Any]:
+        return {"files": self.files, "cells": self.cells, "index": self.index}
+
+    @classmethod
+    def from_data(cls, data: Any, folder: str) -> PageEntry:
+        """The entry of the job whose files are in ``folder``; every path must name a file directly
+        in it, so that a tampered cache cannot make a job link another job's files."""
+        if not isinstance(data, dict):
+            raise Invalid("entry")
+        files, cells, index = data["files"], data["cells"], data["index"]
+        if not (isinstance(files, dict) and all(_is_file_record(v, 3) and is_digest(v[0]) for v in files.values())
+                and isinstance(cells, dict) and all(_is_file_record(v, 2) for v in cells.values())
+                and isinstance(index, dict) and all(is_digest(v) for v in index.values())):
+            raise Invalid("files")
+        if not files or not all(is_safe_path(path) and _directly_in(path, folder) for path in [*files, *cells, *index]):
+            raise Invalid("path")
+        return cls(files, cells, index)
+
+
+def _directly_in(path: str, folder: str) -> bool:
+    return path.startswith(folder) and "/" not in path[len(folder):]
+
+
+class PageKeys:
+    """The key of each unit page and comparison group: a digest of everything its job reads.
+
+    Both read the renderer's inputs (the tool with its default theme and the headline and crosswalk
+    data, the root files, the site's ``_theme/`` and, with its own templates, every unit: as a
+    report's key), the search settings and the site as loaded; a unit page also reads its unit and
+    the whole summaries of its reports, in order (by digest); a comparison group reads only its
+    ``CompareGroup``, which holds every figure and name it shows."""
+
+    def __init__(self, keys: ReportKeys, site: Site, settings: str) -> None:
+        hasher = hashlib.sha256(b"site pages\0" + keys.fingerprints.site_digest + keys.extra)
+        rest = replace(site, units=[])  # the units are in ``keys.extra`` when a template can read them
+        hasher.update(f"{settings}\0{pagefind_version()}\0{rest!r}".encode("utf-8", "surrogateescape"))
+        self.common = hasher.digest()
+
+    def unit(self, unit: Unit, summary_digests: list[str]) -> str:
+        return self._key("unit", repr(unit), *summary_digests)
+
+    def group(self, group: object) -> str:
+        """``group``: a ``compare.CompareGroup`` (a dataclass: its repr shows every field, amounts exactly)."""
+        return self._key("compare", repr(group))
+
+    def _key(self, *fields: str) -> str:
+        hasher = hashlib.sha256(self.common)
+        for text in fields:
+            data = text.encode("utf-8", "surrogateescape")
+            hasher.update(len(data).to_bytes(8, "big") + data)
+        return hasher.hexdigest()
+
+
+@dataclass(frozen=True)
+class PageJob:
+    """One unit page or comparison group of this build, as the cache remembers it."""
+
+    key: str
+    folder: str  # every file it writes is directly in this folder
+    written: dict[str, str]  # site path -> sha256
+    index: dict[str, str]  # page path -> sha256 of its index copy
+
+
 # -- the cache -------------------------------------------------------------------------------------
 
 
@@ -263,26 +367,28 @@ class BuildCache(ReportKeys):
 
     def reuse(self, entry: ReportEntry, out: Path, staging: Path, cells: Path | None) -> bool:
         """Link the report's files from the previous output into ``staging`` (its cells files into
-        ``cells``) if all are still as written and its index copies are cached; else link nothing."""
+        ``cells``) if all are still as written and its index copies and summary are cached; else link nothing."""
+        return self.has_index_copy(entry.summary_file) and self._link_unchanged(entry, out, staging, cells)
+
+    def _link_unchanged(self, entry: OutputRecord, out: Path, staging: Path, cells: Path | None) -> bool:
+        """Link what one job wrote (``entry``) from the previous output, as ``reuse`` says."""
         previous = [(path, staging / path, record[1:]) for path, record in entry.files.items()]
         if cells is not None:
             previous += [(f"pagefind/cells/{path}", cells / path, record) for path, record in entry.cells.items()]
         elif entry.cells:
             return False
-        for path, _, record in previous:  # as this report wrote it, and untouched since the last build
+        for path, _, record in previous:  # as the job wrote it, and untouched since the last build
             status = full_stamp(out / path)
             if status is None or status[:2] != record or status != self.previous_site.get(path):
                 return False
         if cells is not None and not all(self.has_index_copy(digest) for digest in entry.index.values()):
-            return False
-        if not self.has_index_copy(entry.summary_file):
             return False
         return link_all([(out / path, target) for path, target, _ in previous])
 
     def save_report(self, folder: str, key: str, rendered: Rendered, out: Path) -> None:
         """Remember a report rendered by this build (called after the swap: the stamps are the output's)."""
         assert rendered.summary is not None
-        files = {path: [digest, *(stamp(out / path) or [-1, -1])] for path, digest in rendered.written.items()}
+        files = _stamped(out, rendered.written)
         cells_root = out / "pagefind" / "cells"
         cells: dict[str, list[Any]] = {}
         for base in {path.removesuffix("index.html") for path in rendered.index}:
@@ -338,6 +444,34 @@ class BuildCache(ReportKeys):
         for path in (self.folder / "index").glob("*"):
             if path.name not in used:
                 path.unlink(missing_ok=True)
+
+    # -- unit and comparison pages
+    @functools.cached_property
+    def _pages(self) -> dict[str, Any]:
+        """The page entries of the previous build by key (read once)."""
+        data = _read(self.folder / "pages")
+        return data if isinstance(data, dict) else {}
+
+    def page_entry(self, key: str, folder: str) -> PageEntry | None:
+        """The entry of the unit page or comparison group with ``key`` (its files in ``folder``), else None."""
+        try:
+            return PageEntry.from_data(self._pages[key], folder) if key in self._pages else None
+        except (Invalid, KeyError, TypeError, ValueError):
+            return None
+
+    def reuse_page(self, entry: PageEntry, out: Path, staging: Path, cells: Path | None) -> bool:
+        """Link the page job's files as ``reuse`` links a report's."""
+        return self._link_unchanged(entry, out, staging, cells)
+
+    def save_pages(self, jobs: list[PageJob], out: Path) -> None:
+        """Remember this build's unit pages and comparison groups (after the swap), and only them."""
+        cells_root = out / "pagefind" / "cells"
+        record = {}
+        for job in jobs:
+            cells = {f"{job.folder}{name}": status[:2] if status else [-1, -1]
+                     for name, status in _files_directly_in(cells_root / job.folder).items()}
+            record[job.key] = PageEntry(_stamped(out, job.written), cells, job.index).to_data()
+        _write(self.folder / "pages", record)
 
     # -- the whole site
     @functools.cached_property

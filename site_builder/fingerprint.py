@@ -4,8 +4,9 @@ Two reports with the same fingerprint give the same findings, so a check can reu
 an unchanged report (``check_cache``). What a report's check reads:
 
 - the tool itself: its version, every file of the package (code, templates, code lists, forms,
-  checks.yaml, prose labels, schemas), the Python version and the versions of the libraries whose
-  behaviour or messages reach the findings;
+  checks.yaml, prose labels, schemas) and of the default theme (``themes/default``: the build's
+  keys are made from this digest too), the Python version and the versions of the libraries whose
+  behaviour or messages reach the findings or the pages;
 - the content root's ``site.yaml``, ``glossary.yaml`` and ``codes.yaml`` (codes.yaml is read by
   every report; the other two are included because the build's pages of a report use them);
 - the unit's ``unit.yaml``;
@@ -33,9 +34,12 @@ from site_builder import contentfs, limits
 from site_builder.contentfs import TreeItem, display_path
 
 PACKAGE_DIR = Path(site_builder.__file__).resolve().parent
+#: The default theme (templates and assets of every page) lies beside the package, not in it.
+PACKAGE_THEME_DIR = PACKAGE_DIR.parent / "themes" / "default"
 ROOT_FILES = ("site.yaml", "glossary.yaml", "codes.yaml")
-#: Libraries whose behaviour reaches findings (messages of schema errors, YAML marks).
-LIBRARIES = ("pyyaml", "jsonschema", "fastjsonschema", "markdown-it-py")
+#: Libraries whose behaviour reaches findings (messages of schema errors, YAML marks) or the pages
+#: (the template engine and its escaping).
+LIBRARIES = ("pyyaml", "jsonschema", "fastjsonschema", "markdown-it-py", "jinja2", "markupsafe")
 #: Any file is read whole up to here; a larger one is "too large" to the loader whatever its bytes.
 FILE_LIMIT = max(limits.YAML_FILE_BYTES, limits.MARKDOWN_FILE_BYTES)
 #: report.yaml containing this can declare ``published:``: then git history is an input.
@@ -69,7 +73,8 @@ class _Hasher:
 
 @cache
 def tool_digest() -> bytes:
-    """The tool's own inputs to every check: version, package files, Python and library versions."""
+    """The tool's own inputs to every check and build: version, package files, the default theme,
+    Python and library versions."""
     hasher = _Hasher("tool")
     hasher.field(site_builder.__version__.encode(), sys.version.encode())
     for name in LIBRARIES:
@@ -78,9 +83,10 @@ def tool_digest() -> bytes:
         except metadata.PackageNotFoundError:
             version = "absent"
         hasher.field(name.encode(), version.encode())
-    for path in sorted(PACKAGE_DIR.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
-            hasher.field(path.relative_to(PACKAGE_DIR).as_posix().encode(), path.read_bytes())
+    for folder, label in ((PACKAGE_DIR, b""), (PACKAGE_THEME_DIR, b"theme:")):
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+                hasher.field(label + path.relative_to(folder).as_posix().encode(), path.read_bytes())
     return hasher.digest()
 
 

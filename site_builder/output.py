@@ -74,6 +74,8 @@ class BuildResult:
     reused_shards: int = 0
     part_reports: int = 0  # reports and shards taken from parts (``combine``: parts.py)
     part_shards: int = 0
+    reused_unit_pages: int = 0  # unit pages and comparison groups taken from the previous build
+    reused_compare_groups: int = 0
 
 
 # -- the output folder --------------------------------------------------------------------------

@@ -100,14 +100,17 @@ def test_shown_paths_are_an_input(mini: MiniContent) -> None:
     assert Fingerprints(Path(".")).report(Path(R2024)) != here
 
 
-def test_the_tool_is_an_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Any file of the package (code, standards data) is part of the tool digest."""
-    package = tmp_path / "package"
-    shutil.copytree(fingerprint.PACKAGE_DIR / "standards", package / "standards")
-    monkeypatch.setattr(fingerprint, "PACKAGE_DIR", package)
+@pytest.mark.parametrize(("folder", "part", "edited"), [
+    ("PACKAGE_DIR", "standards", "checks.yaml"),  # any file of the package (code, standards data)
+    ("PACKAGE_THEME_DIR", "templates", "unit.html"),  # the default theme, beside the package
+])
+def test_the_tool_is_an_input(folder: str, part: str, edited: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(getattr(fingerprint, folder) / part, copy / part)
+    monkeypatch.setattr(fingerprint, folder, copy)
     before = fingerprint.tool_digest.__wrapped__()
-    checks = package / "standards" / "checks.yaml"
-    checks.write_bytes(checks.read_bytes() + b"\n")
+    changed = copy / part / edited
+    changed.write_bytes(changed.read_bytes() + b"\n")
     assert fingerprint.tool_digest.__wrapped__() != before
 
 

@@ -6,11 +6,13 @@ from __future__ import annotations
 import filecmp
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
 import time
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -21,7 +23,9 @@ from site_builder.build import BuildResult, build
 from site_builder.shards import SHARD_REPORTS_VARIABLE
 
 REPO = Path(__file__).resolve().parent.parent
-PACKAGE_REPORT_TEMPLATE = REPO / "themes" / "default" / "templates" / "report.html"
+PACKAGE_TEMPLATES = REPO / "themes" / "default" / "templates"
+#: 机关运行经费 of a shanxi-2023 report's 相关信息统计表: a headline of the unit and comparison pages
+RUNNING_COSTS = re.compile(r"^  (administrative|civil_service_managed): (\d+\.\d\d)$", re.M)
 
 
 def files_of(folder: Path) -> set[str]:
@@ -107,14 +111,77 @@ def retitle_site(root: Path, rng: random.Random, removed: dict[Path, Path]) -> s
     return "site title"
 
 
-def override_report_template(root: Path, rng: random.Random, removed: dict[Path, Path]) -> str:
-    target = root / "_theme" / "templates" / "report.html"
+def override_template(name: str, title: str, root: Path, rng: random.Random) -> str:
+    """The site's own copy of a default template, with a numbered title."""
+    target = root / "_theme" / "templates" / name
     target.parent.mkdir(parents=True, exist_ok=True)
-    title = "{% block title %}{{ report.title }}"
-    text = PACKAGE_REPORT_TEMPLATE.read_text(encoding="utf-8")
+    text = (PACKAGE_TEMPLATES / name).read_text(encoding="utf-8")
     assert title in text
     target.write_text(text.replace(title, f"{title}（第{rng.randint(1, 999)}版）", 1), encoding="utf-8")
-    return "the site's own report template"
+    return f"the site's own {name}"
+
+
+def override_report_template(root: Path, rng: random.Random, removed: dict[Path, Path]) -> str:
+    return override_template("report.html", "{% block title %}{{ report.title }}", root, rng)
+
+
+def override_unit_template(root: Path, rng: random.Random, removed: dict[Path, Path]) -> str:
+    return override_template("unit.html", "{% block title %}{{ unit.name }}", root, rng)
+
+
+def override_compare_template(root: Path, rng: random.Random, removed: dict[Path, Path]) -> str:
+    return override_template("compare.html", "{% block title %}{{ group.year }}年度", root, rng)
+
+
+def running_costs_reports(root: Path) -> list[Path]:
+    return [p for p in reports_of(root) if (p / "tables" / "related_info.yaml").is_file()
+            and RUNNING_COSTS.search((p / "tables" / "related_info.yaml").read_text(encoding="utf-8"))]
+
+
+def change_running_costs(report: Path, rng: random.Random) -> None:
+    """Lower 机关运行经费 in the table and in the 情况说明 sentence that states it (a consistent report)."""
+    table = report / "tables" / "related_info.yaml"
+    text = table.read_text(encoding="utf-8")
+    found = RUNNING_COSTS.search(text)
+    assert found is not None
+    old = Decimal(found.group(2))
+    new = max(Decimal(0), old - Decimal(rng.randint(1, 99)) / 100)
+    table.write_text(text.replace(found.group(0), f"  {found.group(1)}: {new:.2f}", 1), encoding="utf-8")
+    explanation = report / "explanation.md"
+    prose = explanation.read_text(encoding="utf-8")
+    stated = f"机关运行经费支出{old:,.2f}万元"
+    assert stated in prose
+    explanation.write_text(prose.replace(stated, f"机关运行经费支出{new:,.2f}万元"), encoding="utf-8")
+
+
+def unit_field(unit: Path, name: str) -> str:
+    return next(line.removeprefix(f"{name}:").strip() for line in (unit / "unit.yaml").read_text(encoding="utf-8").splitlines()
+                if line.startswith(f"{name}:"))
+
+
+def compared_reports(root: Path) -> list[Path]:
+    """Reports with another unit's report of their year and region: rows of a comparison group."""
+    region_years = [(unit_field(p.parent, "region"), p.name) for p in reports_of(root)]
+    return [p for p, region_year in zip(reports_of(root), region_years, strict=True) if region_years.count(region_year) > 1]
+
+
+def edit_headline_figure(root: Path, rng: random.Random, removed: dict[Path, Path]) -> str:
+    """Preferably of a report in a comparison group, so that a group's page changes."""
+    candidates = running_costs_reports(root)
+    report = rng.choice([p for p in candidates if p in compared_reports(root)] or candidates)
+    change_running_costs(report, rng)
+    return f"机关运行经费 of {report.relative_to(root)}"
+
+
+def add_unit(root: Path, rng: random.Random, removed: dict[Path, Path]) -> str:
+    """A copy of a unit under another folder and name: it joins its region's comparison groups."""
+    unit = rng.choice(sorted(p.parent for p in root.glob("*/unit.yaml")))
+    copy = unit.with_name(f"{unit.name}-copy{rng.randint(1, 999)}")
+    shutil.copytree(unit, copy)
+    lines = (copy / "unit.yaml").read_text(encoding="utf-8").splitlines(keepends=True)
+    (copy / "unit.yaml").write_text("".join(line.rstrip("\n") + "（二）\n" if line.startswith("name:") else line
+                                            for line in lines), encoding="utf-8")
+    return f"added {copy.relative_to(root)}"
 
 
 def touch_without_change(root: Path, rng: random.Random, removed: dict[Path, Path]) -> str:
@@ -125,7 +192,7 @@ def touch_without_change(root: Path, rng: random.Random, removed: dict[Path, Pat
 
 EDITS: list[Callable[[Path, random.Random, dict[Path, Path]], str]] = [
     edit_narrative, rename_unit, remove_report, restore_report, retitle_site, override_report_template,
-    touch_without_change,
+    touch_without_change, edit_headline_figure, add_unit, override_unit_template, override_compare_template,
 ]
 
 
@@ -139,6 +206,7 @@ def test_random_edits_give_the_fresh_build(portal: Path, tmp_path: Path, monkeyp
     assert again.index_memory == {}  # nothing changed: no Pagefind ran
     rng = random.Random(12)
     removed: dict[Path, Path] = {}
+    reused_pages = 0
     # every kind of edit, in a random order, one per build (an edit of every report would hide a
     # missed dependency of the edit before or after it)
     for round_number, edit in enumerate(rng.sample(EDITS, len(EDITS))):
@@ -148,6 +216,8 @@ def test_random_edits_give_the_fresh_build(portal: Path, tmp_path: Path, monkeyp
         assert result.reports == fresh.reports, done
         assert_same_site(site, tmp_path / f"fresh-{round_number}")
         shutil.rmtree(tmp_path / f"fresh-{round_number}")
+        reused_pages += result.reused_unit_pages + result.reused_compare_groups
+    assert reused_pages > 0  # else the comparisons above say nothing of reused unit and comparison pages
 
 
 def test_one_narrative_edit_renders_one_report(portal: Path, tmp_path: Path) -> None:
@@ -158,6 +228,38 @@ def test_one_narrative_edit_renders_one_report(portal: Path, tmp_path: Path) -> 
         handle.write("\n本单位无其他需要说明的事项。\n")
     result: BuildResult = build(root, site, cache=cache)
     assert result.reused_reports == result.reports - 1
+    assert (result.reused_unit_pages, result.reused_compare_groups) == (len(unit_folders(site)), len(group_folders(site)))
+    build(root, tmp_path / "fresh")
+    assert_same_site(site, tmp_path / "fresh")
+
+
+def unit_folders(site: Path) -> list[Path]:
+    return sorted(page.parent for page in site.glob("units/*/index.html"))
+
+
+def group_folders(site: Path) -> list[Path]:
+    return sorted(folder for folder in site.glob("compare/*/*") if folder.is_dir())
+
+
+def groups_listing(site: Path, name: str, year: str) -> list[Path]:
+    """The comparison groups with a row of unit ``name`` in ``year``."""
+    return [folder for folder in group_folders(site)
+            if any(line.startswith(f"{name},{year},") for line in (folder / "by-personnel.csv").read_text(encoding="utf-8-sig").splitlines())]
+
+
+def test_one_figure_edit_renders_its_unit_page_and_comparison_groups(portal: Path, tmp_path: Path) -> None:
+    """A headline figure of one report changed: its report, its unit's page and the comparison
+    groups it is a row of are rendered again; every other page is reused."""
+    root, site, cache = copied(portal, tmp_path)
+    build(root, site, cache=cache)
+    report = next(p for p in running_costs_reports(root) if groups_listing(site, unit_field(p.parent, "name"), p.name))
+    groups = groups_listing(site, unit_field(report.parent, "name"), report.name)
+    change_running_costs(report, random.Random(5))
+    result = build(root, site, cache=cache)
+    assert result.reused_reports == result.reports - 1
+    assert result.reused_unit_pages == len(unit_folders(site)) - 1
+    assert result.reused_compare_groups == len(group_folders(site)) - len(groups)
+    assert len(groups) >= 1
     build(root, tmp_path / "fresh")
     assert_same_site(site, tmp_path / "fresh")
 
@@ -212,6 +314,49 @@ def test_a_tampered_cache_cannot_name_a_file_outside_it(portal: Path, tmp_path: 
     assert result.reused_reports <= result.reports - 2
     build(root, tmp_path / "fresh")
     assert_same_site(site, tmp_path / "fresh")
+
+
+def test_a_unit_page_changed_in_the_output_is_written_again(portal: Path, tmp_path: Path) -> None:
+    root, site, cache = copied(portal, tmp_path)
+    build(root, site, cache=cache)
+    page = site / "units" / "jincheng-social-insurance-center" / "index.html"
+    page.write_bytes(page.read_bytes().replace(b"</body>", b"<p>hand edit</p></body>"))
+    result = build(root, site, cache=cache)
+    assert (result.reused_reports, result.reused_unit_pages) == (result.reports, len(unit_folders(site)) - 1)
+    build(root, tmp_path / "fresh")
+    assert_same_site(site, tmp_path / "fresh")
+
+
+def test_a_tampered_page_entry_is_a_miss(portal: Path, tmp_path: Path) -> None:
+    """A page entry may name only files of its own folder, and digests that are digests."""
+    from site_builder import check_cache
+
+    root, site, cache = copied(portal, tmp_path)
+    build(root, site, cache=cache)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me", encoding="utf-8")
+    pages_file = next(cache.glob("build-*/pages"))
+    pages = check_cache.read_sealed(pages_file, quick.MAGIC, quick.VERSION)
+    units = [entry for entry in pages.values() if entry["index"]]
+    escape = os.path.relpath(victim, pages_file.parent / "index")
+    units[0]["index"] = {page: escape for page in units[0]["index"]}
+    report_page = "units/jincheng-social-insurance-center/2023/index.html"  # another job's file, as written
+    units[1]["files"][report_page] = [*next(iter(units[1]["files"].values()))[:1], 1, 1]
+    check_cache.write_sealed(pages_file, quick.MAGIC, quick.VERSION, pages)
+    (site / "units" / "stray.html").write_text("added by hand", encoding="utf-8")  # so that pages are reused
+    result = build(root, site, cache=cache)
+    assert victim.read_text(encoding="utf-8") == "keep me"
+    assert result.reused_unit_pages == len(unit_folders(site)) - 2
+    build(root, tmp_path / "fresh")
+    assert_same_site(site, tmp_path / "fresh")
+
+
+def test_no_default_template_reads_the_sites_units() -> None:
+    """Report and page keys take in the list of units only when the site has its own templates
+    (``build_cache.build_inputs_digest``): a unit's page would otherwise miss another unit's rename."""
+    for template in sorted(PACKAGE_TEMPLATES.glob("*.html")):
+        lines = template.read_text(encoding="utf-8").splitlines()
+        assert not [line for line in lines if re.search(r"\bsite\b", line) and re.search(r"\b(units|reports)\b", line)], template
 
 
 def test_nothing_changed_writes_nothing(portal: Path, tmp_path: Path) -> None:

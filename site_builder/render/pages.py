@@ -24,6 +24,7 @@ from site_builder.check import ContentProblem
 from site_builder.crosswalk import Crosswalk, crosswalk
 from site_builder.diffing.history import correction_history
 from site_builder.findings import Finding, Place
+from site_builder.fingerprint import PACKAGE_THEME_DIR
 from site_builder.limits import THEME_FILE_BYTES
 from site_builder.model import Amount, Report, Site, Term, Unit
 from site_builder.prose.refs import ATTACHMENT_TEXT_FIELDS, Resolver
@@ -35,7 +36,7 @@ from site_builder.render.markdown import render as render_markdown
 from site_builder.rules.forms.spec import page_labels
 from site_builder.summaries import HeadlineData, ReportSummary, headline_data
 
-PACKAGE_THEME = Path(__file__).resolve().parent.parent.parent / "themes" / "default"
+PACKAGE_THEME = PACKAGE_THEME_DIR  # its files are part of the tool digest (fingerprint.py)
 PART_TITLES = ("第一部分 概况", "第二部分 决算表", "第三部分 情况说明", "第四部分 名词解释", "第五部分 附件")
 
 
