@@ -24,6 +24,9 @@ from site_builder.model import Report, Site, Unit
 from site_builder.output import PARENT_ONLY_FDS
 
 PARALLEL_FROM = 24  # below this many reports, worker start-up costs more than it saves
+# reports per task when only findings come back: about half a second of work, so that no worker is
+# left alone with a long last chunk (at 10,000 reports the default chunk was 625, several seconds)
+FINDINGS_CHUNK = 48
 T = TypeVar("T")
 J = TypeVar("J")
 
@@ -136,26 +139,27 @@ def _close_parent_only_fds() -> None:
 
 
 def run_jobs(function: Callable[[tuple[Unit, Path]], T], jobs: list[tuple[Unit, Path]], workers: int | None = None,
-             stage: str = "checking") -> Iterator[T]:
+             stage: str = "checking", max_chunk: int | None = None) -> Iterator[T]:
     """Map ``function`` over report jobs, in order; in worker processes when it pays off.
 
     An exception in a job raises ``InternalError`` naming its report folder (``ContentProblem``
     passes through); a result is yielded for every job or the iteration raises.
     """
-    return map_in_workers(function, jobs, _job_folder, workers, stage)
+    return map_in_workers(function, jobs, _job_folder, workers, stage, max_chunk)
 
 
 def map_in_workers(function: Callable[[J], T], jobs: list[J], name: Callable[[J], str], workers: int | None = None,
-                   stage: str = "checking") -> Iterator[T]:
+                   stage: str = "checking", max_chunk: int | None = None) -> Iterator[T]:
     """``run_jobs`` for any kind of job; ``name`` (a module-level function) names a job in errors.
-    Workers are forked: module state set before the call is theirs without being pickled."""
+    Workers are forked: module state set before the call is theirs without being pickled.
+    ``max_chunk``: at most this many jobs per task sent to a worker."""
     workers = workers if workers is not None else (os.cpu_count() or 1)
     guarded = functools.partial(_guarded, function, name)
     if workers <= 1 or len(jobs) < PARALLEL_FROM:
         results: Iterator[T | _Failed] = map(guarded, jobs)
         yield from _unwrap(results, jobs, name, stage)
         return
-    chunk = max(1, len(jobs) // (workers * 8))
+    chunk = max(1, min(len(jobs) // (workers * 8), max_chunk or len(jobs)))
     with ProcessPoolExecutor(max_workers=workers, initializer=_close_parent_only_fds,
                              mp_context=multiprocessing.get_context("fork")) as pool:
         try:
@@ -204,7 +208,7 @@ def _findings_of_reports(root: Path, jobs: list[tuple[Unit, Path]], workers: int
                          cache_folder: Path | None, fingerprints: Fingerprints) -> list[tuple[bool, list[Finding]]]:
     """``(loaded, findings)`` of each job, in job order: cached where the fingerprint is unchanged."""
     if cache_folder is None:
-        return list(run_jobs(_findings_only, jobs, workers))
+        return list(run_jobs(_findings_only, jobs, workers, max_chunk=FINDINGS_CHUNK))
     cache = FindingsCache.open(cache_folder, root)
     results: list[tuple[bool, list[Finding]] | None] = []
     missing: list[tuple[int, str, str]] = []  # (job index, folder, fingerprint) of reports to check
@@ -214,7 +218,7 @@ def _findings_of_reports(root: Path, jobs: list[tuple[Unit, Path]], workers: int
         results.append(cached)
         if cached is None:
             missing.append((index, folder, fingerprint))
-    checked = run_jobs(_findings_only, [jobs[index] for index, _, _ in missing], workers)
+    checked = run_jobs(_findings_only, [jobs[index] for index, _, _ in missing], workers, max_chunk=FINDINGS_CHUNK)
     for (index, folder, fingerprint), (loaded, report_findings) in zip(missing, checked, strict=True):
         cache.put(folder, fingerprint, loaded, report_findings)
         results[index] = (loaded, report_findings)

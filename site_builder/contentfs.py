@@ -58,10 +58,20 @@ class Entry:
 
 def display_path(path: Path | str) -> str:
     """Paths in findings are relative to the current directory, as compilers print them."""
+    text = os.fspath(path)
+    if _is_plain_relative(text):  # what relpath returns for it, without its two getcwd calls
+        return text
     try:
         return os.path.relpath(path)
     except ValueError:  # another drive on Windows
         return str(path)
+
+
+def _is_plain_relative(text: str) -> bool:
+    """A relative path that ``os.path.relpath`` gives back unchanged: normalised (no ``.``, ``..``,
+    empty or trailing parts) and not going up."""
+    return (os.sep == "/" and bool(text) and text[0] != "/" and os.path.normpath(text) == text
+            and text != "." and not text.startswith("../") and text != "..")
 
 
 def _finding(path: Path | str, rule: str, message: str) -> Finding:

@@ -249,12 +249,16 @@ def _locate(value: Any, doc: Document, path: tuple[Any, ...], shown: str) -> Any
     """Replace every Decimal in ``value`` by an Amount that knows its place."""
     if isinstance(value, Decimal):
         position = doc.marks.get(path) or doc.where(path)  # every value has its mark: where() is the fallback
-        return Amount(value, Place(shown, *position))
+        return Amount(value, Place(shown, position[0], position[1]))
+    # texts, nulls and true/false are kept as they are, without a call and a path each
     if isinstance(value, dict):
-        return {k: _locate(v, doc, (*path, k), shown) for k, v in value.items()}
+        return {k: _locate(v, doc, (*path, k), shown) if isinstance(v, _LOCATED) else v for k, v in value.items()}
     if isinstance(value, list):
-        return [_locate(v, doc, (*path, i), shown) for i, v in enumerate(value)]
+        return [_locate(v, doc, (*path, i), shown) if isinstance(v, _LOCATED) else v for i, v in enumerate(value)]
     return value
+
+
+_LOCATED = (Decimal, dict, list)  # the values _locate changes or looks into
 
 
 @dataclass

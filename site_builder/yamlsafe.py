@@ -117,6 +117,9 @@ def parse(text: str, max_depth: int = YAML_DEPTH) -> Document:
     flat = _flat_table(text) if max_depth >= 3 else None
     if flat is not None:
         return flat
+    block = _block_document(text, max_depth)
+    if block is not None:
+        return block
     loader = _Loader(text)
     try:
         return _Builder(max_depth).build(loader)
@@ -426,3 +429,184 @@ def _flat_cells(inside: str, offset: int, number: int, section: str, row: str,
         marks[(section, row, key)] = (number, offset + match.start(2) + 1)
         cells[key] = Decimal(amount)
     return cells
+
+
+# -- block mappings and sequences of one-line scalars, read without the event stream ----------------
+#
+# Attachments, report.yaml and glossaries are block YAML: ``key: value`` lines, nested mappings and
+# ``- `` sequences by indentation, one-line plain or quoted scalars. A file of only such lines is
+# read here, in a third of the time of the events; a file with anything else (flow collections
+# other than ``[]``, ``{}`` and a row's cells, anchors, tags, block or multi-line scalars, comments
+# after values, escapes, indentless sequences, keys that are not plain ASCII names) goes to the
+# event parser, so the result is always the document the event parser builds.
+
+# indentation, "- " (an item), "key:" and the value after it (or the item's text)
+_BLOCK_LINE = re.compile(r"( *)(- +)?(?:([A-Za-z_][A-Za-z0-9_]{0,63}):(?: +|\Z))?(.*)\Z")
+_BLOCK_QUOTED = re.compile(r"\"[^\"\\]*\"\Z|'[^']*'\Z")
+_BLOCK_NUMBER = re.compile(r"-[0-9.]+\Z")  # a negative number: the one plain scalar starting with an indicator
+_INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
+
+
+class _Block:
+    """An open mapping or sequence of a block document: the column (0-based) of its keys or dashes."""
+
+    __slots__ = ("container", "indent", "path")
+
+    def __init__(self, container: dict[str, Any] | list[Any], indent: int, path: Path) -> None:
+        self.container, self.indent, self.path = container, indent, path
+
+
+class _NotBlock(Exception):
+    """The file is not of the block shape read here: the event parser reads it."""
+
+
+def _block_document(text: str, max_depth: int) -> Document | None:
+    """The document of a file of block mappings, sequences and one-line scalars, or None."""
+    if _FLAT_REFUSED.search(text):  # other line breaks, control characters, BOMs: not this shape
+        return None
+    try:
+        return _BlockReader(max_depth).read(text)
+    except _NotBlock:
+        return None
+
+
+class _BlockReader:
+    def __init__(self, max_depth: int) -> None:
+        self.max_depth = max_depth
+        self.marks: dict[Path, tuple[int, int]] = {}
+        self.stack: list[_Block] = []
+        self.pending: tuple[_Block, str] | None = None  # a ``key:`` whose value is the next, deeper block
+
+    def read(self, text: str) -> Document:
+        match_line = _BLOCK_LINE.match
+        for number, line in enumerate(text.split("\n"), start=1):
+            if not line or line.lstrip(" ")[:1] in ("#", ""):
+                continue
+            match = match_line(line)
+            assert match is not None  # every line matches (the value part takes the rest)
+            spaces, dash, key, value = match.groups()
+            at = (number, match.start(4) + 1)  # the value's position
+            if dash is None:
+                self._entry(self._frame_for(number, len(spaces), False), number, len(spaces), key, value, at)
+            else:
+                self._item(number, len(spaces), len(spaces) + len(dash), key, value, at)
+        if not self.stack:
+            raise _NotBlock  # nothing but comments: null
+        self._null()
+        return Document(self.stack[0].container, self.marks)
+
+    def _item(self, number: int, indent: int, column: int, key: str | None, value: str, at: tuple[int, int]) -> None:
+        """``- key: value`` (a mapping in the sequence) or ``- value``; ``column``: of the text after the dash."""
+        frame = self._frame_for(number, indent, True)
+        container = frame.container
+        assert isinstance(container, list)
+        path = (*frame.path, len(container))
+        if key is not None:
+            mapping = self._open(path, {}, column, (number, column + 1))
+            container.append(mapping.container)
+            self._entry(mapping, number, column, key, value, at)
+            return
+        if not value:
+            raise _NotBlock  # an empty item: null
+        self.marks[path] = at
+        container.append(_block_scalar(value))
+
+    def _frame_for(self, number: int, indent: int, dash: bool) -> _Block:
+        """The open block a line at ``indent`` belongs to, opening the value of a pending ``key:`` first."""
+        pending = self.pending
+        if pending is not None and indent <= pending[0].indent:
+            if dash and indent == pending[0].indent:
+                raise _NotBlock  # an indentless sequence: the key's value
+            self._null()
+        elif pending is not None:
+            parent, key = pending
+            self.pending = None
+            block = self._open((*parent.path, key), [] if dash else {}, indent, (number, indent + 1))
+            parent.container[key] = block.container  # type: ignore[call-overload]
+            return block
+        stack = self.stack
+        if not stack:
+            if dash:
+                raise _NotBlock  # a document that is a sequence
+            return self._open((), {}, indent, (number, indent + 1))
+        while stack[-1].indent > indent and len(stack) > 1:
+            stack.pop()
+        frame = stack[-1]
+        if frame.indent != indent or (type(frame.container) is list) != dash:
+            raise _NotBlock
+        return frame
+
+    def _open(self, path: Path, container: dict[str, Any] | list[Any], indent: int, position: tuple[int, int]) -> _Block:
+        if len(self.stack) >= self.max_depth:
+            raise _NotBlock  # the event parser gives the yaml.depth finding
+        self.marks[path] = position
+        block = _Block(container, indent, path)
+        self.stack.append(block)
+        return block
+
+    def _entry(self, frame: _Block, number: int, indent: int, key: str | None, value: str, at: tuple[int, int]) -> None:
+        """``key: value`` or ``key:`` at ``indent`` in the mapping ``frame``; the value at ``at``."""
+        container = frame.container
+        if key is None or key in container or key in _FLAT_NOT_TEXT:
+            # not a key; duplicate keys and keys YAML reads as null or true/false are the event parser's findings
+            raise _NotBlock
+        marks, path = self.marks, frame.path
+        marks[(*path, key, "__key__")] = (number, indent + 1)
+        if not value:
+            self.pending = (frame, key)
+            return
+        marks[(*path, key)] = at
+        container[key] = self._flow(value, at, (*path, key)) if value[0] in "[{" else _block_scalar(value)  # type: ignore[call-overload]
+
+    def _null(self) -> None:
+        """The pending ``key:`` has no deeper block below it: its value is null, placed after the ':'."""
+        if self.pending is not None:
+            parent, key = self.pending
+            self.pending = None
+            line, col = self.marks[(*parent.path, key, "__key__")]
+            self.marks[(*parent.path, key)] = (line, col + len(key) + 1)
+            parent.container[key] = None  # type: ignore[call-overload]
+
+    def _flow(self, value: str, at: tuple[int, int], path: Path) -> dict[str, Decimal] | list[Any]:
+        """``[]``, ``{}`` or ``{cell: amount, …}`` (the cells of a flat table row) on one line."""
+        value = value.rstrip(" ")
+        if len(self.stack) >= self.max_depth:
+            raise _NotBlock  # the event parser gives the yaml.depth finding
+        if value == "[]":
+            return []
+        if value[0] != "{" or value[-1] != "}":
+            raise _NotBlock
+        cells: dict[str, Decimal] = {}
+        inside = value[1:-1]
+        if inside and _FLAT_CELLS.match(inside) is None:
+            raise _NotBlock
+        line, offset = at  # offset: the 0-based index of the text after '{'
+        for match in _FLAT_CELL.finditer(inside):
+            cell, amount = match.groups()
+            if cell in cells or cell in _FLAT_NOT_TEXT:
+                raise _NotBlock
+            self.marks[(*path, cell, "__key__")] = (line, offset + match.start(1) + 1)
+            self.marks[(*path, cell)] = (line, offset + match.start(2) + 1)
+            cells[cell] = Decimal(amount)
+        return cells
+
+
+def _block_scalar(text: str) -> Any:
+    """The value of a one-line scalar, as the event builder takes it (``_scalar``)."""
+    text = text.rstrip(" ")
+    first = text[0]
+    if first == '"' or first == "'":
+        if _BLOCK_QUOTED.match(text) is None:
+            raise _NotBlock
+        return text[1:-1]
+    # a plain scalar: ': ', ' #' or a ':' at its end, or an indicator first, would change its meaning
+    if ": " in text or " #" in text or text[-1] == ":" or (first in _INDICATORS and not _BLOCK_NUMBER.match(text)):
+        raise _NotBlock
+    tag = _RESOLVED.get(text) or _resolve(text, (True, False))
+    if tag == _STR:
+        return text
+    if tag == _NULL:
+        return None
+    if tag == _BOOL:
+        return text.lower() in {"true", "yes", "on", "y"}
+    return Decimal(text) if _DECIMAL.match(text) else text

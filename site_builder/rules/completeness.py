@@ -63,7 +63,7 @@ def _placeholders(report: Report) -> list[Finding]:
     texts += [(a.path, f"attachments/{a.slug}.yaml", a.source) for a in report.attachments]
     findings = []
     for path, table, text in texts:
-        if not scaffold.PLACEHOLDER.search(text):  # exact: a match in a line (or its part before a comment) is one in the text
+        if not scaffold.may_hold_placeholder(text) or not scaffold.PLACEHOLDER.search(text):  # exact: a match in a line (or its part before a comment) is one in the text
             continue
         for line, col, found in scaffold.placeholders(text, yaml=path.endswith(".yaml")):
             findings.append(Finding(
