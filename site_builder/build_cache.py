@@ -546,14 +546,24 @@ def site_key(cache: BuildCache, site: Site, keys: list[str], settings: str) -> s
     return hasher.hexdigest()
 
 
+@functools.lru_cache(maxsize=1)
+def _shard_code_digest() -> str:
+    """The code that turns Pagefind's output into a shard's bundle: canonical order, patched UI
+    (search_index.py) and the directory's keys (search_directory.py)."""
+    hasher = hashlib.sha256()
+    for module in (Path(__file__).with_name("search_index.py"), Path(search_directory.__file__)):
+        hasher.update(module.read_bytes())
+    return hasher.hexdigest()
+
+
 def shard_inputs(pages: list[str], shard_of: dict[str, str], index: dict[str, str]) -> dict[str, str]:
-    """Per shard, a digest of what Pagefind reads: the Pagefind version and its pages, in order,
-    with the digests of their index copies."""
+    """Per shard, a digest of what its bundle is made from: the Pagefind version, the code that
+    completes the bundle, and its pages, in order, with the digests of their index copies."""
     hashers: dict[str, Any] = {}
     for path in pages:
         shard = shard_of[path]
         if shard not in hashers:
-            hashers[shard] = hashlib.sha256(f"shard\0{pagefind_version()}\0{shard}\0{search_directory.VERSION}\0".encode())
+            hashers[shard] = hashlib.sha256(f"shard\0{pagefind_version()}\0{shard}\0{_shard_code_digest()}\0".encode())
         hashers[shard].update(f"{path}\0{index[path]}\0".encode("utf-8", "surrogateescape"))
     return {shard: hasher.hexdigest() for shard, hasher in hashers.items()}
 

@@ -34,7 +34,7 @@ from pathlib import Path
 DIRECTORY = "directory"
 MANIFEST = "directory.json"
 SHARD_KEYS = "keys.tsv"
-VERSION = 1
+VERSION = 1  # of the published format (directory.json says it)
 BUCKET_BYTES = 8192
 _ENTRY_BYTES = 14  # about what one (key, shard, pages) costs in a bucket file
 

@@ -6,6 +6,7 @@ shards and the pages each bundle lists), never from the directory code's key cut
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from html import unescape
@@ -153,3 +154,16 @@ def test_a_build_whose_keys_cannot_be_written_fails_and_keeps_the_output(tmp_pat
     with pytest.raises(InternalError, match="search directory"):
         build(ROOT / "content", site)
     assert (site / "index.html").read_bytes() == before
+
+
+def test_a_shard_is_indexed_again_when_the_code_that_completes_it_changes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reused shard keeps its keys.tsv: the shard's inputs must cover the code that cut them."""
+    from site_builder import build_cache
+
+    package = ROOT / "site_builder"
+    expected = hashlib.sha256((package / "search_index.py").read_bytes() + (package / "search_directory.py").read_bytes())
+    assert build_cache._shard_code_digest() == expected.hexdigest()
+    pages = ["units/a/2023/index.html"]
+    before = build_cache.shard_inputs(pages, {pages[0]: "2023-0"}, {pages[0]: "0" * 64})
+    monkeypatch.setattr(build_cache, "_shard_code_digest", lambda: "changed")
+    assert build_cache.shard_inputs(pages, {pages[0]: "2023-0"}, {pages[0]: "0" * 64}) != before
