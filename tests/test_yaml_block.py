@@ -3,14 +3,13 @@ glossaries) gives exactly the document the event parser builds, or leaves the fi
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 
 import pytest
 
 from site_builder import yamlsafe
 from site_builder.limits import YAML_DEPTH
-from tests.test_yaml_flat import assert_same
+from tests.test_yaml_flat import assert_same, mutated
 
 ROOT = Path(__file__).resolve().parents[1]
 FILES = sorted(p for folder in ("content", "tests/fixtures") for p in (ROOT / folder).glob("**/*.yaml"))
@@ -136,16 +135,8 @@ def test_mutated_files() -> None:
               "&a ", "*a", "!!str ", "---\n", "? ", "[", "]", "[]", "{}", "e5", "+", "\\", "|", ">", "x" * 70, "1" * 45]
     texts = [BLOCK] + [p.read_text(encoding="utf-8") for p in FILES]
     texts = [t for t in texts if yamlsafe._block_document(t, YAML_DEPTH) is not None]
-    rnd = random.Random(2)
     accepted = 0
-    for _ in range(3000):
-        text = rnd.choice(texts)
-        for _ in range(rnd.randint(1, 3)):
-            at = rnd.randint(0, len(text))
-            if rnd.random() < 0.6:
-                text = text[:at] + rnd.choice(pieces) + text[at:]
-            else:
-                text = text[:at] + text[at + rnd.randint(1, 4):]
+    for text in mutated(texts, pieces, seed=2):
         block = yamlsafe._block_document(text, YAML_DEPTH)
         if block is not None:
             accepted += 1

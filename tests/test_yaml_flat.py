@@ -4,6 +4,7 @@ event parser builds, or leaves the file to it."""
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -97,9 +98,19 @@ def test_mutated_tables() -> None:
               "? ", "[", "]", "e5", "+", "\\", "|", "x" * 70, "1" * 45]
     texts = [FLAT] + [p.read_text(encoding="utf-8") for p in TABLES]
     texts = [t for t in texts if yamlsafe._flat_table(t) is not None]
-    rnd = random.Random(1)
     accepted = 0
-    for _ in range(3000):
+    for text in mutated(texts, pieces, seed=1):
+        flat = yamlsafe._flat_table(text)
+        if flat is not None:
+            accepted += 1
+            assert_same(flat, text)
+    assert accepted > 100
+
+
+def mutated(texts: list[str], pieces: list[str], seed: int, count: int = 3000) -> Iterator[str]:
+    """``count`` random edits of the texts: one to three pieces inserted or runs of 1-4 characters cut."""
+    rnd = random.Random(seed)
+    for _ in range(count):
         text = rnd.choice(texts)
         for _ in range(rnd.randint(1, 3)):
             at = rnd.randint(0, len(text))
@@ -107,8 +118,4 @@ def test_mutated_tables() -> None:
                 text = text[:at] + rnd.choice(pieces) + text[at:]
             else:
                 text = text[:at] + text[at + rnd.randint(1, 4):]
-        flat = yamlsafe._flat_table(text)
-        if flat is not None:
-            accepted += 1
-            assert_same(flat, text)
-    assert accepted > 100
+        yield text
