@@ -66,9 +66,17 @@ def alnum_key(token: str) -> str:
 
 def text_keys(text: str) -> set[str]:
     """Every key of a text: Chinese characters, adjacent pairs of them, ASCII words and figures."""
+    return _han_keys(text) | _alnum_keys(text)
+
+
+def _han_keys(text: str) -> set[str]:
     keys = set(_HAN_PAIR.findall(text))
     keys.update(_HAN_CHAR.findall("".join(set(text))))
-    keys.update(alnum_key(token) for token in set(_ALNUM.findall(text)))
+    return keys
+
+
+def _alnum_keys(text: str) -> set[str]:
+    keys = {alnum_key(token) for token in set(_ALNUM.findall(text))}
     keys.discard("")
     return keys
 
@@ -76,10 +84,11 @@ def text_keys(text: str) -> set[str]:
 def page_keys(html: bytes) -> set[str]:
     """The keys of the text Pagefind indexes in an index copy (``indexed_markup``). Markup is dropped
     twice: as nothing (a word split by an inline element such as ``接待<span>费</span>`` keeps its
-    pairs) and as a space (figures in adjacent cells stay apart); the keys of both are kept. A key
+    pairs) and as a space (figures in adjacent cells stay apart); the keys of both are kept. The
+    Chinese keys of the second are among those of the first, so only its ASCII keys are read. A key
     too many only loads a shard for nothing; a key too few would hide the shard's pages."""
     markup = indexed_markup(html.decode("utf-8", errors="replace"))
-    return text_keys(unescape(_TAG.sub("", markup))) | text_keys(unescape(_TAG.sub(" ", markup)))
+    return text_keys(unescape(_TAG.sub("", markup))) | _alnum_keys(unescape(_TAG.sub(" ", markup)))
 
 
 def indexed_markup(text: str) -> str:

@@ -154,8 +154,8 @@
   }
 
   // the shards to search for a query, best first (``order``): those that hold every key the portal holds
-  // (a key no page holds is left out, as Pagefind leaves out a word its index does not hold),
-  // by the fewest pages any key is on; all shards, newest first, when the portal holds none
+  // (a key no page holds is left out, as Pagefind leaves out a word its index does not hold), the
+  // shard whose rarest key is on most pages first; all shards, newest first, when the portal holds none
   function route(dir, query) {
     var keys = queryKeys(query);
     return Promise.all(keys.map(function (key) { return bucketOf(dir, key); })).then(function (entries) {
