@@ -2,8 +2,9 @@
 
 Each report is loaded, checked and rendered on its own (in worker processes when there are many)
 into a staging folder beside the output folder; the site-wide pages follow, then the Pagefind
-index, and only then is the staging folder swapped in. A refused, failed or interrupted build
-leaves the previous output exactly as it was.
+index, and only then is the staging folder swapped in — or, in a rebuild with a build cache, only
+the files that changed are moved into place (``publish.py``). A refused or failed build, or one
+interrupted before its publication began, leaves the previous output exactly as it was.
 
 The output folder (what may be written, the lock, the atomic swap, recovery after a kill) is
 ``output.py``; a build that finds nothing changed (``quick.py``) ends before anything here runs.
@@ -30,6 +31,7 @@ except ImportError:  # Windows: builds are not serialized there (documented)
     fcntl = None  # type: ignore[assignment]
 
 from site_builder import build_cache, bulk, contentfs, loader, parts, quick, search_index, shards, snapshot
+from site_builder import publish as publish_module
 from site_builder.build_cache import Rendered
 from site_builder.check import (
     ContentProblem,
@@ -47,11 +49,14 @@ from site_builder.output import (
     BuildResult,
     OutputRefused,
     _shown,
+    read_marker,
     remove_leftovers,
     scratch_folder,
     swap_in,
     write_marker,
+    write_marker_of,
 )
+from site_builder.publish import SiteView, publish
 from site_builder.render import compare
 from site_builder.render.compare import CompareGroup
 from site_builder.render.pages import Output, Renderer, summaries_by_unit, unit_path
@@ -279,6 +284,7 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
             return unchanged
     staging = out.with_name(f".{out.name}.building-{os.getpid()}-{secrets.token_hex(4)}")
     staging.mkdir()
+    in_place = cache is not None and cache.publish_in_place(out)
     scratch = scratch_folder(out) if index else None
     if scratch is not None and scratch.exists():  # left by a dead process that had our process id
         shutil.rmtree(scratch)
@@ -339,10 +345,13 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
         with contextlib.ExitStack() as running:
             indexer = (running.enter_context(_start_index(root, pages, staging, to_index, sorted(inputs)))
                        if pages is not None else None)
+            if indexer is not None and in_place:
+                indexer.carried = {shard: out / "pagefind" for shard in reused}
             started = time.perf_counter()
             # -- bulk downloads (site_builder/bulk.py), while Pagefind runs: streamed from the files
             # the workers wrote; its page (data/index.html) is not searched (no data-pagefind-body)
-            bulk_output = _bulk_files(planned.site, root, staging, report_folders)
+            view = SiteView(staging, out, cache.carried) if in_place and cache is not None else None
+            bulk_output = _bulk_files(planned.site, root, staging, report_folders, view)
             digests.update(write_tree(bulk_output.pages, staging).files)
             files.extend([*bulk_output.files, *bulk_output.pages.files])
             timings["bulk downloads"] = time.perf_counter() - started
@@ -352,14 +361,18 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
                 index_memory = _finish_index(root, indexer, cells)
                 timings["search index"] = time.perf_counter() - started
         shutil.rmtree(staging / SUMMARIES, ignore_errors=True)
-        write_marker(staging, digests)
-        swap_in(staging, out)
+        record = None
+        if in_place and cache is not None:
+            record = _publish_in_place(cache, staging, out, digests)
+        else:
+            write_marker(staging, digests)
+            swap_in(staging, out)
         remove_leftovers(out)
         result = BuildResult(findings, sum(1 for p in files if p.endswith(".html")), len(summaries), len(files), timings,
                              index_memory, sum(r.reused and r.store is None for r in rendered), len(reused),
                              sum(r.store is not None for r in rendered), len(imported), *site_pages.reused_counts())
         if cache is not None:
-            _remember(cache, planned, rendered, keys, inputs, out, site_key, site_pages.jobs)
+            _remember(cache, planned, rendered, keys, inputs, out, site_key, site_pages.jobs, record)
             _remember_quick(cache, content, out, result, len(inputs))
     finally:
         for folder in (staging, scratch):
@@ -497,8 +510,43 @@ def _restorer(cache: build_cache.BuildCache | None, digests: dict[str, str],
     return restore
 
 
+def _publish_in_place(cache: build_cache.BuildCache, staging: Path, out: Path,
+                      digests: dict[str, str]) -> dict[str, list[int] | None]:
+    """Publish what changed into the live output (publish.py): a staged file with the same bytes
+    as the untouched live one is carried too, so unchanged files keep their time (and a web
+    server's caches hold). Returns every file of the new site with its ``full_stamp``."""
+    live, carried, previous = cache.live, cache.carried, cache.previous_site
+    assert live is not None and carried is not None
+
+    def untouched(path: str) -> bool:
+        return live.get(path) is not None and live.get(path) == previous.get(path)
+
+    old = read_marker(out) if untouched(MARKER) else {}
+    known = dict(digests)
+    staged = publish_module.staged_files(staging)
+    for path in staged:
+        if path not in known:
+            known[path] = hashlib.sha256((staging / path).read_bytes()).hexdigest()
+    for path in staged:
+        if untouched(path) and old.get(path) == known[path]:
+            (staging / path).unlink()
+            carried.add(path)
+    for path in carried:
+        if path not in known:
+            known[path] = old.get(path) if untouched(path) and path in old else \
+                hashlib.sha256((out / path).read_bytes()).hexdigest()
+    site = {path: known[path] for path in [*carried, *(p for p in staged if p not in carried)]}
+    write_marker_of(staging, site)
+    written = [path for path in staged if path not in carried] + [MARKER]
+    publish(staging, out, [path for path in live if path not in site and path != MARKER])
+    record: dict[str, list[int] | None] = {path: live[path] for path in carried}
+    record.update((path, build_cache.full_stamp(out / path)) for path in written)
+    return record
+
+
 def _remember(cache: build_cache.BuildCache, planned: loader.Plan, rendered: list[Rendered], keys: list[str],
-              inputs: dict[str, str], out: Path, site_key: str, page_jobs: list[build_cache.PageJob]) -> None:
+              inputs: dict[str, str], out: Path, site_key: str, page_jobs: list[build_cache.PageJob],
+              record: dict[str, list[int] | None] | None = None) -> None:
     """After the swap: remember the reports rendered now, the unit and comparison pages and the
     shards, forget what is gone. A cache that cannot be written only costs time next build."""
     try:
@@ -510,8 +558,8 @@ def _remember(cache: build_cache.BuildCache, planned: loader.Plan, rendered: lis
         cache.save_pages(page_jobs, out)
         cache.forget_index_copies({digest for report in rendered for digest in [*report.index.values(), report.summary_digest]}
                                   | {digest for job in page_jobs for digest in job.index.values()})
-        cache.save_shards(inputs, out)
-        cache.save_site(site_key, out)
+        cache.save_shards(inputs, out, record)
+        cache.save_site(site_key, out, record)
         build_cache.prune(cache.folder.parent)
     except OSError:
         pass
@@ -550,9 +598,10 @@ def merged(findings: list[Finding], more: list[Finding]) -> list[Finding]:
     return findings + [f for f in more if f.line() not in seen]
 
 
-def _bulk_files(site: Site, root: Path, staging: Path, report_folders: list[str]) -> bulk.BulkOutput:
+def _bulk_files(site: Site, root: Path, staging: Path, report_folders: list[str],
+                view: SiteView | None = None) -> bulk.BulkOutput:
     try:
-        return bulk.write_bulk(Renderer(site, root), staging, report_folders)
+        return bulk.write_bulk(Renderer(site, root), staging, report_folders, view)
     except ContentProblem as problem:  # the site's own data.html template
         raise BuildRefused(problem.findings) from None
     except Exception as error:

@@ -47,6 +47,7 @@ from site_builder.check_cache import Invalid
 from site_builder.findings import Finding
 from site_builder.fingerprint import Fingerprints
 from site_builder.model import Site, Unit
+from site_builder.publish import MARKER
 from site_builder.quick import MAGIC, VERSION, QuickRecord, pagefind_version
 from site_builder.summaries import ReportSummary, summary_data, summary_from_data
 
@@ -349,6 +350,33 @@ class BuildCache(ReportKeys):
     def __init__(self, folder: Path, root: Path, site: Site) -> None:
         super().__init__(root, site)
         self.folder = folder
+        #: With publication in place (``publish.py``): the live output's files as found when the
+        #: build began (``full_stamp`` by site path), and the site paths carried from it unchanged.
+        self.live: dict[str, list[int] | None] | None = None
+        self.carried: set[str] | None = None
+
+    def publish_in_place(self, out: Path) -> bool:
+        """Carry unchanged files in the live output instead of linking them into the staging folder
+        (``publish.py``), when the output is the complete build this cache remembers."""
+        if not self.previous_site or not os.path.isfile(out / MARKER) or os.path.islink(out / MARKER):
+            return False
+        self.live = stamps_below(out)
+        self.carried = set()
+        return True
+
+    def _untouched(self, out: Path, path: str, record: list[Any]) -> bool:
+        """Whether ``out/path`` is as the job wrote it (``record``: size and modification time) and
+        untouched since the last build (its full status is as that build left it)."""
+        status = self.live.get(path) if self.live is not None else full_stamp(out / path)
+        return status is not None and status[:2] == record and status == self.previous_site.get(path)
+
+    def _carry(self, pairs: list[tuple[str, Path, Path]]) -> bool:
+        """Take the files (site path, in the output, in the staging folder) into the new site:
+        carried where it is published in place, else linked (all or none)."""
+        if self.carried is not None:
+            self.carried.update(path for path, _, _ in pairs)
+            return True
+        return link_all([(source, target) for _, source, target in pairs])
 
     # -- reports
     def _report_file(self, folder: str) -> Path:
@@ -377,13 +405,11 @@ class BuildCache(ReportKeys):
             previous += [(f"pagefind/cells/{path}", cells / path, record) for path, record in entry.cells.items()]
         elif entry.cells:
             return False
-        for path, _, record in previous:  # as the job wrote it, and untouched since the last build
-            status = full_stamp(out / path)
-            if status is None or status[:2] != record or status != self.previous_site.get(path):
-                return False
+        if not all(self._untouched(out, path, record) for path, _, record in previous):
+            return False
         if cells is not None and not all(self.has_index_copy(digest) for digest in entry.index.values()):
             return False
-        return link_all([(out / path, target) for path, target, _ in previous])
+        return self._carry([(path, out / path, target) for path, target, _ in previous])
 
     def save_report(self, folder: str, key: str, rendered: Rendered, out: Path) -> None:
         """Remember a report rendered by this build (called after the swap: the stamps are the output's)."""
@@ -495,8 +521,10 @@ class BuildCache(ReportKeys):
         now = stamps_below(out)
         return files if now == files and None not in now.values() else None
 
-    def save_site(self, key: str, out: Path) -> None:
-        _write(self.folder / "site", [key, stamps_below(out)])
+    def save_site(self, key: str, out: Path, record: dict[str, list[int] | None] | None = None) -> None:
+        """Remember the output's files with their status (``record``: as publication in place
+        knows them, else walked)."""
+        _write(self.folder / "site", [key, record if record is not None else stamps_below(out)])
 
     # -- the quick check: nothing changed on either side (snapshot.py)
     def save_quick(self, record: QuickRecord) -> None:
@@ -521,18 +549,30 @@ class BuildCache(ReportKeys):
         source = out / "pagefind" / shard
         if not files or not all(is_safe_path(path) for path in files):
             return False
-        for path, value in files.items():
-            status = full_stamp(source / path)
-            if status is None or status[:2] != value or status != self.previous_site.get(f"pagefind/{shard}/{path}"):
-                return False
-        return link_all([(source / path, bundle / shard / path) for path in files])
+        if not all(self._untouched(out, f"pagefind/{shard}/{path}", value) for path, value in files.items()):
+            return False
+        return self._carry([(f"pagefind/{shard}/{path}", source / path, bundle / shard / path) for path in files])
 
-    def save_shards(self, inputs: dict[str, str], out: Path) -> None:
+    def save_shards(self, inputs: dict[str, str], out: Path, site: dict[str, list[int] | None] | None = None) -> None:
+        """Remember each shard's inputs and files (from ``site``, the output's files with their
+        status, when the build knows them; else walked)."""
+        below = _shard_files(site, set(inputs)) if site is not None else None
         record: dict[str, Any] = {}
         for shard, digest in inputs.items():
-            files = stamps_below(out / "pagefind" / shard)
+            files = below.get(shard, {}) if below is not None else stamps_below(out / "pagefind" / shard)
             record[shard] = [digest, {path: status[:2] if status else [-1, -1] for path, status in files.items()}]
         _write(self.folder / "shards", record)
+
+
+def _shard_files(site: dict[str, list[int] | None], shards: set[str]) -> dict[str, dict[str, list[int] | None]]:
+    """The files of each shard's bundle (``pagefind/<shard>/…``) by path in the bundle."""
+    found: dict[str, dict[str, list[int] | None]] = {}
+    for path, status in site.items():
+        if path.startswith("pagefind/"):
+            shard, _, rest = path[len("pagefind/"):].partition("/")
+            if rest and shard in shards:
+                found.setdefault(shard, {})[rest] = status
+    return found
 
 
 def site_key(cache: BuildCache, site: Site, keys: list[str], settings: str) -> str:

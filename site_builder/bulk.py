@@ -51,6 +51,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import IO, Any
 
+from site_builder.publish import SiteView
 from site_builder.render.pages import Output, Renderer
 from site_builder.render.tidy import (
     ATTACHMENT_COLUMNS,
@@ -271,9 +272,10 @@ class BulkOutput:
     pages: Output  # data/index.html, to be written like the other pages (and indexed)
 
 
-def write_bulk(renderer: Renderer, staging: Path, reports: Sequence[str]) -> BulkOutput:
-    """The bulk files and the page that describes them (``data/index.html``)."""
-    result = build_bulk(staging, reports)
+def write_bulk(renderer: Renderer, staging: Path, reports: Sequence[str], view: SiteView | None = None) -> BulkOutput:
+    """The bulk files and the page that describes them (``data/index.html``); ``view``: where the
+    per-report files are read (those of reports carried from the live output are there)."""
+    result = build_bulk(staging, reports, view)
     titles: dict[str, list[str]] = defaultdict(list)
     for _, table_id, title in result.tables:
         if title not in titles[table_id]:
@@ -293,8 +295,8 @@ class _UnitFiles:
     years are held meanwhile, never the portal); a unit met again later is written again at the
     end, from its files."""
 
-    def __init__(self, staging: Path) -> None:
-        self.staging = staging
+    def __init__(self, staging: Path, view: SiteView) -> None:
+        self.staging, self.view = staging, view
         self.by_unit: dict[str, list[tuple[int, str]]] = defaultdict(list)
         self.slug = ""
         self.held: list[tuple[int, str, bytes]] = []  # (year, report folder, figures.csv) of the unit being read
@@ -319,7 +321,7 @@ class _UnitFiles:
         """The site paths of the unit files, by unit slug."""
         self._write_held()
         for slug in sorted(self.again):
-            _write_unit_file(self.staging, slug, [(self.staging / base / FIGURES_CSV).read_bytes()
+            _write_unit_file(self.staging, slug, [self.view.path(base + FIGURES_CSV).read_bytes()
                                                   for _, base in sorted(self.by_unit[slug])])
         return [_unit_path(slug) for slug in sorted(self.by_unit)]
 
@@ -327,20 +329,20 @@ class _UnitFiles:
 class _Portal:
     """What the bulk files gather over the reports, one report at a time."""
 
-    def __init__(self, staging: Path, folder: Path) -> None:
-        self.staging = staging
+    def __init__(self, staging: Path, folder: Path, view: SiteView) -> None:
+        self.staging, self.view = staging, view
         self.figures = _CsvFiles(folder, FIGURE_COLUMNS)
         self.attachments = _CsvFiles(folder, ATTACHMENT_COLUMNS)
         self.database = _Database(folder / SQLITE_NAME)
         self.tables: dict[tuple[str, str], tuple[str, str]] = {}  # (template, table id) -> (number, printed title)
         self.columns: set[tuple[str, str, str, str]] = set()
-        self.units = _UnitFiles(staging)
+        self.units = _UnitFiles(staging, view)
         self.attachment_titles: dict[str, str] = {}
 
     def add(self, report_id: int, base: str, raw_json: bytes) -> None:
         """One report: its row of ``reports``, its figures and its attachments' figures."""
         data = json.loads(raw_json)
-        figures = (self.staging / base / FIGURES_CSV).read_bytes()
+        figures = self.view.path(base + FIGURES_CSV).read_bytes()
         self.units.add(base, figures)
         tidy = _tidy(figures)
         rows, texts = tidy.rows, tidy.texts
@@ -351,7 +353,7 @@ class _Portal:
         self.figures.append_grouped([f"figures-{row[5]}.csv" for row in rows], tidy.records)
         self.database.insert("figure_values", [_figure_record(report_id, row, text) for row, text in zip(rows, texts, strict=True)])
         self.columns.update((template, row[5], row[11], text[12]) for row, text in zip(rows, texts, strict=True))
-        self._add_attachments(report_id, _tidy((self.staging / base / ATTACHMENTS_CSV).read_bytes()))
+        self._add_attachments(report_id, _tidy(self.view.path(base + ATTACHMENTS_CSV).read_bytes()))
 
     def _add_report(self, report_id: int, data: dict[str, Any], url: str) -> None:
         unit = data["unit"]
@@ -390,17 +392,18 @@ class _Portal:
         return self.figures.close(), self.attachments.close()
 
 
-def build_bulk(staging: Path, reports: Sequence[str]) -> BulkResult:
+def build_bulk(staging: Path, reports: Sequence[str], view: SiteView | None = None) -> BulkResult:
     """Write the portal's bulk files into ``staging`` from the per-report files below ``reports``
     (site paths of the report folders, ``units/<slug>/<year>/``, in report order)."""
     folder = staging / DATA
     folder.mkdir(parents=True, exist_ok=True)
-    portal = _Portal(staging, folder)
+    view = view or SiteView(staging)
+    portal = _Portal(staging, folder, view)
     try:
         with (folder / REPORTS_JSON).open("wb") as everything:
             everything.write(b"[\n")
             for report_id, base in enumerate(reports, start=1):
-                raw = (staging / base / "report.json").read_bytes()
+                raw = view.path(base + "report.json").read_bytes()
                 everything.write((b",\n" if report_id > 1 else b"") + raw.rstrip(b"\n"))
                 portal.add(report_id, base, raw)
             everything.write(b"\n]\n")
@@ -433,7 +436,9 @@ def _unit_path(slug: str) -> str:
 
 def _write_unit_file(staging: Path, slug: str, figures: list[bytes]) -> None:
     """The unit's per-report tidy files (in year order) one after another, the BOM and header once."""
-    with (staging / _unit_path(slug)).open("wb") as target:
+    path = staging / _unit_path(slug)
+    path.parent.mkdir(parents=True, exist_ok=True)  # a unit whose pages were all carried (publish.py)
+    with path.open("wb") as target:
         for index, data in enumerate(figures):
             if index:
                 data = data.split(b"\r\n", 1)[1] if b"\r\n" in data else b""

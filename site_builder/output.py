@@ -39,13 +39,13 @@ except ImportError:  # Windows: builds are not serialized there (documented)
 
 from site_builder import contentfs
 from site_builder.findings import Finding
+from site_builder.publish import MARKER
 
 #: File descriptors the parent holds for itself (the build's output lock): a forked worker closes
 #: its copy (``check._close_parent_only_fds``), so a killed build's orphaned workers cannot keep the
 #: lock and refuse the next build.
 PARENT_ONLY_FDS: set[int] = set()
 
-MARKER = ".site-builder-build"
 MARKER_HEADER = "site-builder build: every file of this site with its SHA-256\n"
 
 
@@ -117,6 +117,29 @@ def write_marker(folder: Path, known: dict[str, str]) -> None:
         digest = known.get(path) or hashlib.sha256((folder / path).read_bytes()).hexdigest()
         lines.append(f"{digest}  {path}\n")
     (folder / MARKER).write_text("".join(lines), encoding="utf-8")
+
+
+def write_marker_of(folder: Path, digests: dict[str, str]) -> None:
+    """The marker of a site whose every file (but the marker) is in ``digests``, written into
+    ``folder`` (the staging folder of a build published in place: ``publish.py``)."""
+    lines = [MARKER_HEADER, *(f"{digests[path]}  {path}\n" for path in sorted(digests))]
+    (folder / MARKER).write_text("".join(lines), encoding="utf-8")
+
+
+def read_marker(folder: Path) -> dict[str, str]:
+    """The SHA-256 of each file as the marker of ``folder`` lists them ({} if it is not one of ours)."""
+    try:
+        text = (folder / MARKER).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return {}
+    if not text.startswith(MARKER_HEADER):
+        return {}
+    digests: dict[str, str] = {}
+    for line in text[len(MARKER_HEADER):].splitlines():
+        digest, separator, path = line.partition("  ")
+        if separator and len(digest) == 64:
+            digests[path] = digest
+    return digests
 
 
 def _files_below(folder: Path) -> Iterator[str]:
@@ -222,6 +245,8 @@ def remove_leftovers(out: Path) -> None:
     is a complete site, so the only complete copy is never deleted (called under the lock)."""
     if not is_build(out):
         return
+    for leftover in out.parent.glob(f".{out.name}.publishing.*.tmp"):  # a journal not yet in place
+        leftover.unlink(missing_ok=True)
     for pattern in (f".{out.name}.building-*", f".{out.name}.indexing-*", f".{out.name}.old-*"):
         for folder in out.parent.glob(pattern):
             if folder.is_dir() and not folder.is_symlink():

@@ -32,6 +32,7 @@ from site_builder.output import (
     recover,
     remove_leftovers,
 )
+from site_builder.publish import roll_forward
 
 MAGIC = "site-builder-build-cache"
 VERSION = "2"  # 2: the summary's table rows in a file of their own
@@ -141,6 +142,7 @@ def locked_output(root: Path, out: Path) -> Iterator[Path]:
     with output_lock(out):
         check_output(root, out)  # again: another build may have finished in between
         recover(out)
+        roll_forward(out)
         yield out
 
 

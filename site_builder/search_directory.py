@@ -183,9 +183,11 @@ def _count_lines(path: Path) -> int:
         return sum(chunk.count(b"\n") for chunk in iter(lambda: data.read(1 << 20), b""))
 
 
-def write_directory(bundle: Path, shards: list[str]) -> None:
-    """``directory.json`` and ``directory/<bucket>.json`` from every shard's ``keys.tsv``."""
-    key_files = [bundle / shard / SHARD_KEYS for shard in shards]
+def write_directory(bundle: Path, shards: list[str], carried: dict[str, Path] | None = None) -> None:
+    """``directory.json`` and ``directory/<bucket>.json`` from every shard's ``keys.tsv``; those of
+    the shards in ``carried`` are in the given bundle folder (the live site's: publish.py)."""
+    carried = carried or {}
+    key_files = [carried.get(shard, bundle) / shard / SHARD_KEYS for shard in shards]
     folder = bundle / DIRECTORY
     if folder.exists():
         shutil.rmtree(folder)

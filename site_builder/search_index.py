@@ -117,6 +117,7 @@ class ShardedIndex:
         """``manifest``: every shard of the site, when some were not indexed now (reused: build_cache.py)."""
         self.pages, self.bundle, self.shards = pages, bundle, sorted(shards)
         self.manifest = sorted(manifest if manifest is not None else shards)
+        self.carried: dict[str, Path] = {}  # shards left in the live site's bundle (publish.py), by shard
         self._lock = threading.Lock()
         self._running: set[Indexer] = set()
         self._processes: set[subprocess.Popen[bytes]] = set()
@@ -169,7 +170,7 @@ class ShardedIndex:
             write_manifest(self.bundle, self.manifest)
         if manifest and len(self.manifest) > 1:
             try:
-                search_directory.write_directory(self.bundle, self.manifest)
+                search_directory.write_directory(self.bundle, self.manifest, self.carried)
             except ValueError as error:
                 raise IndexFailed(f"the search directory: {error}") from None
         if cells is not None and cells.is_dir():

@@ -32,9 +32,15 @@ def files_of(folder: Path) -> set[str]:
     return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
 
 
+def folders_of(folder: Path) -> set[str]:
+    return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_dir()}
+
+
 def assert_same_site(incremental: Path, fresh: Path) -> None:
-    """The same files with the same bytes (not a shallow comparison)."""
+    """The same files with the same bytes (not a shallow comparison), in the same folders (a
+    rebuild published in place leaves no empty folder behind)."""
     assert files_of(incremental) == files_of(fresh)
+    assert folders_of(incremental) == folders_of(fresh)
     different = [path for path in sorted(files_of(fresh))
                  if not filecmp.cmp(incremental / path, fresh / path, shallow=False)]
     assert different == []

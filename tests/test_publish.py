@@ -1,0 +1,188 @@
+"""Publication in place (site_builder/publish.py): a rebuild with a build cache moves only what
+changed into the live site, leaves every other file where it is, and is the same site as a fresh
+build; a build killed while it publishes is rolled forward by the next one."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from site_builder.build import BuildRefused, build
+from site_builder.publish import journal_path
+from tests.test_build_safety import (
+    REPORT,
+    beside,
+    break_content,
+    content_copy,
+    edit,
+    incomplete_reason,
+    tree_digest,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+TITLE = "title: 盐池县社会保险事业管理中心2024年度部门决算"
+OTHER_PAGE = "units/jincheng-social-insurance-center/2023/index.html"  # a report not edited
+SITE_PAGE = "glossary/index.html"  # rendered again by every build, with the same bytes
+
+
+def folders_of(site: Path) -> set[str]:
+    return {p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_dir()}
+
+
+def assert_fresh(site: Path, content: Path, fresh: Path) -> None:
+    """``site`` is what a fresh build of ``content`` writes: the same files, bytes and folders."""
+    build(content, fresh)
+    assert tree_digest(site) == tree_digest(fresh)
+    assert folders_of(site) == folders_of(fresh)
+    assert incomplete_reason(site) is None
+
+
+def identity(path: Path) -> tuple[int, int]:
+    status = os.lstat(path)
+    return status.st_ino, status.st_mtime_ns
+
+
+def test_a_rebuild_moves_only_what_changed(tmp_path: Path) -> None:
+    content, site, cache = content_copy(tmp_path), tmp_path / "site", tmp_path / "cache"
+    build(content, site, cache=cache)
+    before = {path: identity(site / path) for path in (OTHER_PAGE, SITE_PAGE, f"units/{REPORT}/index.html")}
+    edit(content / REPORT / "report.yaml", TITLE, f"{TITLE}（修订）")
+    result = build(content, site, cache=cache)
+    assert result.reused_reports == result.reports - 1
+    assert identity(site / OTHER_PAGE) == before[OTHER_PAGE], "a reused report's page is left in place"
+    assert identity(site / SITE_PAGE) == before[SITE_PAGE], "a page written again with the same bytes is left in place"
+    assert identity(site / f"units/{REPORT}/index.html") != before[f"units/{REPORT}/index.html"]
+    assert "（修订）" in (site / f"units/{REPORT}/index.html").read_text(encoding="utf-8")
+    assert not journal_path(site).exists() and beside(site) == []
+    assert_fresh(site, content, tmp_path / "fresh")
+
+
+def test_a_removed_report_leaves_no_folder_behind(tmp_path: Path) -> None:
+    content, site, cache = content_copy(tmp_path), tmp_path / "site", tmp_path / "cache"
+    build(content, site, cache=cache)
+    assert (site / "units" / REPORT).is_dir()
+    shutil.rmtree(content / REPORT)
+    build(content, site, cache=cache)
+    assert not (site / "units" / REPORT).exists()
+    assert_fresh(site, content, tmp_path / "fresh")
+
+
+def test_what_a_hand_changed_in_the_site_is_undone(tmp_path: Path) -> None:
+    """Files added, edited or replaced by a folder in the live site by hand: the rebuild is still
+    exactly the fresh build."""
+    content, site, cache = content_copy(tmp_path), tmp_path / "site", tmp_path / "cache"
+    build(content, site, cache=cache)
+    (site / "added.html").write_text("<p>hand</p>", encoding="utf-8")
+    (site / "units" / "added" / "deep").mkdir(parents=True)
+    (site / "units" / "added" / "deep" / "x.txt").write_text("x", encoding="utf-8")
+    page = site / OTHER_PAGE
+    page.write_bytes(page.read_bytes() + b"<!-- hand -->")
+    (site / "index.html").unlink()
+    (site / "index.html").mkdir()
+    (site / "index.html" / "inside.txt").write_text("x", encoding="utf-8")
+    edit(content / REPORT / "report.yaml", TITLE, f"{TITLE}（修订）")
+    build(content, site, cache=cache)
+    assert_fresh(site, content, tmp_path / "fresh")
+
+
+def test_a_journal_that_names_a_path_outside_the_site_is_ignored(tmp_path: Path) -> None:
+    content, site, cache = content_copy(tmp_path), tmp_path / "site", tmp_path / "cache"
+    build(content, site, cache=cache)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep", encoding="utf-8")
+    for gone in (["../victim.txt"], [str(victim)], ["units/../../victim.txt"]):
+        journal_path(site).write_text(
+            f'{{"version": 1, "staging": ".site.building-1-ab", "gone": {gone!r}}}'.replace("'", '"'), encoding="utf-8")
+        build(content, site, cache=cache)
+        assert victim.read_text(encoding="utf-8") == "keep"
+    assert_fresh(site, content, tmp_path / "fresh")
+
+
+# -- kills while publishing ----------------------------------------------------------------------
+
+WRAPPER = textwrap.dedent("""
+    # One build with a cache; SIGKILL this process at the N-th file-system step of publication.
+    import os, shutil, signal, sys
+    from pathlib import Path
+    import site_builder.build as build_module
+    import site_builder.publish as publish_module
+
+    content, out, cache, kill_at = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4])
+    calls = []
+    publishing = []
+
+    def counted(name, real):
+        def step(*args, **kwargs):
+            if publishing:
+                calls.append(name)
+                if len(calls) == kill_at:
+                    os.kill(os.getpid(), signal.SIGKILL)
+            return real(*args, **kwargs)
+        return step
+
+    def publish(*args, **kwargs):
+        publishing.append(True)
+        return real_publish(*args, **kwargs)
+
+    real_publish = publish_module.publish
+    build_module.publish = publish
+    os.replace = counted("replace", os.replace)
+    os.unlink = counted("unlink", os.unlink)
+    shutil.rmtree = counted("rmtree", shutil.rmtree)
+    build_module.build(content, out, cache=cache)
+    print(" ".join(calls))
+""")
+
+
+def run_wrapper(tmp_path: Path, content: Path, out: Path, cache: Path, kill_at: int) -> subprocess.CompletedProcess[str]:
+    script = tmp_path / "kill_publish.py"
+    script.write_text(WRAPPER, encoding="utf-8")
+    return subprocess.run([sys.executable, str(script), str(content), str(out), str(cache), str(kill_at)],
+                          capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+def test_a_build_killed_while_publishing_is_finished_by_the_next(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Killed before its journal is in place, a build left the site as it was; killed after, the
+    next build into the output, even one refused, first finishes the publication."""
+    monkeypatch.chdir(tmp_path)  # the build cache is the content's, the output's and the current folder's
+    new_content, broken = content_copy(tmp_path), content_copy(tmp_path, "broken")
+    break_content(broken)
+    out, cache = tmp_path / "www" / "site", tmp_path / "cache"
+    out.parent.mkdir()
+    build(new_content, out, cache=cache)
+    edit(new_content / REPORT / "report.yaml", TITLE, f"{TITLE}（修订）")
+    pristine_old, pristine_cache = tmp_path / "pristine-old", tmp_path / "pristine-cache"
+    shutil.copytree(out, pristine_old, copy_function=os.link)
+    shutil.copytree(cache, pristine_cache)
+    full = run_wrapper(tmp_path, new_content, out, cache, 0)
+    assert full.returncode == 0, full.stderr
+    new, steps = tree_digest(out), full.stdout.split()
+    assert steps[0] == "replace" and steps.count("replace") > 5, steps  # the journal, then the files
+    old = tree_digest(pristine_old)
+    points = sorted({1, 2, 3, len(steps) // 2, steps.index("unlink") + 1 if "unlink" in steps else 4, len(steps)})
+    outcomes = []
+    for kill_at in points:
+        for folder in (out, cache):
+            shutil.rmtree(folder)
+        shutil.copytree(pristine_old, out)
+        shutil.copytree(pristine_cache, cache)
+        killed = run_wrapper(tmp_path, new_content, out, cache, kill_at)
+        assert killed.returncode == -signal.SIGKILL, (kill_at, killed.stderr)
+        journaled, left = journal_path(out).exists(), tree_digest(out)
+        assert journaled or left in (old, new), kill_at  # without a journal: not begun, or done
+        with pytest.raises(BuildRefused):
+            build(broken, out, cache=cache)
+        assert tree_digest(out) == (new if journaled else left), kill_at
+        assert incomplete_reason(out) is None
+        outcome = "rolled forward" if journaled else "unchanged" if left == old else "published"
+        outcomes.append(f"{steps[kill_at - 1]}#{kill_at}:{outcome}")
+    build(new_content, out, cache=cache)
+    assert tree_digest(out) == new and beside(out) == []
+    print(f"{len(steps)} steps; after each kill: {outcomes}")
