@@ -179,13 +179,13 @@ def build(root: Path, out: Path, index: bool = True, workers: int | None = None,
     with quick.locked_output(root, out) as out:
         sources = _open_parts(from_parts or [], out) if index else []
         cache = cache if index else None
-        content = None
+        content, as_left = None, False
         if cache is not None:
             checked = quick.answer(cache, root, out, clock, checked)
             if checked.result is not None:
                 return checked.result
-            content = checked.content
-        return _build_locked(root, out, loader.plan(root), index, workers, cache, content, clock, sources)
+            content, as_left = checked.content, checked.output_as_left
+        return _build_locked(root, out, loader.plan(root), index, workers, cache, content, clock, sources, as_left)
 
 
 def build_part(root: Path, out: Path, part: tuple[int, int], workers: int | None = None) -> BuildResult:
@@ -269,7 +269,7 @@ def _open_parts(folders: list[Path], out: Path) -> list[parts.Part]:
 
 def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, workers: int | None,
                   cache_folder: Path | None, content: str | None, clock: float,
-                  sources: list[parts.Part] | None = None) -> BuildResult:
+                  sources: list[parts.Part] | None = None, output_as_left: bool = False) -> BuildResult:
     sources = sources or []
     cache = _open_cache(cache_folder, root, out, planned.site)
     keyer = cache if cache is not None else build_cache.ReportKeys(root, planned.site) if sources else None
@@ -284,7 +284,7 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
             return unchanged
     staging = out.with_name(f".{out.name}.building-{os.getpid()}-{secrets.token_hex(4)}")
     staging.mkdir()
-    in_place = cache is not None and cache.publish_in_place(out)
+    in_place = cache is not None and cache.publish_in_place(out, output_as_left)
     scratch = scratch_folder(out) if index else None
     if scratch is not None and scratch.exists():  # left by a dead process that had our process id
         shutil.rmtree(scratch)
@@ -372,8 +372,10 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
                              index_memory, sum(r.reused and r.store is None for r in rendered), len(reused),
                              sum(r.store is not None for r in rendered), len(imported), *site_pages.reused_counts())
         if cache is not None:
-            _remember(cache, planned, rendered, keys, inputs, out, site_key, site_pages.jobs, record)
-            _remember_quick(cache, content, out, result, len(inputs))
+            if _remember(cache, planned, rendered, keys, inputs, out, site_key, site_pages.jobs, record):
+                _remember_quick(cache, content, out, result, len(inputs))
+            else:  # the record of the output's files may be a previous build's: the next build walks it
+                cache.forget_quick()
     finally:
         for folder in (staging, scratch):
             if folder is not None and folder.exists():
@@ -546,9 +548,9 @@ def _publish_in_place(cache: build_cache.BuildCache, staging: Path, out: Path,
 
 def _remember(cache: build_cache.BuildCache, planned: loader.Plan, rendered: list[Rendered], keys: list[str],
               inputs: dict[str, str], out: Path, site_key: str, page_jobs: list[build_cache.PageJob],
-              record: dict[str, list[int] | None] | None = None) -> None:
+              record: dict[str, list[int] | None] | None = None) -> bool:
     """After the swap: remember the reports rendered now, the unit and comparison pages and the
-    shards, forget what is gone. A cache that cannot be written only costs time next build."""
+    shards, forget what is gone. A cache that cannot be written only costs time next build (False)."""
     try:
         folders = [contentfs.display_path(year_dir) for _, year_dir in planned.jobs]
         for folder, key, report in zip(folders, keys, rendered, strict=True):
@@ -562,7 +564,8 @@ def _remember(cache: build_cache.BuildCache, planned: loader.Plan, rendered: lis
         cache.save_site(site_key, out, record)
         build_cache.prune(cache.folder.parent)
     except OSError:
-        pass
+        return False
+    return True
 
 
 def _start_index(root: Path, pages: Path, staging: Path, to_index: list[str], every_shard: list[str]) -> search_index.ShardedIndex:

@@ -355,12 +355,14 @@ class BuildCache(ReportKeys):
         self.live: dict[str, list[int] | None] | None = None
         self.carried: set[str] | None = None
 
-    def publish_in_place(self, out: Path) -> bool:
+    def publish_in_place(self, out: Path, as_left: bool = False) -> bool:
         """Carry unchanged files in the live output instead of linking them into the staging folder
-        (``publish.py``), when the output is the complete build this cache remembers."""
+        (``publish.py``), when the output is the complete build this cache remembers. ``as_left``:
+        the output's snapshot is the one taken after that build (``quick.QuickCheck``), so its files
+        are those remembered, with the same status, and need no walk."""
         if not self.previous_site or not os.path.isfile(out / MARKER) or os.path.islink(out / MARKER):
             return False
-        self.live = stamps_below(out)
+        self.live = dict(self.previous_site) if as_left else stamps_below(out)
         self.carried = set()
         return True
 
@@ -531,7 +533,10 @@ class BuildCache(ReportKeys):
         _write(self.folder / "quick", record.to_data())
 
     def forget_quick(self) -> None:
-        (self.folder / "quick").unlink(missing_ok=True)
+        try:
+            (self.folder / "quick").unlink(missing_ok=True)
+        except OSError:
+            pass
 
     # -- shards
     @functools.cached_property

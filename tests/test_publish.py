@@ -10,10 +10,12 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
 
+from site_builder import build_cache, snapshot
 from site_builder.build import BuildRefused, build
 from site_builder.publish import journal_path
 from tests.test_build_safety import (
@@ -61,6 +63,28 @@ def test_a_rebuild_moves_only_what_changed(tmp_path: Path) -> None:
     assert identity(site / f"units/{REPORT}/index.html") != before[f"units/{REPORT}/index.html"]
     assert "（修订）" in (site / f"units/{REPORT}/index.html").read_text(encoding="utf-8")
     assert not journal_path(site).exists() and beside(site) == []
+    assert_fresh(site, content, tmp_path / "fresh")
+
+
+def test_an_output_as_the_last_build_left_it_is_not_walked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the output's snapshot is the one taken after the last build, the cache's record of its
+    files is used as it is; the rebuild is still the fresh build."""
+    content, site, cache = tmp_path / "content", tmp_path / "site", tmp_path / "cache"
+    # generated reports: none declares ``published:`` (whose key reads git, which snapshots cannot see)
+    subprocess.run([sys.executable, str(ROOT / "bench" / "generate.py"), "--reports", "6", "--out", str(content),
+                    "--seed", "5"], check=True, capture_output=True)
+    monkeypatch.setattr(snapshot, "RACY_SECONDS", 0.3)
+    time.sleep(1.4)  # a content snapshot is only kept once settled (find compares whole seconds)
+    build(content, site, cache=cache)
+    walked: list[Path] = []
+    real = build_cache.stamps_below
+    monkeypatch.setattr(build_cache, "stamps_below", lambda folder: walked.append(folder) or real(folder))
+    narrative = sorted(content.glob("*/*/explanation.md"))[0]
+    narrative.write_text(narrative.read_text(encoding="utf-8") + "\n本单位将继续加强预算管理。\n", encoding="utf-8")
+    result = build(content, site, cache=cache)
+    assert result.reused_reports >= result.reports - 2  # the report and the next year's, which reads it
+    assert site.resolve() not in [folder.resolve() for folder in walked]
+    monkeypatch.undo()
     assert_fresh(site, content, tmp_path / "fresh")
 
 
