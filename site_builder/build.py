@@ -557,7 +557,7 @@ def _remember(cache: build_cache.BuildCache, planned: loader.Plan, rendered: lis
             if not report.reused or report.store is not None:
                 cache.save_report(folder, key, report, out)
         cache.forget_others(set(folders))
-        cache.save_pages(page_jobs, out)
+        cache.save_pages(page_jobs, out, record)
         cache.forget_index_copies({digest for report in rendered for digest in [*report.index.values(), report.summary_digest]}
                                   | {digest for job in page_jobs for digest in job.index.values()})
         cache.save_shards(inputs, out, record)

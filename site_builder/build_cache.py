@@ -491,14 +491,18 @@ class BuildCache(ReportKeys):
         """Link the page job's files as ``reuse`` links a report's."""
         return self._link_unchanged(entry, out, staging, cells)
 
-    def save_pages(self, jobs: list[PageJob], out: Path) -> None:
-        """Remember this build's unit pages and comparison groups (after the swap), and only them."""
+    def save_pages(self, jobs: list[PageJob], out: Path, site: dict[str, list[int] | None] | None = None) -> None:
+        """Remember this build's unit pages and comparison groups (after the swap), and only them
+        (``site``: the output's files with their status, when the build knows them; else read)."""
         cells_root = out / "pagefind" / "cells"
+        in_cells = _cells_by_folder(site) if site is not None else None
         record = {}
         for job in jobs:
-            cells = {f"{job.folder}{name}": status[:2] if status else [-1, -1]
-                     for name, status in _files_directly_in(cells_root / job.folder).items()}
-            record[job.key] = PageEntry(_stamped(out, job.written), cells, job.index).to_data()
+            found = in_cells.get(job.folder, {}) if in_cells is not None else _files_directly_in(cells_root / job.folder)
+            cells = {f"{job.folder}{name}": status[:2] if status else [-1, -1] for name, status in found.items()}
+            files = _stamped(out, job.written) if site is None else \
+                {path: [digest, *((site.get(path) or [-1, -1])[:2])] for path, digest in job.written.items()}
+            record[job.key] = PageEntry(files, cells, job.index).to_data()
         _write(self.folder / "pages", record)
 
     # -- the whole site
@@ -567,6 +571,16 @@ class BuildCache(ReportKeys):
             files = below.get(shard, {}) if below is not None else stamps_below(out / "pagefind" / shard)
             record[shard] = [digest, {path: status[:2] if status else [-1, -1] for path, status in files.items()}]
         _write(self.folder / "shards", record)
+
+
+def _cells_by_folder(site: dict[str, list[int] | None]) -> dict[str, dict[str, list[int] | None]]:
+    """The files of ``pagefind/cells/`` by the folder they are in (``units/x/``), by name."""
+    found: dict[str, dict[str, list[int] | None]] = {}
+    for path, status in site.items():
+        if path.startswith("pagefind/cells/"):
+            folder, _, name = path[len("pagefind/cells/"):].rpartition("/")
+            found.setdefault(f"{folder}/" if folder else "", {})[name] = status
+    return found
 
 
 def _shard_files(site: dict[str, list[int] | None], shards: set[str]) -> dict[str, dict[str, list[int] | None]]:
