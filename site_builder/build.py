@@ -342,7 +342,9 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
             started = time.perf_counter()
             # -- bulk downloads (site_builder/bulk.py), while Pagefind runs: streamed from the files
             # the workers wrote; its page (data/index.html) is not searched (no data-pagefind-body)
-            bulk_output = _bulk_files(planned.site, root, staging, report_folders)
+            bulk_reuse = build_cache.BulkReuse(cache, out, staging) if cache is not None else None
+            bulk_output = _bulk_files(planned.site, root, staging, report_folders, digests, bulk_reuse)
+            digests.update(bulk_output.digests)
             digests.update(write_tree(bulk_output.pages, staging).files)
             files.extend([*bulk_output.files, *bulk_output.pages.files])
             timings["bulk downloads"] = time.perf_counter() - started
@@ -357,9 +359,10 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
         remove_leftovers(out)
         result = BuildResult(findings, sum(1 for p in files if p.endswith(".html")), len(summaries), len(files), timings,
                              index_memory, sum(r.reused and r.store is None for r in rendered), len(reused),
-                             sum(r.store is not None for r in rendered), len(imported), *site_pages.reused_counts())
+                             sum(r.store is not None for r in rendered), len(imported), *site_pages.reused_counts(),
+                             sum(y.reused for y in bulk_output.years), sum(u.reused for u in bulk_output.units))
         if cache is not None:
-            _remember(cache, planned, rendered, keys, inputs, out, site_key, site_pages.jobs)
+            _remember(cache, planned, rendered, keys, inputs, out, site_key, site_pages.jobs, bulk_output)
             _remember_quick(cache, content, out, result, len(inputs))
     finally:
         for folder in (staging, scratch):
@@ -498,9 +501,10 @@ def _restorer(cache: build_cache.BuildCache | None, digests: dict[str, str],
 
 
 def _remember(cache: build_cache.BuildCache, planned: loader.Plan, rendered: list[Rendered], keys: list[str],
-              inputs: dict[str, str], out: Path, site_key: str, page_jobs: list[build_cache.PageJob]) -> None:
-    """After the swap: remember the reports rendered now, the unit and comparison pages and the
-    shards, forget what is gone. A cache that cannot be written only costs time next build."""
+              inputs: dict[str, str], out: Path, site_key: str, page_jobs: list[build_cache.PageJob],
+              bulk_output: bulk.BulkOutput) -> None:
+    """After the swap: remember the reports rendered now, the unit and comparison pages, the
+    shards and the bulk files, forget what is gone. A cache that cannot be written only costs time next build."""
     try:
         folders = [contentfs.display_path(year_dir) for _, year_dir in planned.jobs]
         for folder, key, report in zip(folders, keys, rendered, strict=True):
@@ -511,6 +515,8 @@ def _remember(cache: build_cache.BuildCache, planned: loader.Plan, rendered: lis
         cache.forget_index_copies({digest for report in rendered for digest in [*report.index.values(), report.summary_digest]}
                                   | {digest for job in page_jobs for digest in job.index.values()})
         cache.save_shards(inputs, out)
+        cache.save_bulk({y.year: build_cache.BulkYearRecord(y.inputs, y.digests, y.tables) for y in bulk_output.years},
+                        {u.path: (u.inputs, u.digest) for u in bulk_output.units}, out)
         cache.save_site(site_key, out)
         build_cache.prune(cache.folder.parent)
     except OSError:
@@ -550,9 +556,10 @@ def merged(findings: list[Finding], more: list[Finding]) -> list[Finding]:
     return findings + [f for f in more if f.line() not in seen]
 
 
-def _bulk_files(site: Site, root: Path, staging: Path, report_folders: list[str]) -> bulk.BulkOutput:
+def _bulk_files(site: Site, root: Path, staging: Path, report_folders: list[str], digests: dict[str, str],
+                reuse: bulk.Reuse | None) -> bulk.BulkOutput:
     try:
-        return bulk.write_bulk(Renderer(site, root), staging, report_folders)
+        return bulk.write_bulk(Renderer(site, root), staging, report_folders, digests, reuse)
     except ContentProblem as problem:  # the site's own data.html template
         raise BuildRefused(problem.findings) from None
     except Exception as error:
