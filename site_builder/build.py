@@ -351,7 +351,9 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
             # -- bulk downloads (site_builder/bulk.py), while Pagefind runs: streamed from the files
             # the workers wrote; its page (data/index.html) is not searched (no data-pagefind-body)
             view = SiteView(staging, out, cache.carried) if in_place and cache is not None else None
-            bulk_output = _bulk_files(planned.site, root, staging, report_folders, view)
+            bulk_reuse = build_cache.BulkReuse(cache, out, staging) if cache is not None else None
+            bulk_output = _bulk_files(planned.site, root, staging, report_folders, digests, bulk_reuse, view)
+            digests.update(bulk_output.digests)
             digests.update(write_tree(bulk_output.pages, staging).files)
             files.extend([*bulk_output.files, *bulk_output.pages.files])
             timings["bulk downloads"] = time.perf_counter() - started
@@ -370,9 +372,10 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
         remove_leftovers(out)
         result = BuildResult(findings, sum(1 for p in files if p.endswith(".html")), len(summaries), len(files), timings,
                              index_memory, sum(r.reused and r.store is None for r in rendered), len(reused),
-                             sum(r.store is not None for r in rendered), len(imported), *site_pages.reused_counts())
+                             sum(r.store is not None for r in rendered), len(imported), *site_pages.reused_counts(),
+                             sum(y.reused for y in bulk_output.years), sum(u.reused for u in bulk_output.units))
         if cache is not None:
-            if _remember(cache, planned, rendered, keys, inputs, out, site_key, site_pages.jobs, record):
+            if _remember(cache, planned, rendered, keys, inputs, out, site_key, site_pages.jobs, bulk_output, record):
                 _remember_quick(cache, content, out, result, len(inputs))
             else:  # the record of the output's files may be a previous build's: the next build walks it
                 cache.forget_quick()
@@ -548,9 +551,10 @@ def _publish_in_place(cache: build_cache.BuildCache, staging: Path, out: Path,
 
 def _remember(cache: build_cache.BuildCache, planned: loader.Plan, rendered: list[Rendered], keys: list[str],
               inputs: dict[str, str], out: Path, site_key: str, page_jobs: list[build_cache.PageJob],
-              record: dict[str, list[int] | None] | None = None) -> bool:
-    """After the swap: remember the reports rendered now, the unit and comparison pages and the
-    shards, forget what is gone. A cache that cannot be written only costs time next build (False)."""
+              bulk_output: bulk.BulkOutput, record: dict[str, list[int] | None] | None = None) -> bool:
+    """After the swap: remember the reports rendered now, the unit and comparison pages, the
+    shards and the bulk files, forget what is gone. A cache that cannot be written only costs time
+    next build (False)."""
     try:
         folders = [contentfs.display_path(year_dir) for _, year_dir in planned.jobs]
         for folder, key, report in zip(folders, keys, rendered, strict=True):
@@ -561,6 +565,8 @@ def _remember(cache: build_cache.BuildCache, planned: loader.Plan, rendered: lis
         cache.forget_index_copies({digest for report in rendered for digest in [*report.index.values(), report.summary_digest]}
                                   | {digest for job in page_jobs for digest in job.index.values()})
         cache.save_shards(inputs, out, record)
+        cache.save_bulk({y.year: build_cache.BulkYearRecord(y.inputs, y.digests, y.tables) for y in bulk_output.years},
+                        {u.path: (u.inputs, u.digest) for u in bulk_output.units}, out)
         cache.save_site(site_key, out, record)
         build_cache.prune(cache.folder.parent)
     except OSError:
@@ -601,10 +607,10 @@ def merged(findings: list[Finding], more: list[Finding]) -> list[Finding]:
     return findings + [f for f in more if f.line() not in seen]
 
 
-def _bulk_files(site: Site, root: Path, staging: Path, report_folders: list[str],
-                view: SiteView | None = None) -> bulk.BulkOutput:
+def _bulk_files(site: Site, root: Path, staging: Path, report_folders: list[str], digests: dict[str, str],
+                reuse: bulk.Reuse | None, view: SiteView | None = None) -> bulk.BulkOutput:
     try:
-        return bulk.write_bulk(Renderer(site, root), staging, report_folders, view)
+        return bulk.write_bulk(Renderer(site, root), staging, report_folders, digests, reuse, view)
     except ContentProblem as problem:  # the site's own data.html template
         raise BuildRefused(problem.findings) from None
     except Exception as error:

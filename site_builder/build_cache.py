@@ -12,7 +12,9 @@ output folder and the current folder):
   (with the table rows its unit page reads; the entry holds the rest), content-addressed;
 - ``pages``: each unit page and comparison group by its key: the files it wrote (SHA-256, size,
   modification time) and the digests of its pages' index copies (kept in ``index/``);
-- ``shards``: each search shard's input digest and the files of its bundle.
+- ``shards``: each search shard's input digest and the files of its bundle;
+- ``bulk``: each year's bulk files (``data/<year>/``) and each unit's ``units/<slug>/figures.csv``,
+  with their input digests (``bulk.year_inputs``, ``bulk.unit_inputs``).
 
 A report is **reused** when its key is unchanged and everything it wrote is still in the previous
 output as written; its files are then hard-linked from the previous output (copied where links
@@ -26,6 +28,10 @@ reads (``PageKeys``); its files are all in its own folder.
 
 A search **shard** is reused when the ordered list of its pages and the digests of their index
 copies is unchanged (Pagefind's output is canonicalized, so the same input gives the same bundle).
+
+A year's **bulk files** are reused when the year's reports, in order, and the digests of the
+per-report files they are made from are unchanged, and so is the code that writes them; a unit's
+``figures.csv`` when its reports' ``figures.csv`` digests are (``bulk.py`` computes both inputs).
 
 Cache files are ours but not trusted: a file that is missing, corrupt, foreign or of another
 version is a miss, and a miss only costs time. Files are replaced atomically.
@@ -571,6 +577,99 @@ class BuildCache(ReportKeys):
             files = below.get(shard, {}) if below is not None else stamps_below(out / "pagefind" / shard)
             record[shard] = [digest, {path: status[:2] if status else [-1, -1] for path, status in files.items()}]
         _write(self.folder / "shards", record)
+
+
+    # -- bulk downloads (bulk.py)
+    @functools.cached_property
+    def _bulk(self) -> dict[str, Any]:
+        """The bulk records of the previous build: ``years`` and ``units`` (read once)."""
+        data = _read(self.folder / "bulk")
+        return data if isinstance(data, dict) else {}
+
+    def _bulk_record(self, section: str, name: str) -> Any:
+        records = self._bulk.get(section)
+        return records.get(name) if isinstance(records, dict) else None
+
+    def reuse_bulk_year(self, year: str, inputs: str, out: Path,
+                        staging: Path) -> tuple[dict[str, str], list[tuple[str, str, str]]] | None:
+        """Link the year's bulk files (``data/<year>/``) from the previous output if its inputs are
+        unchanged and its files are as written; their digests by path, and the year's tables
+        (template, table id, printed title). Else None, and nothing linked."""
+        record = self._bulk_record("years", year)
+        if not (isinstance(record, dict) and record.get("inputs") == inputs):
+            return None
+        files, tables = record.get("files"), record.get("tables")
+        folder = f"data/{year}/"
+        if not (isinstance(files, dict) and files and is_safe_path(folder.rstrip("/"))
+                and all(is_safe_path(path) and _directly_in(path, folder) for path in files)
+                and all(_is_file_record(value, 3) and is_digest(value[0]) for value in files.values())):
+            return None
+        if not (isinstance(tables, list)
+                and all(isinstance(t, list) and len(t) == 3 and all(isinstance(v, str) for v in t) for t in tables)):
+            return None
+        if not self._link_unchanged(_Files(files), out, staging, None):
+            return None
+        return {path: value[0] for path, value in files.items()}, [(t[0], t[1], t[2]) for t in tables]
+
+    def reuse_bulk_unit(self, path: str, inputs: str, out: Path, staging: Path) -> str | None:
+        """Link a unit's ``figures.csv`` from the previous output as ``reuse_bulk_year`` links a year's
+        files; its digest, else None."""
+        record = self._bulk_record("units", path)
+        if not (isinstance(record, list) and len(record) == 4 and record[0] == inputs):
+            return None
+        value = record[1:]
+        if not (is_safe_path(path) and _is_file_record(value, 3) and is_digest(value[0])):
+            return None
+        return value[0] if self._link_unchanged(_Files({path: value}), out, staging, None) else None
+
+    def save_bulk(self, years: dict[str, BulkYearRecord], units: dict[str, tuple[str, str]], out: Path) -> None:
+        """Remember this build's bulk files (after the swap: the stamps are the output's), and only them.
+        ``units``: unit file path -> (inputs, SHA-256)."""
+        record = {
+            "years": {year: {"inputs": entry.inputs, "files": _stamped(out, entry.digests),
+                             "tables": [list(table) for table in entry.tables]} for year, entry in years.items()},
+            "units": {path: [inputs, *_stamped(out, {path: digest})[path]] for path, (inputs, digest) in units.items()},
+        }
+        _write(self.folder / "bulk", record)
+
+
+@dataclass(frozen=True)
+class BulkYearRecord:
+    """What is remembered of one year's bulk files."""
+
+    inputs: str  # ``bulk.year_inputs``
+    digests: dict[str, str]  # site path -> SHA-256
+    tables: list[tuple[str, str, str]]  # (template, table id, printed title)
+
+
+@dataclass
+class _Files:
+    """Files one job wrote, with nothing in the search index (an ``OutputRecord``)."""
+
+    files: dict[str, list[Any]]  # site path -> [sha256, size, mtime_ns]
+    cells: dict[str, list[Any]] = field(default_factory=dict)
+    index: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class BulkReuse:
+    """``bulk.Reuse`` from the build cache: the previous output's bulk files, linked into ``staging``."""
+
+    cache: BuildCache
+    out: Path
+    staging: Path
+
+    def year(self, year: str, inputs: str) -> tuple[dict[str, str], list[tuple[str, str, str]]] | None:
+        return self.cache.reuse_bulk_year(year, inputs, self.out, self.staging)
+
+    def unit(self, path: str, inputs: str) -> str | None:
+        return self.cache.reuse_bulk_unit(path, inputs, self.out, self.staging)
+
+    def drop(self, paths: list[str]) -> None:
+        for path in paths:
+            (self.staging / path).unlink(missing_ok=True)
+            if self.cache.carried is not None:
+                self.cache.carried.discard(path)
 
 
 def _cells_by_folder(site: dict[str, list[int] | None]) -> dict[str, dict[str, list[int] | None]]:

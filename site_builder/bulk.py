@@ -1,21 +1,33 @@
-"""Bulk downloads of the whole portal, streamed from the per-report files the workers wrote.
+"""Bulk downloads, one set per report year, streamed from the per-report files the workers wrote.
 
-A stage of the build after the site pages: for every report, in report order (the order of the
-build's jobs), it reads the report's tidy ``figures.csv``, ``attachment-figures.csv`` and
-``report.json`` from the staging folder, one report at a time, and appends them to
+A stage of the build after the site pages. For each year, in year order, it reads the tidy
+``figures.csv``, ``attachment-figures.csv`` and ``report.json`` of each of the year's reports from
+the staging folder, one report at a time and in report order (the order of the build's jobs), and
+appends them to
 
-- ``units/<slug>/figures.csv``: all years of a unit (year order);
-- ``data/figures-<table-id>.csv``: one tidy CSV per table kind;
-- ``data/attachment-figures-<kind>.csv``: one per attachment kind (performance forms …);
-- ``data/figures.sqlite``: every figure in one SQLite database: the view ``figures`` has the tidy
-  columns, built from ``figure_values`` (what varies per figure) joined with ``reports`` and
-  ``tables``, so names and URLs are not repeated on every row; plus ``columns`` and
-  ``attachment_figures``;
-- ``data/reports.json``: the JSON of every report, as one array;
+- ``data/<year>/figures-<table-id>.csv``: one tidy CSV per table kind;
+- ``data/<year>/attachment-figures-<kind>.csv``: one per attachment kind (performance forms …);
+- ``data/<year>/figures.sqlite``: every figure of the year in one SQLite database: the view
+  ``figures`` has the tidy columns, built from ``figure_values`` (what varies per figure) joined
+  with ``reports`` and ``tables``, so names and URLs are not repeated on every row; plus ``columns``
+  and ``attachment_figures``; ``report_id`` numbers the year's reports from 1;
+- ``data/<year>/reports.json``: the JSON of every report of the year, as one array;
+- ``units/<slug>/figures.csv``: all years of a unit (year order), appended to as the years go by;
 
-then renders ``data/index.html`` (template ``data.html``) with each file's size. Nothing holds the
-whole portal in memory. Same input, same bytes: rows are written in report order, and the SQLite
-file is written with fixed PRAGMAs (page size, no WAL) in one transaction.
+then renders ``data/index.html`` (template ``data.html``): each year with its files and their
+sizes. A national portal's readers download a year (at 10,000 reports one SQLite file of every
+year was 637 MB), and a year is what an edit touches.
+
+**Incremental.** With the build cache (``Reuse``, implemented by ``build_cache.BulkReuse``), a
+year's files are taken from the previous output when the year's inputs (``year_inputs``) are
+unchanged: its reports in order, the SHA-256 of each per-report file they are made from, and the
+code that shapes their bytes (``code_digest``: this module, the tidy CSV format, and the SQLite
+library, whose version is written into the database header). A unit's file likewise, from its
+reports' ``figures.csv`` digests in year order (``unit_inputs``). ``data/index.html`` is rendered
+every build, with the sizes of the files as they are in the staging folder.
+
+Nothing holds the whole portal in memory. Same input, same bytes: rows are written in report
+order, and the SQLite file is written with fixed PRAGMAs (page size, no WAL) in one transaction.
 
 The per-report files are read once, and as little as the outputs need (this stage is on the
 critical path of a large build):
@@ -24,8 +36,9 @@ critical path of a large build):
   (``tidy.csv_bytes``: the csv module would write the same text again), only grouped by kind;
 - fields are read for SQLite with ``str.split`` where a file has no ``"`` (the csv module, record
   by record, only where something is quoted), and ``restored`` only where a field starts with ``'``;
-- a unit's file is written from the bytes already read when the next unit begins (a unit's reports
-  are consecutive in report order; one met again later is rewritten from its files at the end);
+- a unit's file is appended to from the bytes already read for its year's files (years go in
+  order; a unit has one report a year); a report of a reused year is read only when its unit's file
+  is written again;
 - SQLite gets its rows in the same order as ever (each report's ``reports`` row, figures,
   attachment figures: the order decides which page each row lands on, so batching one table's rows
   across reports would change the file) and the indexes are built once at the end. (A larger page
@@ -40,18 +53,21 @@ converted from 万元 where the report is in 万元) for sums and comparisons ac
 from __future__ import annotations
 
 import csv
+import functools
+import hashlib
 import json
 import os
 import re
 import sqlite3
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from site_builder.publish import SiteView
+from site_builder.render import tidy as tidy_format
 from site_builder.render.pages import Output, Renderer
 from site_builder.render.tidy import (
     ATTACHMENT_COLUMNS,
@@ -68,6 +84,10 @@ from site_builder.schemagen import SCHEMA_DIR
 DATA = "data"
 SQLITE_NAME = "figures.sqlite"
 REPORTS_JSON = "reports.json"
+REPORT_JSON = "report.json"  # of each report, beside its tidy files
+PER_REPORT = (REPORT_JSON, FIGURES_CSV, ATTACHMENTS_CSV)  # what a year's files are made from
+FIGURES_PREFIX = "figures-"
+ATTACHMENTS_PREFIX = "attachment-figures-"
 FEN_PER = {"元": Decimal(100), "万元": Decimal(1_000_000)}  # 1 万元 = 10 000 元 = 1 000 000 分, exact
 TEXT_COLUMNS = frozenset(FIGURE_COLUMNS) - {"year", "amount"}
 LINE_END = "\r\n"  # of every record of a tidy CSV (csv.writer's lineterminator in tidy.csv_bytes)
@@ -83,11 +103,94 @@ class BulkFile:
 
 
 @dataclass
+class BulkYear:
+    """One year's bulk files (``data/<year>/``), written by this build or reused from the previous one."""
+
+    year: str  # four digits, as the report folders name it
+    inputs: str  # ``year_inputs``
+    reports: int
+    files: list[BulkFile]
+    digests: dict[str, str]  # site path -> SHA-256
+    tables: list[tuple[str, str, str]]  # (template, table id, printed title)
+    reused: bool = False
+
+    @property
+    def table_titles(self) -> dict[str, str]:
+        """Each table id's printed titles (one per template that prints it differently), joined."""
+        titles: dict[str, list[str]] = defaultdict(list)
+        for _, table_id, title in self.tables:
+            if title not in titles[table_id]:
+                titles[table_id].append(title)
+        return {table_id: "／".join(names) for table_id, names in titles.items()}
+
+
+@dataclass(frozen=True)
+class UnitFile:
+    """A unit's ``units/<slug>/figures.csv``, written by this build or reused from the previous one."""
+
+    path: str
+    inputs: str  # ``unit_inputs``
+    digest: str  # SHA-256 of the file
+    reused: bool = False
+
+
+@dataclass
 class BulkResult:
-    files: list[BulkFile] = field(default_factory=list)
-    unit_files: list[str] = field(default_factory=list)
-    tables: list[tuple[str, str, str]] = field(default_factory=list)  # (template, table id, printed title)
-    attachment_titles: dict[str, str] = field(default_factory=dict)  # attachment kind -> printed title of its first form
+    years: list[BulkYear] = field(default_factory=list)  # in year order
+    units: list[UnitFile] = field(default_factory=list)  # by unit slug
+
+
+class Reuse(Protocol):
+    """The bulk files of the previous build (``build_cache.BulkReuse``). Each method links the files
+    remembered under ``inputs`` into the staging folder if they are still in the previous output as
+    written, and returns what the build needs of them; else it links nothing and returns None."""
+
+    def year(self, year: str, inputs: str) -> tuple[dict[str, str], list[tuple[str, str, str]]] | None:
+        """The year's files (site path -> SHA-256, every one directly in ``data/<year>/``) and tables."""
+
+    def unit(self, path: str, inputs: str) -> str | None:
+        """The SHA-256 of the unit file ``path``."""
+
+    def drop(self, paths: list[str]) -> None:
+        """Take back files ``year`` brought in (they are written again)."""
+
+
+@functools.lru_cache(maxsize=1)
+def code_digest() -> str:
+    """What shapes the bulk files' bytes besides their inputs: this module, the tidy CSV format
+    (render/tidy.py: header, BOM, quoting) and the SQLite library (its version is in the file's header)."""
+    hasher = hashlib.sha256(b"bulk code\0")
+    for module in (Path(__file__), Path(tidy_format.__file__)):
+        hasher.update(module.read_bytes())
+    hasher.update(sqlite3.sqlite_version.encode())
+    return hasher.hexdigest()
+
+
+def year_of(base: str) -> str:
+    """The year of a report folder ``units/<slug>/<year>/``."""
+    return base.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _slug_of(base: str) -> str:
+    return base.split("/")[1]
+
+
+def year_inputs(year: str, bases: Sequence[str], digests: Mapping[str, str]) -> str:
+    """A digest of what the year's files are made from: the code, and the year's report folders in
+    report order with the SHA-256 of each per-report file read (``digests``: site path -> SHA-256)."""
+    hasher = hashlib.sha256(f"bulk year\0{code_digest()}\0{year}\0".encode())
+    for base in bases:
+        files = "\0".join(digests[base + name] for name in PER_REPORT)
+        hasher.update(f"{base}\0{files}\0".encode("utf-8", "surrogateescape"))
+    return hasher.hexdigest()
+
+
+def unit_inputs(slug: str, bases: Sequence[str], digests: Mapping[str, str]) -> str:
+    """A digest of what a unit's file is made from: the code, and its reports' ``figures.csv`` in year order."""
+    hasher = hashlib.sha256(f"bulk unit\0{code_digest()}\0{slug}\0".encode("utf-8", "surrogateescape"))
+    for base in bases:
+        hasher.update(f"{base}\0{digests[base + FIGURES_CSV]}\0".encode("utf-8", "surrogateescape"))
+    return hasher.hexdigest()
 
 
 SCHEMA = """
@@ -268,76 +371,85 @@ def _attachment_record(report_id: int, row: list[str], text: list[str]) -> tuple
 
 @dataclass
 class BulkOutput:
-    files: list[str]  # written straight into the staging folder
-    pages: Output  # data/index.html, to be written like the other pages (and indexed)
+    files: list[str]  # written or linked straight into the staging folder
+    digests: dict[str, str]  # their SHA-256, by site path
+    pages: Output  # data/index.html, to be written like the other pages
+    years: list[BulkYear]  # in year order
+    units: list[UnitFile]
 
 
-def write_bulk(renderer: Renderer, staging: Path, reports: Sequence[str], view: SiteView | None = None) -> BulkOutput:
-    """The bulk files and the page that describes them (``data/index.html``); ``view``: where the
-    per-report files are read (those of reports carried from the live output are there)."""
-    result = build_bulk(staging, reports, view)
-    titles: dict[str, list[str]] = defaultdict(list)
-    for _, table_id, title in result.tables:
-        if title not in titles[table_id]:
-            titles[table_id].append(title)
+def write_bulk(renderer: Renderer, staging: Path, reports: Sequence[str], digests: Mapping[str, str],
+               reuse: Reuse | None = None, view: SiteView | None = None) -> BulkOutput:
+    """The bulk files and the page that describes them (``data/index.html``). ``digests``: the
+    SHA-256 of each per-report file, by site path; ``reuse``: the previous build's bulk files."""
+    result = build_bulk(staging, reports, digests, reuse, view)
+    kinds = sorted({f.key for year in result.years for f in year.files if f.kind == "attachments"})
     pages = Output()
     path = f"{DATA}/index.html"
-    pages.add(path, renderer.page("data.html", path, files=result.files, report_count=len(reports),
-                                  table_titles={k: "／".join(v) for k, v in titles.items()},
-                                  attachment_titles=result.attachment_titles))
-    return BulkOutput([f.path for f in result.files] + result.unit_files, pages)
+    pages.add(path, renderer.page("data.html", path, years=result.years[::-1], report_count=len(reports),
+                                  attachment_titles={kind: _kind_title(kind) for kind in kinds}))
+    written = {path: digest for year in result.years for path, digest in year.digests.items()}
+    written.update((unit.path, unit.digest) for unit in result.units)
+    return BulkOutput(list(written), written, pages, result.years, result.units)
 
 
 class _UnitFiles:
     """``units/<slug>/figures.csv``: a unit's per-report tidy files one after another, in year order
-    (the BOM and header once). A unit's reports are consecutive in report order, so its file is
-    written when the next unit begins, from the bytes already read for the bulk files (one unit's few
-    years are held meanwhile, never the portal); a unit met again later is written again at the
-    end, from its files."""
+    (the BOM and header once), for the units whose file is not reused. Years go in order and a unit
+    has one report a year, so each report's file is appended as its year is read (opened for each:
+    one unit's file is never held, nor thousands of files open)."""
 
-    def __init__(self, staging: Path, view: SiteView) -> None:
-        self.staging, self.view = staging, view
-        self.by_unit: dict[str, list[tuple[int, str]]] = defaultdict(list)
-        self.slug = ""
-        self.held: list[tuple[int, str, bytes]] = []  # (year, report folder, figures.csv) of the unit being read
-        self.again: set[str] = set()
+    def __init__(self, staging: Path, by_unit: dict[str, list[str]], digests: Mapping[str, str],
+                 reuse: Reuse | None) -> None:
+        self.staging = staging
+        self.done: dict[str, UnitFile] = {}
+        self.todo: dict[str, str] = {}  # slug -> inputs, of the files to write
+        for slug in sorted(by_unit):
+            inputs, path = unit_inputs(slug, by_unit[slug], digests), _unit_path(slug)
+            digest = reuse.unit(path, inputs) if reuse is not None else None
+            if digest is not None:
+                self.done[slug] = UnitFile(path, inputs, digest, reused=True)
+            else:
+                self.todo[slug] = inputs
+        self.hashers: dict[str, Any] = {}
+
+    def wanted(self, base: str) -> bool:
+        return _slug_of(base) in self.todo
 
     def add(self, base: str, figures: bytes) -> None:
-        slug, year = base.split("/")[1], int(base.rstrip("/").split("/")[-1])
-        if slug != self.slug:
-            self._write_held()
-            if slug in self.by_unit:
-                self.again.add(slug)
-            self.slug = slug
-        self.by_unit[slug].append((year, base))
-        self.held.append((year, base, figures))
+        """The report's ``figures.csv`` (its whole bytes) at the end of its unit's file, if that is written."""
+        slug = _slug_of(base)
+        if slug not in self.todo:
+            return
+        first = slug not in self.hashers
+        if first:
+            self.hashers[slug] = hashlib.sha256()
+        else:
+            figures = figures.split(b"\r\n", 1)[1] if b"\r\n" in figures else b""
+        path = self.staging / _unit_path(slug)
+        if first:  # a unit whose pages were all carried has no folder in the staging folder (publish.py)
+            path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb" if first else "ab") as target:
+            target.write(figures)
+        self.hashers[slug].update(figures)
 
-    def _write_held(self) -> None:
-        if self.held:
-            _write_unit_file(self.staging, self.slug, [data for _, _, data in sorted(self.held)])
-        self.held = []
-
-    def close(self) -> list[str]:
-        """The site paths of the unit files, by unit slug."""
-        self._write_held()
-        for slug in sorted(self.again):
-            _write_unit_file(self.staging, slug, [self.view.path(base + FIGURES_CSV).read_bytes()
-                                                  for _, base in sorted(self.by_unit[slug])])
-        return [_unit_path(slug) for slug in sorted(self.by_unit)]
+    def close(self) -> list[UnitFile]:
+        for slug, inputs in self.todo.items():
+            self.done[slug] = UnitFile(_unit_path(slug), inputs, self.hashers[slug].hexdigest())
+        return [self.done[slug] for slug in sorted(self.done)]
 
 
 class _Portal:
-    """What the bulk files gather over the reports, one report at a time."""
+    """What one year's bulk files gather over its reports, one report at a time."""
 
-    def __init__(self, staging: Path, folder: Path, view: SiteView) -> None:
+    def __init__(self, staging: Path, folder: Path, units: _UnitFiles, view: SiteView) -> None:
         self.staging, self.view = staging, view
         self.figures = _CsvFiles(folder, FIGURE_COLUMNS)
         self.attachments = _CsvFiles(folder, ATTACHMENT_COLUMNS)
         self.database = _Database(folder / SQLITE_NAME)
         self.tables: dict[tuple[str, str], tuple[str, str]] = {}  # (template, table id) -> (number, printed title)
         self.columns: set[tuple[str, str, str, str]] = set()
-        self.units = _UnitFiles(staging, view)
-        self.attachment_titles: dict[str, str] = {}
+        self.units = units
 
     def add(self, report_id: int, base: str, raw_json: bytes) -> None:
         """One report: its row of ``reports``, its figures and its attachments' figures."""
@@ -350,7 +462,7 @@ class _Portal:
         self._add_report(report_id, data, texts[0][15].split("#", 1)[0] if texts else base)
         self._add_tables(template, data, rows)
         del data
-        self.figures.append_grouped([f"figures-{row[5]}.csv" for row in rows], tidy.records)
+        self.figures.append_grouped([f"{FIGURES_PREFIX}{row[5]}.csv" for row in rows], tidy.records)
         self.database.insert("figure_values", [_figure_record(report_id, row, text) for row, text in zip(rows, texts, strict=True)])
         self.columns.update((template, row[5], row[11], text[12]) for row, text in zip(rows, texts, strict=True))
         self._add_attachments(report_id, _tidy(self.view.path(base + ATTACHMENTS_CSV).read_bytes()))
@@ -374,10 +486,7 @@ class _Portal:
     def _add_attachments(self, report_id: int, tidy: _Tidy) -> None:
         rows, texts = tidy.rows, tidy.texts
         kinds = [text[6] or "other" for text in texts]
-        for kind in kinds:
-            if kind not in self.attachment_titles:
-                self.attachment_titles[kind] = _kind_title(kind)
-        self.attachments.append_grouped([f"attachment-figures-{kind}.csv" for kind in kinds], tidy.records)
+        self.attachments.append_grouped([f"{ATTACHMENTS_PREFIX}{kind}.csv" for kind in kinds], tidy.records)
         self.database.insert("attachment_figures",
                              [_attachment_record(report_id, row, text) for row, text in zip(rows, texts, strict=True)])
 
@@ -392,34 +501,91 @@ class _Portal:
         return self.figures.close(), self.attachments.close()
 
 
-def build_bulk(staging: Path, reports: Sequence[str], view: SiteView | None = None) -> BulkResult:
-    """Write the portal's bulk files into ``staging`` from the per-report files below ``reports``
-    (site paths of the report folders, ``units/<slug>/<year>/``, in report order)."""
-    folder = staging / DATA
+def build_bulk(staging: Path, reports: Sequence[str], digests: Mapping[str, str],
+               reuse: Reuse | None = None, view: SiteView | None = None) -> BulkResult:
+    """Write the bulk files into ``staging`` from the per-report files below ``reports`` (site paths
+    of the report folders, ``units/<slug>/<year>/``, in report order), or link those of the previous
+    build that ``reuse`` has under the same inputs (``digests``: site path -> SHA-256 of each file)."""
+    by_year: dict[str, list[str]] = defaultdict(list)
+    for base in reports:
+        by_year[year_of(base)].append(base)
+    by_unit: dict[str, list[str]] = defaultdict(list)
+    for year in sorted(by_year):
+        for base in by_year[year]:
+            by_unit[_slug_of(base)].append(base)
+    view = view or SiteView(staging)  # per-report and reused files carried from the live site are read there
+    units = _UnitFiles(staging, by_unit, digests, reuse)
+    years = [_year(staging, year, by_year[year], digests, reuse, units, view) for year in sorted(by_year)]
+    for year in years:
+        for entry in year.files:
+            entry.size = os.path.getsize(view.path(entry.path))
+    return BulkResult(years, units.close())
+
+
+def _year(staging: Path, year: str, bases: list[str], digests: Mapping[str, str], reuse: Reuse | None,
+          units: _UnitFiles, view: SiteView) -> BulkYear:
+    """The year's files: linked from the previous build where ``reuse`` has them, else written."""
+    inputs = year_inputs(year, bases, digests)
+    recorded = reuse.year(year, inputs) if reuse is not None else None
+    if recorded is not None:
+        files = _recorded_files(year, recorded[0])
+        if files is not None:
+            for base in bases:
+                if units.wanted(base):
+                    units.add(base, view.path(base + FIGURES_CSV).read_bytes())
+            return BulkYear(year, inputs, len(bases), files, dict(recorded[0]), list(recorded[1]), reused=True)
+        reuse.drop(list(recorded[0]))  # not the set of files this code writes: written again
+    return _write_year(staging, year, bases, inputs, units, view)
+
+
+def _recorded_files(year: str, digests: Mapping[str, str]) -> list[BulkFile] | None:
+    """The files of a year as the previous build recorded them, if they are a year's set of files."""
+    folder = f"{DATA}/{year}/"
+    names = [path.removeprefix(folder) for path in digests]
+    if not all(path.startswith(folder) for path in digests) or not {SQLITE_NAME, REPORTS_JSON} <= set(names):
+        return None
+    files = _year_files(folder, names)
+    return files if len(files) == len(names) else None
+
+
+def _year_files(folder: str, names: Sequence[str]) -> list[BulkFile]:
+    """The files of a year's folder as the data page lists them: the tables' CSVs, the attachments'
+    CSVs (each by name), the SQLite file and the JSON. Names of no such file are left out."""
+    def key(name: str, prefix: str) -> str:
+        return name.removeprefix(prefix).removesuffix(".csv")
+
+    figures = sorted(n for n in names if n.startswith(FIGURES_PREFIX) and n.endswith(".csv") and key(n, FIGURES_PREFIX))
+    attachments = sorted(n for n in names if n.startswith(ATTACHMENTS_PREFIX) and n.endswith(".csv")
+                         and key(n, ATTACHMENTS_PREFIX))
+    return ([BulkFile(folder + name, "figures", key(name, FIGURES_PREFIX)) for name in figures]
+            + [BulkFile(folder + name, "attachments", key(name, ATTACHMENTS_PREFIX)) for name in attachments]
+            + [BulkFile(folder + name, kind) for name, kind in ((SQLITE_NAME, "sqlite"), (REPORTS_JSON, "json"))
+               if name in names])
+
+
+def _write_year(staging: Path, year: str, bases: list[str], inputs: str, units: _UnitFiles, view: SiteView) -> BulkYear:
+    """Write ``data/<year>/`` from the year's per-report files, in report order."""
+    folder = staging / DATA / year
     folder.mkdir(parents=True, exist_ok=True)
-    view = view or SiteView(staging)
-    portal = _Portal(staging, folder, view)
+    portal = _Portal(staging, folder, units, view)
     try:
         with (folder / REPORTS_JSON).open("wb") as everything:
             everything.write(b"[\n")
-            for report_id, base in enumerate(reports, start=1):
-                raw = view.path(base + "report.json").read_bytes()
+            for report_id, base in enumerate(bases, start=1):
+                raw = view.path(base + REPORT_JSON).read_bytes()
                 everything.write((b",\n" if report_id > 1 else b"") + raw.rstrip(b"\n"))
                 portal.add(report_id, base, raw)
             everything.write(b"\n]\n")
         portal.finish()
     finally:
         figure_files, attachment_files = portal.close()
-    result = BulkResult(attachment_titles=portal.attachment_titles)
-    result.files = ([BulkFile(f"{DATA}/{name}", "figures", name.removeprefix("figures-").removesuffix(".csv")) for name in figure_files]
-                    + [BulkFile(f"{DATA}/{name}", "attachments", name.removeprefix("attachment-figures-").removesuffix(".csv"))
-                       for name in attachment_files]
-                    + [BulkFile(f"{DATA}/{SQLITE_NAME}", "sqlite"), BulkFile(f"{DATA}/{REPORTS_JSON}", "json")])
-    for entry in result.files:
-        entry.size = os.path.getsize(staging / entry.path)
-    result.unit_files = portal.units.close()
-    result.tables = [(t, i, title) for (t, i), (_, title) in portal.tables.items()]
-    return result
+    files = _year_files(f"{DATA}/{year}/", [*figure_files, *attachment_files, SQLITE_NAME, REPORTS_JSON])
+    written: dict[str, str] = {}
+    for entry in files:
+        with (staging / entry.path).open("rb") as handle:
+            written[entry.path] = hashlib.file_digest(handle, "sha256").hexdigest()
+    return BulkYear(year, inputs, len(bases), files, written,
+                    [(t, i, title) for (t, i), (_, title) in portal.tables.items()])
 
 
 def _kind_title(kind: str) -> str:
@@ -432,14 +598,3 @@ def _kind_title(kind: str) -> str:
 
 def _unit_path(slug: str) -> str:
     return f"units/{slug}/{FIGURES_CSV}"
-
-
-def _write_unit_file(staging: Path, slug: str, figures: list[bytes]) -> None:
-    """The unit's per-report tidy files (in year order) one after another, the BOM and header once."""
-    path = staging / _unit_path(slug)
-    path.parent.mkdir(parents=True, exist_ok=True)  # a unit whose pages were all carried (publish.py)
-    with path.open("wb") as target:
-        for index, data in enumerate(figures):
-            if index:
-                data = data.split(b"\r\n", 1)[1] if b"\r\n" in data else b""
-            target.write(data)

@@ -76,6 +76,8 @@ class BuildResult:
     part_shards: int = 0
     reused_unit_pages: int = 0  # unit pages and comparison groups taken from the previous build
     reused_compare_groups: int = 0
+    reused_bulk_years: int = 0  # years of bulk downloads (data/<year>/) and unit figures.csv files
+    reused_unit_files: int = 0
 
 
 # -- the output folder --------------------------------------------------------------------------

@@ -173,7 +173,8 @@ class SiteView:
     now, else the live output, for a file carried from it unchanged."""
 
     def __init__(self, staging: Path, out: Path | None = None, carried: set[str] | None = None) -> None:
-        self.staging, self.out, self.carried = staging, out, carried or set()
+        self.staging, self.out = staging, out
+        self.carried = carried if carried is not None else set()  # the build's own set, filled as it goes
 
     def path(self, site_path: str) -> Path:
         if self.out is not None and site_path in self.carried:

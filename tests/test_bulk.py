@@ -1,6 +1,6 @@
-"""Tidy and bulk downloads: every figure of every report is in the SQLite database and in the tidy
-CSVs exactly once, with the right names and the exact amount text; blank stays apart from 0.00;
-formula-looking names are neutralised for Excel; rebuilds are byte-identical.
+"""Tidy and bulk downloads: every figure of every report is in its year's SQLite database and tidy
+CSVs (``data/<year>/``) exactly once, with the right names and the exact amount text; blank stays
+apart from 0.00; formula-looking names are neutralised for Excel; rebuilds are byte-identical.
 
 Expected figures are read here from the content's YAML (yaml + Decimal), never from the loader.
 """
@@ -17,6 +17,7 @@ import subprocess
 import sys
 from collections import Counter
 from decimal import Decimal
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -179,12 +180,36 @@ def key_of(row: dict[str, Any]) -> Key:
     return (row["unit_slug"], int(row["year"]), row["table_id"], row["section"], row["row_key"], row["column_id"])
 
 
+def year_folders(site: Path) -> dict[int, Path]:
+    """``data/<year>/`` by year."""
+    return {int(folder.name): folder for folder in sorted((site / "data").iterdir()) if folder.is_dir()}
+
+
+def query(site: Path, sql: str) -> list[dict[str, Any]]:
+    """The rows of ``sql`` in every year's database, each with the year of its file as ``file_year``."""
+    rows: list[dict[str, Any]] = []
+    for year, folder in year_folders(site).items():
+        connection = sqlite3.connect(folder / "figures.sqlite")
+        connection.row_factory = sqlite3.Row
+        rows.extend({**dict(r), "file_year": year} for r in connection.execute(sql))
+        connection.close()
+    return rows
+
+
+def test_one_folder_per_report_year(portal: tuple[Path, Path]) -> None:
+    content, site = portal
+    _, reports, _ = expected_figures(content)
+    assert set(year_folders(site)) == {year for _, year in reports}
+    assert not [p for p in (site / "data").iterdir() if p.is_file() and p.name != "index.html"]  # no portal-wide files
+    for folder in year_folders(site).values():
+        assert {"figures.sqlite", "reports.json", "figures-expenditure.csv"} <= {p.name for p in folder.iterdir()}
+
+
 def test_sqlite_has_every_figure_exactly_once(portal: tuple[Path, Path]) -> None:
     content, site = portal
     figures, reports, names = expected_figures(content)
-    connection = sqlite3.connect(site / "data" / "figures.sqlite")
-    connection.row_factory = sqlite3.Row
-    rows = [dict(r) for r in connection.execute("SELECT * FROM figures")]
+    rows = query(site, "SELECT * FROM figures")
+    assert all(r["year"] == r["file_year"] for r in rows)
     counts = Counter(key_of(r) for r in rows)
     assert [k for k, n in counts.items() if n > 1] == []
     assert set(counts) == set(figures), (set(figures) - set(counts), set(counts) - set(figures))
@@ -213,19 +238,24 @@ def test_sqlite_has_every_figure_exactly_once(portal: tuple[Path, Path]) -> None
             assert row["amount_fen"] == (int(fen) if fen == int(fen) else None)
         else:
             assert row["amount_fen"] is None
-    stored = {(r["unit_slug"], r["year"]): r for r in map(dict, connection.execute("SELECT * FROM reports"))}
-    assert set(stored) == set(reports)
+    listed = query(site, "SELECT * FROM reports")
+    assert all(r["year"] == r["file_year"] for r in listed)
+    stored = {(r["unit_slug"], r["year"]): r for r in listed}
+    assert len(stored) == len(listed) and set(stored) == set(reports)
     for key, report in reports.items():
         assert stored[key]["template"] == report["template"] and stored[key]["amount_unit"] == report["amount_unit"]
-    titles = {(r["table_id"], r["column_id"]) for r in map(dict, connection.execute("SELECT * FROM columns"))}
-    assert {(k[2], k[5]) for k in figures} <= titles
-    connection.close()
+    for year in year_folders(site):  # numbered from 1 in each year's file
+        assert sorted(r["report_id"] for r in listed if r["year"] == year) == list(range(1, sum(k[1] == year for k in reports) + 1))
+    titles = {(r["file_year"], r["table_id"], r["column_id"]) for r in query(site, "SELECT * FROM columns")}
+    assert {(k[1], k[2], k[5]) for k in figures} <= titles
 
 
 def test_tidy_csvs_have_every_figure_exactly_once(portal: tuple[Path, Path]) -> None:
     content, site = portal
     figures, reports, _ = expected_figures(content)
-    for label, files in (("portal", sorted((site / "data").glob("figures-*.csv"))),
+    for folder in year_folders(site).values():
+        assert {row["year"] for path in folder.glob("figures-*.csv") for row in csv_rows(path)} == {folder.name}
+    for label, files in (("years", sorted((site / "data").glob("*/figures-*.csv"))),
                          ("reports", sorted(site.glob("units/*/[0-9][0-9][0-9][0-9]/figures.csv"))),
                          ("tables", sorted(site.glob("units/*/[0-9][0-9][0-9][0-9]/*.tidy.csv"))),
                          ("units", sorted(site.glob("units/*/figures.csv")))):
@@ -243,10 +273,8 @@ def test_tidy_csvs_have_every_figure_exactly_once(portal: tuple[Path, Path]) -> 
 def test_blank_and_zero_stay_apart(portal: tuple[Path, Path]) -> None:
     content, site = portal
     figures, _, _ = expected_figures(content)
-    connection = sqlite3.connect(site / "data" / "figures.sqlite")
-    blank = connection.execute("SELECT COUNT(*) FROM figures WHERE amount IS NULL").fetchone()[0]
-    zero = connection.execute("SELECT COUNT(*) FROM figures WHERE amount = '0.00'").fetchone()[0]
-    connection.close()
+    blank = len(query(site, "SELECT 1 FROM figures WHERE amount IS NULL"))
+    zero = len(query(site, "SELECT 1 FROM figures WHERE amount = '0.00'"))
     assert blank == sum(v is None for v in figures.values())
     assert zero == sum(v == "0.00" for v in figures.values())
     if "hostile" in str(site):
@@ -257,7 +285,7 @@ def test_formula_looking_names_are_neutralised(portal: tuple[Path, Path]) -> Non
     _, site = portal
     if "hostile" not in str(site):
         pytest.skip("the hostile names are in the sample copy")
-    for path in (site / "data" / "figures-expenditure.csv", site / "units" / "jincheng-social-insurance-center" / "figures.csv",
+    for path in (site / "data" / "2023" / "figures-expenditure.csv", site / "units" / "jincheng-social-insurance-center" / "figures.csv",
                  site / "units" / "jincheng-social-insurance-center" / "2023" / "expenditure.tidy.csv"):
         rows = csv_rows(path)
         mine = [r for r in rows if r["unit_slug"] == "jincheng-social-insurance-center"]
@@ -266,11 +294,9 @@ def test_formula_looking_names_are_neutralised(portal: tuple[Path, Path]) -> Non
             assert row["unit_name"] == "'" + HOSTILE_NAME  # a leading ' keeps Excel from running it
             assert row["parent"] == "'" + HOSTILE_PARENT
             assert row["region"] == "'" + HOSTILE_REGION
-    connection = sqlite3.connect(site / "data" / "figures.sqlite")
-    stored = {r[0] for r in connection.execute("SELECT DISTINCT unit_name FROM figures")}
-    connection.close()
+    stored = {r["unit_name"] for r in query(site, "SELECT DISTINCT unit_name FROM figures")}
     assert HOSTILE_NAME in stored  # SQLite keeps the text as published
-    everything = json.loads((site / "data" / "reports.json").read_text(encoding="utf-8"))
+    everything = json.loads((site / "data" / "2023" / "reports.json").read_text(encoding="utf-8"))
     assert HOSTILE_NAME in {r["unit"]["name"] for r in everything}
 
 
@@ -283,11 +309,18 @@ def test_negative_amounts_are_not_quoted() -> None:
     assert restored(list(csv.reader(io.StringIO(csv_bytes(FIGURE_COLUMNS, [[*row[:1], "'x", *row[2:]]]).decode("utf-8-sig"))))[1][1]) == "'x"
 
 
-def test_reports_json_is_one_array_of_every_report(portal: tuple[Path, Path]) -> None:
+def test_reports_json_is_one_array_of_every_report_of_its_year(portal: tuple[Path, Path]) -> None:
     content, site = portal
     _, reports, _ = expected_figures(content)
-    everything = json.loads((site / "data" / "reports.json").read_text(encoding="utf-8"))
-    assert isinstance(everything, list) and len(everything) == len(reports)
+    everything = []
+    for year, folder in year_folders(site).items():
+        listed = json.loads((folder / "reports.json").read_text(encoding="utf-8"))
+        assert isinstance(listed, list) and {r["year"] for r in listed} == {year}
+        order = [(r["unit"]["slug"], r["year"]) for r in listed]
+        assert order == [(r["unit_slug"], r["year"]) for r in query(site, "SELECT * FROM reports ORDER BY report_id")
+                         if r["file_year"] == year]  # report order, as the database numbers them
+        everything.extend(listed)
+    assert len(everything) == len(reports)
     assert {(r["unit"]["slug"], r["year"]) for r in everything} == set(reports)
     for report in everything:
         own = json.loads((site / "units" / report["unit"]["slug"] / str(report["year"]) / "report.json").read_text(encoding="utf-8"))
@@ -323,13 +356,14 @@ def test_attachment_figures_are_listed_once(portal: tuple[Path, Path]) -> None:
         walk(load(path), "", found)
         for where, amount in found.items():
             expected[(path.parents[2].name, int(path.parents[1].name), path.stem, where)] = amount
-    connection = sqlite3.connect(site / "data" / "figures.sqlite")
-    rows = list(connection.execute("SELECT unit_slug, year, attachment, path, amount FROM attachment_figures"))
-    connection.close()
-    assert Counter((r[0], r[1], r[2], r[3]) for r in rows) == Counter(expected.keys())
-    assert {(r[0], r[1], r[2], r[3]): r[4] for r in rows} == expected
-    portal_rows = [r for p in (site / "data").glob("attachment-figures-*.csv") for r in csv_rows(p)]
-    assert Counter((unquoted(r["unit_slug"]), int(r["year"]), r["attachment"], r["path"]) for r in portal_rows) == Counter(expected.keys())
+    rows = query(site, "SELECT unit_slug, year, attachment, path, amount FROM attachment_figures")
+    assert all(r["year"] == r["file_year"] for r in rows)
+    keys = [(r["unit_slug"], r["year"], r["attachment"], r["path"]) for r in rows]
+    assert Counter(keys) == Counter(expected.keys())
+    assert {key: r["amount"] for key, r in zip(keys, rows, strict=True)} == expected
+    year_rows = [(p.parent.name, r) for p in (site / "data").glob("*/attachment-figures-*.csv") for r in csv_rows(p)]
+    assert all(r["year"] == year for year, r in year_rows)
+    assert Counter((unquoted(r["unit_slug"]), int(r["year"]), r["attachment"], r["path"]) for _, r in year_rows) == Counter(expected.keys())
 
 
 def digest(path: Path) -> str:
@@ -337,7 +371,7 @@ def digest(path: Path) -> str:
 
 
 def new_files(site: Path) -> dict[str, str]:
-    paths = [*site.glob("data/*"), *site.glob("units/*/figures.csv"), *site.glob("units/*/*/figures.csv"),
+    paths = [*site.glob("data/*.html"), *site.glob("data/*/*"), *site.glob("units/*/figures.csv"), *site.glob("units/*/*/figures.csv"),
              *site.glob("units/*/*/attachment-figures.csv"), *site.glob("units/*/*/*.tidy.csv")]
     return {p.relative_to(site).as_posix(): digest(p) for p in sorted(paths)}
 
@@ -347,5 +381,79 @@ def test_rebuild_is_byte_identical(portal: tuple[Path, Path], tmp_path: Path) ->
     again = tmp_path / "again"
     build(content, again, index=False)
     first, second = new_files(site), new_files(again)
-    assert "data/figures.sqlite" in first and "data/reports.json" in first and "data/index.html" in first
+    assert {"data/2023/figures.sqlite", "data/2023/reports.json", "data/index.html"} <= set(first)
     assert first == second
+
+
+class _DataPage(HTMLParser):
+    """The tables of files on ``data/index.html``: per table, its caption and rows (link, header scope, cells)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[dict[str, Any]] = []
+        self.cell: list[str] | None = None
+        self.row: list[dict[str, Any]] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "table" and "data-files" in (found.get("class") or ""):
+            self.tables.append({"caption": "", "rows": [], "head_scopes": []})
+        elif not self.tables or self.tables[-1].get("done"):
+            return
+        elif tag == "caption":
+            self.cell = []
+        elif tag == "tr":
+            self.row = []
+        elif tag in ("th", "td") and self.row is not None:
+            self.row.append({"tag": tag, "scope": found.get("scope"), "text": "", "href": None})
+            self.cell = []
+        elif tag == "a" and self.row:
+            self.row[-1]["href"] = found.get("href")
+
+    def handle_data(self, data: str) -> None:
+        if self.cell is not None:
+            self.cell.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.tables or self.tables[-1].get("done"):
+            return
+        table = self.tables[-1]
+        if tag == "caption" and self.cell is not None:
+            table["caption"], self.cell = "".join(self.cell).strip(), None
+        elif tag in ("th", "td") and self.cell is not None and self.row:
+            self.row[-1]["text"], self.cell = "".join(self.cell).strip(), None
+        elif tag == "tr" and self.row is not None:
+            table["rows"].append(self.row)
+            self.row = None
+        elif tag == "table":
+            table["done"] = True
+
+
+def shown_size(size: int) -> str:
+    """How the data page prints a size (1 MB = 1,048,576 bytes, one decimal)."""
+    if size >= 1024 * 1024:
+        return f"{size / 1024 / 1024:.1f} MB"
+    return f"{size / 1024:.1f} KB" if size >= 1024 else f"{size} 字节"
+
+
+def test_data_page_lists_each_year_with_its_files_and_sizes(portal: tuple[Path, Path]) -> None:
+    content, site = portal
+    _, reports, _ = expected_figures(content)
+    parser = _DataPage()
+    parser.feed((site / "data" / "index.html").read_text(encoding="utf-8"))
+    years = sorted({year for _, year in reports}, reverse=True)  # the latest first
+    assert [table["caption"] for table in parser.tables] == [
+        f"{year} 年度 {sum(y == year for _, y in reports)} 份报告的批量下载文件" for year in years]
+    for year, table in zip(years, parser.tables, strict=True):
+        header, *rows = table["rows"]
+        assert [(c["tag"], c["scope"]) for c in header] == [("th", "col")] * 3
+        listed = {}
+        for row in rows:
+            assert [(c["tag"], c["scope"]) for c in row] == [("th", "row"), ("td", None), ("td", None)]
+            listed[row[0]["href"]] = row
+            assert row[0]["text"] == row[0]["href"]  # the link names the file with its year: 2023/figures.sqlite
+        files = sorted(p.relative_to(site / "data").as_posix() for p in (site / "data" / str(year)).iterdir())
+        assert sorted(listed) == files
+        for href, row in listed.items():
+            assert row[2]["text"] == shown_size((site / "data" / href).stat().st_size), href
+            assert f"{year} 年度" in row[1]["text"], href

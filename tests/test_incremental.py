@@ -1,5 +1,6 @@
 """Incremental builds (issue 12): after random edits, a build that reuses the previous build's
-reports and search shards writes exactly the files, byte for byte, that a fresh build writes."""
+reports, pages, search shards and bulk files writes exactly the files, byte for byte, that a fresh
+build writes."""
 
 from __future__ import annotations
 
@@ -212,7 +213,7 @@ def test_random_edits_give_the_fresh_build(portal: Path, tmp_path: Path, monkeyp
     assert again.index_memory == {}  # nothing changed: no Pagefind ran
     rng = random.Random(12)
     removed: dict[Path, Path] = {}
-    reused_pages = 0
+    reused_pages = reused_bulk = 0
     # every kind of edit, in a random order, one per build (an edit of every report would hide a
     # missed dependency of the edit before or after it)
     for round_number, edit in enumerate(rng.sample(EDITS, len(EDITS))):
@@ -223,7 +224,11 @@ def test_random_edits_give_the_fresh_build(portal: Path, tmp_path: Path, monkeyp
         assert_same_site(site, tmp_path / f"fresh-{round_number}")
         shutil.rmtree(tmp_path / f"fresh-{round_number}")
         reused_pages += result.reused_unit_pages + result.reused_compare_groups
+        reused_bulk += result.reused_bulk_years + result.reused_unit_files
+        if edit is edit_headline_figure:  # one year's bulk files and one unit's figures.csv are written again
+            assert (result.reused_bulk_years, result.reused_unit_files) == (len(bulk_years(site)) - 1, len(unit_folders(site)) - 1)
     assert reused_pages > 0  # else the comparisons above say nothing of reused unit and comparison pages
+    assert reused_bulk > 0  # nor of reused bulk files
 
 
 def test_one_narrative_edit_renders_one_report(portal: Path, tmp_path: Path) -> None:
@@ -235,8 +240,13 @@ def test_one_narrative_edit_renders_one_report(portal: Path, tmp_path: Path) -> 
     result: BuildResult = build(root, site, cache=cache)
     assert result.reused_reports == result.reports - 1
     assert (result.reused_unit_pages, result.reused_compare_groups) == (len(unit_folders(site)), len(group_folders(site)))
+    assert (result.reused_bulk_years, result.reused_unit_files) == (len(bulk_years(site)), len(unit_folders(site)))  # no figure changed
     build(root, tmp_path / "fresh")
     assert_same_site(site, tmp_path / "fresh")
+
+
+def bulk_years(site: Path) -> list[str]:
+    return sorted(folder.name for folder in (site / "data").iterdir() if folder.is_dir())
 
 
 def unit_folders(site: Path) -> list[Path]:
@@ -266,6 +276,108 @@ def test_one_figure_edit_renders_its_unit_page_and_comparison_groups(portal: Pat
     assert result.reused_unit_pages == len(unit_folders(site)) - 1
     assert result.reused_compare_groups == len(group_folders(site)) - len(groups)
     assert len(groups) >= 1
+    build(root, tmp_path / "fresh")
+    assert_same_site(site, tmp_path / "fresh")
+
+
+def inodes(site: Path, pattern: str) -> dict[str, int]:
+    return {p.relative_to(site).as_posix(): p.stat().st_ino for p in sorted(site.glob(pattern))}
+
+
+def test_a_figure_edit_writes_its_years_bulk_files_only(portal: Path, tmp_path: Path) -> None:
+    """The other years' files and the other units' figures.csv are the previous output's (the same
+    inodes: linked), the edited year's are written again, and the site is a fresh build's."""
+    root, site, cache = copied(portal, tmp_path)
+    build(root, site, cache=cache)
+    report = next(p for p in running_costs_reports(root) if p in latest_years(root))  # no next year shows its figures
+    before = inodes(site, "data/*/*") | inodes(site, "units/*/figures.csv")
+    edited_year = (site / "data" / report.name / "figures.sqlite").read_bytes()
+    change_running_costs(report, random.Random(3))
+    result = build(root, site, cache=cache)
+    assert (result.reused_bulk_years, result.reused_unit_files) == (len(bulk_years(site)) - 1, len(unit_folders(site)) - 1)
+    after = inodes(site, "data/*/*") | inodes(site, "units/*/figures.csv")
+    assert set(after) == set(before)
+    changed = {path for path in after if after[path] != before[path]}
+    # of the edited year's files, those written again with the same bytes stay in place (publish.py)
+    assert changed <= {path for path in after if path.startswith(f"data/{report.name}/")} | {
+        f"units/{report.parent.name}/figures.csv"}
+    assert {f"data/{report.name}/figures.sqlite", f"units/{report.parent.name}/figures.csv"} <= changed
+    assert (site / "data" / report.name / "figures.sqlite").read_bytes() != edited_year
+    build(root, tmp_path / "fresh")
+    assert_same_site(site, tmp_path / "fresh")
+
+
+def test_a_bulk_file_changed_in_the_output_is_written_again(portal: Path, tmp_path: Path) -> None:
+    root, site, cache = copied(portal, tmp_path)
+    build(root, site, cache=cache)
+    years = bulk_years(site)
+    database = site / "data" / years[0] / "figures.sqlite"
+    database.write_bytes(database.read_bytes() + b"hand edit")
+    unit_file = site / "units" / "jincheng-social-insurance-center" / "figures.csv"
+    unit_file.write_bytes(unit_file.read_bytes().replace(b"2023", b"2032"))  # the same size
+    (site / "data" / years[-1] / "extra.csv").write_text("added by hand", encoding="utf-8")
+    result = build(root, site, cache=cache)
+    assert result.reused_reports == result.reports
+    assert (result.reused_bulk_years, result.reused_unit_files) == (len(years) - 1, len(unit_folders(site)) - 1)
+    build(root, tmp_path / "fresh")
+    assert_same_site(site, tmp_path / "fresh")
+
+
+def test_a_report_moved_to_another_year(portal: Path, tmp_path: Path) -> None:
+    """Both years' files are written again; the others are reused."""
+    root, site, cache = copied(portal, tmp_path)
+    build(root, site, cache=cache)
+    years = bulk_years(site)
+    report = next(p for p in reports_of(root) if len(list(p.parent.glob("[0-9]*"))) == 1 and p.name != years[0])
+    target = report.with_name(years[0])
+    shutil.move(report, target)
+    for path in [*target.glob("*.md"), target / "report.yaml"]:  # the text states its year
+        path.write_text(path.read_text(encoding="utf-8").replace(f"{report.name}年", f"{target.name}年"), encoding="utf-8")
+    result = build(root, site, cache=cache)
+    assert result.reused_bulk_years == len(years) - 2
+    assert result.reused_unit_files == len(unit_folders(site)) - 1
+    build(root, tmp_path / "fresh")
+    assert_same_site(site, tmp_path / "fresh")
+
+
+def test_a_year_removed_leaves_the_bulk_downloads(portal: Path, tmp_path: Path) -> None:
+    root, site, cache = copied(portal, tmp_path)
+    build(root, site, cache=cache)
+    years = bulk_years(site)
+    last = [p for p in reports_of(root) if p.name == years[-1]]
+    assert all(p in latest_years(root) for p in last)  # removing them leaves the other reports valid
+    for report in last:
+        shutil.rmtree(report)
+    result = build(root, site, cache=cache)
+    assert bulk_years(site) == years[:-1] and not (site / "data" / years[-1]).exists()
+    assert result.reused_bulk_years == len(years) - 1
+    assert f"{years[-1]}/" not in (site / "data" / "index.html").read_text(encoding="utf-8")
+    build(root, tmp_path / "fresh")
+    assert_same_site(site, tmp_path / "fresh")
+
+
+def test_a_tampered_bulk_record_is_a_miss(portal: Path, tmp_path: Path) -> None:
+    """A bulk record may name only files of its own year's folder (or its own unit file), with
+    digests; one that names another is a miss: nothing outside is linked, and the site is a fresh build's."""
+    from site_builder import check_cache
+
+    root, site, cache = copied(portal, tmp_path)
+    build(root, site, cache=cache)
+    years = bulk_years(site)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me", encoding="utf-8")
+    bulk_file = next(cache.glob("build-*/bulk"))
+    record = check_cache.read_sealed(bulk_file, quick.MAGIC, quick.VERSION)
+    first, second = record["years"][years[0]], record["years"][years[1]]
+    first["files"][os.path.relpath(victim, site)] = next(iter(first["files"].values()))
+    second["files"] = {path.replace(f"data/{years[1]}/", f"data/{years[0]}/"): value for path, value in second["files"].items()}
+    unit = next(iter(record["units"]))
+    record["units"][unit] = record["units"][unit][:2]
+    check_cache.write_sealed(bulk_file, quick.MAGIC, quick.VERSION, record)
+    (site / "units" / "stray.html").write_text("added by hand", encoding="utf-8")  # so that bulk files are reused
+    result = build(root, site, cache=cache)
+    assert victim.read_text(encoding="utf-8") == "keep me"
+    assert (result.reused_bulk_years, result.reused_unit_files) == (len(years) - 2, len(unit_folders(site)) - 1)
     build(root, tmp_path / "fresh")
     assert_same_site(site, tmp_path / "fresh")
 

@@ -1,4 +1,4 @@
-"""Downloads in the browser: the data page passes axe, every download link resolves, each table's
+"""Downloads in the browser: the data page passes axe, every download link (per year) resolves, each table's
 two CSV links name the table, and every tidy row's URL lands on the header cell of its row."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import io
 import pytest
 from playwright.sync_api import Page
 
-from tests.browser.conftest import report_pages
+from tests.browser.conftest import ROOT, report_pages
 from tests.browser.test_accessibility import violations
 
 
@@ -27,14 +27,22 @@ def test_data_page_is_linked_from_home_and_navigation(page: Page, base_url: str)
 
 
 def test_every_file_on_the_data_page_downloads(page: Page, base_url: str) -> None:
+    """One table per report year (the latest first), each linking its year's files in ``data/<year>/``."""
     page.goto(base_url + "data/")
-    links = page.eval_on_selector_all("table.data-files a[href]", "els => els.map(e => e.href)")
-    names = {link.rsplit("/", 1)[-1] for link in links}
-    assert {"figures.sqlite", "reports.json", "figures-expenditure.csv"} <= names
-    for link in links:
-        response = page.request.get(link)
-        assert response.ok, link
-        assert len(response.body()) > 100, link
+    years = sorted({year.name for year in (ROOT / "content").glob("*/[0-9][0-9][0-9][0-9]") if year.is_dir()}, reverse=True)
+    tables = page.locator("table.data-files")
+    assert tables.count() == len(years)
+    for number, year in enumerate(years):
+        table = tables.nth(number)
+        assert (table.locator("caption").text_content() or "").startswith(f"{year} 年度")
+        links = table.locator("a[href]").evaluate_all("els => els.map(e => e.href)")
+        assert all(link.startswith(f"{base_url}data/{year}/") for link in links), links
+        names = {link.rsplit("/", 1)[-1] for link in links}
+        assert {"figures.sqlite", "reports.json", "figures-expenditure.csv"} <= names
+        for link in links:
+            response = page.request.get(link)
+            assert response.ok, link
+            assert len(response.body()) > 100, link
 
 
 @pytest.mark.parametrize("report", report_pages())
