@@ -32,6 +32,13 @@ _RESOLVED: dict[str | None, str] = {}
 
 
 _Loader = _BaseLoader  # only its parser is used: events, never its composer or constructor
+
+
+def load_package_file(stream: Any) -> Any:
+    """A YAML file of the package itself (code lists, templates, checks, labels, forms: trusted,
+    not content) as ``yaml.safe_load`` reads it, with libyaml's parser where PyYAML has it (the
+    same data, several times faster; the constructor and resolver are the same Python classes)."""
+    return yaml.load(stream, Loader=_BaseLoader)  # noqa: S506 - CSafeLoader or SafeLoader: safe
 _ScalarEvent, _MappingStartEvent, _SequenceStartEvent = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
 _MappingEndEvent, _SequenceEndEvent = yaml.MappingEndEvent, yaml.SequenceEndEvent
 
