@@ -31,6 +31,7 @@ import os
 import stat
 from dataclasses import dataclass
 from enum import Enum
+from functools import lru_cache
 from pathlib import Path
 
 from site_builder.findings import Finding, Place
@@ -61,10 +62,24 @@ def display_path(path: Path | str) -> str:
     text = os.fspath(path)
     if _is_plain_relative(text):  # what relpath returns for it, without its two getcwd calls
         return text
+    if os.sep == "/" and text.startswith("/"):
+        # an absolute path (a content folder named so on the command line): relpath of its folder,
+        # remembered, and its last part; the same as relpath of the whole, for a plain last part
+        head, _, name = text.rpartition("/")
+        if head and name and name != "." and name != "..":
+            folder = _relative_folder(os.getcwd(), head)
+            return name if folder == "." else f"{folder}/{name}"
     try:
         return os.path.relpath(path)
     except ValueError:  # another drive on Windows
         return str(path)
+
+
+@lru_cache(maxsize=1024)
+def _relative_folder(cwd: str, folder: str) -> str:
+    """``os.path.relpath(folder)`` with ``cwd`` the current folder: the folder of the paths of one
+    report are shown alike a dozen times, each time with two ``getcwd`` calls and a normalisation."""
+    return os.path.relpath(folder, cwd)
 
 
 def _is_plain_relative(text: str) -> bool:
@@ -409,28 +424,37 @@ class Folder:
         found = self._kind(name)
         return found if found in (Kind.FILE, Kind.DIR, Kind.MISSING) else kind(self.root, self.path / name)
 
-    def read_bytes(self, name: str, limit: int, required: bool = True) -> tuple[bytes | None, list[Finding]]:
-        """``read_bytes(root, path / name, limit, required)``."""
-        path = self.path / name
+    def read_bytes(self, name: str, limit: int, required: bool = True,
+                   path: Path | None = None) -> tuple[bytes | None, list[Finding]]:
+        """``read_bytes(root, path / name, limit, required)``; ``path``: ``self.path / name`` if
+        the caller has it (it names the file in findings; made here only for one)."""
         found = self._kind(name)
+        if found is Kind.FILE:
+            try:
+                fd = _open_file(name, self.fd, path or self.path / name)
+                data = _read_opened(fd, path or self.path / name, limit)
+            except _Refused as refused:
+                return None, [refused.finding]
+            if data is not None:
+                return data, []
+            return None, [_finding(path or self.path / name, "content.too-large",
+                                   f"file is larger than the {format_size(limit)} limit; it is not read")]
         if found is Kind.MISSING:
             if required:
-                return None, [_finding(path, "content.missing-file", f"required file {name} is missing")]
+                return None, [_finding(path or self.path / name, "content.missing-file", f"required file {name} is missing")]
             return None, []
-        if found is not Kind.FILE:
-            return read_bytes(self.root, path, limit, required)
-        try:
-            data = _read_opened(_open_file(name, self.fd, path), path, limit)
-        except _Refused as refused:
-            return None, [refused.finding]
-        if data is None:
-            return None, [_finding(path, "content.too-large", f"file is larger than the {format_size(limit)} limit; it is not read")]
-        return data, []
+        return read_bytes(self.root, path or self.path / name, limit, required)
 
-    def read_text(self, name: str, limit: int, required: bool = True) -> tuple[str | None, list[Finding]]:
-        """``read_text(root, path / name, limit, required)``."""
-        data, findings = self.read_bytes(name, limit, required)
-        return _text(self.path / name, data, findings)
+    def read_text(self, name: str, limit: int, required: bool = True,
+                  path: Path | None = None) -> tuple[str | None, list[Finding]]:
+        """``read_text(root, path / name, limit, required)`` (``path`` as for ``read_bytes``)."""
+        data, findings = self.read_bytes(name, limit, required, path)
+        if data is not None and not data.startswith(_BOM):
+            try:
+                return data.decode("utf-8"), []
+            except UnicodeDecodeError:
+                pass
+        return _text(path or self.path / name, data, findings)
 
     def sub(self, name: str) -> Folder | None:
         """The sub-folder ``name``, held open like this one; None when it is not a listed folder

@@ -142,14 +142,13 @@ class _Reader:
 
     def read_text(self, path: Path, limit: int, required: bool,
                   folder: contentfs.Folder | None) -> tuple[str | None, list[Finding]]:
-        if folder is not None:
-            assert path.parent == folder.path
-            return folder.read_text(path.name, limit, required)
+        if folder is not None:  # the folder of ``path``
+            return folder.read_text(path.name, limit, required, path)
         return contentfs.read_text(self.root, path, limit, required)
 
     def amounts_ok(self, doc: Document, shown: str) -> bool:
         """Every number has at most 15 integer digits and 6 decimals (exact sums, no huge figures)."""
-        if _amounts_within_limits(doc.data):  # the common case, without building a path per number
+        if doc.amounts_bounded or _amounts_within_limits(doc.data):  # the common case, without a path per number
             return True
         ok = True
         for path, value in _numbers(doc.data, ()):
@@ -651,6 +650,7 @@ def _section(frame: standards.TableFrame, section: str, rows: dict[str, Any], do
     allowed_rows = frame.fixed_rows(section)
     parsed: dict[str, dict[str, Amount | None]] = {}
     ok = True
+    marks = doc.marks
     for key, value in rows.items():
         place = Place(shown, *doc.where((section, key, "__key__")))
         table.row_places[(section, key)] = place
@@ -671,7 +671,11 @@ def _section(frame: standards.TableFrame, section: str, rows: dict[str, Any], do
                                    f"(columns: {_column_list(frame, section)})")
                     ok = False
                     continue
-                cells[column] = _locate(amount, doc, (section, key, column), shown)
+                path = (section, key, column)
+                position = marks.get(path) if type(amount) is Decimal else None
+                # an amount with its mark (nearly every cell): what _locate makes, without a call
+                cells[column] = (Amount(amount, Place(shown, position[0], position[1])) if position
+                                 else _locate(amount, doc, path, shown))
         elif columns == ("amount",):
             cells = {"amount": _locate(value, doc, (section, key), shown)}
         elif value is None:
