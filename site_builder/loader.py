@@ -74,8 +74,26 @@ def _fast_validator(kind: str) -> Callable[[Any], Any]:
     fastjsonschema knows drafts up to 7; our schemas use only keywords whose meaning is the same in
     draft 7 and 2020-12 (a test checks both validators agree on the samples and the broken inputs).
     """
-    schema = dict(_schema(kind), **{"$schema": "http://json-schema.org/draft-07/schema#"})
+    schema = dict(_codes_first(_schema(kind)), **{"$schema": "http://json-schema.org/draft-07/schema#"})
     return fastjsonschema.compile(schema)
+
+
+def _codes_first(schema: Any) -> Any:
+    """The schema with each ``anyOf: [{enum: names}, {pattern: codes}]`` (the row keys of a coded
+    section) tried code pattern first: most keys are codes, and each alternative that fails costs
+    the compiled validator an exception. ``anyOf`` is valid when any alternative is, in any order,
+    and this validator only says valid or not (``jsonschema`` explains a failure, with the schema
+    as written)."""
+    if isinstance(schema, list):
+        return [_codes_first(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    result = {key: _codes_first(value) for key, value in schema.items()}
+    alternatives = result.get("anyOf")
+    if (isinstance(alternatives, list) and len(alternatives) == 2
+            and [list(a) for a in alternatives] == [["enum"], ["pattern"]]):
+        result["anyOf"] = [alternatives[1], alternatives[0]]
+    return result
 
 
 class _Reader:
