@@ -2,7 +2,8 @@
 """Run ``site-builder check --no-cache`` of two source trees on the same content folders and diff
 what they print (text and ``--format json``: stdout, stderr and exit code).
 
-    python bench/check_equivalence.py --base SRC_A --new SRC_B [--work DIR] [--content DIR ...] [--hostile]
+    python bench/check_equivalence.py --base SRC_A --new SRC_B [--work DIR] [--content DIR ...]
+        [--absolute DIR ...] [--hostile]
 
 SRC_A and SRC_B are folders holding ``site_builder`` (a checkout, or ``git archive`` of a commit).
 ``--hostile`` adds every case of tests/hostile/ that runs ``check``: each case's content folder is
@@ -16,7 +17,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -75,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--new", type=Path, required=True)
     parser.add_argument("--work", type=Path, default=Path("/tmp/check-equivalence"))
     parser.add_argument("--content", type=Path, action="append", default=[])
+    parser.add_argument("--absolute", type=Path, action="append", default=[],
+                        help="a content folder named by its absolute path, checked from /tmp")
     parser.add_argument("--hostile", action="store_true")
     parser.add_argument("--fresh", action="store_true")
     parser.add_argument("--jobs", type=int, default=2)
@@ -82,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     store = args.work / "outputs"
     store.mkdir(parents=True, exist_ok=True)
     folders = [(path.resolve().parent, path.resolve().name) for path in args.content]
+    folders += [(Path("/tmp"), str(path.resolve())) for path in args.absolute]
     if args.hostile:
         folders += hostile_folders(args.work)
     with ThreadPoolExecutor(args.jobs) as pool:
@@ -90,8 +93,6 @@ def main(argv: list[str] | None = None) -> int:
     for problem in problems:
         print(problem)
     print(f"{len(folders)} folders compared (text and JSON each), {len(problems)} differences")
-    if args.fresh:
-        shutil.rmtree(store / "unused", ignore_errors=True)
     return 1 if problems else 0
 
 
