@@ -7,6 +7,7 @@ when there are many, and the results are put back together in folder order.
 from __future__ import annotations
 
 import functools
+import gc
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator
@@ -130,6 +131,20 @@ def _findings_only(job: tuple[Unit, Path]) -> tuple[bool, list[Finding]]:
     return report is not None, findings
 
 
+# A worker's garbage collector: reports make no reference cycles worth collecting often (the
+# collections of a check of 400 reports found none), while a collection every 700 new containers
+# (Python's default) traversed the thousands of containers each report makes — about 8 % of a
+# worker's time. Everything the worker inherits from the parent (templates, code lists, schemas)
+# is frozen: no collection traverses it again (nor writes to its pages, which the fork shares).
+WORKER_GC_THRESHOLD = (50_000, 20, 100)
+
+
+def _start_worker() -> None:
+    _close_parent_only_fds()
+    gc.freeze()
+    gc.set_threshold(*WORKER_GC_THRESHOLD)
+
+
 def _close_parent_only_fds() -> None:
     for fd in PARENT_ONLY_FDS:
         try:
@@ -160,7 +175,7 @@ def map_in_workers(function: Callable[[J], T], jobs: list[J], name: Callable[[J]
         yield from _unwrap(results, jobs, name, stage)
         return
     chunk = max(1, min(len(jobs) // (workers * 8), max_chunk or len(jobs)))
-    with ProcessPoolExecutor(max_workers=workers, initializer=_close_parent_only_fds,
+    with ProcessPoolExecutor(max_workers=workers, initializer=_start_worker,
                              mp_context=multiprocessing.get_context("fork")) as pool:
         try:
             yield from _unwrap(pool.map(guarded, jobs, chunksize=chunk), jobs, name, stage)

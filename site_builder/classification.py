@@ -18,7 +18,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
+from site_builder.yamlsafe import load_package_file
 
 STANDARDS_DIR = Path(__file__).parent / "standards"
 KINDS = ("function", "economic")
@@ -145,7 +145,7 @@ def _entry(code: str, value: str | dict[str, Any]) -> CodeEntry:
 
 def read_list(path: Path) -> dict[str, Any]:
     with open(path, encoding="utf-8") as handle:
-        data: dict[str, Any] = yaml.safe_load(handle)
+        data: dict[str, Any] = load_package_file(handle)
     return data
 
 

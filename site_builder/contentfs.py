@@ -31,6 +31,7 @@ import os
 import stat
 from dataclasses import dataclass
 from enum import Enum
+from functools import lru_cache
 from pathlib import Path
 
 from site_builder.findings import Finding, Place
@@ -61,10 +62,24 @@ def display_path(path: Path | str) -> str:
     text = os.fspath(path)
     if _is_plain_relative(text):  # what relpath returns for it, without its two getcwd calls
         return text
+    if os.sep == "/" and text.startswith("/"):
+        # an absolute path (a content folder named so on the command line): relpath of its folder,
+        # remembered, and its last part; the same as relpath of the whole, for a plain last part
+        head, _, name = text.rpartition("/")
+        if head and name and name != "." and name != "..":
+            folder = _relative_folder(os.getcwd(), head)
+            return name if folder == "." else f"{folder}/{name}"
     try:
         return os.path.relpath(path)
     except ValueError:  # another drive on Windows
         return str(path)
+
+
+@lru_cache(maxsize=1024)
+def _relative_folder(cwd: str, folder: str) -> str:
+    """``os.path.relpath(folder)`` with ``cwd`` the current folder: the folder of the paths of one
+    report are shown alike a dozen times, each time with two ``getcwd`` calls and a normalisation."""
+    return os.path.relpath(folder, cwd)
 
 
 def _is_plain_relative(text: str) -> bool:
@@ -237,32 +252,49 @@ class _Refused(Exception):
         self.finding = finding
 
 
-def _read_at_most(fd: int, size: int) -> bytes:
+def _read_at_most(fd: int, size: int, expected: int | None = None) -> bytes:
     """Up to ``size`` bytes of an open file, in chunks of at most 1 MiB (so an over-long file is
-    never read whole: the caller asks for its limit + 1 and refuses what reaches it)."""
+    never read whole: the caller asks for its limit + 1 and refuses what reaches it). ``expected``:
+    the file's size from ``fstat``, so that the first read asks for what is there plus one byte
+    rather than a 1 MiB buffer (allocated by every read of a small file), and later reads are small."""
     chunks: list[bytes] = []
+    step = 1 << 20 if expected is None else min(expected + 1, 1 << 20)
     while size > 0:
-        chunk = os.read(fd, min(size, 1 << 20))
+        chunk = os.read(fd, min(size, step))
         if not chunk:
             break
         chunks.append(chunk)
         size -= len(chunk)
+        step = 1 << 20 if len(chunk) == step else 1 << 12  # a short read: the end is (almost surely) reached
     return b"".join(chunks)
 
 
 def _read_regular(path: Path, limit: int) -> bytes | None:
     """Read at most ``limit`` bytes; None if the file is larger. Checks it is regular after open."""
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    return _read_opened(_open_file(path, None, path), path, limit)
+
+
+_FILE_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+
+
+def _open_file(name: Path | str, dir_fd: int | None, path: Path) -> int:
+    """``os.open`` with ``O_NOFOLLOW | O_NONBLOCK`` (relative to ``dir_fd`` when given); ``path``:
+    the file as findings name it."""
     try:
-        fd = os.open(path, flags)
+        return os.open(name, _FILE_FLAGS, dir_fd=dir_fd)
     except OSError as exc:
         if exc.errno == errno.ELOOP:  # replaced by a link since it was listed
             raise _Refused(_symlink(path)) from None
         raise _Refused(_finding(path, "content.unreadable", f"cannot read file: {exc.strerror}")) from None
+
+
+def _read_opened(fd: int, path: Path, limit: int) -> bytes | None:
+    """Read an open file (closed here): at most ``limit`` bytes, None if larger; it must be regular."""
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode):
             raise _Refused(_finding(path, "content.not-a-file", f"{Path(path).name} is not a regular file; it is not read"))
-        data = _read_at_most(fd, limit + 1)
+        data = _read_at_most(fd, limit + 1, status.st_size)
     except OSError as exc:
         raise _Refused(_finding(path, "content.unreadable", f"cannot read file: {exc.strerror}")) from None
     finally:
@@ -276,6 +308,10 @@ def read_text(root: Path, path: Path, limit: int, required: bool = True) -> tupl
     Bytes that are not UTF-8 give ``content.encoding`` (at 1:1, naming the first bad byte's line and column).
     """
     data, findings = read_bytes(root, path, limit, required)
+    return _text(path, data, findings)
+
+
+def _text(path: Path, data: bytes | None, findings: list[Finding]) -> tuple[str | None, list[Finding]]:
     if data is None:
         return None, findings
     if data.startswith(_BOM):
@@ -288,6 +324,148 @@ def read_text(root: Path, path: Path, limit: int, required: bool = True) -> tupl
         col = len(before[before.rfind(b"\n") + 1:].decode("utf-8", errors="replace")) + 1
         return None, [_finding(path, "content.encoding",
                                f"file is not UTF-8 text ({exc.reason} at line {line}, column {col}); save it as UTF-8")]
+
+
+# -- a folder held open: its listing and files read relative to it ----------------------------------
+
+_FOLDER_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
+_BY_FD = os.open in os.supports_dir_fd and hasattr(os, "O_DIRECTORY") and hasattr(os, "O_NOFOLLOW")
+
+
+class Folder:
+    """A folder below ``root``, checked once from ``root`` down like any read (no component a link,
+    inside ``root`` as written and fully resolved), then held open (``O_DIRECTORY | O_NOFOLLOW``)
+    and listed once. Its files and sub-folders are opened relative to it (``dir_fd``) by their
+    listed names, with ``O_NOFOLLOW``: they lie inside it by construction, and a name swapped for a
+    link meanwhile is refused, not followed. Each method gives exactly what the path-based function
+    of the same name gives for ``path / name``; anything but a regular file, a sub-folder or a
+    missing name (a link, a special file, an unreadable entry, a name with a ``/``) is left to that
+    function, so its findings are the same.
+
+    ``Folder.open`` returns None where the folder cannot be used so (missing, a link, not a folder,
+    not listable, no ``dir_fd`` support): the caller then reads by path, with that path's findings.
+    """
+
+    __slots__ = ("_kinds", "entries", "fd", "findings", "path", "root")
+
+    def __init__(self, root: Path, path: Path, fd: int) -> None:
+        self.root, self.path, self.fd = root, path, fd
+        self.entries: list[Entry] = []
+        self.findings: list[Finding] = []
+        self._kinds: dict[str, Kind] = {}
+
+    @classmethod
+    def open(cls, root: Path, path: Path) -> Folder | None:
+        if not _BY_FD:  # pragma: no cover - not on Linux
+            return None
+        found, _ = _walk(root, path)
+        if found is not Kind.DIR or not _inside(root, path):
+            return None
+        try:
+            fd = os.open(path, _FOLDER_FLAGS)
+        except OSError:
+            return None
+        return cls._listed(root, path, fd)
+
+    @classmethod
+    def _listed(cls, root: Path, path: Path, fd: int) -> Folder | None:
+        folder = cls(root, path, fd)
+        try:
+            with os.scandir(fd) as scan:
+                items = sorted(scan, key=lambda e: e.name)
+        except OSError:
+            folder.close()
+            return None
+        kinds, entries, findings = folder._kinds, folder.entries, folder.findings
+        for item in items:
+            name = item.name
+            entry_path = path / name
+            try:
+                if item.is_symlink():
+                    kinds[name] = Kind.LINK
+                    findings.append(_symlink(entry_path))
+                elif item.is_dir(follow_symlinks=False):
+                    kinds[name] = Kind.DIR
+                    entries.append(Entry(name, entry_path, True))
+                elif item.is_file(follow_symlinks=False):
+                    kinds[name] = Kind.FILE
+                    entries.append(Entry(name, entry_path, False))
+                else:
+                    kinds[name] = Kind.SPECIAL
+                    findings.append(_special(entry_path))
+            except OSError as exc:
+                kinds[name] = Kind.UNREADABLE
+                findings.append(_finding(entry_path, "content.unreadable", f"cannot read {name}: {exc.strerror}"))
+        return folder
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+    def __enter__(self) -> Folder:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def list_dir(self) -> tuple[list[Entry], list[Finding]]:
+        """``list_dir(root, path)``."""
+        return list(self.entries), list(self.findings)
+
+    def _kind(self, name: str) -> Kind | None:
+        """The listed kind of ``name`` (MISSING when not listed); None: leave it to the path functions."""
+        if not name or "/" in name or os.sep in name or "\0" in name or name in (".", ".."):
+            return None
+        return self._kinds.get(name, Kind.MISSING)
+
+    def kind(self, name: str) -> Kind:
+        """``kind(root, path / name)``."""
+        found = self._kind(name)
+        return found if found in (Kind.FILE, Kind.DIR, Kind.MISSING) else kind(self.root, self.path / name)
+
+    def read_bytes(self, name: str, limit: int, required: bool = True,
+                   path: Path | None = None) -> tuple[bytes | None, list[Finding]]:
+        """``read_bytes(root, path / name, limit, required)``; ``path``: ``self.path / name`` if
+        the caller has it (it names the file in findings; made here only for one)."""
+        found = self._kind(name)
+        if found is Kind.FILE:
+            try:
+                fd = _open_file(name, self.fd, path or self.path / name)
+                data = _read_opened(fd, path or self.path / name, limit)
+            except _Refused as refused:
+                return None, [refused.finding]
+            if data is not None:
+                return data, []
+            return None, [_finding(path or self.path / name, "content.too-large",
+                                   f"file is larger than the {format_size(limit)} limit; it is not read")]
+        if found is Kind.MISSING:
+            if required:
+                return None, [_finding(path or self.path / name, "content.missing-file", f"required file {name} is missing")]
+            return None, []
+        return read_bytes(self.root, path or self.path / name, limit, required)
+
+    def read_text(self, name: str, limit: int, required: bool = True,
+                  path: Path | None = None) -> tuple[str | None, list[Finding]]:
+        """``read_text(root, path / name, limit, required)`` (``path`` as for ``read_bytes``)."""
+        data, findings = self.read_bytes(name, limit, required, path)
+        if data is not None and not data.startswith(_BOM):
+            try:
+                return data.decode("utf-8"), []
+            except UnicodeDecodeError:
+                pass
+        return _text(path or self.path / name, data, findings)
+
+    def sub(self, name: str) -> Folder | None:
+        """The sub-folder ``name``, held open like this one; None when it is not a listed folder
+        (or cannot be opened or listed): then read it by path."""
+        if self._kind(name) is not Kind.DIR:
+            return None
+        try:
+            fd = os.open(name, _FOLDER_FLAGS, dir_fd=self.fd)
+        except OSError:
+            return None
+        return Folder._listed(self.root, self.path / name, fd)
 
 
 # -- whole folders as bytes, for fingerprints ------------------------------------------------------
@@ -373,9 +551,10 @@ def _tree_file(fd: int, name: str, rel: str, limit: int) -> TreeItem:
     except OSError:
         return TreeItem(rel, Kind.UNREADABLE)
     try:
-        if not stat.S_ISREG(os.fstat(file_fd).st_mode):
+        status = os.fstat(file_fd)
+        if not stat.S_ISREG(status.st_mode):
             return TreeItem(rel, Kind.SPECIAL)
-        data = _read_at_most(file_fd, limit + 1)
+        data = _read_at_most(file_fd, limit + 1, status.st_size)
     except OSError:
         return TreeItem(rel, Kind.UNREADABLE)
     finally:

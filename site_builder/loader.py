@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
@@ -73,8 +74,26 @@ def _fast_validator(kind: str) -> Callable[[Any], Any]:
     fastjsonschema knows drafts up to 7; our schemas use only keywords whose meaning is the same in
     draft 7 and 2020-12 (a test checks both validators agree on the samples and the broken inputs).
     """
-    schema = dict(_schema(kind), **{"$schema": "http://json-schema.org/draft-07/schema#"})
+    schema = dict(_codes_first(_schema(kind)), **{"$schema": "http://json-schema.org/draft-07/schema#"})
     return fastjsonschema.compile(schema)
+
+
+def _codes_first(schema: Any) -> Any:
+    """The schema with each ``anyOf: [{enum: names}, {pattern: codes}]`` (the row keys of a coded
+    section) tried code pattern first: most keys are codes, and each alternative that fails costs
+    the compiled validator an exception. ``anyOf`` is valid when any alternative is, in any order,
+    and this validator only says valid or not (``jsonschema`` explains a failure, with the schema
+    as written)."""
+    if isinstance(schema, list):
+        return [_codes_first(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    result = {key: _codes_first(value) for key, value in schema.items()}
+    alternatives = result.get("anyOf")
+    if (isinstance(alternatives, list) and len(alternatives) == 2
+            and [list(a) for a in alternatives] == [["enum"], ["pattern"]]):
+        result["anyOf"] = [alternatives[1], alternatives[0]]
+    return result
 
 
 class _Reader:
@@ -96,14 +115,17 @@ class _Reader:
             place = finding.place
             self.problem(place.path, place.line, place.col, finding.rule, finding.message, finding.severity)
 
-    def listing(self, folder: Path) -> list[contentfs.Entry]:
-        entries, findings = contentfs.list_dir(self.root, folder)
+    def listing(self, folder: Path, opened: contentfs.Folder | None = None) -> list[contentfs.Entry]:
+        """The entries of ``folder``; ``opened``: that folder held open (``contentfs.Folder``), or None."""
+        entries, findings = opened.list_dir() if opened is not None else contentfs.list_dir(self.root, folder)
         self.add(findings)
         return entries
 
-    def yaml_file(self, path: Path, kind: str, required: bool = True) -> tuple[Document | None, str]:
+    def yaml_file(self, path: Path, kind: str, required: bool = True,
+                  folder: contentfs.Folder | None = None) -> tuple[Document | None, str]:
+        """``folder``: the folder of ``path`` held open, or None (then read by path)."""
         shown = display_path(path)
-        text, findings = contentfs.read_text(self.root, path, limits.YAML_FILE_BYTES, required)
+        text, findings = self.read_text(path, limits.YAML_FILE_BYTES, required, folder)
         self.add(findings)
         if text is None:
             return None, shown
@@ -131,14 +153,20 @@ class _Reader:
             self.problem(shown, line, col, "schema", message)
         return not errors
 
-    def text_file(self, path: Path, required: bool = True) -> str:
-        text, findings = contentfs.read_text(self.root, path, limits.MARKDOWN_FILE_BYTES, required)
+    def text_file(self, path: Path, required: bool = True, folder: contentfs.Folder | None = None) -> str:
+        text, findings = self.read_text(path, limits.MARKDOWN_FILE_BYTES, required, folder)
         self.add(findings)
         return text or ""
 
+    def read_text(self, path: Path, limit: int, required: bool,
+                  folder: contentfs.Folder | None) -> tuple[str | None, list[Finding]]:
+        if folder is not None:  # the folder of ``path``
+            return folder.read_text(path.name, limit, required, path)
+        return contentfs.read_text(self.root, path, limit, required)
+
     def amounts_ok(self, doc: Document, shown: str) -> bool:
         """Every number has at most 15 integer digits and 6 decimals (exact sums, no huge figures)."""
-        if _amounts_within_limits(doc.data):  # the common case, without building a path per number
+        if doc.amounts_bounded or _amounts_within_limits(doc.data):  # the common case, without a path per number
             return True
         ok = True
         for path, value in _numbers(doc.data, ()):
@@ -277,15 +305,16 @@ def plan(root: Path) -> Plan:
     if not root.is_dir():
         raise ContentError(f"{display_path(root)} is not a folder")
     reader = _Reader(root)
-    entries = reader.listing(root)
-    _stray_files(reader, entries, known=_ROOT_FILES, warn=False)
-    for entry in entries:
-        if entry.is_dir and entry.name.startswith("_"):
-            _refuse_links_below(reader, entry.path)  # _theme/: read by the build, checked here
-    site_doc, _ = reader.yaml_file(root / "site.yaml", "site")
-    glossary = _terms(reader, root / "glossary.yaml", "site", required=False)
-    declared_codes(reader, root)  # its findings, once; every report reads it again, quietly
-    units, jobs = _units(reader, entries)
+    with _opened(contentfs.Folder.open(root, root)) as folder:
+        entries = reader.listing(root, folder)
+        _stray_files(reader, entries, known=_ROOT_FILES, warn=False)
+        for entry in entries:
+            if entry.is_dir and entry.name.startswith("_"):
+                _refuse_links_below(reader, entry.path)  # _theme/: read by the build, checked here
+        site_doc, _ = reader.yaml_file(root / "site.yaml", "site", folder=folder)
+        glossary = _terms(reader, root / "glossary.yaml", "site", required=False, folder=folder)
+        declared_codes(reader, root, folder)  # its findings, once; every report reads it again, quietly
+        units, jobs = _units(reader, entries, folder)
     settings = site_doc.data if site_doc else {}
     site = Site(
         root=display_path(root),
@@ -299,7 +328,18 @@ def plan(root: Path) -> Plan:
     return Plan(site, jobs, reader.findings)
 
 
-def _units(reader: _Reader, entries: list[contentfs.Entry]) -> tuple[list[Unit], list[tuple[Unit, Path]]]:
+@contextmanager
+def _opened(folder: contentfs.Folder | None) -> Iterator[contentfs.Folder | None]:
+    """``folder`` (None or held open), closed at the end."""
+    try:
+        yield folder
+    finally:
+        if folder is not None:
+            folder.close()
+
+
+def _units(reader: _Reader, entries: list[contentfs.Entry],
+           root: contentfs.Folder | None) -> tuple[list[Unit], list[tuple[Unit, Path]]]:
     """The units of the content root's folders, and their report folders still to load."""
     units: list[Unit] = []
     jobs: list[tuple[Unit, Path]] = []
@@ -311,8 +351,9 @@ def _units(reader: _Reader, entries: list[contentfs.Entry]) -> tuple[list[Unit],
                            f"unit folder name {entry.name!r} is not allowed: it becomes the unit's web address, so use only "
                            "a-z, 0-9, '-' and '_' (starting with a letter or digit, at most 64 characters)")
             continue
-        unit_entries = reader.listing(entry.path)
-        unit = _unit(reader, entry.path)
+        with _opened(root.sub(entry.name) if root is not None else None) as folder:
+            unit_entries = reader.listing(entry.path, folder)
+            unit = _unit(reader, entry.path, folder)
         if unit is None:
             continue
         units.append(unit)
@@ -403,8 +444,9 @@ def load(root: Path) -> Loaded:
     return Loaded(loaded.site, findings)
 
 
-def _terms(reader: _Reader, path: Path, source: str, required: bool) -> list[Term]:
-    doc, shown = reader.yaml_file(path, "glossary", required=required)
+def _terms(reader: _Reader, path: Path, source: str, required: bool,
+           folder: contentfs.Folder | None = None) -> list[Term]:
+    doc, shown = reader.yaml_file(path, "glossary", required=required, folder=folder)
     if doc is None:
         return []
     terms: list[Term] = []
@@ -424,8 +466,8 @@ def _terms(reader: _Reader, path: Path, source: str, required: bool) -> list[Ter
     return terms
 
 
-def _unit(reader: _Reader, unit_dir: Path) -> Unit | None:
-    doc, shown = reader.yaml_file(unit_dir / "unit.yaml", "unit")
+def _unit(reader: _Reader, unit_dir: Path, folder: contentfs.Folder | None = None) -> Unit | None:
+    doc, shown = reader.yaml_file(unit_dir / "unit.yaml", "unit", folder=folder)
     if doc is None:
         return None
     d = doc.data
@@ -437,9 +479,15 @@ def _unit(reader: _Reader, unit_dir: Path) -> Unit | None:
 
 
 def _report(reader: _Reader, unit: Unit, year_dir: Path) -> Report | None:
-    entries = reader.listing(year_dir)
+    """The report of ``year_dir``, read through the folder held open (``contentfs.Folder``)."""
+    with _opened(contentfs.Folder.open(reader.root, year_dir)) as folder:
+        return _report_in(reader, unit, year_dir, folder)
+
+
+def _report_in(reader: _Reader, unit: Unit, year_dir: Path, folder: contentfs.Folder | None) -> Report | None:
+    entries = reader.listing(year_dir, folder)
     _stray_files(reader, [e for e in entries if not e.is_dir], known=_REPORT_FILES, warn=True)
-    doc, shown = reader.yaml_file(year_dir / "report.yaml", "report")
+    doc, shown = reader.yaml_file(year_dir / "report.yaml", "report", folder=folder)
     if doc is None:
         return None
     data = doc.data
@@ -450,9 +498,11 @@ def _report(reader: _Reader, unit: Unit, year_dir: Path) -> Report | None:
         return None
     unpublished = _unpublished(reader, doc, shown, template)
     declared = {(u.kind, u.id): u for u in unpublished}
-    tables = _tables(reader, year_dir, template, shown, {i for k, i in declared if k == "table"})
-    attachments = _attachments(reader, year_dir)
-    texts = {part: reader.text_file(year_dir / f"{part}.md", required=("part", part) not in declared)
+    with _opened(folder.sub("tables") if folder is not None else None) as tables_folder:
+        tables = _tables(reader, year_dir, template, shown, {i for k, i in declared if k == "table"}, tables_folder)
+    with _opened(folder.sub("attachments") if folder is not None else None) as attachments_folder:
+        attachments = _attachments(reader, year_dir, attachments_folder)
+    texts = {part: reader.text_file(year_dir / f"{part}.md", required=("part", part) not in declared, folder=folder)
              for part in ("overview", "explanation")}
     _published_anyway(reader, declared, texts, attachments)
     acknowledgements = [
@@ -474,7 +524,7 @@ def _report(reader: _Reader, unit: Unit, year_dir: Path) -> Report | None:
         attachments=attachments,
         overview=texts["overview"],
         explanation=texts["explanation"],
-        glossary=_terms(reader, year_dir / "glossary.yaml", "report", required=False),
+        glossary=_terms(reader, year_dir / "glossary.yaml", "report", required=False, folder=folder),
         previous_year=_previous_year(doc, shown, data["amount_unit"]),
         unpublished=unpublished,
         published=data.get("published") or "",
@@ -514,10 +564,10 @@ def _published_anyway(reader: _Reader, declared: dict[tuple[str, str], Unpublish
                            f"part {part!r} is declared unpublished but the report folder has it; remove the declaration or the content")
 
 
-def _yaml_entries(reader: _Reader, folder: Path) -> dict[str, Path]:
+def _yaml_entries(reader: _Reader, folder: Path, opened: contentfs.Folder | None = None) -> dict[str, Path]:
     """``stem -> path`` of the ``.yaml`` files of ``folder``; anything else there is an error."""
     found: dict[str, Path] = {}
-    for entry in reader.listing(folder):
+    for entry in reader.listing(folder, opened):
         if entry.name.startswith("."):
             continue
         if not entry.is_dir and entry.name.endswith(".yaml") and len(entry.name) > len(".yaml"):
@@ -564,10 +614,10 @@ def load_table(year_dir: Path, table_id: str) -> tuple[str, Table | None] | None
 
 
 def _tables(reader: _Reader, year_dir: Path, template: standards.Template, report_shown: str,
-            unpublished: set[str]) -> dict[str, Table]:
+            unpublished: set[str], opened: contentfs.Folder | None = None) -> dict[str, Table]:
     tables: dict[str, Table] = {}
     folder = year_dir / "tables"
-    present = _yaml_entries(reader, folder)
+    present = _yaml_entries(reader, folder, opened)
     for name, path in sorted(present.items()):
         if name not in template.table_ids:
             reader.problem(display_path(path), 1, 1, "report.unknown-table",
@@ -581,12 +631,13 @@ def _tables(reader: _Reader, year_dir: Path, template: standards.Template, repor
                                "remove the declaration or the file")
             continue
         if frame.id not in present:
-            if contentfs.kind(reader.root, path) is contentfs.Kind.MISSING:
+            found = opened.kind(path.name) if opened is not None else contentfs.kind(reader.root, path)
+            if found is contentfs.Kind.MISSING:
                 reader.problem(report_shown, 1, 1, "report.missing-table",
                                f"{frame.name} is missing: expected {display_path(path)}; if the report did "
                                "not publish it, declare it in report.yaml under unpublished: with the reason")
             continue  # else: a link or special file, reported by the listing
-        doc, shown = reader.yaml_file(path, table_schema_name(frame.id, template.id))
+        doc, shown = reader.yaml_file(path, table_schema_name(frame.id, template.id), folder=opened)
         if doc is None or not reader.amounts_ok(doc, shown):
             continue
         table = _table(frame, doc, shown, reader)
@@ -617,6 +668,7 @@ def _section(frame: standards.TableFrame, section: str, rows: dict[str, Any], do
     allowed_rows = frame.fixed_rows(section)
     parsed: dict[str, dict[str, Amount | None]] = {}
     ok = True
+    marks = doc.marks
     for key, value in rows.items():
         place = Place(shown, *doc.where((section, key, "__key__")))
         table.row_places[(section, key)] = place
@@ -637,7 +689,11 @@ def _section(frame: standards.TableFrame, section: str, rows: dict[str, Any], do
                                    f"(columns: {_column_list(frame, section)})")
                     ok = False
                     continue
-                cells[column] = _locate(amount, doc, (section, key, column), shown)
+                path = (section, key, column)
+                position = marks.get(path) if type(amount) is Decimal else None
+                # an amount with its mark (nearly every cell): what _locate makes, without a call
+                cells[column] = (Amount(amount, Place(shown, position[0], position[1])) if position
+                                 else _locate(amount, doc, path, shown))
         elif columns == ("amount",):
             cells = {"amount": _locate(value, doc, (section, key), shown)}
         elif value is None:
@@ -662,15 +718,15 @@ def _column_list(frame: standards.TableFrame, section: str) -> str:
     return ", ".join(f"{c} {titles[c]}" if titles.get(c) else c for c in frame.section_columns(section))
 
 
-def _attachments(reader: _Reader, year_dir: Path) -> list[Attachment]:
+def _attachments(reader: _Reader, year_dir: Path, opened: contentfs.Folder | None = None) -> list[Attachment]:
     result = []
-    for slug, path in sorted(_yaml_entries(reader, year_dir / "attachments").items()):
+    for slug, path in sorted(_yaml_entries(reader, year_dir / "attachments", opened).items()):
         if not UNIT_FOLDER.fullmatch(slug):  # the slug is the attachment page's web address, like a unit folder
             reader.problem(display_path(path), 1, 1, "content.unknown-file",
                            f"file {path.name!r} is not read: its name becomes a web address, so use only a-z, 0-9, '-' "
                            "and '_' before .yaml (starting with a letter or digit, at most 64 characters)")
             continue
-        doc, shown = reader.yaml_file(path, "attachment")
+        doc, shown = reader.yaml_file(path, "attachment", folder=opened)
         if doc is not None and reader.amounts_ok(doc, shown):
             result.append(Attachment(slug, shown, _locate(doc.data, doc, (), shown), doc.text))
     return result
@@ -679,11 +735,11 @@ def _attachments(reader: _Reader, year_dir: Path) -> list[Attachment]:
 # -- codes.yaml: classification codes declared by the portal -------------------------------------
 
 
-def declared_codes(reader: _Reader, root: Path) -> classification.DeclaredCodes:
+def declared_codes(reader: _Reader, root: Path, folder: contentfs.Folder | None = None) -> classification.DeclaredCodes:
     """The codes ``root/codes.yaml`` declares (none when there is no such file), minus the entries
     that are findings: a code the package's list already has for one of the declared years, or a
     款/项 whose 类/款 is known nowhere."""
-    doc, shown = reader.yaml_file(root / "codes.yaml", "codes", required=False)
+    doc, shown = reader.yaml_file(root / "codes.yaml", "codes", required=False, folder=folder)
     if doc is None:
         return classification.NO_DECLARED
     kept = {kind: tuple(_declared_entries(reader, doc, shown, kind)) for kind in classification.KINDS}

@@ -14,11 +14,10 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 # the classification codes live in their own module; these names stay importable from here
 from site_builder.classification import CodeBook, codebook, economic_codes, function_codes  # noqa: F401
 from site_builder.findings import Finding, Place
+from site_builder.yamlsafe import load_package_file
 
 STANDARDS_DIR = Path(__file__).parent / "standards"
 CN_NUMERALS = "零一二三四五六七八九"
@@ -151,7 +150,7 @@ def chinese_ordinal(n: int) -> str:
 
 def _read(name: str) -> Any:
     with open(STANDARDS_DIR / name, encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+        return load_package_file(handle)
 
 
 @cache

@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
 
 from site_builder.findings import Place
 from site_builder.model import Amount, Correction, Report, Table, Unit
 from site_builder.standards import STANDARDS_DIR, TableFrame
+from site_builder.yamlsafe import load_package_file
 
 HEADLINES_PATH = STANDARDS_DIR / "headlines.yaml"
 HEADLINES_SCHEMA = STANDARDS_DIR / "headlines.schema.json"
@@ -70,7 +70,7 @@ class HeadlineData:
 def read_standards_file(path: Path, schema_path: Path) -> tuple[Any, str]:
     """A standards data file and, when it does not match its JSON Schema, the first problem as
     "file: path/in/data: message" (else "")."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = load_package_file(path.read_text(encoding="utf-8"))
     schema = json.loads(schema_path.read_text(encoding="utf-8"))
     errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(data), key=lambda e: list(e.path))
     if not errors:

@@ -109,6 +109,24 @@ class Expression:
 
 
 def parse(inside: str) -> Expression:
+    """The expression of a reference's inside; raises Problem. The same inside is written in many
+    reports (a portal's reports share their sentences): it is parsed once per process."""
+    parsed = _parse_once(inside)
+    if isinstance(parsed, Expression):
+        return parsed
+    raise Problem(*parsed)  # a new exception each time: a raised one would carry its old traceback
+
+
+@lru_cache(maxsize=4096)
+def _parse_once(inside: str) -> Expression | tuple[str, str]:
+    """``_parse(inside)``, or the rule and message of its Problem."""
+    try:
+        return _parse(inside)
+    except Problem as problem:
+        return problem.rule, problem.message
+
+
+def _parse(inside: str) -> Expression:
     text = inside.strip()
     if not text:
         raise Problem(SYNTAX, "空的引用 {{}}：请写明 表/行/列，例如 {{支出决算表/合计/基本支出}}")

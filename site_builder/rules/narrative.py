@@ -24,7 +24,7 @@ def coverage(report: Report, tally: Tally) -> Finding:
 
 
 def run(report: Report) -> list[Finding]:
-    findings, tally = analyse(report)
+    findings, tally = analyse(report, details=False)
     return [*findings, coverage(report, tally)]
 
 

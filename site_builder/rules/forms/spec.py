@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
+
+from site_builder.yamlsafe import load_package_file
 
 FORMS_DIR = Path(__file__).resolve().parents[2] / "standards" / "forms"
 
@@ -49,7 +50,7 @@ def _raw() -> dict[str, dict[str, Any]]:
     validator = jsonschema.Draft202012Validator(schema)
     result: dict[str, dict[str, Any]] = {}
     for path in sorted(FORMS_DIR.glob("*.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_package_file(path.read_text(encoding="utf-8"))
         errors = list(validator.iter_errors(data))
         if errors:
             where = "/".join(map(str, errors[0].absolute_path)) or "top level"

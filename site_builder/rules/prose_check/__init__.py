@@ -44,13 +44,19 @@ class Tally:
     uncheckable: int = 0
     computed: int = 0
     figures: list[Stated] = field(default_factory=list)
+    #: whether ``figures`` lists each figure (its place and reason); else only the counts are kept
+    #: (the check's coverage finding needs no more)
+    details: bool = True
 
     def add(self, stated: Stated) -> None:
         self.figures.append(stated)
+        self.count(stated.status)
+
+    def count(self, status: str) -> None:
         self.stated += 1
-        if stated.status == "agree":
+        if status == "agree":
             self.agree += 1
-        elif stated.status == "disagree":
+        elif status == "disagree":
             self.disagree += 1
         else:
             self.uncheckable += 1
@@ -124,6 +130,9 @@ def analyse_text(report: Report, text: str, file: str, table: str, tally: Tally)
     check_year(report.year, masked, figures, emit, positions)
     check_numbering(masked, emit, lambda offset, shown: Figure(offset, offset, shown, "", "number", None))
     for figure in figures:
+        if not tally.details:
+            tally.count(figure.status or "uncheckable")
+            continue
         line, col = positions.at(figure.start)
         tally.add(Stated(file, line, col, figure.shown, figure.status or "uncheckable", _reason(figure, "its words name no table cell")))
     return emit.findings
@@ -210,6 +219,9 @@ def analyse_attachments(report: Report, tally: Tally) -> list[Finding]:
                     finding.place = _attachment_place(attachment, name, stated, text)
             findings.extend(emit.findings)
             for figure in figures:
+                if not tally.details:
+                    tally.count(figure.status or "uncheckable")
+                    continue
                 default = ("a date in the form's own account" if figure.kind in ("year", "date")
                            else "its words name no figure of the form")
                 tally.add(Stated(f"{table} {name}", 0, figure.start + 1, figure.shown, figure.status or "uncheckable",
@@ -217,8 +229,10 @@ def analyse_attachments(report: Report, tally: Tally) -> list[Finding]:
     return findings
 
 
-def analyse(report: Report) -> tuple[list[Finding], Tally]:
-    tally = Tally()
+def analyse(report: Report, details: bool = True) -> tuple[list[Finding], Tally]:
+    """The findings of the report's prose and its tally; ``details``: list every figure in the
+    tally (else only its counts)."""
+    tally = Tally(details=details)
     findings: list[Finding] = []
     for name, attribute in PROSE_FILES:
         text = getattr(report, attribute)

@@ -266,9 +266,12 @@ def check_budget_rate(report: Report, reading: Reading, readings: list[Reading],
 def check_direction(report: Report, block: Block, readings: list[Reading], text: str, emit: Report_,
                     place: Callable[[int], Figure]) -> None:
     segment = text[block.start:block.end]
+    matches = list(DIRECTION.finditer(segment))
+    if not matches:  # most blocks compare no 决算 with its 预算: nothing to look up
+        return
     starts = [r.figure.start for r in readings]
     latest_level, latest_budget = _latest(readings, "level"), _latest(readings, "budget")
-    for match in DIRECTION.finditer(segment):
+    for match in matches:
         before = bisect_left(starts, block.start + match.start())
         final, budget = latest_level[before], latest_budget[before]
         if final is None or budget is None:
@@ -290,11 +293,14 @@ def check_direction(report: Report, block: Block, readings: list[Reading], text:
 def check_parts(report: Report, block: Block, readings: list[Reading], text: str, emit: Report_) -> None:
     """"A，其中B、C": no part larger than its whole, and the parts not more than the whole together."""
     segment = text[block.start:block.end]
+    matches = list(PARTS_OPEN.finditer(segment))
+    if not matches:  # most blocks list no parts: nothing to look up
+        return
     starts = [r.figure.start for r in readings]
     latest_level = _latest(readings, "level")
     stops = [block.start + m.start() for m in SENTENCE_STOP.finditer(segment)]
-    opens = [block.start + m.start() for m in PARTS_OPEN.finditer(segment)]
-    for index, match in enumerate(PARTS_OPEN.finditer(segment)):
+    opens = [block.start + m.start() for m in matches]
+    for index, match in enumerate(matches):
         offset = opens[index]
         # the list of parts ends with its sentence, or where the next 其中 begins
         after = bisect_left(stops, offset)

@@ -8,11 +8,10 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-import yaml
-
 from site_builder import standards
 from site_builder.findings import Place
 from site_builder.model import Report
+from site_builder.yamlsafe import load_package_file
 
 CLASSIFIED = re.compile(r"([^（）()\s，。：；、\d*-]+?)[（(](类|款|项)[）)](支出)?")  # full- or half-width brackets
 
@@ -62,7 +61,7 @@ def _names(book: standards.CodeBook) -> dict[str, tuple[str, ...]]:
 
 def raw() -> dict[str, Any]:
     with open(standards.STANDARDS_DIR / "prose_labels.yaml", encoding="utf-8") as handle:
-        data: dict[str, Any] = yaml.safe_load(handle)
+        data: dict[str, Any] = load_package_file(handle)
     return data
 
 
