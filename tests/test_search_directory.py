@@ -147,7 +147,7 @@ def test_a_build_whose_keys_cannot_be_written_fails_and_keeps_the_output(tmp_pat
     build(ROOT / "content", site)
     before = (site / "index.html").read_bytes()
 
-    def damaged(bundle: Path, shards: list[str]) -> None:
+    def damaged(bundle: Path, shards: list[str], previous: sd.Previous | None = None) -> bool:
         raise ValueError("keys.tsv:1: not a line of a shard's keys")
 
     monkeypatch.setattr(sd, "write_directory", damaged)
@@ -167,3 +167,70 @@ def test_a_shard_is_indexed_again_when_the_code_that_completes_it_changes(monkey
     before = build_cache.shard_inputs(pages, {pages[0]: "2023-0"}, {pages[0]: "0" * 64})
     monkeypatch.setattr(build_cache, "_shard_code_digest", lambda: "changed")
     assert build_cache.shard_inputs(pages, {pages[0]: "2023-0"}, {pages[0]: "0" * 64}) != before
+
+
+def _keys_file(folder: Path, keys: dict[str, int]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = sorted((sd.fnv1a(key), key, count) for key, count in keys.items())
+    (folder / sd.SHARD_KEYS).write_text("".join(f"{h:08x}\t{k}\t{c}\n" for h, k, c in lines), encoding="utf-8")
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_an_updated_directory_is_the_full_merge(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int) -> None:
+    """After some shards are indexed again, updating the previous directory gives the bytes of a
+    full merge: keys added, removed (a bucket left empty), counts changed, shards left alone."""
+    import random
+
+    monkeypatch.setattr(sd, "BUCKET_BYTES", 64)  # many small buckets
+    rng = random.Random(seed)
+    words = [chr(0x4E00 + n) for n in range(60)] + [f"{n}.5" for n in range(40)]
+    names = ["2023-0", "2023-1", "2024-0", "site", "site-0", "site-1"]
+    before = {name: {w: rng.randint(1, 9) for w in rng.sample(words, 30)} for name in names}
+    old = tmp_path / "old"
+    for name, keys in before.items():
+        _keys_file(old / name, keys)
+    sd.write_directory(old, names)
+    changed = rng.sample(names, rng.randint(1, 3))
+    after = {name: dict(keys) for name, keys in before.items()}
+    for name in changed:
+        keys = after[name]
+        for word in rng.sample(sorted(keys), 5):
+            del keys[word]
+        for word in rng.sample(words, 5):
+            keys[word] = rng.randint(1, 9)
+    only = next(k for k in words if sum(k in keys for keys in after.values()) == 1) if seed % 2 else None
+    if only is not None:  # a key held by one shard disappears from the portal
+        for name in changed:
+            after[name].pop(only, None)
+    lines = sum(len(keys) for keys in after.values())
+    new, full = tmp_path / "new", tmp_path / "full"
+    for name, keys in after.items():
+        _keys_file(new / name, keys)
+        _keys_file(full / name, keys)
+    sd.write_directory(full, names)
+    buckets = frozenset(p.name for p in (old / sd.DIRECTORY).iterdir())
+    previous = sd.Previous(old, changed, lambda path: True, buckets)
+    updated = sd.write_directory(new, names, previous)
+    assert updated == (sd.bucket_bits(lines) == sd.bucket_bits(sum(len(k) for k in before.values()))
+                       and 2 * len(changed) <= len(names))
+    assert _tree(new) == _tree(full)
+
+
+def test_a_directory_not_as_written_is_merged_in_full(tmp_path: Path) -> None:
+    names = ["a", "b", "c"]
+    old, new = tmp_path / "old", tmp_path / "new"
+    for folder in (old, new):
+        _keys_file(folder / "a", {"支出": 2, "13.5": 1})
+        _keys_file(folder / "b", {"支出": 1})
+        _keys_file(folder / "c", {"接待": 1})
+    sd.write_directory(old, names)
+    buckets = frozenset(p.name for p in (old / sd.DIRECTORY).iterdir())
+    assert sd.write_directory(new, names, sd.Previous(old, ["c"], lambda path: True, buckets))
+    assert not sd.write_directory(new, names, sd.Previous(old, ["c"], lambda path: path != "c/keys.tsv", buckets))
+    assert not sd.write_directory(new, names, sd.Previous(old, ["c"], lambda path: True, buckets | {"1.json"}))
+    assert not sd.write_directory(new, names, sd.Previous(old, ["a", "c"], lambda path: True, buckets))  # most shards
+    assert _tree(new / sd.DIRECTORY) == _tree(old / sd.DIRECTORY)
