@@ -75,7 +75,8 @@ def test_bucket_bits_keep_buckets_small() -> None:
 
 @pytest.fixture(scope="module")
 def sharded(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The two sample reports (2023 and 2024) in shards of one report each: 2023-0, 2024-0, site."""
+    """The two sample reports (2023 and 2024) in shards of one report each: 2023-0, 2024-0, and the
+    unit pages in shards of one unit each: site-0 (晋城), site-1 (盐池); the other pages in site."""
     site = tmp_path_factory.mktemp("directory") / "site"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(SHARD_REPORTS_VARIABLE, "1")
@@ -99,7 +100,7 @@ def published_text(site: Path, page: str) -> str:
 
 def test_the_directory_names_every_shard_whose_pages_hold_a_figure(sharded: Path) -> None:
     manifest = json.loads((sharded / "pagefind" / sd.MANIFEST).read_text(encoding="utf-8"))
-    assert manifest["shards"] == ["2023-0/", "2024-0/", "site/"]
+    assert manifest["shards"] == ["2023-0/", "2024-0/", "site/", "site-0/", "site-1/"]
     # 9,208.51: 晋城 2023 支出决算表 (content/jincheng-social-insurance-center/2023/expenditure.yaml)
     assert "9,208.51" in published_text(sharded, "units/jincheng-social-insurance-center/2023/index.html")
     assert "9,208.51" not in published_text(sharded, "units/yanchi-social-insurance-center/2024/index.html")
@@ -110,15 +111,15 @@ def test_the_directory_names_every_shard_whose_pages_hold_a_figure(sharded: Path
 def test_a_name_is_found_in_the_shards_of_its_reports(sharded: Path) -> None:
     for pair in ("晋城", "盐池"):
         found = lookup(sharded, pair)
-        year_shards = {shard for shard in found if shard != "site"}
+        year_shards = {shard for shard in found if not shard.startswith("site")}
         assert len(year_shards) == 1, (pair, found)
-    assert set(lookup(sharded, "晋城")) - {"site"} == {"2023-0"}
-    assert set(lookup(sharded, "盐池")) - {"site"} == {"2024-0"}
+    assert set(lookup(sharded, "晋城")) - {"site"} == {"2023-0", "site-0"}  # its report and its unit page
+    assert set(lookup(sharded, "盐池")) - {"site"} == {"2024-0", "site-1"}
     assert lookup(sharded, "不存在的词组") == {}
 
 
 def test_each_shard_keeps_its_keys_sorted(sharded: Path) -> None:
-    for shard in ("2023-0", "2024-0", "site"):
+    for shard in ("2023-0", "2024-0", "site", "site-0", "site-1"):
         lines = (sharded / "pagefind" / shard / sd.SHARD_KEYS).read_text(encoding="utf-8").splitlines()
         rows = [(int(h, 16), key) for h, key, _ in (line.split("\t") for line in lines)]
         assert rows == sorted(rows) and len(rows) > 100
