@@ -30,7 +30,18 @@ try:
 except ImportError:  # Windows: builds are not serialized there (documented)
     fcntl = None  # type: ignore[assignment]
 
-from site_builder import build_cache, bulk, contentfs, loader, parts, quick, search_index, shards, snapshot
+from site_builder import (
+    build_cache,
+    bulk,
+    contentfs,
+    loader,
+    parts,
+    quick,
+    search_directory,
+    search_index,
+    shards,
+    snapshot,
+)
 from site_builder import publish as publish_module
 from site_builder.build_cache import Rendered
 from site_builder.check import (
@@ -342,8 +353,9 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
         digests.update(site_written.files)
         files.extend(site_written.files)
         timings["site pages"] = time.perf_counter() - clock - sum(timings.values())
+        previous = _previous_directory(cache, out, to_index) if reused and not imported else None
         with contextlib.ExitStack() as running:
-            indexer = (running.enter_context(_start_index(root, pages, staging, to_index, sorted(inputs)))
+            indexer = (running.enter_context(_start_index(root, pages, staging, to_index, sorted(inputs), previous))
                        if pages is not None else None)
             if indexer is not None and in_place:
                 indexer.carried = {shard: out / "pagefind" for shard in reused}
@@ -362,6 +374,10 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
             if indexer is not None:
                 index_memory = _finish_index(root, indexer, cells)
                 timings["search index"] = time.perf_counter() - started
+                timings["of which shards (from their start)"] = indexer.shards_seconds
+                if indexer.directory_seconds:
+                    how = "updated" if indexer.directory_updated else "merged"
+                    timings[f"of which the search directory ({how})"] = indexer.directory_seconds
         shutil.rmtree(staging / SUMMARIES, ignore_errors=True)
         record = None
         if in_place and cache is not None:
@@ -529,6 +545,7 @@ def _publish_in_place(cache: build_cache.BuildCache, staging: Path, out: Path,
     old = read_marker(out) if untouched(MARKER) else {}
     known = dict(digests)
     staged = publish_module.staged_files(staging)
+    carried.difference_update(staged)  # written now (a stage that first took the live file wrote it after all)
     for path in staged:
         if path not in known:
             known[path] = hashlib.sha256((staging / path).read_bytes()).hexdigest()
@@ -574,11 +591,35 @@ def _remember(cache: build_cache.BuildCache, planned: loader.Plan, rendered: lis
     return True
 
 
-def _start_index(root: Path, pages: Path, staging: Path, to_index: list[str], every_shard: list[str]) -> search_index.ShardedIndex:
+def _previous_directory(cache: build_cache.BuildCache | None, out: Path,
+                        to_index: list[str]) -> search_directory.Previous | None:
+    """The previous output's search directory, to update for the shards indexed again
+    (``search_directory.update_directory``); its files are checked against the build cache's
+    record of that output."""
+    if cache is None:
+        return None
+    recorded, live, carried = cache.previous_site, cache.live, cache.carried
+    folder = f"pagefind/{search_directory.DIRECTORY}/"
+    buckets = frozenset(path.removeprefix(folder) for path in recorded if path.startswith(folder))
+
+    def trusted(path: str) -> bool:
+        status = live.get(f"pagefind/{path}") if live is not None else build_cache.full_stamp(out / "pagefind" / path)
+        return status is not None and status == recorded.get(f"pagefind/{path}")
+
+    def carry(paths: list[str]) -> None:  # published in place: unchanged buckets stay where they are
+        assert carried is not None
+        carried.update(f"pagefind/{path}" for path in paths)
+
+    return search_directory.Previous(out / "pagefind", to_index, trusted, buckets, carry if carried is not None else None)
+
+
+def _start_index(root: Path, pages: Path, staging: Path, to_index: list[str], every_shard: list[str],
+                 previous: search_directory.Previous | None = None) -> search_index.ShardedIndex:
     """One Pagefind per shard to index, as many at a time as there are cores: Pagefind uses about one
     and a half, the bulk stage in this process one, and at most ``shard_reports()`` reports' pages each."""
     try:
-        return search_index.ShardedIndex(pages, staging / "pagefind", to_index, os.cpu_count() or 1, every_shard)
+        return search_index.ShardedIndex(pages, staging / "pagefind", to_index, os.cpu_count() or 1, every_shard,
+                                         previous)
     except OSError as error:
         raise InternalError("building", _shown(root), describe(error)) from None
 

@@ -3,7 +3,7 @@
 ``site-builder build CONTENT --part K/N --out PART`` checks and renders part K of N of the reports
 and indexes their search shards; ``site-builder combine PART... --out SITE`` builds the site from
 the parts: it reuses each part's reports and shards and builds the rest (site-wide pages, bulk
-downloads, the site-wide search shard). The combined site is the one ``site-builder build CONTENT``
+downloads, the site-wide search shards). The combined site is the one ``site-builder build CONTENT``
 writes, byte for byte: the parts only save work.
 
 A part is cut along search shards, so every report shard is indexed once, on the machine that

@@ -26,7 +26,8 @@ import os
 import re
 import shutil
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from html import unescape
 from itertools import groupby
 from pathlib import Path
@@ -183,9 +184,12 @@ def _count_lines(path: Path) -> int:
         return sum(chunk.count(b"\n") for chunk in iter(lambda: data.read(1 << 20), b""))
 
 
-def write_directory(bundle: Path, shards: list[str], carried: dict[str, Path] | None = None) -> None:
-    """``directory.json`` and ``directory/<bucket>.json`` from every shard's ``keys.tsv``; those of
-    the shards in ``carried`` are in the given bundle folder (the live site's: publish.py)."""
+def write_directory(bundle: Path, shards: list[str], previous: Previous | None = None,
+                    carried: dict[str, Path] | None = None) -> bool:
+    """``directory.json`` and ``directory/<bucket>.json`` from every shard's ``keys.tsv``; with
+    ``previous``, by updating the previous build's directory where it can (``update_directory``).
+    The ``keys.tsv`` of the shards in ``carried`` are in the given bundle folder (the live site's:
+    publish.py). True when the directory was updated, False when it was merged in full."""
     carried = carried or {}
     key_files = [carried.get(shard, bundle) / shard / SHARD_KEYS for shard in shards]
     folder = bundle / DIRECTORY
@@ -193,18 +197,142 @@ def write_directory(bundle: Path, shards: list[str], carried: dict[str, Path] | 
         shutil.rmtree(folder)
     folder.mkdir()
     bits = bucket_bits(sum(_count_lines(path) for path in key_files))
-    merged = heapq.merge(*(_entries(path, number) for number, path in enumerate(key_files)))
-    width = max(1, (bits + 3) // 4)
-    for bucket, entries in groupby(merged, key=lambda entry: int(entry[0], 16) >> (32 - bits) if bits else 0):
-        _write_bucket(folder / f"{bucket:0{width}x}.json", entries)
     manifest = {"version": VERSION, "bits": bits, "shards": [f"{shard}/" for shard in shards]}
-    (bundle / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False) + "\n", encoding="utf-8")
+    body = json.dumps(manifest, ensure_ascii=False) + "\n"
+    updated = previous is not None and update_directory(bundle, shards, bits, body, previous)
+    if not updated:
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir()
+        merged = heapq.merge(*(_entries(path, number) for number, path in enumerate(key_files)))
+        for bucket, entries in groupby(merged, key=lambda entry: _bucket_of(entry[0], bits)):
+            _write_bucket(_bucket_path(folder, bucket, bits), entries)
+    (bundle / MANIFEST).write_text(body, encoding="utf-8")
+    return updated
+
+
+def _bucket_of(digest: str, bits: int) -> int:
+    return int(digest, 16) >> (32 - bits) if bits else 0
+
+
+def _bucket_path(folder: Path, bucket: int, bits: int) -> Path:
+    return folder / f"{bucket:0{max(1, (bits + 3) // 4)}x}.json"
+
+
+@dataclass(frozen=True)
+class Previous:
+    """The previous build's bundle folder (``out/pagefind``), the shards indexed again now (the
+    others are the previous build's, unchanged), ``trusted(path)``: whether a file of that folder
+    (relative to it) is as the previous build wrote it, and ``buckets``: the names of the bucket
+    files that build wrote."""
+
+    bundle: Path
+    indexed: list[str]
+    trusted: Callable[[str], bool]
+    buckets: frozenset[str]
+    #: where the site is published in place (publish.py): takes the unchanged buckets (paths relative
+    #: to ``bundle``) into the new site where they are, instead of linking them
+    carry: Callable[[list[str]], None] | None = None
+
+
+def update_directory(bundle: Path, shards: list[str], bits: int, manifest: str, previous: Previous) -> bool:
+    """Write ``bundle/directory/`` from the previous build's directory: the buckets that hold a key
+    whose pages changed in a shard indexed again (the old and new ``keys.tsv`` compared) are
+    rewritten, the others linked. The result is the full merge's, byte for byte: a bucket is a
+    function of its keys' entries, which are the previous ones except the changed keys'. Returns
+    False (nothing usable written) when the previous directory does not fit: another shard list or
+    bucket size, most shards indexed again, or a file not as the previous build wrote it."""
+    old = previous.bundle
+    indexed = sorted(set(previous.indexed))
+    if not set(indexed) <= set(shards) or 2 * len(indexed) > len(shards):
+        return False
+    if not previous.trusted(MANIFEST) or _read_text(old / MANIFEST) != manifest:
+        return False
+    position = {shard: number for number, shard in enumerate(shards)}
+    changed: dict[str, dict[int, int]] = {}  # key -> {shard position: pages (0: none now)}
+    hashes: dict[str, str] = {}
+    for shard in indexed:
+        before_path = f"{shard}/{SHARD_KEYS}"
+        if not previous.trusted(before_path):
+            return False
+        try:
+            before = _counts(old / before_path)
+            after = _counts(bundle / shard / SHARD_KEYS)
+        except (OSError, ValueError):
+            return False
+        for key in before.keys() | after.keys():
+            if before.get(key) != after.get(key):
+                digest, count = after.get(key) or (before[key][0], 0)
+                changed.setdefault(key, {})[position[shard]] = count
+                hashes[key] = digest
+    by_bucket: dict[int, list[str]] = {}
+    for key, digest in hashes.items():
+        by_bucket.setdefault(_bucket_of(digest, bits), []).append(key)
+    folder = bundle / DIRECTORY
+    try:
+        names = sorted(entry.name for entry in os.scandir(old / DIRECTORY))
+    except OSError:
+        return False
+    if set(names) != previous.buckets or not all(previous.trusted(f"{DIRECTORY}/{name}") for name in names):
+        return False
+    rewritten = {_bucket_path(folder, bucket, bits).name: bucket for bucket in by_bucket}
+    unchanged = [name for name in names if name not in rewritten]
+    for name, bucket in sorted(rewritten.items()):
+        source = old / DIRECTORY / name
+        try:
+            entries: dict[str, list[int]] = json.loads(source.read_text(encoding="utf-8")) if name in names else {}
+        except (OSError, ValueError):
+            return False
+        for key in by_bucket[bucket]:
+            pages = dict(zip(entries.get(key, [])[::2], entries.get(key, [])[1::2], strict=True))
+            pages.update(changed[key])
+            kept = [number for shard, count in sorted(pages.items()) if count for number in (shard, count)]
+            if kept:
+                entries[key] = kept
+            else:
+                entries.pop(key, None)
+        if entries:
+            _write_bucket_body(folder / name, entries)
+    if previous.carry is not None:
+        previous.carry([f"{DIRECTORY}/{name}" for name in unchanged])
+        return True
+    return link_all([(old / DIRECTORY / name, folder / name) for name in unchanged])
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _counts(path: Path) -> dict[str, tuple[str, int]]:
+    """A ``keys.tsv`` as key -> (hash, pages)."""
+    return {key: (digest, count) for digest, key, _, count in _entries(path, 0)}
+
+
+def link_all(pairs: list[tuple[Path, Path]]) -> bool:
+    """Hard-link (or copy) every (source, target); False on the first failure."""
+    try:
+        for source, target in pairs:
+            try:
+                os.link(source, target)
+            except OSError:
+                shutil.copy2(source, target)
+    except OSError:
+        return False
+    return True
 
 
 def _write_bucket(path: Path, entries: Iterable[tuple[str, str, int, int]]) -> None:
     bucket: dict[str, list[int]] = {}
     for _, key, shard, count in entries:
         bucket.setdefault(key, []).extend((shard, count))
+    _write_bucket_body(path, bucket)
+
+
+def _write_bucket_body(path: Path, bucket: dict[str, list[int]]) -> None:
+    """A bucket file: its keys sorted, each with ``[shard, pages, …]`` in shard order."""
     body = json.dumps(dict(sorted(bucket.items())), ensure_ascii=False, separators=(",", ":"))
     path.write_text(body + "\n", encoding="utf-8")
 

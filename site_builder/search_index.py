@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from html import unescape as html_unescape
@@ -113,11 +114,19 @@ class ShardedIndex:
     main thread goes on with the build. ``finish`` waits for all; leaving the ``with`` block
     without it kills every Pagefind still running and starts no more."""
 
-    def __init__(self, pages: Path, bundle: Path, shards: list[str], parallel: int, manifest: list[str] | None = None) -> None:
-        """``manifest``: every shard of the site, when some were not indexed now (reused: build_cache.py)."""
+    def __init__(self, pages: Path, bundle: Path, shards: list[str], parallel: int, manifest: list[str] | None = None,
+                 previous: search_directory.Previous | None = None) -> None:
+        """``manifest``: every shard of the site, when some were not indexed now (reused: build_cache.py);
+        ``previous``: the previous build's directory, to update instead of merging every shard's keys.
+        ``shards_seconds`` (until every shard is indexed) and ``directory_seconds`` (writing the
+        directory), ``directory_updated`` (whether it was updated), known after ``finish``."""
         self.pages, self.bundle, self.shards = pages, bundle, sorted(shards)
         self.manifest = sorted(manifest if manifest is not None else shards)
         self.carried: dict[str, Path] = {}  # shards left in the live site's bundle (publish.py), by shard
+        self.previous = previous
+        self.shards_seconds = self.directory_seconds = 0.0
+        self.directory_updated = False
+        self._started = time.perf_counter()
         self._lock = threading.Lock()
         self._running: set[Indexer] = set()
         self._processes: set[subprocess.Popen[bytes]] = set()
@@ -165,14 +174,18 @@ class ShardedIndex:
         false: a part of a site, whose combined site writes its own) and move the shared cells folder
         into the bundle. Returns Pagefind's peak memory (bytes) by shard."""
         peaks = {shard: done.result() for shard, done in zip(self.shards, self._done, strict=True)}
+        self.shards_seconds = time.perf_counter() - self._started
         self.bundle.mkdir(parents=True, exist_ok=True)
         if manifest:
             write_manifest(self.bundle, self.manifest)
         if manifest and len(self.manifest) > 1:
+            started = time.perf_counter()
             try:
-                search_directory.write_directory(self.bundle, self.manifest, self.carried)
+                self.directory_updated = search_directory.write_directory(self.bundle, self.manifest, self.previous,
+                                                                          self.carried)
             except ValueError as error:
                 raise IndexFailed(f"the search directory: {error}") from None
+            self.directory_seconds = time.perf_counter() - started
         if cells is not None and cells.is_dir():
             os.rename(cells, self.bundle / "cells")
         return peaks

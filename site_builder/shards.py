@@ -4,14 +4,21 @@ Pagefind's memory grows with the pages of one index (1.4 GB for 1,000 reports, 1
 so the index is built as shards of at most ``shard_reports()`` reports each, one Pagefind process
 per shard, and merged in the browser (``pagefind.mergeIndex``).
 
-The key is (year, position of the unit among that year's units in sorted slug order // cap):
+The key of a report's pages is (year, position of the unit among that year's units in sorted slug
+order // cap); that of a unit page (``units/<slug>/index.html``) is the position of the unit among
+the units with a page, in sorted slug order, // cap (shard ``site-<n>``); the few other site-wide
+pages (home, glossary, …) are in the shard ``site``:
 
-- bounded: a shard never holds more than the cap's reports, so Pagefind's memory per process is
-  bounded whatever the size of the portal;
+- bounded: a shard never holds more than the cap's reports, or unit pages, so Pagefind's memory
+  and time per process are bounded whatever the size of the portal. The cap is small (100): since
+  the search directory a first search loads one shard whatever their number, so a small shard
+  costs the reader nothing, and an edit re-indexes only its small shard (docs/measurements.md,
+  "Smaller search shards");
 - stable: it depends only on the set of indexed pages, never on worker timing; a changed report
-  changes only its own shard, and a new year adds shards without touching the others. Adding or
-  removing a unit moves the boundaries of that year's later shards (the price of equal sizes);
-- site-wide pages (unit pages, glossary, …) go to the one shard ``site``: they change whenever a
+  changes only its own shard (and, when its figures change, the shard of its unit's page), and a
+  new year adds shards without touching the others. Adding or removing a unit moves the boundaries
+  of that year's later shards and of the later unit-page shards (the price of equal sizes);
+- site-wide pages go to shards of their own (``site-<n>``, ``site``): they change whenever a
   report is added, so keeping them apart keeps the report shards unchanged.
 """
 
@@ -21,9 +28,9 @@ import os
 import re
 from collections.abc import Iterable
 
-SITE = "site"
+SITE = "site"  # the site-wide pages other than unit pages; unit pages are in "site-<n>"
 ALL = "all"
-SHARD_REPORTS = 500
+SHARD_REPORTS = 100
 #: Up to this many reports the portal keeps one index of every page (Pagefind ~1.6 GB at 1,000
 #: reports): a single index answers better (figures matched exactly, one ranking) and lighter
 #: (one entry, metadata and chunk per word) than shards, which the browser merges (docs/search.md).
@@ -31,6 +38,7 @@ SINGLE_INDEX_REPORTS = 1000
 SHARD_REPORTS_VARIABLE = "SITE_BUILDER_SHARD_REPORTS"
 
 _REPORT_PAGE = re.compile(r"units/([^/]+)/(\d{4})/")
+_UNIT_PAGE = re.compile(r"units/([^/]+)/(?!\d{4}/)")
 
 
 def shard_reports() -> int:
@@ -56,10 +64,18 @@ def report_of(path: str) -> tuple[str, str] | None:
     return (match.group(2), match.group(1)) if match else None
 
 
+def unit_of(path: str) -> str | None:
+    """The unit slug of a unit's own page (``units/<slug>/index.html``, not a report's), else None."""
+    match = _UNIT_PAGE.match(path)
+    return match.group(1) if match else None
+
+
 def assign(paths: Iterable[str], per_shard: int, single_up_to: int = 0,
            reports: Iterable[tuple[str, str]] | None = None) -> dict[str, str]:
     """Shard name of every page path (relative to the site): ``<year>-<n>`` for a report's pages
-    (the n-th chunk of ``per_shard`` units of that year, in sorted slug order), ``site`` otherwise;
+    (the n-th chunk of ``per_shard`` units of that year, in sorted slug order), ``site-<n>`` for a
+    unit page (the n-th chunk of ``per_shard`` units with a page, in sorted slug order), ``site``
+    otherwise;
     every page in the one shard ``all`` when there are at most ``single_up_to`` reports.
     ``reports``: every (year, slug) of the site, when ``paths`` are the pages of only some of them
     (a part of the site: ``parts.py``); by default, the reports of ``paths``."""
@@ -77,8 +93,14 @@ def assign(paths: Iterable[str], per_shard: int, single_up_to: int = 0,
     for year, slugs in slugs_by_year.items():
         for position, slug in enumerate(sorted(slugs)):
             chunk[(year, slug)] = position // per_shard
+    units = sorted({unit for unit in map(unit_of, paths) if unit is not None})
+    unit_chunk = {unit: position // per_shard for position, unit in enumerate(units)}
     shards: dict[str, str] = {}
     for path in paths:
         report = report_of(path)
-        shards[path] = SITE if report is None else f"{report[0]}-{chunk[report]}"
+        if report is not None:
+            shards[path] = f"{report[0]}-{chunk[report]}"
+        else:
+            unit = unit_of(path)
+            shards[path] = SITE if unit is None else f"{SITE}-{unit_chunk[unit]}"
     return shards

@@ -213,7 +213,7 @@ def test_random_edits_give_the_fresh_build(portal: Path, tmp_path: Path, monkeyp
     assert again.index_memory == {}  # nothing changed: no Pagefind ran
     rng = random.Random(12)
     removed: dict[Path, Path] = {}
-    reused_pages = reused_bulk = 0
+    reused_pages = reused_bulk = updated = 0
     # every kind of edit, in a random order, one per build (an edit of every report would hide a
     # missed dependency of the edit before or after it)
     for round_number, edit in enumerate(rng.sample(EDITS, len(EDITS))):
@@ -227,11 +227,14 @@ def test_random_edits_give_the_fresh_build(portal: Path, tmp_path: Path, monkeyp
         reused_bulk += result.reused_bulk_years + result.reused_unit_files
         if edit is edit_headline_figure:  # one year's bulk files and one unit's figures.csv are written again
             assert (result.reused_bulk_years, result.reused_unit_files) == (len(bulk_years(site)) - 1, len(unit_folders(site)) - 1)
+        updated += "of which the search directory (updated)" in result.timings
     assert reused_pages > 0  # else the comparisons above say nothing of reused unit and comparison pages
     assert reused_bulk > 0  # nor of reused bulk files
+    assert updated > 0  # nor of a search directory updated from the previous one
 
 
-def test_one_narrative_edit_renders_one_report(portal: Path, tmp_path: Path) -> None:
+def test_one_narrative_edit_renders_one_report(portal: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(SHARD_REPORTS_VARIABLE, "4")  # shards: one indexed again, the directory updated
     root, site, cache = copied(portal, tmp_path)
     build(root, site, cache=cache)
     latest = latest_years(root)[0]
@@ -241,6 +244,7 @@ def test_one_narrative_edit_renders_one_report(portal: Path, tmp_path: Path) -> 
     assert result.reused_reports == result.reports - 1
     assert (result.reused_unit_pages, result.reused_compare_groups) == (len(unit_folders(site)), len(group_folders(site)))
     assert (result.reused_bulk_years, result.reused_unit_files) == (len(bulk_years(site)), len(unit_folders(site)))  # no figure changed
+    assert len(result.index_memory) == 1 and "of which the search directory (updated)" in result.timings
     build(root, tmp_path / "fresh")
     assert_same_site(site, tmp_path / "fresh")
 
@@ -263,9 +267,12 @@ def groups_listing(site: Path, name: str, year: str) -> list[Path]:
             if any(line.startswith(f"{name},{year},") for line in (folder / "by-personnel.csv").read_text(encoding="utf-8-sig").splitlines())]
 
 
-def test_one_figure_edit_renders_its_unit_page_and_comparison_groups(portal: Path, tmp_path: Path) -> None:
+def test_one_figure_edit_renders_its_unit_page_and_comparison_groups(portal: Path, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """A headline figure of one report changed: its report, its unit's page and the comparison
-    groups it is a row of are rendered again; every other page is reused."""
+    groups it is a row of are rendered again; every other page is reused. The search index: the
+    report's shard and its unit page's shard indexed again, the directory updated."""
+    monkeypatch.setenv(SHARD_REPORTS_VARIABLE, "4")
     root, site, cache = copied(portal, tmp_path)
     build(root, site, cache=cache)
     report = next(p for p in running_costs_reports(root) if groups_listing(site, unit_field(p.parent, "name"), p.name))
@@ -276,6 +283,8 @@ def test_one_figure_edit_renders_its_unit_page_and_comparison_groups(portal: Pat
     assert result.reused_unit_pages == len(unit_folders(site)) - 1
     assert result.reused_compare_groups == len(group_folders(site)) - len(groups)
     assert len(groups) >= 1
+    assert sorted(result.index_memory)[-1].startswith("site-") and len(result.index_memory) == 2
+    assert "of which the search directory (updated)" in result.timings
     build(root, tmp_path / "fresh")
     assert_same_site(site, tmp_path / "fresh")
 

@@ -75,7 +75,8 @@ def test_bucket_bits_keep_buckets_small() -> None:
 
 @pytest.fixture(scope="module")
 def sharded(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The two sample reports (2023 and 2024) in shards of one report each: 2023-0, 2024-0, site."""
+    """The two sample reports (2023 and 2024) in shards of one report each: 2023-0, 2024-0, and the
+    unit pages in shards of one unit each: site-0 (晋城), site-1 (盐池); the other pages in site."""
     site = tmp_path_factory.mktemp("directory") / "site"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(SHARD_REPORTS_VARIABLE, "1")
@@ -99,7 +100,7 @@ def published_text(site: Path, page: str) -> str:
 
 def test_the_directory_names_every_shard_whose_pages_hold_a_figure(sharded: Path) -> None:
     manifest = json.loads((sharded / "pagefind" / sd.MANIFEST).read_text(encoding="utf-8"))
-    assert manifest["shards"] == ["2023-0/", "2024-0/", "site/"]
+    assert manifest["shards"] == ["2023-0/", "2024-0/", "site/", "site-0/", "site-1/"]
     # 9,208.51: 晋城 2023 支出决算表 (content/jincheng-social-insurance-center/2023/expenditure.yaml)
     assert "9,208.51" in published_text(sharded, "units/jincheng-social-insurance-center/2023/index.html")
     assert "9,208.51" not in published_text(sharded, "units/yanchi-social-insurance-center/2024/index.html")
@@ -110,15 +111,15 @@ def test_the_directory_names_every_shard_whose_pages_hold_a_figure(sharded: Path
 def test_a_name_is_found_in_the_shards_of_its_reports(sharded: Path) -> None:
     for pair in ("晋城", "盐池"):
         found = lookup(sharded, pair)
-        year_shards = {shard for shard in found if shard != "site"}
+        year_shards = {shard for shard in found if not shard.startswith("site")}
         assert len(year_shards) == 1, (pair, found)
-    assert set(lookup(sharded, "晋城")) - {"site"} == {"2023-0"}
-    assert set(lookup(sharded, "盐池")) - {"site"} == {"2024-0"}
+    assert set(lookup(sharded, "晋城")) - {"site"} == {"2023-0", "site-0"}  # its report and its unit page
+    assert set(lookup(sharded, "盐池")) - {"site"} == {"2024-0", "site-1"}
     assert lookup(sharded, "不存在的词组") == {}
 
 
 def test_each_shard_keeps_its_keys_sorted(sharded: Path) -> None:
-    for shard in ("2023-0", "2024-0", "site"):
+    for shard in ("2023-0", "2024-0", "site", "site-0", "site-1"):
         lines = (sharded / "pagefind" / shard / sd.SHARD_KEYS).read_text(encoding="utf-8").splitlines()
         rows = [(int(h, 16), key) for h, key, _ in (line.split("\t") for line in lines)]
         assert rows == sorted(rows) and len(rows) > 100
@@ -147,7 +148,7 @@ def test_a_build_whose_keys_cannot_be_written_fails_and_keeps_the_output(tmp_pat
     build(ROOT / "content", site)
     before = (site / "index.html").read_bytes()
 
-    def damaged(bundle: Path, shards: list[str]) -> None:
+    def damaged(bundle: Path, shards: list[str], previous: sd.Previous | None = None) -> bool:
         raise ValueError("keys.tsv:1: not a line of a shard's keys")
 
     monkeypatch.setattr(sd, "write_directory", damaged)
@@ -167,3 +168,70 @@ def test_a_shard_is_indexed_again_when_the_code_that_completes_it_changes(monkey
     before = build_cache.shard_inputs(pages, {pages[0]: "2023-0"}, {pages[0]: "0" * 64})
     monkeypatch.setattr(build_cache, "_shard_code_digest", lambda: "changed")
     assert build_cache.shard_inputs(pages, {pages[0]: "2023-0"}, {pages[0]: "0" * 64}) != before
+
+
+def _keys_file(folder: Path, keys: dict[str, int]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = sorted((sd.fnv1a(key), key, count) for key, count in keys.items())
+    (folder / sd.SHARD_KEYS).write_text("".join(f"{h:08x}\t{k}\t{c}\n" for h, k, c in lines), encoding="utf-8")
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_an_updated_directory_is_the_full_merge(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int) -> None:
+    """After some shards are indexed again, updating the previous directory gives the bytes of a
+    full merge: keys added, removed (a bucket left empty), counts changed, shards left alone."""
+    import random
+
+    monkeypatch.setattr(sd, "BUCKET_BYTES", 64)  # many small buckets
+    rng = random.Random(seed)
+    words = [chr(0x4E00 + n) for n in range(60)] + [f"{n}.5" for n in range(40)]
+    names = ["2023-0", "2023-1", "2024-0", "site", "site-0", "site-1"]
+    before = {name: {w: rng.randint(1, 9) for w in rng.sample(words, 30)} for name in names}
+    old = tmp_path / "old"
+    for name, keys in before.items():
+        _keys_file(old / name, keys)
+    sd.write_directory(old, names)
+    changed = rng.sample(names, rng.randint(1, 3))
+    after = {name: dict(keys) for name, keys in before.items()}
+    for name in changed:
+        keys = after[name]
+        for word in rng.sample(sorted(keys), 5):
+            del keys[word]
+        for word in rng.sample(words, 5):
+            keys[word] = rng.randint(1, 9)
+    only = next(k for k in words if sum(k in keys for keys in after.values()) == 1) if seed % 2 else None
+    if only is not None:  # a key held by one shard disappears from the portal
+        for name in changed:
+            after[name].pop(only, None)
+    lines = sum(len(keys) for keys in after.values())
+    new, full = tmp_path / "new", tmp_path / "full"
+    for name, keys in after.items():
+        _keys_file(new / name, keys)
+        _keys_file(full / name, keys)
+    sd.write_directory(full, names)
+    buckets = frozenset(p.name for p in (old / sd.DIRECTORY).iterdir())
+    previous = sd.Previous(old, changed, lambda path: True, buckets)
+    updated = sd.write_directory(new, names, previous)
+    assert updated == (sd.bucket_bits(lines) == sd.bucket_bits(sum(len(k) for k in before.values()))
+                       and 2 * len(changed) <= len(names))
+    assert _tree(new) == _tree(full)
+
+
+def test_a_directory_not_as_written_is_merged_in_full(tmp_path: Path) -> None:
+    names = ["a", "b", "c"]
+    old, new = tmp_path / "old", tmp_path / "new"
+    for folder in (old, new):
+        _keys_file(folder / "a", {"支出": 2, "13.5": 1})
+        _keys_file(folder / "b", {"支出": 1})
+        _keys_file(folder / "c", {"接待": 1})
+    sd.write_directory(old, names)
+    buckets = frozenset(p.name for p in (old / sd.DIRECTORY).iterdir())
+    assert sd.write_directory(new, names, sd.Previous(old, ["c"], lambda path: True, buckets))
+    assert not sd.write_directory(new, names, sd.Previous(old, ["c"], lambda path: path != "c/keys.tsv", buckets))
+    assert not sd.write_directory(new, names, sd.Previous(old, ["c"], lambda path: True, buckets | {"1.json"}))
+    assert not sd.write_directory(new, names, sd.Previous(old, ["a", "c"], lambda path: True, buckets))  # most shards
+    assert _tree(new / sd.DIRECTORY) == _tree(old / sd.DIRECTORY)

@@ -36,7 +36,7 @@ def test_years_are_cut_into_chunks_of_units_in_slug_order() -> None:
         "units/a-unit/2023/index.html": "2023-0",
         "units/b-unit/2023/index.html": "2023-0",
         "units/b-unit/2024/index.html": "2024-0",  # first of its year
-        "units/a-unit/index.html": "site",
+        "units/a-unit/index.html": "site-0",  # unit pages: a chunk of units in slug order
         "glossary/index.html": "site",
         "index.html": "site",
     }
@@ -46,7 +46,16 @@ def test_assignment_does_not_depend_on_page_order() -> None:
     shuffled = PAGES[:]
     random.Random(1).shuffle(shuffled)
     assert shards.assign(shuffled, 2) == shards.assign(PAGES, 2)
-    assert set(shards.assign(PAGES, 500).values()) == {"2023-0", "2024-0", "site"}
+    assert set(shards.assign(PAGES, 500).values()) == {"2023-0", "2024-0", "site", "site-0"}
+
+
+def test_unit_pages_are_cut_into_chunks_of_units_in_slug_order() -> None:
+    """A figure edit changes a report's unit page: it re-indexes one small shard, not every unit page."""
+    pages = [f"units/u{n:02d}/index.html" for n in range(7)] + ["units/u03/2023/index.html", "index.html"]
+    assigned = shards.assign(pages[::-1], 3)
+    assert [assigned[f"units/u{n:02d}/index.html"] for n in range(7)] == ["site-0"] * 3 + ["site-1"] * 3 + ["site-2"]
+    assert assigned["units/u03/2023/index.html"] == "2023-0" and assigned["index.html"] == "site"
+    assert shards.unit_of("units/u03/index.html") == "u03" and shards.unit_of("units/u03/2023/index.html") is None
 
 
 def test_cap_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,6 +1,7 @@
 """Every committed query (tests/search_queries.yaml) through the search directory.
 
-The sample portal built in shards of one report (2023-0, 2024-0, site) has a search directory, so
+The sample portal built in shards of one report (2023-0, 2024-0) and one unit page (site-0, site-1;
+the other site-wide pages in site) has a search directory, so
 the results page loads only the shards that hold a query's keys (docs/search.md, "The directory").
 Each query must still find every page it expects once the page has searched every shard that can
 hold it. For figures and codes, a report shard whose pages do not print the query (checked on the

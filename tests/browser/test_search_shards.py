@@ -65,6 +65,15 @@ def expected_shard(content: Path, slug: str, year: str) -> str:
     return f"{year}-{sorted(reports(content)[year]).index(slug) // PER_SHARD}"
 
 
+def unit_pages(site: Path) -> list[str]:
+    """The slugs of the units with a page, sorted."""
+    return sorted(page.parent.name for page in site.glob("units/*/index.html"))
+
+
+def unit_shard(site: Path, slug: str) -> str:
+    return f"site-{unit_pages(site).index(slug) // PER_SHARD}"
+
+
 @pytest.fixture(scope="module")
 def base_url(portal: tuple[Path, Path, dict]) -> Iterator[str]:
     site = portal[1]
@@ -92,13 +101,18 @@ def test_each_year_is_cut_into_shards_of_at_most_two_units(portal: tuple[Path, P
     content, site, _ = portal
     by_year = reports(content)
     assert any(len(slugs) > PER_SHARD for slugs in by_year.values()), "the portal must need several shards in a year"
-    expected = sorted({expected_shard(content, slug, year) for year, slugs in by_year.items() for slug in slugs} | {"site"})
+    units = unit_pages(site)
+    expected = sorted({expected_shard(content, slug, year) for year, slugs in by_year.items() for slug in slugs} | {"site"}
+                      | {unit_shard(site, slug) for slug in units})
+    assert len(units) > PER_SHARD  # several shards of unit pages
     manifest = json.loads((site / "pagefind" / "shards.json").read_text(encoding="utf-8"))
     assert manifest == [f"{shard}/" for shard in expected]
     for shard in expected:
         entry = json.loads((site / "pagefind" / shard / "pagefind-entry.json").read_text(encoding="utf-8"))
         pages = sum(language["page_count"] for language in entry["languages"].values())
-        if shard != "site":  # a report shard holds its reports' pages: report page and attachment pages
+        if shard.startswith("site-"):  # a shard of unit pages holds its units' pages
+            assert pages == sum(unit_shard(site, slug) == shard for slug in units), shard
+        elif shard != "site":  # a report shard holds its reports' pages: report page and attachment pages
             year, _ = shard.split("-")
             slugs = [s for s in by_year[year] if expected_shard(content, s, year) == shard]
             assert 1 <= len(slugs) <= PER_SHARD
@@ -238,7 +252,7 @@ def test_a_rare_figure_loads_only_the_shards_that_hold_it(portal: tuple[Path, Pa
     slug, year = re.match(r"units/([^/]+)/(\d{4})/", report).groups()
     loaded = shards_loaded(page, base_url, figure)
     assert expected_shard(content, slug, year) in loaded
-    assert loaded <= {expected_shard(content, slug, year), "site"}, loaded
+    assert loaded <= {expected_shard(content, slug, year), unit_shard(site, slug), "site"}, loaded
     links = page.eval_on_selector_all(".search-result-link", "links => links.map(a => new URL(a.href).pathname)")
     assert urlparse(base_url).path + report.removesuffix("index.html") in links
     assert page.locator(".search-status").inner_text().startswith(f"找到 {len(links)} 个页面")
