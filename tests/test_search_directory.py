@@ -148,7 +148,8 @@ def test_a_build_whose_keys_cannot_be_written_fails_and_keeps_the_output(tmp_pat
     build(ROOT / "content", site)
     before = (site / "index.html").read_bytes()
 
-    def damaged(bundle: Path, shards: list[str], previous: sd.Previous | None = None) -> bool:
+    def damaged(bundle: Path, shards: list[str], previous: sd.Previous | None = None,
+                carried: dict[str, Path] | None = None) -> bool:
         raise ValueError("keys.tsv:1: not a line of a shard's keys")
 
     monkeypatch.setattr(sd, "write_directory", damaged)
