@@ -55,9 +55,11 @@ def _files_below(folder: Path) -> Iterator[str]:
 
 
 def publish(staging: Path, out: Path, gone: Iterable[str]) -> None:
-    """Move every file of ``staging`` into ``out`` and delete ``gone`` from it, journaled."""
-    _write_journal(out, staging, sorted(gone))
-    _apply(out, staging, _read_journal(out))
+    """Move every file of ``staging`` into ``out`` and delete ``gone`` from it, journaled. A path of
+    ``gone`` that could not be in the site (a tampered cache record) is left out, never deleted."""
+    inside = sorted(path for path in gone if _is_site_path(path))
+    _write_journal(out, staging, inside)
+    _apply(out, staging, {"version": JOURNAL_VERSION, "staging": staging.name, "gone": inside})
 
 
 def roll_forward(out: Path) -> bool:

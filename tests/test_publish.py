@@ -129,6 +129,24 @@ def test_a_journal_that_names_a_path_outside_the_site_is_ignored(tmp_path: Path)
     assert_fresh(site, content, tmp_path / "fresh")
 
 
+def test_gone_paths_outside_the_site_are_never_deleted(tmp_path: Path) -> None:
+    """What is deleted comes from the cache's record of the output when it is trusted; a path in it
+    that leaves the site is dropped before the journal is written."""
+    from site_builder.publish import publish
+
+    out, staging = tmp_path / "site", tmp_path / ".site.building-1-ab"
+    (out / "a").mkdir(parents=True)
+    (out / "a" / "old.html").write_text("old", encoding="utf-8")
+    (staging / "a").mkdir(parents=True)
+    (staging / "a" / "new.html").write_text("new", encoding="utf-8")
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep", encoding="utf-8")
+    publish(staging, out, ["a/old.html", "../victim.txt", str(victim), "a/../../victim.txt"])
+    assert victim.read_text(encoding="utf-8") == "keep"
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == ["a", "a/new.html"]
+    assert not staging.exists() and not journal_path(out).exists()
+
+
 # -- kills while publishing ----------------------------------------------------------------------
 
 WRAPPER = textwrap.dedent("""
