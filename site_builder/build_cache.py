@@ -53,7 +53,7 @@ from site_builder.check_cache import Invalid
 from site_builder.findings import Finding
 from site_builder.fingerprint import Fingerprints
 from site_builder.model import Site, Unit
-from site_builder.publish import MARKER
+from site_builder.publish import MARKER, link_all
 from site_builder.quick import MAGIC, VERSION, QuickRecord, pagefind_version
 from site_builder.summaries import ReportSummary, summary_data, summary_from_data
 
@@ -134,28 +134,6 @@ def _files_directly_in(folder: Path) -> dict[str, list[int] | None]:
     except OSError:
         return {}
     return {entry.name: full_stamp(Path(entry.path)) for entry in entries}
-
-
-def link_or_copy(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.link(source, target, follow_symlinks=False)
-    except OSError:
-        shutil.copy2(source, target, follow_symlinks=False)
-
-
-def link_all(pairs: list[tuple[Path, Path]]) -> bool:
-    """``link_or_copy`` every (source, target); on any failure undo the links made and return False."""
-    linked: list[Path] = []
-    try:
-        for source, target in pairs:
-            link_or_copy(source, target)
-            linked.append(target)
-    except OSError:
-        for target in linked:
-            target.unlink(missing_ok=True)
-        return False
-    return True
 
 
 # -- entries ---------------------------------------------------------------------------------------

@@ -182,3 +182,25 @@ class SiteView:
         if self.out is not None and site_path in self.carried:
             return self.out / site_path
         return self.staging / site_path
+
+
+def link_or_copy(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, target, follow_symlinks=False)
+    except OSError:
+        shutil.copy2(source, target, follow_symlinks=False)
+
+
+def link_all(pairs: list[tuple[Path, Path]]) -> bool:
+    """``link_or_copy`` every (source, target); on any failure undo the links made and return False."""
+    linked: list[Path] = []
+    try:
+        for source, target in pairs:
+            link_or_copy(source, target)
+            linked.append(target)
+    except OSError:
+        for target in linked:
+            target.unlink(missing_ok=True)
+        return False
+    return True

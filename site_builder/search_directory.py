@@ -32,6 +32,8 @@ from html import unescape
 from itertools import groupby
 from pathlib import Path
 
+from site_builder.publish import link_all
+
 DIRECTORY = "directory"
 MANIFEST = "directory.json"
 SHARD_KEYS = "keys.tsv"
@@ -309,19 +311,6 @@ def _read_text(path: Path) -> str | None:
 def _counts(path: Path) -> dict[str, tuple[str, int]]:
     """A ``keys.tsv`` as key -> (hash, pages)."""
     return {key: (digest, count) for digest, key, _, count in _entries(path, 0)}
-
-
-def link_all(pairs: list[tuple[Path, Path]]) -> bool:
-    """Hard-link (or copy) every (source, target); False on the first failure."""
-    try:
-        for source, target in pairs:
-            try:
-                os.link(source, target)
-            except OSError:
-                shutil.copy2(source, target)
-    except OSError:
-        return False
-    return True
 
 
 def _write_bucket(path: Path, entries: Iterable[tuple[str, str, int, int]]) -> None:
