@@ -190,13 +190,15 @@ def build(root: Path, out: Path, index: bool = True, workers: int | None = None,
     with quick.locked_output(root, out) as out:
         sources = _open_parts(from_parts or [], out) if index else []
         cache = cache if index else None
-        content, as_left = None, False
-        if cache is not None:
-            checked = quick.answer(cache, root, out, clock, checked)
-            if checked.result is not None:
-                return checked.result
-            content, as_left = checked.content, checked.output_as_left
-        return _build_locked(root, out, loader.plan(root), index, workers, cache, content, clock, sources, as_left)
+        checked = quick.answer(cache, root, out, clock, checked) if cache is not None else None
+        if checked is not None and checked.result is not None:
+            return checked.result
+        planned = loader.plan(root)
+        try:
+            return _build_locked(root, out, planned, index, workers, cache, clock, sources, checked)
+        except build_cache.CacheDamaged as damaged:  # before anything was published: once more, without the damaged copies
+            damaged.repair()
+            return _build_locked(root, out, planned, index, workers, cache, clock, sources, checked)
 
 
 def build_part(root: Path, out: Path, part: tuple[int, int], workers: int | None = None) -> BuildResult:
@@ -279,10 +281,12 @@ def _open_parts(folders: list[Path], out: Path) -> list[parts.Part]:
 
 
 def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, workers: int | None,
-                  cache_folder: Path | None, content: str | None, clock: float,
-                  sources: list[parts.Part] | None = None, output_as_left: bool = False) -> BuildResult:
+                  cache_folder: Path | None, clock: float, sources: list[parts.Part] | None = None,
+                  checked: quick.QuickCheck | None = None) -> BuildResult:
+    """``checked``: the quick check that found something to build (with a cache)."""
     sources = sources or []
-    cache = _open_cache(cache_folder, root, out, planned.site)
+    content, output_as_left = (checked.content, checked.output_as_left) if checked is not None else (None, False)
+    cache = _open_cache(cache_folder, root, out, planned.site, checked.listing if checked is not None else None)
     keyer = cache if cache is not None else build_cache.ReportKeys(root, planned.site) if sources else None
     keys = [keyer.key(year_dir) for _, year_dir in planned.jobs] if keyer is not None else []
     site_key = build_cache.site_key(cache, planned.site, keys, quick.index_settings()) if cache is not None else ""
@@ -405,11 +409,12 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
 # -- incremental builds (build_cache.py) ----------------------------------------------------------
 
 
-def _open_cache(folder: Path | None, root: Path, out: Path, site: Site) -> build_cache.BuildCache | None:
+def _open_cache(folder: Path | None, root: Path, out: Path, site: Site,
+                listing: snapshot.Listing | None) -> build_cache.BuildCache | None:
     if folder is None:
         return None
     try:
-        return build_cache.BuildCache(quick.cache_folder(folder, root, out), root, site)
+        return build_cache.BuildCache(quick.cache_folder(folder, root, out), root, site, listing)
     except OSError:  # an unreadable theme folder: the build reports it; no cache
         return None
 
@@ -585,6 +590,7 @@ def _remember(cache: build_cache.BuildCache, planned: loader.Plan, rendered: lis
         cache.save_bulk({y.year: build_cache.BulkYearRecord(y.inputs, y.digests, y.tables) for y in bulk_output.years},
                         {u.path: (u.inputs, u.digest) for u in bulk_output.units}, out)
         cache.save_site(site_key, out, record)
+        cache.save_folders()
         build_cache.prune(cache.folder.parent)
     except OSError:
         return False
@@ -764,6 +770,9 @@ def _worker_site_pages(site: Site, root: Path, summaries: list[ReportSummary], s
         reused = [written is not None for written in done]
         _SITE_PAGES = _SitePagesState(Renderer(site, root), by_unit, summary_files, groups, staging, index)
         todo = [number for number, written in enumerate(done) if written is None]
+        if reuse is not None:  # the whole summaries the unit pages rendered now read, from the cache's store
+            reuse.cache.verify_copies([summary_files[s.rel] for kind, number in (jobs[n] for n in todo) if kind == "unit"
+                                       for s in by_unit.get(site.units[number].slug, [])])
         for number, written in zip(todo, map_in_workers(site_page_job, [jobs[n] for n in todo], _site_page_name, workers,
                                                         stage="building"), strict=True):
             done[number] = written

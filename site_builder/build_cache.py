@@ -13,6 +13,8 @@ output folder and the current folder):
 - ``pages``: each unit page and comparison group by its key: the files it wrote (SHA-256, size,
   modification time) and the digests of its pages' index copies (kept in ``index/``);
 - ``shards``: each search shard's input digest and the files of its bundle;
+- ``folders``: for each report folder and unit.yaml read for the keys, the digest of its entries'
+  statuses in the content's listing and what was read (``fingerprint.FolderStamps``);
 - ``bulk``: each year's bulk files (``data/<year>/``) and each unit's ``units/<slug>/figures.csv``,
   with their input digests (``bulk.year_inputs``, ``bulk.unit_inputs``).
 
@@ -51,10 +53,11 @@ from typing import Any, Protocol
 from site_builder import check_cache, contentfs, search_directory
 from site_builder.check_cache import Invalid
 from site_builder.findings import Finding
-from site_builder.fingerprint import Fingerprints
+from site_builder.fingerprint import Fingerprints, FolderStamps, tool_digest
 from site_builder.model import Site, Unit
 from site_builder.publish import MARKER, link_all
 from site_builder.quick import MAGIC, VERSION, QuickRecord, pagefind_version
+from site_builder.snapshot import Listing
 from site_builder.summaries import ReportSummary, summary_data, summary_from_data
 
 KEPT_FOLDERS = 20  # build caches kept (one per content and output folder); the oldest go
@@ -331,9 +334,13 @@ class ReportKeys:
 class BuildCache(ReportKeys):
     """The build cache of one content folder and output folder (see the module docstring)."""
 
-    def __init__(self, folder: Path, root: Path, site: Site) -> None:
+    def __init__(self, folder: Path, root: Path, site: Site, listing: Listing | None = None) -> None:
+        """``listing``: the content folder's entries as the quick check's snapshot saw them: the
+        report folders it shows unchanged since the last build are not read for their keys."""
         super().__init__(root, site)
         self.folder = folder
+        if listing is not None:
+            self.fingerprints.stamps = FolderStamps(listing, self._known_folders())
         #: With publication in place (``publish.py``): the live output's files as found when the
         #: build began (``full_stamp`` by site path), and the site paths carried from it unchanged.
         self.live: dict[str, list[int] | None] | None = None
@@ -364,6 +371,19 @@ class BuildCache(ReportKeys):
             return True
         return link_all([(source, target) for _, source, target in pairs])
 
+    # -- what the keys were made from (``fingerprint.FolderStamps``)
+    def _known_folders(self) -> dict[str, list[object]]:
+        record = _read(self.folder / "folders")
+        if isinstance(record, list) and len(record) == 2 and record[0] == tool_digest().hex() and isinstance(record[1], dict):
+            return record[1]
+        return {}
+
+    def save_folders(self) -> None:
+        """Remember the folders read or recalled for this build's keys (kept as they were when the
+        content could not be listed)."""
+        if self.fingerprints.stamps is not None:
+            _write(self.folder / "folders", [tool_digest().hex(), self.fingerprints.stamps.learned])
+
     # -- reports
     def _report_file(self, folder: str) -> Path:
         return self.folder / "reports" / hashlib.sha256(folder.encode("utf-8", "surrogateescape")).hexdigest()
@@ -386,16 +406,19 @@ class BuildCache(ReportKeys):
 
     def _link_unchanged(self, entry: OutputRecord, out: Path, staging: Path, cells: Path | None) -> bool:
         """Link what one job wrote (``entry``) from the previous output, as ``reuse`` says."""
-        previous = [(path, staging / path, record[1:]) for path, record in entry.files.items()]
-        if cells is not None:
-            previous += [(f"pagefind/cells/{path}", cells / path, record) for path, record in entry.cells.items()]
-        elif entry.cells:
+        if cells is None and entry.cells:
             return False
-        if not all(self._untouched(out, path, record) for path, _, record in previous):
+        files = [(path, record[1:]) for path, record in entry.files.items()]
+        cell_files = [(f"pagefind/cells/{path}", record) for path, record in entry.cells.items()] if cells is not None else []
+        if not all(self._untouched(out, path, record) for path, record in files + cell_files):
             return False
         if cells is not None and not all(self.has_index_copy(digest) for digest in entry.index.values()):
             return False
-        return self._carry([(path, out / path, target) for path, target, _ in previous])
+        if self.carried is not None:  # no Path per file: this runs for every file of an unchanged site
+            self.carried.update(path for path, _ in files + cell_files)
+            return True
+        return link_all([(out / path, staging / path) for path, _ in files]
+                        + [(out / "pagefind" / "cells" / path, cells / path) for path in entry.cells if cells is not None])
 
     def save_report(self, folder: str, key: str, rendered: Rendered, out: Path) -> None:
         """Remember a report rendered by this build (called after the swap: the stamps are the output's)."""
@@ -425,16 +448,37 @@ class BuildCache(ReportKeys):
             raise Invalid("digest")
         return self.folder / "index" / digest
 
+    @functools.cached_property
+    def _stored(self) -> set[str]:
+        """The names in the content-addressed store (``index/``), listed once per build."""
+        try:
+            return {name for name in os.listdir(self.folder / "index") if is_digest(name)}
+        except OSError:
+            return set()
+
     def has_index_copy(self, digest: str) -> bool:
-        """Whether the cached copy is there with its digest (a corrupt one is deleted)."""
+        """Whether the store has a copy under ``digest``. Its bytes are checked where they are
+        read (``verified_copy``): a reused report's copies are read only when its shard is indexed
+        again or its unit page rendered again, and hashing them all would cost a 10,000-report
+        rebuild several seconds for nothing."""
+        return is_digest(digest) and digest in self._stored
+
+    def verified_copy(self, digest: str) -> bytes:
+        """The bytes of the stored copy ``digest``; ``CacheDamaged`` when they are not those bytes."""
         try:
             data = self.index_copy(digest).read_bytes()
         except (OSError, Invalid):
-            return False
-        if hashlib.sha256(data).hexdigest() == digest:
-            return True
-        self.index_copy(digest).unlink(missing_ok=True)
-        return False
+            raise CacheDamaged(self.folder, digest) from None
+        if hashlib.sha256(data).hexdigest() != digest:
+            raise CacheDamaged(self.folder, digest)
+        return data
+
+    def verify_copies(self, paths: list[Path]) -> None:
+        """``verified_copy`` of each of ``paths`` that is in the store (``CacheDamaged`` if one is not right)."""
+        store = self.folder / "index"
+        for path in paths:
+            if path.parent == store:
+                self.verified_copy(path.name)
 
     def keep_index_copy(self, source: Path, digest: str) -> None:
         target = self.index_copy(digest)
@@ -443,13 +487,14 @@ class BuildCache(ReportKeys):
             temporary = target.with_name(f".{digest}.{os.getpid()}.tmp")
             shutil.copyfile(source, temporary)
             os.replace(temporary, target)
+        self._stored.add(digest)
 
     def restore_index_copy(self, digest: str, target: Path) -> bool:
-        """Copy a cached index copy to ``target`` (``reuse`` checked its digest this build)."""
-        try:
-            shutil.copyfile(self.index_copy(digest), target)
-        except (OSError, Invalid):
+        """Write the stored copy ``digest`` to ``target``, checked (``verified_copy``); False when
+        the store has none."""
+        if not self.has_index_copy(digest):
             return False
+        target.write_bytes(self.verified_copy(digest))
         return True
 
     def forget_index_copies(self, used: set[str]) -> None:
@@ -702,6 +747,26 @@ def shard_inputs(pages: list[str], shard_of: dict[str, str], index: dict[str, st
             hashers[shard] = hashlib.sha256(f"shard\0{pagefind_version()}\0{shard}\0{_shard_code_digest()}\0".encode())
         hashers[shard].update(f"{path}\0{index[path]}\0".encode("utf-8", "surrogateescape"))
     return {shard: hasher.hexdigest() for shard, hasher in hashers.items()}
+
+
+class CacheDamaged(Exception):
+    """A copy in the build cache's store is not the bytes its name says (edited, truncated,
+    replaced): ``repair`` removes every such copy, and the build starts again."""
+
+    def __init__(self, folder: Path, digest: str) -> None:
+        super().__init__(f"{folder / 'index' / digest}: not the file the build cache recorded")
+        self.folder = folder
+
+    def repair(self) -> None:
+        """Remove every entry of the store that is not a file with the bytes its name says."""
+        store = self.folder / "index"
+        for path in store.iterdir() if store.is_dir() else []:
+            try:
+                damaged = not path.is_file() or path.is_symlink() or hashlib.sha256(path.read_bytes()).hexdigest() != path.name
+            except OSError:
+                damaged = True
+            if damaged:
+                shutil.rmtree(path, ignore_errors=True) if path.is_dir() and not path.is_symlink() else path.unlink(missing_ok=True)
 
 
 # -- files -----------------------------------------------------------------------------------------

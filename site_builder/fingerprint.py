@@ -19,12 +19,15 @@ an unchanged report (``check_cache``). What a report's check reads:
   copy of the content folder elsewhere, as on another machine, has the same fingerprints).
 
 Files are read through ``contentfs`` (never following a link); bytes are hashed, never mtimes.
+A build may skip reading a folder that a snapshot of the content shows unchanged since the last
+build (``FolderStamps``): the digest is then the one computed from its bytes then.
 """
 
 from __future__ import annotations
 
 import hashlib
 import sys
+from collections.abc import Callable
 from functools import cache
 from importlib import metadata
 from pathlib import Path
@@ -32,6 +35,7 @@ from pathlib import Path
 import site_builder
 from site_builder import contentfs, limits
 from site_builder.contentfs import TreeItem, display_path
+from site_builder.snapshot import Listing
 
 PACKAGE_DIR = Path(site_builder.__file__).resolve().parent
 #: The default theme (templates and assets of every page) lies beside the package, not in it.
@@ -109,8 +113,9 @@ class Fingerprints:
     and a report folder, which is both a report and the next year's previous-year report.
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, stamps: FolderStamps | None = None) -> None:
         self.root = root
+        self.stamps = stamps
         hasher = _Hasher("site")
         # not the absolute path: the same checkout elsewhere (another machine's job: parts.py) checks the same
         hasher.field(tool_digest(), display_path(root).encode("utf-8", "surrogateescape"))
@@ -138,19 +143,92 @@ class Fingerprints:
 
     def _unit(self, unit_dir: Path) -> bytes:
         if unit_dir not in self._units:
-            hasher = _Hasher("unit")
-            hasher.items("unit.yaml", [_file_item(self.root, unit_dir / "unit.yaml")])
-            self._units[unit_dir] = hasher.digest()
+            self._units[unit_dir] = self._recalled(unit_dir / "unit.yaml", self._read_unit)[0]
         return self._units[unit_dir]
+
+    def _read_unit(self, path: Path) -> tuple[bytes, bool]:
+        hasher = _Hasher("unit")
+        hasher.items("unit.yaml", [_file_item(self.root, path)])
+        return hasher.digest(), False
 
     def _folder(self, folder: Path) -> tuple[bytes, bool]:
         """The digest of a report folder's entries, and whether its report.yaml may say ``published:``."""
         if folder not in self._folders:
-            items = contentfs.tree(self.root, folder, FILE_LIMIT)
-            hasher = _Hasher("folder")
-            hasher.items("entries", items)
-            self._folders[folder] = (hasher.digest(), _may_be_published(items))
+            self._folders[folder] = self._recalled(folder, self._read_folder)
         return self._folders[folder]
+
+    def _read_folder(self, folder: Path) -> tuple[bytes, bool]:
+        items = contentfs.tree(self.root, folder, FILE_LIMIT)
+        hasher = _Hasher("folder")
+        hasher.items("entries", items)
+        return hasher.digest(), _may_be_published(items)
+
+    def _recalled(self, path: Path, read: Callable[[Path], tuple[bytes, bool]]) -> tuple[bytes, bool]:
+        """``read(path)``, or what it gave the last build when the content's listing shows
+        ``path`` unchanged since (``FolderStamps``)."""
+        if self.stamps is None:
+            return read(path)
+        rel = path.relative_to(self.root).as_posix()
+        found = self.stamps.recall(rel)
+        if found is None:
+            found = read(path)
+            self.stamps.learn(rel, *found)
+        return found
+
+
+class FolderStamps:
+    """Which report folders (and unit.yaml files) of the content are unchanged since the last
+    build, from a snapshot's listing of the content folder (``snapshot.Listing``) and what that
+    build learned: the status of every entry below a folder, digested. An entry's status includes
+    its change time, which any write, rename or ``chmod`` sets to the present and no call sets back,
+    so a folder whose entries' statuses are all as they were, none changed just before the listing,
+    holds the same entries with the same bytes, and its digest is the one computed then.
+
+    ``known``: path (relative to the content folder) -> [status digest, digest, may be published],
+    as ``learned`` was at the end of the last build; ``learned`` is that of this build."""
+
+    def __init__(self, listing: Listing, known: dict[str, list[object]]) -> None:
+        self._groups: dict[str, list[tuple[str, bytes | None]]] = {}
+        for rel, status in listing.statuses():
+            first, _, rest = rel.partition("/")
+            group = f"{first}/{rest.partition('/')[0]}" if rest else first  # <unit>/<year>, <unit>/unit.yaml
+            self._groups.setdefault(group, []).append((rel, status))
+        self.known = known
+        self.learned: dict[str, list[object]] = {}
+
+    def status_digest(self, rel: str) -> str | None:
+        """The digest of the statuses of ``rel`` and every entry below it; None when the listing
+        has none of them, or one changed too recently to be told apart from a later change."""
+        entries = self._groups.get(rel)
+        if not entries or any(status is None for _, status in entries):
+            return None
+        hasher = hashlib.sha256(b"statuses\0")
+        for path, status in sorted(entries):
+            assert status is not None
+            hasher.update(b"%d\0%b\0%d\0%b" % (len(path), path.encode("utf-8", "surrogateescape"), len(status), status))
+        return hasher.hexdigest()
+
+    def recall(self, rel: str) -> tuple[bytes, bool] | None:
+        """The digest and flag learned last build for ``rel`` if its entries are unchanged since."""
+        known = self.known.get(rel)
+        status = self.status_digest(rel)
+        if status is None or not (isinstance(known, list) and len(known) == 3 and known[0] == status):
+            return None
+        _, digest, published = known
+        if not (isinstance(digest, str) and len(digest) == 64 and isinstance(published, bool)):
+            return None
+        try:
+            found = bytes.fromhex(digest), published
+        except ValueError:
+            return None
+        self.learned[rel] = known
+        return found
+
+    def learn(self, rel: str, digest: bytes, published: bool) -> None:
+        """Remember what was read of ``rel`` now, if the listing shows it settled."""
+        status = self.status_digest(rel)
+        if status is not None:
+            self.learned[rel] = [status, digest.hex(), published]
 
 
 def _previous_year_folder(year_dir: Path) -> Path | None:

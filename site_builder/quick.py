@@ -108,6 +108,9 @@ class QuickCheck:
     #: the output is exactly as the previous build left it (its snapshot is the one recorded then),
     #: so the build cache's record of its files is the output's (publish.py needs no walk)
     output_as_left: bool = False
+    #: the status of every entry of the content folder as the snapshot saw it (the build reads
+    #: again only the report folders it shows changed: ``fingerprint.FolderStamps``)
+    listing: snapshot.Listing | None = None
 
 
 def content_spec(root: Path) -> snapshot.Spec:
@@ -120,15 +123,16 @@ def check(cache: Path, root: Path, out: Path) -> QuickCheck:
     nor the tool and its settings; and the content folder's snapshot, taken now, for the next build."""
     folder = cache_folder(cache, root, out)
     if not (folder / "quick").is_file():
-        return QuickCheck(None, snapshot.take_all([content_spec(root)])[0])
+        (content,), (listing,) = snapshot.take_listed([content_spec(root)])
+        return QuickCheck(None, content, listing=listing)
     with ThreadPoolExecutor(max_workers=1) as pool:  # the record is decoded while find walks
         pending = pool.submit(read_quick, folder)
-        content, output = snapshot.take_all([content_spec(root), snapshot.Spec(out)])
+        (content, output), (listing, _) = snapshot.take_listed([content_spec(root), snapshot.Spec(out)])
         record = pending.result()
     as_left = record is not None and output is not None and output == record.output
     if record is None or content is None or (content, output) != (record.content, record.output) \
             or record.tool != tool_state(index_settings()):
-        return QuickCheck(None, content, as_left)
+        return QuickCheck(None, content, as_left, listing)
     return QuickCheck(BuildResult(record.findings, record.pages, record.reports, record.files, {}, {}, record.reports,
                                   record.shards), content)
 

@@ -24,6 +24,7 @@ import shutil
 import stat
 import subprocess
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,14 +61,75 @@ def take_all(specs: list[Spec]) -> list[str | None]:
     return _take_all_in_threads(specs)
 
 
-def _take_all_in_threads(specs: list[Spec]) -> list[str | None]:
+def take_listed(specs: list[Spec]) -> tuple[list[str | None], list[Listing | None]]:
+    """``take_all``, and the status of every entry each walk saw (``Listing``; None where a folder
+    could not be walked whole)."""
+    listings: list[Listing | None] = []
+    if _gnu_find() is not None:
+        return _take_all_with_find(specs, listings), listings
+    return _take_all_in_threads(specs, listings), listings
+
+
+@dataclass(frozen=True)
+class Listing:
+    """The status of every entry below a folder as a snapshot saw it, to tell which parts of the
+    folder are unchanged since an earlier listing (``fingerprint.FolderStamps``)."""
+
+    head: list[Status]  # the folder and its first level (or two): ``_split``
+    parts: list[bytes]  # the walks below them: find's records (``FIND_RECORD``) or marshalled ``Status`` lists
+    prefix: bytes  # what find's paths start with (the folder's absolute path and ``/``); b"" for the Python walk
+
+    def statuses(self) -> Iterator[tuple[str, bytes | None]]:
+        """Each entry's path relative to the folder and its status as bytes; None for an entry
+        that changed less than ``RACY_SECONDS`` before the listing (with ``settled``)."""
+        for rel, *status in self.head:
+            yield rel, repr(status).encode()
+        for part in self.parts:
+            if self.prefix:
+                yield from _find_statuses(part, self.prefix)
+            else:
+                for rel, *status in marshal.loads(part):
+                    yield rel, repr(status).encode()
+
+
+def _find_statuses(output: bytes, prefix: bytes) -> Iterator[tuple[str, bytes | None]]:
+    fields = output.split(b"\0")
+    racy = False
+    position = 0
+    while position < len(fields) - 1:
+        path = fields[position]
+        if not path:  # find's mark before an entry that changed too recently
+            racy, position = True, position + 1
+            continue
+        yield os.fsdecode(path.removeprefix(prefix)), None if racy else fields[position + 1]
+        racy, position = False, position + 2
+
+
+def _take_all_in_threads(specs: list[Spec], listings: list[Listing | None] | None = None) -> list[str | None]:
     settled_before = time.time_ns() - int(RACY_SECONDS * 1e9)
     limits = [settled_before if spec.settled else None for spec in specs]
     heads, below = _split_all(specs, limits)
     tasks = [(number, path, prefix, limits[number]) for number, folders in enumerate(below) for path, prefix in folders]
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         parts = list(pool.map(_walk_task, tasks))
-    return _digests(b"snapshot", heads, [(task[0], part) for task, part in zip(tasks, parts, strict=True)])
+    numbered = [(task[0], part) for task, part in zip(tasks, parts, strict=True)]
+    if listings is not None:
+        listings.extend(_listings(heads, numbered, [b""] * len(specs)))
+    return _digests(b"snapshot", heads, numbered)
+
+
+def _listings(heads: list[list[Status] | None], parts: list[tuple[int, bytes | None]],
+              prefixes: list[bytes]) -> list[Listing | None]:
+    """Per folder, its ``Listing``; None when its head or one of its walks failed."""
+    found: list[list[bytes] | None] = [[] if head is not None else None for head in heads]
+    for number, part in parts:
+        kept = found[number]
+        if part is None:
+            found[number] = None
+        elif kept is not None:
+            kept.append(part)
+    return [Listing(head, kept, prefix) if head is not None and kept is not None else None
+            for head, kept, prefix in zip(heads, found, prefixes, strict=True)]
 
 
 # -- with GNU find: the walk in C, in as many processes as cores ----------------------------------
@@ -94,7 +156,7 @@ def _gnu_find() -> str | None:
     return path if "GNU findutils" in version else None
 
 
-def _take_all_with_find(specs: list[Spec]) -> list[str | None]:
+def _take_all_with_find(specs: list[Spec], listings: list[Listing | None] | None = None) -> list[str | None]:
     find = _gnu_find()
     assert find is not None
     settled_before = int(time.time() - RACY_SECONDS)  # whole seconds: find's -newerXY reads them
@@ -108,6 +170,10 @@ def _take_all_with_find(specs: list[Spec]) -> list[str | None]:
                              b"".join(os.fsencode(os.path.abspath(path)) + b"\0" for path, _ in group)))
     with ThreadPoolExecutor(max_workers=max(len(runs), 1)) as pool:  # each find's pipes at once
         outputs = list(pool.map(lambda item: item[1].communicate(item[2])[0], runs))
+    if listings is not None:  # racy entries are marked in the listing, not refused
+        listings.extend(_listings(heads, [(number, output if run.returncode == 0 else None)
+                                          for (number, run, _), output in zip(runs, outputs, strict=True)],
+                                  [os.fsencode(os.path.abspath(spec.folder)) + b"/" for spec in specs]))
     parts = [(number, None if run.returncode != 0 or output.startswith(b"\0") or b"\0\0" in output  # unreadable, or racy
               else len(output).to_bytes(8, "big") + output) for (number, run, _), output in zip(runs, outputs, strict=True)]
     return _digests(b"snapshot find", heads, parts)

@@ -5,6 +5,8 @@ build writes."""
 from __future__ import annotations
 
 import filecmp
+import hashlib
+import json
 import os
 import random
 import re
@@ -19,7 +21,7 @@ from pathlib import Path
 import pytest
 
 import site_builder.build as build_module
-from site_builder import quick, snapshot
+from site_builder import fingerprint, quick, snapshot
 from site_builder.build import BuildResult, build
 from site_builder.shards import SHARD_REPORTS_VARIABLE
 
@@ -67,6 +69,10 @@ def copied(portal: Path, tmp_path: Path) -> tuple[Path, Path, Path]:
 
 def reports_of(root: Path) -> list[Path]:
     return sorted(p for p in root.glob("*/[0-9][0-9][0-9][0-9]") if p.is_dir())
+
+
+def years_of(unit: Path) -> list[Path]:
+    return sorted(p for p in unit.glob("[0-9][0-9][0-9][0-9]") if p.is_dir())
 
 
 def latest_years(root: Path) -> list[Path]:
@@ -409,10 +415,38 @@ def test_a_corrupt_cache_is_a_miss(portal: Path, tmp_path: Path) -> None:
     entries = sorted(cache.glob("build-*/reports/*"))
     entries[0].write_bytes(entries[0].read_bytes()[:-40] + b"garbage")
     entries[1].write_bytes(b"site-builder-build-cache 1 0000\n{}")
-    for copy in sorted(cache.glob("build-*/index/*")):  # the other reports' index copies
+    for copy in sorted(cache.glob("build-*/index/*")):  # the other reports' index copies and summaries
         copy.write_bytes(b"not the page")
-    result = build(root, site, cache=cache)
+    result = build(root, site, cache=cache)  # the copies are checked where they are read: none is read
+    assert result.reused_reports == result.reports - 2
+    build(root, tmp_path / "fresh")
+    assert_same_site(site, tmp_path / "fresh")
+    with (latest_years(root)[0] / "explanation.md").open("a", encoding="utf-8") as handle:
+        handle.write("\n本单位无其他需要说明的事项。\n")
+    result = build(root, site, cache=cache)  # the search index is built again from the copies: found damaged
     assert result.reused_reports == 0
+    assert all(hashlib.sha256(copy.read_bytes()).hexdigest() == copy.name for copy in cache.glob("build-*/index/*"))
+    build(root, tmp_path / "fresh-2")
+    assert_same_site(site, tmp_path / "fresh-2")
+
+
+def test_a_damaged_summary_is_found_when_its_unit_page_is_rendered(portal: Path, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reused report's whole summary is read from the cache only when its unit page is rendered
+    again: then a damaged one is found, and that report rendered again."""
+    root, site, cache = copied(portal, tmp_path)
+    build(root, site, cache=cache)
+    second = next(p for p in running_costs_reports(root) if p in latest_years(root) and len(years_of(p.parent)) > 1)
+    first = years_of(second.parent)[0]  # another year of the unit (its key does not read the edited year)
+    summaries = {path for path in cache.glob("build-*/index/*") if path.read_bytes().startswith(b"[")}
+    store = next(cache.glob("build-*/index"))
+    entries = [json.loads(path.read_bytes().partition(b"\n")[2]) for path in cache.glob("build-*/reports/*")]
+    damaged = store / next(e["summary_file"] for e in entries if e["folder"].endswith(f"{first.parent.name}/{first.name}"))
+    assert damaged in summaries
+    damaged.write_bytes(damaged.read_bytes().replace(b"20", b"21"))
+    change_running_costs(second, random.Random(5))  # a figure of its unit's page
+    result = build(root, site, cache=cache)
+    assert result.reused_reports == result.reports - 2  # the edited report, and the one whose summary was damaged
     build(root, tmp_path / "fresh")
     assert_same_site(site, tmp_path / "fresh")
 
@@ -585,6 +619,31 @@ def test_the_quick_check_sees_edits_that_keep_size_and_time(generated: Path, tmp
     rebuilt = build(root, site, cache=cache)
     assert "unchanged: nothing built" not in rebuilt.timings
     assert "承担有关资金" in page.read_text(encoding="utf-8")
+
+
+def test_report_folders_unchanged_since_the_last_build_are_not_read(generated: Path, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A report's key reads its folder, unless the content's listing shows every entry of the folder
+    with the status it had when the last build read it (an edit that keeps size and time shows)."""
+    monkeypatch.setattr(snapshot, "RACY_SECONDS", 0.3)
+    root, site, cache = copied(generated, tmp_path)
+    settle()
+    build(root, site, cache=cache)
+    overview = next(root.glob("*/*/overview.md"))
+    same_size_edit(overview, "承担相关资金", "承担有关资金")
+    settle()
+    read: list[str] = []
+    tree = fingerprint.contentfs.tree
+    monkeypatch.setattr(fingerprint.contentfs, "tree",
+                        lambda top, folder, limit: read.append(folder.relative_to(top).as_posix()) or tree(top, folder, limit))
+    result = build(root, site, cache=cache)
+    assert read == [overview.parent.relative_to(root).as_posix()]
+    next_year = (overview.parent.parent / str(int(overview.parent.name) + 1)).is_dir()  # its key reads the edited folder
+    assert result.reused_reports == result.reports - 1 - next_year
+    page = site / "units" / overview.parent.parent.name / overview.parent.name / "index.html"
+    assert "承担有关资金" in page.read_text(encoding="utf-8")
+    build(root, tmp_path / "fresh")
+    assert_same_site(site, tmp_path / "fresh")
 
 
 def test_no_quick_record_for_reports_whose_key_reads_git(portal: Path, tmp_path: Path,

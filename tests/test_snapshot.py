@@ -87,3 +87,32 @@ def test_skipped_entries_and_missing_folders(tmp_path: Path, way: str) -> None:
     (root / ".git" / "index").write_text("y", encoding="utf-8")
     assert take([Spec(root, frozenset({".git"}))])[0] == after
     assert take([Spec(tmp_path / "missing")]) == [None]
+
+
+LISTED = {"python": snapshot._take_all_in_threads}
+if snapshot._gnu_find() is not None:
+    LISTED["find"] = snapshot._take_all_with_find
+
+
+@pytest.mark.parametrize("way", sorted(LISTED))
+def test_the_listing_has_every_entry_and_marks_those_changed_just_now(tmp_path: Path, way: str,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tree(tmp_path)
+    expected = {p.relative_to(root).as_posix() for p in root.rglob("*")} | {"."}
+    listings: list[snapshot.Listing | None] = []
+    LISTED[way]([Spec(root)], listings)
+    assert listings[0] is not None
+    statuses = dict(listings[0].statuses())
+    assert set(statuses) == expected and None not in statuses.values()
+    monkeypatch.setattr(snapshot, "RACY_SECONDS", 1.0)
+    time.sleep(2.2)
+    edited = root / "unit-40" / "2023" / "report.yaml"
+    edited.write_text("title: 改\n", encoding="utf-8")
+    listings = []
+    LISTED[way]([Spec(root, settled=True)], listings)
+    if way == "python":  # the Python walk gives up on a folder with a racy entry
+        assert listings == [None]
+        return
+    assert listings[0] is not None
+    racy = {rel for rel, status in listings[0].statuses() if status is None}
+    assert racy == {"unit-40/2023/report.yaml"}
