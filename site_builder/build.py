@@ -22,6 +22,7 @@ import secrets
 import shutil
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -295,7 +296,7 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
         if unchanged is not None:
             remove_leftovers(out)  # what killed builds left beside it still goes
             unchanged.timings[quick.UNCHANGED] = time.perf_counter() - clock
-            _remember_quick(cache, content, out, unchanged, unchanged.reused_shards)
+            _remember_quick(cache, content, _output_snapshot(out), unchanged, unchanged.reused_shards)
             return unchanged
     staging = out.with_name(f".{out.name}.building-{os.getpid()}-{secrets.token_hex(4)}")
     staging.mkdir()
@@ -338,7 +339,7 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
         if cache is not None and parts_folder is not None:
             _keep_page_index_copies(cache, parts_folder, site_pages)
         site_written = site_pages.written()
-        site_written.update(write_tree(_site_pages(planned.site, summaries, root, findings), staging, index))
+        site_written.update(write_tree(_site_pages(planned.site, summaries, root, findings, site_pages.groups), staging, index))
         index_digests.update(site_written.index)
         to_index: list[str] = []
         inputs: dict[str, str] = {}
@@ -395,8 +396,12 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
                              sum(r.store is not None for r in rendered), len(imported), *site_pages.reused_counts(),
                              sum(y.reused for y in bulk_output.years), sum(u.reused for u in bulk_output.units))
         if cache is not None:
-            if _remember(cache, planned, rendered, keys, inputs, out, site_key, site_pages.jobs, bulk_output, record):
-                _remember_quick(cache, content, out, result, len(inputs))
+            with ThreadPoolExecutor(max_workers=1) as pool:  # find walks the output while the cache is written
+                output = pool.submit(_output_snapshot, out)
+                remembered = _remember(cache, planned, rendered, keys, inputs, out, site_key, site_pages.jobs,
+                                       bulk_output, record)
+            if remembered:
+                _remember_quick(cache, content, output.result(), result, len(inputs))
             else:  # the record of the output's files may be a previous build's: the next build walks it
                 cache.forget_quick()
     finally:
@@ -419,12 +424,20 @@ def _open_cache(folder: Path | None, root: Path, out: Path, site: Site,
         return None
 
 
-def _remember_quick(cache: build_cache.BuildCache, content: str | None, out: Path, result: BuildResult,
+def _output_snapshot(out: Path) -> str | None:
+    """The output's snapshot, taken once it is published (``snapshot.py``)."""
+    try:
+        return snapshot.take(out)
+    except OSError:
+        return None
+
+
+def _remember_quick(cache: build_cache.BuildCache, content: str | None, output: str | None, result: BuildResult,
                     shard_count: int) -> None:
     """Let the next build see at once that nothing changed, when it can: not when the content
-    folder changed while it was read (or just before), nor when a report's key depends on git."""
+    folder changed while it was read (or just before), nor when a report's key depends on git.
+    ``output``: the output's snapshot, taken after it was published."""
     try:
-        output = snapshot.take(out)
         if content is None or output is None or cache.fingerprints.reads_git:
             cache.forget_quick()
             return
@@ -711,6 +724,7 @@ class SitePages:
     jobs: list[build_cache.PageJob]
     reused: list[bool]
     units: int  # the first ``units`` jobs are unit pages
+    groups: list[CompareGroup]  # the comparison groups (``compare.compare_groups``), in job order
 
     def written(self) -> Written:
         written = Written()
@@ -780,16 +794,17 @@ def _worker_site_pages(site: Site, root: Path, summaries: list[ReportSummary], s
         assert len(finished) == len(jobs)
         page_jobs = [build_cache.PageJob(key, folder, written.files, written.index)
                      for key, folder, written in zip(keys, folders, finished, strict=True)]
-        return SitePages(page_jobs, reused, len(site.units))
+        return SitePages(page_jobs, reused, len(site.units), groups)
     except ContentProblem as problem:
         raise BuildRefused(merged(findings, problem.findings)) from None
     finally:
         _SITE_PAGES = None
 
 
-def _site_pages(site: Site, summaries: list[ReportSummary], root: Path, findings: list[Finding]) -> Output:
+def _site_pages(site: Site, summaries: list[ReportSummary], root: Path, findings: list[Finding],
+                groups: list[CompareGroup]) -> Output:
     try:
-        output = Renderer(site, root).render_site(summaries, with_units=False)
+        output = Renderer(site, root).render_site(summaries, with_units=False, compare_groups=groups)
     except ContentProblem as problem:
         raise BuildRefused(merged(findings, problem.findings)) from None
     except Exception as error:

@@ -392,11 +392,14 @@ class Renderer:
         return out
 
     # -- site-wide pages ----------------------------------------------------------------------
-    def render_site(self, summaries: list[ReportSummary], with_units: bool = True) -> Output:
+    def render_site(self, summaries: list[ReportSummary], with_units: bool = True,
+                    compare_groups: list[compare.CompareGroup] | None = None) -> Output:
         """The site-wide pages, from the workers' report summaries (never full reports); the unit
         and comparison pages too unless the build renders them in its worker processes
-        (``render_units``, ``render_comparison_group``)."""
+        (``render_units``, ``render_comparison_group``). ``compare_groups``: those of ``summaries``
+        when the caller has them (``compare.compare_groups``)."""
         out = Output()
+        comparisons = compare_groups if compare_groups is not None else compare.compare_groups(summaries, headline_data())
         reports_by_unit = summaries_by_unit(summaries)
         groups: dict[tuple[str, str], list[Any]] = defaultdict(list)
         for unit in sorted(self.site.units, key=lambda u: (u.region, u.parent, u.name)):
@@ -407,17 +410,16 @@ class Renderer:
                                         latest=latest, summaries=by_rel, report_path=report_path, unit_path=unit_path))
         if with_units:  # else the build renders the unit and comparison pages in its workers
             out.merge(self.render_units(self.site.units, reports_by_unit))
-            self.render_comparisons(out, summaries, headline_data())
+            self.render_comparisons(out, comparisons, headline_data())
         else:
-            out.add(COMPARE_INDEX, self.page("compare_index.html", COMPARE_INDEX,
-                                             groups=compare.compare_groups(summaries, headline_data())))
+            out.add(COMPARE_INDEX, self.page("compare_index.html", COMPARE_INDEX, groups=comparisons))
         glossary = merged_glossary(self.site)
         out.add("glossary/index.html", self.page("glossary.html", "glossary/index.html", glossary=glossary, term_anchor=term_anchor))
         out.add("search/index.html", self.page("search.html", "search/index.html"))
         out.add("corrections/index.html", self.page("corrections.html", "corrections/index.html", corrections=all_corrections(
             summaries), report_path=report_path))
         out.add("404.html", self.page("404.html", "404.html"))
-        out.add("sitemap.xml", self.sitemap(summaries))
+        out.add("sitemap.xml", self.sitemap(summaries, comparisons))
         static = PACKAGE_THEME / "static"
         for file in sorted(static.rglob("*")):
             if file.is_file():
@@ -470,10 +472,9 @@ class Renderer:
                                                series_html=compare.series_rows_html,
                                                charts=unit_charts(history, headlines)))
 
-    def render_comparisons(self, out: Output, summaries: list[ReportSummary], headlines: HeadlineData) -> None:
+    def render_comparisons(self, out: Output, groups: list[compare.CompareGroup], headlines: HeadlineData) -> None:
         """compare/<year>/<group>/ pages: units × headline figures and ratios, one pre-sorted view per
         main column (each with its CSV), and compare/index.html listing them."""
-        groups = compare.compare_groups(summaries, headlines)
         for group in groups:
             out.merge(self.render_comparison_group(group, headlines))
         out.add(COMPARE_INDEX, self.page("compare_index.html", COMPARE_INDEX, groups=groups))
@@ -496,12 +497,12 @@ class Renderer:
                                     head_html=compare.compare_head_html(columns, view, views)))
         return out
 
-    def sitemap(self, summaries: list[ReportSummary]) -> str:
+    def sitemap(self, summaries: list[ReportSummary], groups: list[compare.CompareGroup]) -> str:
         base = str(self.site.settings.get("base_url", "")).rstrip("/")
         paths = ["", "glossary/", "search/", "corrections/", "compare/"]
         paths += [unit_path(u.slug) for u in self.site.units]
         paths += [report_path(r) for r in sorted(summaries, key=lambda r: r.rel)]  # type: ignore[arg-type]
-        paths += sorted({g.path for g in compare.compare_groups(summaries, headline_data())})
+        paths += sorted({g.path for g in groups})
         lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
         for path in paths:
             loc = f"{base}/{path}" if base else f"./{path}" if path else "./"
