@@ -106,7 +106,11 @@ def descendants(pid: int) -> list[int]:
     while pending:
         current = pending.pop()
         found.append(current)
-        for children in Path(f"/proc/{current}/task").glob("*/children"):
+        try:
+            tasks = list(Path(f"/proc/{current}/task").glob("*/children"))
+        except OSError:  # the process ended meanwhile
+            continue
+        for children in tasks:
             try:
                 pending.extend(int(child) for child in children.read_text().split())
             except OSError:  # the process ended meanwhile

@@ -3,19 +3,28 @@
 narrative or figure edit, each with the build cache; then check that the result is the fresh build's.
 
     python bench/time_rebuild.py [--reports 1000] [--content DIR] [--workdir DIR] [--no-verify]
-                                 [--edit narrative|figure] [--edits N]
+                                 [--edit narrative|figure] [--edits N] [--undo] [--pause SECONDS]
+                                 [--out DIR --cache DIR --keep]
 
 Steps, each ``site-builder build CONTENT --out OUT --cache CACHE`` as a subprocess (timed, with the
 peak memory of its process tree):
 
 1. fresh: no previous output, an empty cache;
 2. unchanged: the same content again;
-3. one edit (``--edits N``: N edits, one build after each):
+   (with ``--keep``: the site and cache in --out and --cache are kept, and this first build is
+   whatever they need: nothing when they are current, everything after the tool changed);
+3. one edit (``--edits N``: N edits, one build after each; ``--pause``: seconds between an edit
+   and its build, as a clerk saves and then builds; default 3):
    - ``narrative`` (default): a sentence appended to the 情况说明 of one report (the last report of the content);
    - ``figure``: 机关运行经费 of one report lowered by 0.01 in its 相关信息统计表 and in the 情况说明
      sentence that states it (the last report whose table and text state it, so the report stays
      consistent): a figure of the tables, the bulk downloads of its year and its unit change;
-4. unless --no-verify: a fresh build with --no-cache into OUT-fresh, compared file by file with OUT.
+4. with ``--undo``: the edited files put back, one build, then one with nothing changed;
+5. unless --no-verify: a fresh build with --no-cache into OUT-fresh, compared file by file with OUT.
+
+The build cache's key includes the content and output folders as given and the current folder:
+to reuse a site built by ``cd DIR && site-builder build content --out site --cache build-cache``,
+run this script in DIR with ``--content content --out site --cache build-cache --keep``.
 
 The edits are undone at the end, so generated content stays as generated.
 """
@@ -27,6 +36,7 @@ import filecmp
 import re
 import shutil
 import sys
+import time
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -100,20 +110,36 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-verify", action="store_true", help="skip the fresh build and the comparison")
     parser.add_argument("--edit", choices=("narrative", "figure"), default="narrative", help="what one edit changes")
     parser.add_argument("--edits", type=int, default=1, help="edits, one build after each (default 1)")
+    parser.add_argument("--undo", action="store_true", help="put the edited files back and build twice more")
+    parser.add_argument("--pause", type=float, default=3.0, help="seconds between an edit and its build (default 3)")
+    parser.add_argument("--out", type=Path, help="the site (default WORKDIR/rebuild-N)")
+    parser.add_argument("--cache", type=Path, help="the build cache (default WORKDIR/rebuild-cache)")
+    parser.add_argument("--keep", action="store_true", help="keep the site and cache there are in --out and --cache")
     args = parser.parse_args(argv)
     content = prepare_content(args)
-    out, cache = args.workdir / f"rebuild-{count_reports(content)}", args.workdir / "rebuild-cache"
-    for folder in (out, cache):
-        shutil.rmtree(folder, ignore_errors=True)
+    out = args.out or args.workdir / f"rebuild-{count_reports(content)}"
+    cache = args.cache or args.workdir / "rebuild-cache"
+    if not args.keep:
+        for folder in (out, cache):
+            shutil.rmtree(folder, ignore_errors=True)
     cached = ("--cache", str(cache))
     edited, edit = (figure_edit if args.edit == "figure" else narrative_edit)(content)
     originals = {path: path.read_bytes() for path in edited}
     try:
-        if not (run_build("fresh", content, out, *cached) and run_build("unchanged", content, out, *cached)):
+        first = "first (the site and cache kept)" if args.keep else "fresh"
+        if not (run_build(first, content, out, *cached) and run_build("unchanged", content, out, *cached)):
             return 1
         for number in range(1, args.edits + 1):
             print(f"edit: {edit()}")
+            time.sleep(args.pause)
             if not run_build("one edit" if args.edits == 1 else f"one edit ({number} of {args.edits})", content, out, *cached):
+                return 1
+        if args.undo:
+            for path, data in originals.items():
+                path.write_bytes(data)
+            print("edit undone: the edited files put back")
+            time.sleep(args.pause)
+            if not (run_build("edit undone", content, out, *cached) and run_build("unchanged", content, out, *cached)):
                 return 1
         size, files = tree_size(cache)
         print(f"cache: {size / 1e6:.1f} MB in {files:,} files ({cache})")

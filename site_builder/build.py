@@ -398,8 +398,8 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
         if cache is not None:
             with ThreadPoolExecutor(max_workers=1) as pool:  # find walks the output while the cache is written
                 output = pool.submit(_output_snapshot, out)
-                remembered = _remember(cache, planned, rendered, keys, inputs, out, site_key, site_pages.jobs,
-                                       bulk_output, record)
+                remembered = _remember(cache, planned, rendered, keys, inputs, out, site_key, site_pages, bulk_output,
+                                       record)
             if remembered:
                 _remember_quick(cache, content, output.result(), result, len(inputs))
             else:  # the record of the output's files may be a previous build's: the next build walks it
@@ -585,7 +585,7 @@ def _publish_in_place(cache: build_cache.BuildCache, staging: Path, out: Path,
 
 
 def _remember(cache: build_cache.BuildCache, planned: loader.Plan, rendered: list[Rendered], keys: list[str],
-              inputs: dict[str, str], out: Path, site_key: str, page_jobs: list[build_cache.PageJob],
+              inputs: dict[str, str], out: Path, site_key: str, site_pages: SitePages,
               bulk_output: bulk.BulkOutput, record: dict[str, list[int] | None] | None = None) -> bool:
     """After the swap: remember the reports rendered now, the unit and comparison pages, the
     shards and the bulk files, forget what is gone. A cache that cannot be written only costs time
@@ -596,7 +596,8 @@ def _remember(cache: build_cache.BuildCache, planned: loader.Plan, rendered: lis
             if not report.reused or report.store is not None:
                 cache.save_report(folder, key, report, out)
         cache.forget_others(set(folders))
-        cache.save_pages(page_jobs, out, record)
+        page_jobs = site_pages.jobs
+        cache.save_pages(page_jobs, out, record, site_pages.reused)
         cache.forget_index_copies({digest for report in rendered for digest in [*report.index.values(), report.summary_digest]}
                                   | {digest for job in page_jobs for digest in job.index.values()})
         cache.save_shards(inputs, out, record)

@@ -47,7 +47,7 @@ import os
 import re
 import shutil
 import stat
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -208,6 +208,26 @@ class ReportEntry(ReportRecord):
             raise Invalid("entry")
         return cls(data["folder"], data["key"], summary_from_data(data["summary"]), data["summary_file"],
                    [check_cache.decode(f) for f in data["findings"]], files, cells, index)
+
+
+def _remove_all_but(folder: Path, keep: set[str]) -> None:
+    """Delete the files of ``folder`` not named in ``keep`` (no ``Path`` per name: 40,000 at 10,000 reports)."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        if name not in keep:
+            try:
+                os.unlink(os.path.join(folder, name))
+            except OSError:
+                pass
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def _report_file_name(folder: str) -> str:
+    """The name of a report's entry in the cache (``reports/``): its folder's digest."""
+    return hashlib.sha256(folder.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def is_safe_path(path: Any) -> bool:
@@ -391,13 +411,13 @@ class BuildCache(ReportKeys):
         status = self.live.get(path) if self.live is not None else full_stamp(out / path)
         return status is not None and status[:2] == record and status == self.previous_site.get(path)
 
-    def _carry(self, pairs: list[tuple[str, Path, Path]]) -> bool:
-        """Take the files (site path, in the output, in the staging folder) into the new site:
-        carried where it is published in place, else linked (all or none)."""
+    def _carry(self, paths: list[str], links: Callable[[], list[tuple[Path, Path]]]) -> bool:
+        """Take the files (site paths) into the new site: carried where it is published in place,
+        else linked (``links()``: in the output, in the staging folder; all or none)."""
         if self.carried is not None:
-            self.carried.update(path for path, _, _ in pairs)
+            self.carried.update(paths)
             return True
-        return link_all([(source, target) for _, source, target in pairs])
+        return link_all(links())
 
     # -- what the keys were made from (``fingerprint.FolderStamps``)
     def _known_folders(self) -> dict[str, list[object]]:
@@ -414,7 +434,7 @@ class BuildCache(ReportKeys):
 
     # -- reports
     def _report_file(self, folder: str) -> Path:
-        return self.folder / "reports" / hashlib.sha256(folder.encode("utf-8", "surrogateescape")).hexdigest()
+        return self.folder / "reports" / _report_file_name(folder)
 
     def entry(self, folder: str, key: str) -> ReportEntry | None:
         """The remembered report if its key is unchanged, else None."""
@@ -442,11 +462,9 @@ class BuildCache(ReportKeys):
             return False
         if cells is not None and not all(self.has_index_copy(digest) for digest in entry.index.values()):
             return False
-        if self.carried is not None:  # no Path per file: this runs for every file of an unchanged site
-            self.carried.update(path for path, _ in files + cell_files)
-            return True
-        return link_all([(out / path, staging / path) for path, _ in files]
-                        + [(out / "pagefind" / "cells" / path, cells / path) for path in entry.cells if cells is not None])
+        return self._carry([path for path, _ in files + cell_files],  # no Path per file unless linked
+                           lambda: [(out / path, staging / path) for path, _ in files]
+                           + [(out / "pagefind" / "cells" / path, cells / path) for path in entry.cells if cells is not None])
 
     def save_report(self, folder: str, key: str, rendered: Rendered, out: Path) -> None:
         """Remember a report rendered by this build (called after the swap: the stamps are the output's)."""
@@ -465,10 +483,8 @@ class BuildCache(ReportKeys):
 
     def forget_others(self, folders: set[str]) -> None:
         """Drop the entries of reports no longer in the content folder."""
-        keep = {self._report_file(folder).name for folder in folders}
-        for path in (self.folder / "reports").glob("*"):
-            if path.name not in keep:
-                path.unlink(missing_ok=True)
+        keep = {_report_file_name(folder) for folder in folders}
+        _remove_all_but(self.folder / "reports", keep)
 
     # -- index copies
     def index_copy(self, digest: str) -> Path:
@@ -526,9 +542,8 @@ class BuildCache(ReportKeys):
         return True
 
     def forget_index_copies(self, used: set[str]) -> None:
-        for path in (self.folder / "index").glob("*"):
-            if path.name not in used:
-                path.unlink(missing_ok=True)
+        _remove_all_but(self.folder / "index", used)
+        self._stored &= used
 
     # -- unit and comparison pages
     @functools.cached_property
@@ -548,13 +563,20 @@ class BuildCache(ReportKeys):
         """Link the page job's files as ``reuse`` links a report's."""
         return self._link_unchanged(entry, out, staging, cells)
 
-    def save_pages(self, jobs: list[PageJob], out: Path, site: dict[str, list[int] | None] | None = None) -> None:
+    def save_pages(self, jobs: list[PageJob], out: Path, site: dict[str, list[int] | None] | None = None,
+                   reused: list[bool] | None = None) -> None:
         """Remember this build's unit pages and comparison groups (after the swap), and only them
-        (``site``: the output's files with their status, when the build knows them; else read)."""
+        (``site``: the output's files with their status, when the build knows them; else read).
+        A job ``reused`` from the previous build keeps its entry: its files are the same files."""
         cells_root = out / "pagefind" / "cells"
-        in_cells = _cells_by_folder(site) if site is not None else None
+        reused = reused or [False] * len(jobs)
+        rendered = {job.folder for job, kept in zip(jobs, reused, strict=True) if not kept}
+        in_cells = _cells_by_folder(site, rendered) if site is not None else None
         record = {}
-        for job in jobs:
+        for job, kept in zip(jobs, reused, strict=True):
+            if kept and job.key in self._pages:
+                record[job.key] = self._pages[job.key]
+                continue
             found = in_cells.get(job.folder, {}) if in_cells is not None else _files_directly_in(cells_root / job.folder)
             cells = {f"{job.folder}{name}": status[:2] if status else [-1, -1] for name, status in found.items()}
             files = _stamped(out, job.written) if site is None else \
@@ -617,7 +639,8 @@ class BuildCache(ReportKeys):
             return False
         if not all(self._untouched(out, f"pagefind/{shard}/{path}", value) for path, value in files.items()):
             return False
-        return self._carry([(f"pagefind/{shard}/{path}", source / path, bundle / shard / path) for path in files])
+        return self._carry([f"pagefind/{shard}/{path}" for path in files],
+                           lambda: [(source / path, bundle / shard / path) for path in files])
 
     def save_shards(self, inputs: dict[str, str], out: Path, site: dict[str, list[int] | None] | None = None) -> None:
         """Remember each shard's inputs and files (from ``site``, the output's files with their
@@ -723,13 +746,16 @@ class BulkReuse:
                 self.cache.carried.discard(path)
 
 
-def _cells_by_folder(site: dict[str, list[int] | None]) -> dict[str, dict[str, list[int] | None]]:
-    """The files of ``pagefind/cells/`` by the folder they are in (``units/x/``), by name."""
+def _cells_by_folder(site: dict[str, list[int] | None], folders: set[str]) -> dict[str, dict[str, list[int] | None]]:
+    """The files of ``pagefind/cells/`` in each of ``folders`` (``units/x/``), by name."""
     found: dict[str, dict[str, list[int] | None]] = {}
+    start = len("pagefind/cells/")
     for path, status in site.items():
         if path.startswith("pagefind/cells/"):
-            folder, _, name = path[len("pagefind/cells/"):].rpartition("/")
-            found.setdefault(f"{folder}/" if folder else "", {})[name] = status
+            folder, _, name = path[start:].rpartition("/")
+            folder += "/"
+            if folder in folders:
+                found.setdefault(folder, {})[name] = status
     return found
 
 
