@@ -36,7 +36,15 @@ per-report files they are made from are unchanged, and so is the code that write
 ``figures.csv`` when its reports' ``figures.csv`` digests are (``bulk.py`` computes both inputs).
 
 Cache files are ours but not trusted: a file that is missing, corrupt, foreign or of another
-version is a miss, and a miss only costs time. Files are replaced atomically.
+version is a miss, and a miss only costs time. Files are replaced atomically. The copies in
+``index/`` are checked against their names where they are read (a shard indexed again, a unit page
+rendered again), not for every reused report (``has_index_copy``): one found damaged stops the
+build before anything is published (``CacheDamaged``); every damaged copy is then removed and the
+build runs again, rendering the reports whose copies are gone.
+
+A report's key reads its folder's files unless the content's listing, taken by the quick check,
+shows every entry of the folder with the status it had when the last build read it
+(``fingerprint.FolderStamps``, the ``folders`` record).
 """
 
 from __future__ import annotations
