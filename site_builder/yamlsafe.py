@@ -497,6 +497,7 @@ class _BlockReader:
         self.marks: dict[Path, tuple[int, int]] = {}
         self.stack: list[_Block] = []
         self.pending: tuple[_Block, str] | None = None  # a ``key:`` whose value is the next, deeper block
+        self.bounded = True  # every number's text short (see Document.amounts_bounded)
 
     def read(self, text: str) -> Document:
         match_line = _BLOCK_LINE.match
@@ -514,7 +515,7 @@ class _BlockReader:
         if not self.stack:
             raise _NotBlock  # nothing but comments: null
         self._null()
-        return Document(self.stack[0].container, self.marks)
+        return Document(self.stack[0].container, self.marks, amounts_bounded=self.bounded)
 
     def _item(self, number: int, indent: int, column: int, key: str | None, value: str, at: tuple[int, int]) -> None:
         """``- key: value`` (a mapping in the sequence) or ``- value``; ``column``: of the text after the dash."""
@@ -530,7 +531,7 @@ class _BlockReader:
         if not value:
             raise _NotBlock  # an empty item: null
         self.marks[path] = at
-        container.append(_block_scalar(value))
+        container.append(self._scalar(value))
 
     def _frame_for(self, number: int, indent: int, dash: bool) -> _Block:
         """The open block a line at ``indent`` belongs to, opening the value of a pending ``key:`` first."""
@@ -577,7 +578,14 @@ class _BlockReader:
             self.pending = (frame, key)
             return
         marks[(*path, key)] = at
-        container[key] = self._flow(value, at, (*path, key)) if value[0] in "[{" else _block_scalar(value)  # type: ignore[call-overload]
+        container[key] = self._flow(value, at, (*path, key)) if value[0] in "[{" else self._scalar(value)  # type: ignore[call-overload]
+
+    def _scalar(self, text: str) -> Any:
+        """``_block_scalar``, noting a number whose text is not short (``_short_number``)."""
+        value = _block_scalar(text)
+        if type(value) is Decimal and not _short_number(text.rstrip(" ")):
+            self.bounded = False
+        return value
 
     def _null(self) -> None:
         """The pending ``key:`` has no deeper block below it: its value is null, placed after the ':'."""
@@ -609,6 +617,8 @@ class _BlockReader:
             self.marks[(*path, cell, "__key__")] = (line, offset + match.start(1) + 1)
             self.marks[(*path, cell)] = (line, offset + match.start(2) + 1)
             cells[cell] = Decimal(amount)
+            if not _short_number(amount):
+                self.bounded = False
         return cells
 
 
