@@ -676,7 +676,9 @@ def _table(frame: standards.TableFrame, doc: Document, shown: str, reader: _Read
 def _section(frame: standards.TableFrame, section: str, rows: dict[str, Any], doc: Document, shown: str,
              reader: _Reader, table: Table) -> bool:
     columns = frame.section_columns(section)
-    allowed_rows = frame.fixed_rows(section)
+    known = frozenset(columns)  # looked up once per cell
+    fixed = frame.fixed_rows(section)
+    allowed_rows = frozenset(fixed) if fixed is not None else None
     parsed: dict[str, dict[str, Amount | None]] = {}
     ok = True
     marks = doc.marks
@@ -695,7 +697,7 @@ def _section(frame: standards.TableFrame, section: str, rows: dict[str, Any], do
                 if column == "name":
                     table.names[key] = (amount, Place(shown, *doc.where((section, key, "name"))))
                     continue
-                if column not in columns:
+                if column not in known:
                     line, col = doc.where((section, key, column, "__key__"))
                     reader.problem(shown, line, col, "table.unknown-column",
                                    f"column {_short(column)} is not in {frame.name} of this template "

@@ -61,7 +61,7 @@ def check_numbering(text: str, emit: Emit, place: Callable[[int, str], Figure]) 
     expected_item = 1
     offset = 0
     for line in text.split("\n"):
-        heading = HEADING.match(line)
+        heading = HEADING.match(line) if line[:1] == "#" else None  # a heading starts with '#'
         if heading:
             title = heading.group(2)
             top, sub = TOP.match(title), SUB.match(title)
