@@ -473,7 +473,7 @@ _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
 # at most _MEMO_TEXT characters and up to _MEMO_SIZE of each. Values are immutable (text, Decimal,
 # None, true/false), so documents may share them.
 _MEMO_TEXT = 200
-_MEMO_SIZE = 1 << 16
+_MEMO_SIZE = 1 << 14
 _SKIPPED = object()  # a blank or comment line; in _SCALARS: not remembered
 _LINES: dict[str, Any] = {}  # line -> _SKIPPED or (indent, dash width or None, key or None, value, value's index)
 _SCALARS: dict[str, Any] = {}  # value text -> _block_scalar(text)
