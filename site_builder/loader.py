@@ -22,7 +22,7 @@ import jsonschema
 
 from site_builder import classification, contentfs, limits, scaffold, standards
 from site_builder.contentfs import display_path
-from site_builder.findings import Finding, Place
+from site_builder.findings import Finding, Place, place_at
 from site_builder.model import (
     Acknowledgement,
     Amount,
@@ -35,6 +35,7 @@ from site_builder.model import (
     Term,
     Unit,
     Unpublished,
+    amount_at,
 )
 from site_builder.schemagen import NOT_BLANK, SCHEMA_DIR, table_schema_name
 from site_builder.yamlsafe import Document, YamlProblem, parse
@@ -277,13 +278,23 @@ def _locate(value: Any, doc: Document, path: tuple[Any, ...], shown: str) -> Any
     """Replace every Decimal in ``value`` by an Amount that knows its place."""
     if isinstance(value, Decimal):
         position = doc.marks.get(path) or doc.where(path)  # every value has its mark: where() is the fallback
-        return Amount(value, Place(shown, position[0], position[1]))
+        return amount_at(value, shown, position[0], position[1])
     # texts, nulls and true/false are kept as they are, without a call and a path each
     if isinstance(value, dict):
-        return {k: _locate(v, doc, (*path, k), shown) if isinstance(v, _LOCATED) else v for k, v in value.items()}
+        return {k: _locate_item(v, doc, (*path, k), shown) if isinstance(v, _LOCATED) else v for k, v in value.items()}
     if isinstance(value, list):
-        return [_locate(v, doc, (*path, i), shown) if isinstance(v, _LOCATED) else v for i, v in enumerate(value)]
+        return [_locate_item(v, doc, (*path, i), shown) if isinstance(v, _LOCATED) else v for i, v in enumerate(value)]
     return value
+
+
+def _locate_item(value: Any, doc: Document, path: tuple[Any, ...], shown: str) -> Any:
+    """``_locate`` of a value inside a mapping or list, its checks in the order of how common they are."""
+    if type(value) is Decimal:
+        position = doc.marks.get(path) or doc.where(path)
+        return amount_at(value, shown, position[0], position[1])
+    if type(value) is dict:
+        return {k: _locate_item(v, doc, (*path, k), shown) if isinstance(v, _LOCATED) else v for k, v in value.items()}
+    return _locate(value, doc, path, shown)
 
 
 _LOCATED = (Decimal, dict, list)  # the values _locate changes or looks into
@@ -665,13 +676,17 @@ def _table(frame: standards.TableFrame, doc: Document, shown: str, reader: _Read
 def _section(frame: standards.TableFrame, section: str, rows: dict[str, Any], doc: Document, shown: str,
              reader: _Reader, table: Table) -> bool:
     columns = frame.section_columns(section)
-    allowed_rows = frame.fixed_rows(section)
+    known = frozenset(columns)  # looked up once per cell
+    fixed = frame.fixed_rows(section)
+    allowed_rows = frozenset(fixed) if fixed is not None else None
     parsed: dict[str, dict[str, Amount | None]] = {}
     ok = True
     marks = doc.marks
+    row_places = table.row_places
     for key, value in rows.items():
-        place = Place(shown, *doc.where((section, key, "__key__")))
-        table.row_places[(section, key)] = place
+        position = marks.get((section, key, "__key__")) or doc.where((section, key, "__key__"))
+        place = place_at(shown, position[0], position[1])
+        row_places[(section, key)] = place
         if allowed_rows is not None and key not in allowed_rows:
             reader.problem(shown, place.line, place.col, "table.unknown-row", f"row {_short(key)} is not in {frame.name} of this template")
             ok = False
@@ -682,7 +697,7 @@ def _section(frame: standards.TableFrame, section: str, rows: dict[str, Any], do
                 if column == "name":
                     table.names[key] = (amount, Place(shown, *doc.where((section, key, "name"))))
                     continue
-                if column not in columns:
+                if column not in known:
                     line, col = doc.where((section, key, column, "__key__"))
                     reader.problem(shown, line, col, "table.unknown-column",
                                    f"column {_short(column)} is not in {frame.name} of this template "
@@ -692,10 +707,12 @@ def _section(frame: standards.TableFrame, section: str, rows: dict[str, Any], do
                 path = (section, key, column)
                 position = marks.get(path) if type(amount) is Decimal else None
                 # an amount with its mark (nearly every cell): what _locate makes, without a call
-                cells[column] = (Amount(amount, Place(shown, position[0], position[1])) if position
+                cells[column] = (amount_at(amount, shown, position[0], position[1]) if position
                                  else _locate(amount, doc, path, shown))
         elif columns == ("amount",):
-            cells = {"amount": _locate(value, doc, (section, key), shown)}
+            position = marks.get((section, key)) if type(value) is Decimal else None
+            cells = {"amount": amount_at(value, shown, position[0], position[1]) if position
+                     else _locate(value, doc, (section, key), shown)}
         elif value is None:
             cells = {}
         else:

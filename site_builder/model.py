@@ -22,6 +22,24 @@ class Amount:
         return -exponent if isinstance(exponent, int) and exponent < 0 else 0
 
 
+_new_object = object.__new__
+_set_value, _set_place = (Amount.__dict__[name].__set__ for name in ("value", "place"))
+_set_path, _set_line, _set_col = (Place.__dict__[name].__set__ for name in ("path", "line", "col"))
+
+
+def amount_at(value: Decimal, path: str, line: int, col: int) -> Amount:
+    """``Amount(value, Place(path, line, col))``, the same objects, made without the frozen
+    dataclasses' ``__init__`` (``place_at``): the loader makes hundreds per report."""
+    place = _new_object(Place)
+    _set_path(place, path)
+    _set_line(place, line)
+    _set_col(place, col)
+    amount = _new_object(Amount)
+    _set_value(amount, value)
+    _set_place(amount, place)
+    return amount
+
+
 Cells = dict[str, Amount | None]  # column id -> amount; None = written but blank
 
 

@@ -468,6 +468,27 @@ _BLOCK_NUMBER = re.compile(r"-[0-9.]+\Z")  # a negative number: the one plain sc
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
 
 
+# Lines and one-line values repeat from file to file (keys, labels, the same words in every form):
+# each distinct line's parts and each distinct value are worked out once per process, for lines of
+# at most _MEMO_TEXT characters and up to _MEMO_SIZE of each. Values are immutable (text, Decimal,
+# None, true/false), so documents may share them.
+_MEMO_TEXT = 200
+_MEMO_SIZE = 1 << 14
+_SKIPPED = object()  # a blank or comment line; in _SCALARS: not remembered
+_LINES: dict[str, Any] = {}  # line -> _SKIPPED or (indent, dash width or None, key or None, value, value's index)
+_SCALARS: dict[str, Any] = {}  # value text -> _block_scalar(text)
+
+
+def _block_line(line: str) -> Any:
+    """The parts of one line of a block document (see ``_LINES``)."""
+    if not line or line.lstrip(" ")[:1] in ("#", ""):
+        return _SKIPPED
+    match = _BLOCK_LINE.match(line)
+    assert match is not None  # every line matches (the value part takes the rest)
+    spaces, dash, key, value = match.groups()
+    return len(spaces), None if dash is None else len(dash), key, value, match.start(4)
+
+
 class _Block:
     """An open mapping or sequence of a block document: the column (0-based) of its keys or dashes."""
 
@@ -497,24 +518,28 @@ class _BlockReader:
         self.marks: dict[Path, tuple[int, int]] = {}
         self.stack: list[_Block] = []
         self.pending: tuple[_Block, str] | None = None  # a ``key:`` whose value is the next, deeper block
+        self.bounded = True  # every number's text short (see Document.amounts_bounded)
 
     def read(self, text: str) -> Document:
-        match_line = _BLOCK_LINE.match
+        lines = _LINES
         for number, line in enumerate(text.split("\n"), start=1):
-            if not line or line.lstrip(" ")[:1] in ("#", ""):
+            parts = lines.get(line)
+            if parts is None:
+                parts = _block_line(line)
+                if len(line) <= _MEMO_TEXT and len(lines) < _MEMO_SIZE:
+                    lines[line] = parts
+            if parts is _SKIPPED:
                 continue
-            match = match_line(line)
-            assert match is not None  # every line matches (the value part takes the rest)
-            spaces, dash, key, value = match.groups()
-            at = (number, match.start(4) + 1)  # the value's position
+            indent, dash, key, value, start = parts
+            at = (number, start + 1)  # the value's position
             if dash is None:
-                self._entry(self._frame_for(number, len(spaces), False), number, len(spaces), key, value, at)
+                self._entry(self._frame_for(number, indent, False), number, indent, key, value, at)
             else:
-                self._item(number, len(spaces), len(spaces) + len(dash), key, value, at)
+                self._item(number, indent, indent + dash, key, value, at)
         if not self.stack:
             raise _NotBlock  # nothing but comments: null
         self._null()
-        return Document(self.stack[0].container, self.marks)
+        return Document(self.stack[0].container, self.marks, amounts_bounded=self.bounded)
 
     def _item(self, number: int, indent: int, column: int, key: str | None, value: str, at: tuple[int, int]) -> None:
         """``- key: value`` (a mapping in the sequence) or ``- value``; ``column``: of the text after the dash."""
@@ -530,7 +555,7 @@ class _BlockReader:
         if not value:
             raise _NotBlock  # an empty item: null
         self.marks[path] = at
-        container.append(_block_scalar(value))
+        container.append(self._scalar(value))
 
     def _frame_for(self, number: int, indent: int, dash: bool) -> _Block:
         """The open block a line at ``indent`` belongs to, opening the value of a pending ``key:`` first."""
@@ -577,7 +602,18 @@ class _BlockReader:
             self.pending = (frame, key)
             return
         marks[(*path, key)] = at
-        container[key] = self._flow(value, at, (*path, key)) if value[0] in "[{" else _block_scalar(value)  # type: ignore[call-overload]
+        container[key] = self._flow(value, at, (*path, key)) if value[0] in "[{" else self._scalar(value)  # type: ignore[call-overload]
+
+    def _scalar(self, text: str) -> Any:
+        """``_block_scalar``, noting a number whose text is not short (``_short_number``)."""
+        value = _SCALARS.get(text, _SKIPPED)
+        if value is _SKIPPED:
+            value = _block_scalar(text)  # raises _NotBlock for a text this reader leaves to the events
+            if len(text) <= _MEMO_TEXT and len(_SCALARS) < _MEMO_SIZE:
+                _SCALARS[text] = value
+        if type(value) is Decimal and not _short_number(text.rstrip(" ")):
+            self.bounded = False
+        return value
 
     def _null(self) -> None:
         """The pending ``key:`` has no deeper block below it: its value is null, placed after the ':'."""
@@ -609,6 +645,8 @@ class _BlockReader:
             self.marks[(*path, cell, "__key__")] = (line, offset + match.start(1) + 1)
             self.marks[(*path, cell)] = (line, offset + match.start(2) + 1)
             cells[cell] = Decimal(amount)
+            if not _short_number(amount):
+                self.bounded = False
         return cells
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from site_builder import yamlsafe
+from site_builder import loader, yamlsafe
 from site_builder.limits import YAML_DEPTH
 from tests.test_yaml_flat import assert_same, mutated
 
@@ -141,4 +141,21 @@ def test_mutated_files() -> None:
         if block is not None:
             accepted += 1
             assert_same(block, text)
+            assert not block.amounts_bounded or loader._amounts_within_limits(block.data)
     assert accepted > 100
+
+
+@pytest.mark.parametrize(("number", "bounded"), [
+    ("1.5", True), ("-999999999999999", False), ("99999999999999", True), ("999999999999999", True),
+    ("1000000000000000", False), ("0.123456", True), ("0.1234567", False), ("-0.12345", True), ("+5", True),
+    ("00000000000000001", False), ("1e3", True),  # 1e3 is text, not a number
+])
+def test_block_reader_vouches_for_short_numbers_only(number: str, bounded: bool) -> None:
+    """A block document is ``amounts_bounded`` only when every number's text is short: then the
+    loader's limits hold without looking at the numbers again (and they do)."""
+    for text in (f"a: {number}\n", f"a:\n  - {number}\n", f"a: {{total: {number}}}\n"):
+        block = yamlsafe._block_document(text, YAML_DEPTH)
+        if block is None:  # {total: 1e3} and {total: +5} are left to the event parser
+            continue
+        assert block.amounts_bounded is bounded, text
+        assert not block.amounts_bounded or loader._amounts_within_limits(block.data)

@@ -286,11 +286,21 @@ class Evaluator:
 def _balanced(total: Amount | None, parts: list[Amount | None], minus: list[Amount | None]) -> bool:
     """Whether ``compare`` would find nothing: every figure blank, or the sums equal exactly. Most
     equations hold, and this answers without building the terms and labels of a finding."""
-    if total is None and all(a is None for a in parts) and all(a is None for a in minus):
+    blank = total is None
+    added = ZERO
+    for amount in parts:
+        if amount is not None:
+            added += amount.value
+            blank = False
+    taken = ZERO
+    for amount in minus:
+        if amount is not None:
+            taken += amount.value
+            blank = False
+    if blank:
         return True
-    computed = (sum((a.value if a is not None else ZERO for a in parts), ZERO)
-                - sum((a.value if a is not None else ZERO for a in minus), ZERO))
-    return (total.value if total is not None else ZERO) - computed == 0
+    # a blank figure adds nothing (the sums are exact: at most 21 digits each, in 28)
+    return (total.value if total is not None else ZERO) - (added - taken) == 0
 
 
 def _exceeds(parts: list[Amount | None], whole: Amount | None, tolerance: Decimal) -> bool:

@@ -18,6 +18,7 @@ EXECUTED_WORDS = re.compile(r"(?:实际执行|实际支出|执行|支出)(?:数)
 RATE_WORDS = re.compile(r"执行率(?:约|为|是|达)?\s*$")
 SCORE_WORDS = re.compile(r"(?:自评(?:得分)?|得分|总分)(?:为|是)?\s*$")
 APPROX = re.compile(r"约\s*$")
+CLAUSE_MARKS = re.compile(r"[，,。；;：:（(]")
 FIELD_NAMES = {"declared": "申报数", "initial": "年初预算数", "annual": "全年预算数", "executed": "全年执行数",
                "total_score": "总分"}
 Emit = Callable[..., None]
@@ -60,7 +61,7 @@ def check_attachment(attachment: Attachment, text: str, figures: list[Figure], e
     unit = str(attachment.data.get("amount_unit", "万元"))
     previous = 0
     for figure in figures:
-        clause = re.split(r"[，,。；;：:（(]", text[max(previous, figure.start - 40):figure.start])[-1]
+        clause = CLAUSE_MARKS.split(text[max(previous, figure.start - 40):figure.start])[-1]
         previous = figure.end if figure.kind in ("amount", "percent") else previous
         approximate = bool(APPROX.search(clause))
         if figure.value is None:

@@ -333,12 +333,15 @@ def check_parts(report: Report, block: Block, readings: list[Reading], text: str
 
 
 
+LIST_INTRO = re.compile(r"构成如下|由以下几项构成|包括以下")
+
+
 def check_list_total(report: Report, blocks: list[Block], readings_of: dict[int, list[Reading]], text: str,
                      emit: Report_) -> None:
     """"…合计A，构成如下：" followed by list items: the items' first amounts add up to A."""
     for index, block in enumerate(blocks):
         segment = text[block.start:block.end]
-        if not re.search(r"构成如下|由以下几项构成|包括以下", segment):
+        if not LIST_INTRO.search(segment):
             continue
         whole = next((r for r in reversed(readings_of[id(block)]) if r.role == "level"), None)
         items = []

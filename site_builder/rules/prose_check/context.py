@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from site_builder.model import Report
 from site_builder.rules.prose_check.document import Block, clause_before
@@ -18,6 +19,10 @@ from site_builder.rules.prose_check.labels import (
     label_cells,
     resolve_cells,
 )
+
+# clauses repeat across reports (the same words before different figures): what a clause says is
+# worked out once per process, for this many distinct clauses at most
+_MEMO = 1 << 16
 
 YEARS = re.compile(r"\d{4}年度?|本年度?|上年度?")
 CHANGE_END = re.compile(r"(?:多出|多支出|少支出|增加|减少|多|少|增长|下降|节约|超支)(?:了|额为|额|为|均为|约)?\s*$")
@@ -46,16 +51,22 @@ def _strip_years(clause: str) -> str:
 
 
 def role_of(figure: Figure, clause: str, text: str) -> str:
+    return _role(figure.kind, clause, text[figure.end:figure.end + 1])
+
+
+@lru_cache(maxsize=_MEMO)
+def _role(kind: str, clause: str, after: str) -> str:
+    """The role of a figure of ``kind`` after ``clause``, ``after``: the character after it."""
     bare = _strip_years(clause)
-    if figure.kind == "amount":
-        if APPROXIMATE_END.search(bare) or text[figure.end:figure.end + 1] in ("余", "多"):
+    if kind == "amount":
+        if APPROXIMATE_END.search(bare) or after in ("余", "多"):
             return "approximate"
         if CHANGE_END.search(bare):
             return "change"
         if BUDGET_END.search(bare):
             return "budget"
         return "level"
-    if figure.kind == "percent":
+    if kind == "percent":
         if SHARE_END.search(clause):
             return "share"
         if BUDGET_RATE_END.search(bare):
@@ -63,15 +74,24 @@ def role_of(figure: Figure, clause: str, text: str) -> str:
         if GROWTH_END.search(bare):
             return "growth"
         return "other"
-    return figure.kind
+    return kind
 
 
 def find_labels(report: Report, clause: str, kinds: tuple[str, ...], budget: bool) -> tuple[list[Resolved], str]:
     """Every label in the clause, resolved to its cells in this section's context."""
+    named, notes = _labels_named(clause, kinds, budget)
+    return [resolve_cells(report, name, refs) for name, refs in named], notes
+
+
+@lru_cache(maxsize=_MEMO)
+def _labels_named(clause: str, kinds: tuple[str, ...], budget: bool) -> tuple[tuple[tuple[str, tuple[str, ...]], ...], str]:
+    """The labels of the clause as ``(name, cell refs)`` in order, and the notes of the labels that
+    name no cell here: words and data only, the same for every report (``find_labels`` resolves
+    the cells in the report)."""
     lb = book()
-    found: list[Resolved] = []
+    found: list[tuple[str, tuple[str, ...]]] = []
     if not clause.strip():
-        return found, ""
+        return (), ""
     allowed = next((lb.section_tables[k] for k in reversed(kinds) if k in lb.section_tables), None)
     notes = []
     if lb.phrases is not None:
@@ -84,16 +104,16 @@ def find_labels(report: Report, clause: str, kinds: tuple[str, ...], budget: boo
             if allowed is not None and any(r.split("/", 1)[0] not in allowed for r in refs):
                 notes.append(f"{label.phrase} here names no cell of this section's table")
                 continue
-            found.append(resolve_cells(report, label.phrase, refs))
+            found.append((label.phrase, refs))
     if not found and not budget:
         classified = function_label(clause, kinds) if ("类" in clause or "款" in clause or "项" in clause) else None
         if classified is not None and (allowed is None or classified[1].split("/", 1)[0] in allowed):
-            found.append(resolve_cells(report, classified[0], (classified[1],)))
+            found.append((classified[0], (classified[1],)))
         elif any(k in lb.economic_sections for k in kinds):
             economic = economic_label(clause.rstrip("为是共：: "))
             if economic is not None:
-                found.append(resolve_cells(report, economic[0], (economic[1],)))
-    return found, "; ".join(notes)
+                found.append((economic[0], (economic[1],)))
+    return tuple(found), "; ".join(notes)
 
 
 def _subject(report: Report, text: str, block: Block, reading: Reading) -> None:

@@ -58,7 +58,7 @@ def outline(text: str, figures: list[Figure]) -> Outline:
     offset = 0
     for number, line in enumerate(text.split("\n"), start=1):
         end = offset + len(line)
-        heading = HEADING.match(line)
+        heading = HEADING.match(line) if line[:1] == "#" else None  # a heading starts with '#'
         if heading:
             level, title = len(heading.group(1)), heading.group(2).strip()
             chain = [c for c in chain if c[0] < level] + [(level, lb.section_kind(title), title)]

@@ -37,7 +37,8 @@ class Figure:
 
     @property
     def decimals(self) -> int:
-        return len(self.text.split(".", 1)[1]) if "." in self.text else 0
+        dot = self.text.find(".")  # the digits after the first '.', without splitting
+        return len(self.text) - dot - 1 if dot >= 0 else 0
 
     @property
     def half_unit(self) -> Decimal:

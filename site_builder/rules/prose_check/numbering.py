@@ -15,6 +15,7 @@ NUMERALS = "一二三四五六七八九"
 TOP = re.compile(r"^\s*([一二三四五六七八九十]{1,3})、")
 SUB = re.compile(r"^\s*[（(]([一二三四五六七八九十]{1,3})[）)]")
 ITEM = re.compile(r"^(?:\*\*)?(\d{1,3})[.．、]\s?")
+OPENING = re.compile(r"\s*(?:#+\s*|[-*+]\s*|\d{1,3}[.．、]\s*|（[一二三四五六七八九十]{1,3}）)*")
 
 
 def chinese_number(text: str) -> int:
@@ -36,7 +37,7 @@ def check_year(year: int, text: str, figures: list[Figure], emit: Emit, position
         line_start, line_end = positions.line_bounds(figure.start, text)
         before = text[max(line_start, figure.start - 200):figure.start]
         heading = text.startswith("#", line_start) and HEADING.match(text[line_start:line_end])
-        opening = re.fullmatch(r"\s*(?:#+\s*|[-*+]\s*|\d{1,3}[.．、]\s*|（[一二三四五六七八九十]{1,3}）)*", before) is not None
+        opening = OPENING.fullmatch(before) is not None
         checked_place = bool(heading) or bool(AS_OF.search(before)) or (opening and figure.unit == "年度")
         if not checked_place or (stated != year and COMPARISON.search(before[-20:])):
             figure.mark("uncheckable", "a year in running text (only headings, as-of dates and paragraph openings name the report year)")
@@ -60,7 +61,7 @@ def check_numbering(text: str, emit: Emit, place: Callable[[int, str], Figure]) 
     expected_item = 1
     offset = 0
     for line in text.split("\n"):
-        heading = HEADING.match(line)
+        heading = HEADING.match(line) if line[:1] == "#" else None  # a heading starts with '#'
         if heading:
             title = heading.group(2)
             top, sub = TOP.match(title), SUB.match(title)
