@@ -121,6 +121,13 @@ def _take_all_in_threads(specs: list[Spec], listings: list[Listing | None] | Non
 def _listings(heads: list[list[Status] | None], parts: list[tuple[int, bytes | None]],
               prefixes: list[bytes]) -> list[Listing | None]:
     """Per folder, its ``Listing``; None when its head or one of its walks failed."""
+    return [Listing(head, walked, prefix) if head is not None and walked is not None else None
+            for head, walked, prefix in zip(heads, _by_folder(heads, parts), prefixes, strict=True)]
+
+
+def _by_folder(heads: list[list[Status] | None], parts: list[tuple[int, bytes | None]]) -> list[list[bytes] | None]:
+    """Per folder, its walked parts in order (``parts``: folder number and bytes, None where the
+    walk failed); None for a folder with no head or a failed part."""
     found: list[list[bytes] | None] = [[] if head is not None else None for head in heads]
     for number, part in parts:
         kept = found[number]
@@ -128,8 +135,7 @@ def _listings(heads: list[list[Status] | None], parts: list[tuple[int, bytes | N
             found[number] = None
         elif kept is not None:
             kept.append(part)
-    return [Listing(head, kept, prefix) if head is not None and kept is not None else None
-            for head, kept, prefix in zip(heads, found, prefixes, strict=True)]
+    return found
 
 
 # -- with GNU find: the walk in C, in as many processes as cores ----------------------------------
@@ -189,16 +195,18 @@ def _start_find(find: str, settled_before: int | None) -> subprocess.Popen[bytes
 
 
 def _digests(label: bytes, heads: list[list[Status] | None], parts: list[tuple[int, bytes | None]]) -> list[str | None]:
-    """Per folder, the digest of its head and then of its walked parts in order (``parts``: folder
-    number and bytes, None where the walk failed); None for a folder with no head or a failed part."""
-    hashers = [hashlib.sha256(label + b"\0" + marshal.dumps(head)) if head is not None else None for head in heads]
-    for number, part in parts:
-        hasher = hashers[number]
-        if part is None:
-            hashers[number] = None
-        elif hasher is not None:
+    """Per folder, the digest of its head and then of its walked parts in order (``_by_folder``);
+    None for a folder with no head or a failed part."""
+    digests: list[str | None] = []
+    for head, walked in zip(heads, _by_folder(heads, parts), strict=True):
+        if head is None or walked is None:
+            digests.append(None)
+            continue
+        hasher = hashlib.sha256(label + b"\0" + marshal.dumps(head))
+        for part in walked:
             hasher.update(part)
-    return [hasher.hexdigest() if hasher is not None else None for hasher in hashers]
+        digests.append(hasher.hexdigest())
+    return digests
 
 
 def _split_all(specs: list[Spec], limits: list[int | None]) -> tuple[list[list[Status] | None], list[list[tuple[str, str]]]]:
