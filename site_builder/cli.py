@@ -8,6 +8,7 @@ build, and internal errors. Library code never exits; only ``main`` turns result
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -70,6 +71,19 @@ def _parser() -> argparse.ArgumentParser:
     template_show.add_argument("template", help="a template file, or the id of a package template")
     template_show.add_argument("--out", default=Path("template-preview"), type=Path)
     return parser
+
+
+def run() -> None:
+    """The ``site-builder`` command: ``main``, then exit at once. Freeing what a large build
+    holds (the records of 400,000 output files at 10,000 reports) took the interpreter 0.7 s after
+    the work was done; every file is closed and every worker joined by then."""
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nothing more can be said
+            pass
+    os._exit(code)
 
 
 def main(argv: list[str] | None = None) -> int:
