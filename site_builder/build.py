@@ -384,9 +384,9 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
                     how = "updated" if indexer.directory_updated else "merged"
                     timings[f"of which the search directory ({how})"] = indexer.directory_seconds
         shutil.rmtree(staging / SUMMARIES, ignore_errors=True)
-        record = None
+        record, touched = None, None
         if in_place and cache is not None:
-            record = _publish_in_place(cache, staging, out, digests)
+            record, touched = _publish_in_place(cache, staging, out, digests)
         else:
             write_marker(staging, digests)
             swap_in(staging, out)
@@ -397,7 +397,7 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
                              sum(y.reused for y in bulk_output.years), sum(u.reused for u in bulk_output.units))
         if cache is not None:
             with ThreadPoolExecutor(max_workers=1) as pool:  # find walks the output while the cache is written
-                output = pool.submit(_output_snapshot, out)
+                output = pool.submit(_output_snapshot, out, checked.output_listing if checked else None, touched)
                 remembered = _remember(cache, planned, rendered, keys, inputs, out, site_key, site_pages, bulk_output,
                                        record)
             if remembered:
@@ -424,9 +424,13 @@ def _open_cache(folder: Path | None, root: Path, out: Path, site: Site,
         return None
 
 
-def _output_snapshot(out: Path) -> str | None:
-    """The output's snapshot, taken once it is published (``snapshot.py``)."""
+def _output_snapshot(out: Path, earlier: snapshot.Listing | None = None, touched: list[str] | None = None) -> str | None:
+    """The output's snapshot, taken once it is published (``snapshot.py``); with the listing of
+    the output when the build began (``earlier``) and the paths publication in place changed
+    (``touched``), only the folders holding them are walked again (``snapshot.take_again``)."""
     try:
+        if earlier is not None and touched is not None:
+            return snapshot.take_again(snapshot.Spec(out), earlier, touched)
         return snapshot.take(out)
     except OSError:
         return None
@@ -550,10 +554,11 @@ def _restorer(cache: build_cache.BuildCache | None, digests: dict[str, str],
 
 
 def _publish_in_place(cache: build_cache.BuildCache, staging: Path, out: Path,
-                      digests: dict[str, str]) -> dict[str, list[int] | None]:
+                      digests: dict[str, str]) -> tuple[dict[str, list[int] | None], list[str]]:
     """Publish what changed into the live output (publish.py): a staged file with the same bytes
     as the untouched live one is carried too, so unchanged files keep their time (and a web
-    server's caches hold). Returns every file of the new site with its ``full_stamp``."""
+    server's caches hold). Returns every file of the new site with its ``full_stamp``, and the
+    paths publication wrote or deleted."""
     live, carried, previous = cache.live, cache.carried, cache.previous_site
     assert live is not None and carried is not None
 
@@ -578,10 +583,11 @@ def _publish_in_place(cache: build_cache.BuildCache, staging: Path, out: Path,
     site = {path: known[path] for path in [*carried, *(p for p in staged if p not in carried)]}
     write_marker_of(staging, site)
     written = [path for path in staged if path not in carried] + [MARKER]
-    publish(staging, out, [path for path in live if path not in site and path != MARKER])
+    gone = [path for path in live if path not in site and path != MARKER]
+    publish(staging, out, gone)
     record: dict[str, list[int] | None] = {path: live[path] for path in carried}
     record.update((path, build_cache.full_stamp(out / path)) for path in written)
-    return record
+    return record, written + gone
 
 
 def _remember(cache: build_cache.BuildCache, planned: loader.Plan, rendered: list[Rendered], keys: list[str],

@@ -111,6 +111,9 @@ class QuickCheck:
     #: the status of every entry of the content folder as the snapshot saw it (the build reads
     #: again only the report folders it shows changed: ``fingerprint.FolderStamps``)
     listing: snapshot.Listing | None = None
+    #: the same of the output, when it was walked (to take its snapshot again after the build
+    #: walking only what publication changed: ``snapshot.take_again``)
+    output_listing: snapshot.Listing | None = None
 
 
 def content_spec(root: Path) -> snapshot.Spec:
@@ -127,12 +130,12 @@ def check(cache: Path, root: Path, out: Path) -> QuickCheck:
         return QuickCheck(None, content, listing=listing)
     with ThreadPoolExecutor(max_workers=1) as pool:  # the record is decoded while find walks
         pending = pool.submit(read_quick, folder)
-        (content, output), (listing, _) = snapshot.take_listed([content_spec(root), snapshot.Spec(out)])
+        (content, output), (listing, output_listing) = snapshot.take_listed([content_spec(root), snapshot.Spec(out)])
         record = pending.result()
     as_left = record is not None and output is not None and output == record.output
     if record is None or content is None or (content, output) != (record.content, record.output) \
             or record.tool != tool_state(index_settings()):
-        return QuickCheck(None, content, as_left, listing)
+        return QuickCheck(None, content, as_left, listing, output_listing)
     return QuickCheck(BuildResult(record.findings, record.pages, record.reports, record.files, {}, {}, record.reports,
                                   record.shards), content)
 

@@ -24,7 +24,7 @@ import shutil
 import stat
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,18 +73,22 @@ def take_listed(specs: list[Spec]) -> tuple[list[str | None], list[Listing | Non
 @dataclass(frozen=True)
 class Listing:
     """The status of every entry below a folder as a snapshot saw it, to tell which parts of the
-    folder are unchanged since an earlier listing (``fingerprint.FolderStamps``)."""
+    folder are unchanged since an earlier listing (``fingerprint.FolderStamps``), and to take the
+    folder's snapshot again after a build changed a few of its parts (``take_again``)."""
 
     head: list[Status]  # the folder and its first level (or two): ``_split``
-    parts: list[bytes]  # the walks below them: find's records (``FIND_RECORD``) or marshalled ``Status`` lists
+    #: each folder below the head (its path relative to the folder, ending in ``/``) and what its
+    #: walk saw: find's records (``FIND_RECORD``) or a marshalled ``Status`` list, in walk order
+    walked: dict[str, bytes]
     prefix: bytes  # what find's paths start with (the folder's absolute path and ``/``); b"" for the Python walk
+    digests: dict[str, bytes]  # each walked folder's part of the snapshot (``_digest``)
 
     def statuses(self) -> Iterator[tuple[str, bytes | None]]:
         """Each entry's path relative to the folder and its status as bytes; None for an entry
         that changed less than ``RACY_SECONDS`` before the listing (with ``settled``)."""
         for rel, *status in self.head:
             yield rel, repr(status).encode()
-        for part in self.parts:
+        for part in self.walked.values():
             if self.prefix:
                 yield from _find_statuses(part, self.prefix)
             else:
@@ -109,33 +113,87 @@ def _take_all_in_threads(specs: list[Spec], listings: list[Listing | None] | Non
     settled_before = time.time_ns() - int(RACY_SECONDS * 1e9)
     limits = [settled_before if spec.settled else None for spec in specs]
     heads, below = _split_all(specs, limits)
-    tasks = [(number, path, prefix, limits[number]) for number, folders in enumerate(below) for path, prefix in folders]
+    walks = _walk_in_threads([(folders, limit) for folders, limit in zip(below, limits, strict=True)])
+    return _finish(b"snapshot", heads, walks, [b""] * len(specs), listings)
+
+
+def _walk_in_threads(jobs: list[tuple[list[tuple[str, str]], int | None]]) -> list[dict[str, bytes | None]]:
+    """Per job (folders to walk, with their paths relative to the snapshot's folder, and the
+    settled limit), what each folder's walk saw (None where it failed or, with a limit, an entry
+    was not settled)."""
+    tasks = [(number, path, prefix, limit) for number, (folders, limit) in enumerate(jobs) for path, prefix in folders]
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         parts = list(pool.map(_walk_task, tasks))
-    numbered = [(task[0], part) for task, part in zip(tasks, parts, strict=True)]
-    if listings is not None:
-        listings.extend(_listings(heads, numbered, [b""] * len(specs)))
-    return _digests(b"snapshot", heads, numbered)
+    walks: list[dict[str, bytes | None]] = [{} for _ in jobs]
+    for (number, _, prefix, _), part in zip(tasks, parts, strict=True):
+        walks[number][prefix] = part
+    return walks
 
 
-def _listings(heads: list[list[Status] | None], parts: list[tuple[int, bytes | None]],
-              prefixes: list[bytes]) -> list[Listing | None]:
-    """Per folder, its ``Listing``; None when its head or one of its walks failed."""
-    return [Listing(head, walked, prefix) if head is not None and walked is not None else None
-            for head, walked, prefix in zip(heads, _by_folder(heads, parts), prefixes, strict=True)]
+def _finish(label: bytes, heads: list[list[Status] | None], walks: list[dict[str, bytes | None]],
+            prefixes: list[bytes], listings: list[Listing | None] | None) -> list[str | None]:
+    """Per folder, its digest (``_digest``; None when its head or a walk failed, or an entry was
+    not settled), and its ``Listing`` into ``listings`` (None when its head or a walk failed).
+    ``prefixes``: find's (``Listing.prefix``), b"" for the Python walk, which refuses what is not settled."""
+    digests: list[str | None] = []
+    for head, walked, prefix in zip(heads, walks, prefixes, strict=True):
+        parts = {rel: part for rel, part in walked.items() if part is not None}
+        complete = head is not None and len(parts) == len(walked)
+        folder_digests = {rel: hashlib.sha256(part).digest() for rel, part in parts.items()} if complete else {}
+        if listings is not None:
+            listings.append(Listing(head, parts, prefix, folder_digests) if head is not None and complete else None)
+        settled = complete and not (prefix and any(_has_mark(part) for part in parts.values()))
+        digests.append(_digest(label, head, folder_digests) if head is not None and settled else None)
+    return digests
 
 
-def _by_folder(heads: list[list[Status] | None], parts: list[tuple[int, bytes | None]]) -> list[list[bytes] | None]:
-    """Per folder, its walked parts in order (``parts``: folder number and bytes, None where the
-    walk failed); None for a folder with no head or a failed part."""
-    found: list[list[bytes] | None] = [[] if head is not None else None for head in heads]
-    for number, part in parts:
-        kept = found[number]
-        if part is None:
-            found[number] = None
-        elif kept is not None:
-            kept.append(part)
-    return found
+def _has_mark(found: bytes) -> bool:
+    """Whether find marked an entry not settled in its records (``_start_find``): an empty record."""
+    return found.startswith(b"\0") or b"\0\0" in found
+
+
+def _digest(label: bytes, head: list[Status], folder_digests: dict[str, bytes]) -> str:
+    """The snapshot: its head, then each folder below it (in walk order) with the digest of what
+    its walk saw, so that a folder a build did not change can keep its digest (``take_again``)."""
+    hasher = hashlib.sha256(label + b"\0" + marshal.dumps(head))
+    for rel, digest in folder_digests.items():
+        name = os.fsencode(rel)
+        hasher.update(b"%d\0%b%b" % (len(name), name, digest))
+    return hasher.hexdigest()
+
+
+def take_again(spec: Spec, earlier: Listing, touched: Iterable[str]) -> str | None:
+    """The snapshot of ``spec`` (not ``settled``), when nothing but the entries ``touched`` (paths
+    relative to its folder) was changed since ``earlier``, its listing, was seen: its head and the
+    folders below the head with something touched are walked again; the others keep their digests.
+
+    A folder changed by something else meanwhile keeps the digest of what was seen before, so the
+    next snapshot differs from this one, as it would from one walked now: the next build finds the
+    output changed and walks it (``quick.check``)."""
+    assert not spec.settled
+    try:
+        head, folders = _split(spec, None)
+    except (_Unsettled, OSError):
+        return None
+    changed = {folder for path in touched for folder in _folders_of(path)}
+    again = [(path, rel) for path, rel in folders if rel in changed or rel not in earlier.digests]
+    if earlier.prefix and _gnu_find() is None:
+        return None
+    walked = (_walk_with_find if earlier.prefix else _walk_in_threads)([(again, None)])[0]
+    fresh = {rel: hashlib.sha256(part).digest() for rel, part in walked.items() if part is not None}
+    if len(fresh) < len(walked):
+        return None
+    folder_digests = {rel: fresh[rel] if rel in fresh else earlier.digests[rel] for _, rel in folders}
+    return _digest(b"snapshot find" if earlier.prefix else b"snapshot", head, folder_digests)
+
+
+def _folders_of(path: str) -> list[str]:
+    """The folders a walk may have started at that hold ``path``: its first and second levels."""
+    first, _, rest = path.partition("/")
+    if not rest:
+        return []
+    second, _, deeper = rest.partition("/")
+    return [f"{first}/", f"{first}/{second}/"] if deeper else [f"{first}/"]
 
 
 # -- with GNU find: the walk in C, in as many processes as cores ----------------------------------
@@ -163,26 +221,54 @@ def _gnu_find() -> str | None:
 
 
 def _take_all_with_find(specs: list[Spec], listings: list[Listing | None] | None = None) -> list[str | None]:
-    find = _gnu_find()
-    assert find is not None
     settled_before = int(time.time() - RACY_SECONDS)  # whole seconds: find's -newerXY reads them
     heads, below = _split_all(specs, [settled_before * 10**9 if spec.settled else None for spec in specs])
-    runs: list[tuple[int, subprocess.Popen[bytes], bytes]] = []
+    walks = _walk_with_find([(folders, settled_before if spec.settled else None)
+                             for spec, folders in zip(specs, below, strict=True)])
+    return _finish(b"snapshot find", heads, walks, [os.fsencode(os.path.abspath(spec.folder)) + b"/" for spec in specs],
+                   listings)
+
+
+def _walk_with_find(jobs: list[tuple[list[tuple[str, str]], int | None]]) -> list[dict[str, bytes | None]]:
+    """``_walk_in_threads`` with find, in a process per core per job. An entry not settled is
+    marked in what its folder's walk saw (``_start_find``), not refused: the digest is refused,
+    the listing marks the entry."""
+    find = _gnu_find()
+    assert find is not None
+    runs: list[tuple[int, list[tuple[str, str]], subprocess.Popen[bytes], bytes]] = []
     workers = os.cpu_count() or 1
-    for number, (spec, folders) in enumerate(zip(specs, below, strict=True)):
+    for number, (folders, settled_before) in enumerate(jobs):
         for group in (folders[start::workers] for start in range(workers)):
             if group:
-                runs.append((number, _start_find(find, settled_before if spec.settled else None),
+                runs.append((number, group, _start_find(find, settled_before),
                              b"".join(os.fsencode(os.path.abspath(path)) + b"\0" for path, _ in group)))
     with ThreadPoolExecutor(max_workers=max(len(runs), 1)) as pool:  # each find's pipes at once
-        outputs = list(pool.map(lambda item: item[1].communicate(item[2])[0], runs))
-    if listings is not None:  # racy entries are marked in the listing, not refused
-        listings.extend(_listings(heads, [(number, output if run.returncode == 0 else None)
-                                          for (number, run, _), output in zip(runs, outputs, strict=True)],
-                                  [os.fsencode(os.path.abspath(spec.folder)) + b"/" for spec in specs]))
-    parts = [(number, None if run.returncode != 0 or output.startswith(b"\0") or b"\0\0" in output  # unreadable, or racy
-              else len(output).to_bytes(8, "big") + output) for (number, run, _), output in zip(runs, outputs, strict=True)]
-    return _digests(b"snapshot find", heads, parts)
+        outputs = list(pool.map(lambda run: run[2].communicate(run[3])[0], runs))
+    found: list[dict[str, bytes | None]] = [{} for _ in jobs]
+    for (number, group, run, _), output in zip(runs, outputs, strict=True):
+        found[number].update(_segments(output if run.returncode == 0 else None, group))
+    return [{rel: walked[rel] for _, rel in folders}  # in walk order, as the head lists them
+            for walked, (folders, _) in zip(found, jobs, strict=True)]
+
+
+def _segments(output: bytes | None, group: list[tuple[str, str]]) -> dict[str, bytes | None]:
+    """One find's output cut into what it printed for each of its folders (``group``, in the
+    order given): each folder's records start with the folder's own, its path alone (find prints
+    no other entry with that path), after the mark of an entry not settled when there is one."""
+    if output is None:
+        return {rel: None for _, rel in group}
+    found: dict[str, bytes | None] = {}
+    start = 0
+    for index, (_, rel) in enumerate(group):
+        end = len(output)
+        if index + 1 < len(group):
+            at = output.find(b"\0" + os.fsencode(os.path.abspath(group[index + 1][0])) + b"\0", start)
+            if at < 0:
+                return {rel: None for _, rel in group}
+            end = at if output[at - 1:at] == b"\0" else at + 1  # a status is never empty: a mark
+        found[rel] = output[start:end]
+        start = end
+    return found
 
 
 def _start_find(find: str, settled_before: int | None) -> subprocess.Popen[bytes]:
@@ -192,21 +278,6 @@ def _start_find(find: str, settled_before: int | None) -> subprocess.Popen[bytes
         if settled_before is not None else []
     return subprocess.Popen([find, "-files0-from", "-", *racy, "-printf", FIND_RECORD],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-
-
-def _digests(label: bytes, heads: list[list[Status] | None], parts: list[tuple[int, bytes | None]]) -> list[str | None]:
-    """Per folder, the digest of its head and then of its walked parts in order (``_by_folder``);
-    None for a folder with no head or a failed part."""
-    digests: list[str | None] = []
-    for head, walked in zip(heads, _by_folder(heads, parts), strict=True):
-        if head is None or walked is None:
-            digests.append(None)
-            continue
-        hasher = hashlib.sha256(label + b"\0" + marshal.dumps(head))
-        for part in walked:
-            hasher.update(part)
-        digests.append(hasher.hexdigest())
-    return digests
 
 
 def _split_all(specs: list[Spec], limits: list[int | None]) -> tuple[list[list[Status] | None], list[list[tuple[str, str]]]]:

@@ -584,6 +584,29 @@ def same_size_edit(path: Path, old: str, new: str) -> None:
     assert path.stat().st_size == before.st_size
 
 
+def test_after_an_edit_the_output_is_walked_again_only_where_it_was_published(
+        generated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build published in place takes the output's snapshot again walking only the folders it
+    wrote into (``snapshot.take_again``): the snapshot it records is the one a whole walk takes,
+    so the next build sees at once that nothing changed."""
+    monkeypatch.setattr(snapshot, "RACY_SECONDS", 0.3)
+    root, site, cache = copied(generated, tmp_path)
+    taken_again: list[str | None] = []
+    real_take_again = snapshot.take_again
+    monkeypatch.setattr(snapshot, "take_again",
+                        lambda *args: taken_again.append(real_take_again(*args)) or taken_again[-1])
+    settle()
+    build(root, site, cache=cache)
+    with (latest_years(root)[0] / "explanation.md").open("a", encoding="utf-8") as handle:
+        handle.write("\n本单位无其他需要说明的事项。\n")
+    settle()
+    result = build(root, site, cache=cache)
+    assert result.reused_reports == result.reports - 1
+    record = quick.read_quick(quick.cache_folder(cache, root, site))
+    assert len(taken_again) == 1 and record is not None and record.output == taken_again[0] == snapshot.take(site)
+    assert quick.UNCHANGED in build(root, site, cache=cache).timings
+
+
 def test_nothing_changed_is_seen_without_reading_content(generated: Path, tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(snapshot, "RACY_SECONDS", 0.3)

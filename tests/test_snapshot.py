@@ -116,3 +116,102 @@ def test_the_listing_has_every_entry_and_marks_those_changed_just_now(tmp_path: 
     assert listings[0] is not None
     racy = {rel for rel, status in listings[0].statuses() if status is None}
     assert racy == {"unit-40/2023/report.yaml"}
+
+
+def site_tree(base: Path) -> Path:
+    """A tree shaped like an output folder: few folders at the first level, walked from the second."""
+    root = base / "site"
+    for unit in range(5):
+        for year in (2023, 2024):
+            folder = root / "units" / f"unit-{unit}" / str(year)
+            folder.mkdir(parents=True)
+            (folder / "index.html").write_text(f"<p>{unit} {year}</p>", encoding="utf-8")
+    (root / "pagefind" / "shard-0").mkdir(parents=True)
+    (root / "pagefind" / "shard-0" / "index.pf").write_bytes(b"x" * 10)
+    (root / "index.html").write_text("<p>首页</p>", encoding="utf-8")
+    return root
+
+
+def rewrite(path: Path) -> None:
+    path.write_text(path.read_text(encoding="utf-8") + "!", encoding="utf-8")
+
+
+def rewritten(root: Path) -> list[str]:
+    rewrite(root / "units/unit-2/2024/index.html")
+    return ["units/unit-2/2024/index.html"]
+
+
+def added(root: Path) -> list[str]:
+    (root / "units/unit-4/2025").mkdir()
+    (root / "units/unit-4/2025/index.html").write_text("新", encoding="utf-8")
+    return ["units/unit-4/2025/index.html"]
+
+
+def removed(root: Path) -> list[str]:
+    (root / "units/unit-1/2023/index.html").unlink()
+    return ["units/unit-1/2023/index.html"]
+
+
+def new_folder(root: Path) -> list[str]:
+    (root / "units/unit-9").mkdir()
+    return ["units/unit-9"]
+
+
+def at_the_top(root: Path) -> list[str]:
+    rewrite(root / "index.html")
+    return ["index.html"]
+
+
+#: changes a build makes in its output, each returning the paths (relative to it) it touched
+BUILD_CHANGES: dict[str, Callable[[Path], list[str]]] = {
+    "rewritten": rewritten, "added": added, "removed": removed, "new folder": new_folder, "at the top": at_the_top}
+
+
+@pytest.mark.parametrize("way", sorted(LISTED))
+@pytest.mark.parametrize("shape", ["content", "site"])
+@pytest.mark.parametrize("change", sorted(BUILD_CHANGES))
+def test_a_snapshot_taken_again_after_a_build_is_the_one_a_walk_takes(tmp_path: Path, way: str, shape: str,
+                                                                       change: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    if way == "python":  # take_again walks as the listing was walked
+        monkeypatch.setattr(snapshot, "_gnu_find", lambda: None)
+    root = tree(tmp_path) if shape == "content" else site_tree(tmp_path)
+    if shape == "content":
+        (root / "units/unit-2/2024").mkdir(parents=True)
+        (root / "units/unit-2/2024/index.html").write_text("<p/>", encoding="utf-8")
+        (root / "units/unit-1/2023").mkdir(parents=True)
+        (root / "units/unit-1/2023/index.html").write_text("<p/>", encoding="utf-8")
+        (root / "units/unit-4").mkdir(parents=True)
+        (root / "index.html").write_text("<p/>", encoding="utf-8")
+    listings: list[snapshot.Listing | None] = []
+    LISTED[way]([Spec(root)], listings)
+    assert listings[0] is not None
+    time.sleep(0.01)
+    touched = BUILD_CHANGES[change](root)
+    walked = snapshot.take(root)
+    assert walked is not None
+    assert snapshot.take_again(Spec(root), listings[0], touched) == walked
+    assert snapshot.take_again(Spec(root), listings[0], []) != walked or change in ("at the top", "new folder")
+
+
+@pytest.mark.parametrize("way", sorted(LISTED))
+def test_a_change_a_build_did_not_make_is_seen_by_the_next_walk(tmp_path: Path, way: str,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """take_again keeps what was seen of a folder nothing touched; a change made there meanwhile
+    by someone else makes the next snapshot differ from the one taken again."""
+    if way == "python":
+        monkeypatch.setattr(snapshot, "_gnu_find", lambda: None)
+    root = site_tree(tmp_path)
+    listings: list[snapshot.Listing | None] = []
+    LISTED[way]([Spec(root)], listings)
+    assert listings[0] is not None
+    time.sleep(0.01)
+    rewrite(root / "units/unit-2/2024/index.html")  # the build's change
+    same_size_edit_html(root / "units/unit-3/2023/index.html")  # someone else's, meanwhile
+    again = snapshot.take_again(Spec(root), listings[0], ["units/unit-2/2024/index.html"])
+    assert again is not None and snapshot.take(root) != again
+
+
+def same_size_edit_html(path: Path) -> None:
+    before = path.stat()
+    path.write_text(path.read_text(encoding="utf-8").replace("2023", "2022"), encoding="utf-8")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
