@@ -419,6 +419,19 @@ class BuildCache(ReportKeys):
         status = self.live.get(path) if self.live is not None else full_stamp(out / path)
         return status is not None and status[:2] == record and status == self.previous_site.get(path)
 
+    def _all_untouched(self, out: Path, records: Iterable[tuple[str, list[Any]]], skip: int = 0) -> bool:
+        """``_untouched`` of every path and record (after its first ``skip`` fields), in one loop
+        where the live output's statuses are known: a reused report's files, 394,000 at 10,000 reports."""
+        live, previous = self.live, self.previous_site
+        if live is None:
+            return all(type(record) is list and self._untouched(out, path, record[skip:]) for path, record in records)
+        for path, record in records:
+            status = live.get(path)
+            if status is None or type(record) is not list or len(record) != skip + 2 \
+                    or status[0] != record[skip] or status[1] != record[skip + 1] or status != previous.get(path):
+                return False  # a record of another shape (the cache is not trusted) is a miss
+        return True
+
     def _carry(self, paths: list[str], links: Callable[[], list[tuple[Path, Path]]]) -> bool:
         """Take the files (site paths) into the new site: carried where it is published in place,
         else linked (``links()``: in the output, in the staging folder; all or none)."""
@@ -464,14 +477,13 @@ class BuildCache(ReportKeys):
         """Link what one job wrote (``entry``) from the previous output, as ``reuse`` says."""
         if cells is None and entry.cells:
             return False
-        files = [(path, record[1:]) for path, record in entry.files.items()]
-        cell_files = [(f"pagefind/cells/{path}", record) for path, record in entry.cells.items()] if cells is not None else []
-        if not all(self._untouched(out, path, record) for path, record in files + cell_files):
+        cell_files = {f"pagefind/cells/{path}": record for path, record in entry.cells.items()} if cells is not None else {}
+        if not (self._all_untouched(out, entry.files.items(), skip=1) and self._all_untouched(out, cell_files.items())):
             return False
         if cells is not None and not all(self.has_index_copy(digest) for digest in entry.index.values()):
             return False
-        return self._carry([path for path, _ in files + cell_files],  # no Path per file unless linked
-                           lambda: [(out / path, staging / path) for path, _ in files]
+        return self._carry([*entry.files, *cell_files],  # no Path per file unless linked
+                           lambda: [(out / path, staging / path) for path in entry.files]
                            + [(out / "pagefind" / "cells" / path, cells / path) for path in entry.cells if cells is not None])
 
     def save_report(self, folder: str, key: str, rendered: Rendered, out: Path) -> None:
@@ -645,7 +657,7 @@ class BuildCache(ReportKeys):
         source = out / "pagefind" / shard
         if not files or not all(is_safe_path(path) for path in files):
             return False
-        if not all(self._untouched(out, f"pagefind/{shard}/{path}", value) for path, value in files.items()):
+        if not self._all_untouched(out, ((f"pagefind/{shard}/{path}", value) for path, value in files.items())):
             return False
         return self._carry([f"pagefind/{shard}/{path}" for path in files],
                            lambda: [(source / path, bundle / shard / path) for path in files])
