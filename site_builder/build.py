@@ -580,7 +580,10 @@ def _publish_in_place(cache: build_cache.BuildCache, staging: Path, out: Path,
         if path not in known:
             known[path] = old.get(path) if untouched(path) and path in old else \
                 hashlib.sha256((out / path).read_bytes()).hexdigest()
-    site = {path: known[path] for path in [*carried, *(p for p in staged if p not in carried)]}
+    paths = carried.union(staged)
+    in_order = [path for path in old if path in paths]  # the marker's order: sorting it again costs next to nothing
+    in_order.extend(path for path in paths if path not in old)
+    site = {path: known[path] for path in in_order}
     write_marker_of(staging, site)
     written = [path for path in staged if path not in carried] + [MARKER]
     gone = [path for path in live if path not in site and path != MARKER]
