@@ -839,8 +839,10 @@ class CacheDamaged(Exception):
                 damaged = not path.is_file() or path.is_symlink() or hashlib.sha256(path.read_bytes()).hexdigest() != path.name
             except OSError:
                 damaged = True
-            if damaged:
-                shutil.rmtree(path, ignore_errors=True) if path.is_dir() and not path.is_symlink() else path.unlink(missing_ok=True)
+            if damaged and path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            elif damaged:
+                path.unlink(missing_ok=True)
 
 
 # -- files -----------------------------------------------------------------------------------------
