@@ -576,19 +576,20 @@ def _publish_in_place(cache: build_cache.BuildCache, staging: Path, out: Path,
         if untouched(path) and old.get(path) == known[path]:
             (staging / path).unlink()
             carried.add(path)
-    for path in carried:
-        if path not in known:
-            known[path] = old.get(path) if untouched(path) and path in old else \
-                hashlib.sha256((out / path).read_bytes()).hexdigest()
+    for path in carried.difference(known):
+        found = old.get(path)
+        known[path] = found if found is not None and untouched(path) else \
+            hashlib.sha256((out / path).read_bytes()).hexdigest()
     paths = carried.union(staged)
     in_order = [path for path in old if path in paths]  # the marker's order: sorting it again costs next to nothing
-    in_order.extend(path for path in paths if path not in old)
-    site = {path: known[path] for path in in_order}
-    write_marker_of(staging, site)
+    in_order.extend(paths.difference(old))
+    write_marker_of(staging, known, in_order)
     written = [path for path in staged if path not in carried] + [MARKER]
-    gone = [path for path in live if path not in site and path != MARKER]
+    gone = sorted(live.keys() - paths - {MARKER})
     publish(staging, out, gone)
-    record: dict[str, list[int] | None] = {path: live[path] for path in carried}
+    record = dict(live)  # carried files keep their status: every live file is carried, written again or gone
+    for path in gone:
+        del record[path]
     record.update((path, build_cache.full_stamp(out / path)) for path in written)
     return record, written + gone
 

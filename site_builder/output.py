@@ -121,10 +121,10 @@ def write_marker(folder: Path, known: dict[str, str]) -> None:
     (folder / MARKER).write_text("".join(lines), encoding="utf-8")
 
 
-def write_marker_of(folder: Path, digests: dict[str, str]) -> None:
-    """The marker of a site whose every file (but the marker) is in ``digests``, written into
-    ``folder`` (the staging folder of a build published in place: ``publish.py``)."""
-    lines = [MARKER_HEADER, *(f"{digests[path]}  {path}\n" for path in sorted(digests))]
+def write_marker_of(folder: Path, digests: dict[str, str], paths: list[str]) -> None:
+    """The marker of a site whose files (but the marker) are ``paths``, each with its digest in
+    ``digests``, written into ``folder`` (the staging folder of a build published in place: ``publish.py``)."""
+    lines = [MARKER_HEADER, *(f"{digests[path]}  {path}\n" for path in sorted(paths))]
     (folder / MARKER).write_text("".join(lines), encoding="utf-8")
 
 
