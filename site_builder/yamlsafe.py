@@ -131,13 +131,30 @@ def parse(text: str, max_depth: int = YAML_DEPTH) -> Document:
     block = _block_document(text, max_depth)
     if block is not None:
         return block
-    loader = _Loader(text)
+    try:
+        return _parse_events(text, max_depth, _Loader)
+    except _ParserTooShallow:
+        # libyaml (PyYAML >= 6.0.4) stops at its own nesting limit while it looks ahead, before the
+        # builder has seen the first level too deep; the Python parser looks ahead a bounded
+        # distance, so the finding is ``yaml.depth`` at that level with either PyYAML.
+        return _parse_events(text, max_depth, yaml.SafeLoader)
+
+
+class _ParserTooShallow(Exception):
+    """The parser's own nesting limit was hit before the builder's."""
+
+
+def _parse_events(text: str, max_depth: int, loader_class: type) -> Document:
+    loader = loader_class(text)
     try:
         return _Builder(max_depth).build(loader)
     except yaml.MarkedYAMLError as exc:
+        problem = exc.problem or exc.context or ""
+        if "nesting depth" in problem and loader_class is not yaml.SafeLoader:
+            raise _ParserTooShallow from None
         mark = _culprit(exc)
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise YamlProblem(f"YAML syntax error: {exc.problem or exc.context}", line, col) from None
+        raise YamlProblem(f"YAML syntax error: {problem}", line, col) from None
     except yaml.YAMLError as exc:
         raise YamlProblem(f"YAML syntax error: {exc}", 1, 1) from None
     finally:
