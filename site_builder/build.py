@@ -308,6 +308,7 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
     cells = staging / ".cells" if scratch else None  # moved into pagefind/ once Pagefind is done
     timings: dict[str, float] = {}
     index_memory: dict[str, int] = {}
+    running = contextlib.ExitStack()  # the Pagefinds: killed if the build stops before they are done
     try:
         findings = list(planned.findings)
         digests: dict[str, str] = {}
@@ -332,57 +333,65 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
         timings["check and render reports"] = time.perf_counter() - clock
         if cache is not None and parts_folder is not None:
             _keep_index_copies(cache, parts_folder, rendered)
+        early: _Shards | None = None  # the report shards, indexed while the site-wide pages are made
+        early_shard_of: dict[str, str] = {}
+        if parts_folder is not None and pages is not None:
+            settled = _shards_of_reports(html, index_digests, cache, out, staging, sources, parts_folder, pages)
+            if settled is not None:
+                early, early_shard_of = settled
+        first = _ReportShardsFirst(root, pages, staging, early, running)
         summary_files = {r.summary.rel: r.summary_file for r in rendered if r.summary is not None and r.summary_file}
         reuse = _page_reuse(cache, planned.site, rendered, out, staging, index) if cache is not None else None
         site_pages = _worker_site_pages(planned.site, root, summaries, summary_files, staging, index, workers, findings,
-                                        reuse)
+                                        reuse, first.start)
+        first.start()
+        indexer = first.indexer
         if cache is not None and parts_folder is not None:
             _keep_page_index_copies(cache, parts_folder, site_pages)
         site_written = site_pages.written()
         site_written.update(write_tree(_site_pages(planned.site, summaries, root, findings, site_pages.groups), staging, index))
         index_digests.update(site_written.index)
-        to_index: list[str] = []
-        inputs: dict[str, str] = {}
-        reused: set[str] = set()
-        imported: set[str] = set()
+        every = _Shards({}, set(), set(), [])
         if parts_folder is not None and pages is not None:  # report pages in report order, then the others sorted
             indexed = html + sorted(p for p in site_written.files if p.endswith(".html") and not p.startswith(NOT_INDEXED))
             shard_of = shards.assign(indexed, shards.shard_reports(), shards.single_index_reports())
-            inputs = build_cache.shard_inputs(indexed, shard_of, index_digests)
-            reused = {s for s in inputs if cache is not None and cache.reuse_shard(s, inputs[s], out, staging / "pagefind")}
-            imported = {s for s in sorted(set(inputs) - reused)
-                        if any(part.link_shard(s, inputs[s], staging / "pagefind") for part in sources)}
-            to_index = sorted(set(inputs) - reused - imported)
-            gather_in_order(parts_folder, pages, indexed, shard_of, reused | imported,
-                            _restorer(cache, index_digests, [part.store for part in sources]))
+            if early is not None:
+                _same_report_shards(root, early_shard_of, shard_of, html)
+            rest = _settle_shards(indexed[len(html):] if early else indexed, shard_of, index_digests, cache, out,
+                                  staging, sources, parts_folder, pages)
+            every = early.joined(rest) if early is not None else rest
+            previous = _previous_directory(cache, out, every.to_index) if every.reused and not every.imported else None
+            if indexer is None:
+                indexer = running.enter_context(_start_index(root, pages, staging, every.to_index, sorted(every.inputs),
+                                                             previous))
+            else:
+                indexer.add(rest.to_index, sorted(every.inputs), previous)
+            if in_place:
+                indexer.carried = {shard: out / "pagefind" for shard in every.reused}
+        reused, imported, inputs = every.reused, every.imported, every.inputs
         digests.update(site_written.files)
         files.extend(site_written.files)
         timings["site pages"] = time.perf_counter() - clock - sum(timings.values())
-        previous = _previous_directory(cache, out, to_index) if reused and not imported else None
-        with contextlib.ExitStack() as running:
-            indexer = (running.enter_context(_start_index(root, pages, staging, to_index, sorted(inputs), previous))
-                       if pages is not None else None)
-            if indexer is not None and in_place:
-                indexer.carried = {shard: out / "pagefind" for shard in reused}
-            started = time.perf_counter()
-            # -- bulk downloads (site_builder/bulk.py), while Pagefind runs: streamed from the files
-            # the workers wrote; its page (data/index.html) is not searched (no data-pagefind-body)
-            view = SiteView(staging, out, cache.carried) if in_place and cache is not None else None
-            bulk_reuse = build_cache.BulkReuse(cache, out, staging) if cache is not None else None
-            bulk_output = _bulk_files(planned.site, root, staging, report_folders, digests, bulk_reuse, view)
-            digests.update(bulk_output.digests)
-            digests.update(write_tree(bulk_output.pages, staging).files)
-            files.extend([*bulk_output.files, *bulk_output.pages.files])
-            timings["bulk downloads"] = time.perf_counter() - started
-            # -- end of bulk downloads --
-            _refuse_twice_written(root, files)
-            if indexer is not None:
-                index_memory = _finish_index(root, indexer, cells)
-                timings["search index"] = time.perf_counter() - started
-                timings["of which shards (from their start)"] = indexer.shards_seconds
-                if indexer.directory_seconds:
-                    how = "updated" if indexer.directory_updated else "merged"
-                    timings[f"of which the search directory ({how})"] = indexer.directory_seconds
+        started = time.perf_counter()
+        # -- bulk downloads (site_builder/bulk.py), while Pagefind runs: streamed from the files
+        # the workers wrote; its page (data/index.html) is not searched (no data-pagefind-body)
+        view = SiteView(staging, out, cache.carried) if in_place and cache is not None else None
+        bulk_reuse = build_cache.BulkReuse(cache, out, staging) if cache is not None else None
+        bulk_output = _bulk_files(planned.site, root, staging, report_folders, digests, bulk_reuse, view)
+        digests.update(bulk_output.digests)
+        digests.update(write_tree(bulk_output.pages, staging).files)
+        files.extend([*bulk_output.files, *bulk_output.pages.files])
+        timings["bulk downloads"] = time.perf_counter() - started
+        # -- end of bulk downloads --
+        _refuse_twice_written(root, files)
+        if indexer is not None:
+            index_memory = _finish_index(root, indexer, cells)
+            timings["search index"] = time.perf_counter() - started
+            timings["of which shards (from their start)"] = indexer.shards_seconds
+            if indexer.directory_seconds:
+                how = "updated" if indexer.directory_updated else "merged"
+                timings[f"of which the search directory ({how})"] = indexer.directory_seconds
+        running.close()
         shutil.rmtree(staging / SUMMARIES, ignore_errors=True)
         record, touched = None, None
         if in_place and cache is not None:
@@ -405,6 +414,7 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
             else:  # the record of the output's files may be a previous build's: the next build walks it
                 cache.forget_quick()
     finally:
+        running.close()
         for folder in (staging, scratch):
             if folder is not None and folder.exists():
                 shutil.rmtree(folder)
@@ -643,6 +653,69 @@ def _previous_directory(cache: build_cache.BuildCache | None, out: Path,
     return search_directory.Previous(out / "pagefind", to_index, trusted, buckets, carry if carried is not None else None)
 
 
+@dataclass
+class _Shards:
+    """Search shards with their inputs (``build_cache.shard_inputs``): those reused from the
+    previous build, those imported from a part, and the rest, to index."""
+
+    inputs: dict[str, str]
+    reused: set[str]
+    imported: set[str]
+    to_index: list[str]
+
+    def joined(self, other: _Shards) -> _Shards:
+        return _Shards(self.inputs | other.inputs, self.reused | other.reused, self.imported | other.imported,
+                       sorted({*self.to_index, *other.to_index}))
+
+
+def _settle_shards(indexed: list[str], shard_of: dict[str, str], index_digests: dict[str, str],
+                   cache: build_cache.BuildCache | None, out: Path, staging: Path, sources: list[parts.Part],
+                   parts_folder: Path, pages: Path) -> _Shards:
+    """The shards of these pages (every page of each): reused where the cache or a part has the
+    same inputs; the pages of the others put in their shard's folder for Pagefind."""
+    inputs = build_cache.shard_inputs(indexed, shard_of, index_digests)
+    reused = {s for s in inputs if cache is not None and cache.reuse_shard(s, inputs[s], out, staging / "pagefind")}
+    imported = {s for s in sorted(set(inputs) - reused)
+                if any(part.link_shard(s, inputs[s], staging / "pagefind") for part in sources)}
+    gather_in_order(parts_folder, pages, indexed, shard_of, reused | imported,
+                    _restorer(cache, index_digests, [part.store for part in sources]))
+    return _Shards(inputs, reused, imported, sorted(set(inputs) - reused - imported))
+
+
+def _shards_of_reports(html: list[str], index_digests: dict[str, str], cache: build_cache.BuildCache | None,
+                       out: Path, staging: Path, sources: list[parts.Part], parts_folder: Path,
+                       pages: Path) -> tuple[_Shards, dict[str, str]] | None:
+    """The report shards, settled before the site-wide pages exist (a report's shard depends only
+    on the reports: ``shards.assign``), so Pagefind indexes them meanwhile; None when the portal
+    keeps one index of every page."""
+    shard_of = shards.assign(html, shards.shard_reports(), shards.single_index_reports())
+    if shards.ALL in shard_of.values():
+        return None
+    return _settle_shards(html, shard_of, index_digests, cache, out, staging, sources, parts_folder, pages), shard_of
+
+
+def _same_report_shards(root: Path, early: dict[str, str], shard_of: dict[str, str], html: list[str]) -> None:
+    """The report pages' shards, assigned again with every page, are those Pagefind was given."""
+    moved = next((path for path in html if shard_of[path] != early[path]), None)
+    if moved is not None:
+        raise InternalError("building", _shown(root), f"{moved} changed search shard once the site-wide pages were made")
+
+
+class _ReportShardsFirst:
+    """Pagefind on the report shards (``shards``, or none) from ``start`` on: called once the
+    site-page workers are forked, as threads wait for Pagefind (``map_in_workers``)."""
+
+    def __init__(self, root: Path, pages: Path | None, staging: Path, shards: _Shards | None,
+                 running: contextlib.ExitStack) -> None:
+        self.root, self.pages, self.staging, self.shards, self.running = root, pages, staging, shards, running
+        self.indexer: search_index.ShardedIndex | None = None
+
+    def start(self) -> None:
+        if self.shards is not None and self.pages is not None and self.indexer is None:
+            self.indexer = self.running.enter_context(_start_index(self.root, self.pages, self.staging,
+                                                                   self.shards.to_index, [], None))
+
+
 def _start_index(root: Path, pages: Path, staging: Path, to_index: list[str], every_shard: list[str],
                  previous: search_directory.Previous | None = None) -> search_index.ShardedIndex:
     """One Pagefind per shard to index, as many at a time as there are cores: Pagefind uses about one
@@ -781,9 +854,9 @@ def _page_reuse(cache: build_cache.BuildCache, site: Site, rendered: list[Render
 
 def _worker_site_pages(site: Site, root: Path, summaries: list[ReportSummary], summary_files: dict[str, Path],
                        staging: Path, index: IndexFolders | None, workers: int | None, findings: list[Finding],
-                       reuse: _PageReuse | None) -> SitePages:
+                       reuse: _PageReuse | None, forked: Callable[[], None] | None = None) -> SitePages:
     """The unit and comparison pages (most of the site pages' time at 1,000 reports): reused where
-    ``reuse`` allows, else rendered in worker processes."""
+    ``reuse`` allows, else rendered in worker processes; ``forked`` as ``map_in_workers`` says."""
     global _SITE_PAGES
     try:
         groups = compare.compare_groups(summaries, headline_data())
@@ -799,7 +872,7 @@ def _worker_site_pages(site: Site, root: Path, summaries: list[ReportSummary], s
             reuse.cache.verify_copies([summary_files[s.rel] for kind, number in (jobs[n] for n in todo) if kind == "unit"
                                        for s in by_unit.get(site.units[number].slug, [])])
         for number, written in zip(todo, map_in_workers(site_page_job, [jobs[n] for n in todo], _site_page_name, workers,
-                                                        stage="building"), strict=True):
+                                                        stage="building", forked=forked), strict=True):
             done[number] = written
         finished = [written for written in done if written is not None]
         assert len(finished) == len(jobs)

@@ -164,13 +164,18 @@ def run_jobs(function: Callable[[tuple[Unit, Path]], T], jobs: list[tuple[Unit, 
 
 
 def map_in_workers(function: Callable[[J], T], jobs: list[J], name: Callable[[J], str], workers: int | None = None,
-                   stage: str = "checking", max_chunk: int | None = None) -> Iterator[T]:
+                   stage: str = "checking", max_chunk: int | None = None,
+                   forked: Callable[[], None] | None = None) -> Iterator[T]:
     """``run_jobs`` for any kind of job; ``name`` (a module-level function) names a job in errors.
     Workers are forked: module state set before the call is theirs without being pickled.
-    ``max_chunk``: at most this many jobs per task sent to a worker."""
+    ``max_chunk``: at most this many jobs per task sent to a worker. ``forked``: called once every
+    worker is forked (at once when there are none), the earliest a caller may start threads: a
+    fork while another thread holds a lock leaves that lock held forever in the child."""
     workers = workers if workers is not None else (os.cpu_count() or 1)
     guarded = functools.partial(_guarded, function, name)
     if workers <= 1 or len(jobs) < PARALLEL_FROM:
+        if forked is not None:
+            forked()
         results: Iterator[T | _Failed] = map(guarded, jobs)
         yield from _unwrap(results, jobs, name, stage)
         return
@@ -178,7 +183,10 @@ def map_in_workers(function: Callable[[J], T], jobs: list[J], name: Callable[[J]
     with ProcessPoolExecutor(max_workers=workers, initializer=_start_worker,
                              mp_context=multiprocessing.get_context("fork")) as pool:
         try:
-            yield from _unwrap(pool.map(guarded, jobs, chunksize=chunk), jobs, name, stage)
+            mapped = pool.map(guarded, jobs, chunksize=chunk)  # with "fork", every worker is forked at the first task
+            if forked is not None:
+                forked()
+            yield from _unwrap(mapped, jobs, name, stage)
         except BrokenProcessPool as error:  # a worker died (killed, out of memory)
             raise InternalError(stage, "a report (a worker process died)", describe(error)) from None
 

@@ -134,10 +134,23 @@ class ShardedIndex:
         self._pool = ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="pagefind")
         self._done = [self._pool.submit(self._index, shard) for shard in self.shards]
 
+    def add(self, shards: list[str], manifest: list[str], previous: search_directory.Previous | None) -> None:
+        """Index these shards too (started early with the report shards, the index gets the
+        site-wide shards once their pages exist); ``manifest`` and ``previous`` as in ``__init__``,
+        now that every shard is known."""
+        self.shards.extend(sorted(shards))
+        self._done.extend(self._pool.submit(self._index, shard) for shard in sorted(shards))
+        self.manifest, self.previous = sorted(manifest), previous
+
     def _index(self, shard: str) -> int:
+        """Pagefind and the shard's ``keys.tsv`` (both read only the shard's pages) at the same time;
+        the keys go beside the bundle until Pagefind has written the shard's folder."""
+        keys = self.bundle / f".{shard}.{search_directory.SHARD_KEYS}"
         with self._lock:
             if self._stopped:
                 raise IndexFailed("stopped")
+            self.bundle.mkdir(parents=True, exist_ok=True)
+            keys_process = self._start_keys(shard, keys)
             indexer = Indexer(self.pages / shard, self.bundle / shard)
             self._running.add(indexer)
         with indexer:
@@ -146,20 +159,20 @@ class ShardedIndex:
             finally:
                 with self._lock:
                     self._running.discard(indexer)
-        self._write_keys(shard)
+        self._wait_keys(shard, keys_process)
+        os.replace(keys, self.bundle / shard / search_directory.SHARD_KEYS)
         return indexer.peak_memory
 
-    def _write_keys(self, shard: str) -> None:
-        """The shard's ``keys.tsv`` for the search directory, in its own process (the build's
-        main thread is busy with the bulk stage meanwhile)."""
-        with self._lock:
-            if self._stopped:
-                raise IndexFailed("stopped")
-            process = subprocess.Popen(
-                [sys.executable, "-m", "site_builder.search_directory", str(self.pages / shard),
-                 str(self.bundle / shard / search_directory.SHARD_KEYS)],
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-            self._processes.add(process)
+    def _start_keys(self, shard: str, target: Path) -> subprocess.Popen[bytes]:
+        """The shard's keys for the search directory, in their own process (the build's main
+        thread is busy with the bulk stage meanwhile). Called under the lock."""
+        process = subprocess.Popen(
+            [sys.executable, "-m", "site_builder.search_directory", str(self.pages / shard), str(target)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self._processes.add(process)
+        return process
+
+    def _wait_keys(self, shard: str, process: subprocess.Popen[bytes]) -> None:
         try:
             _, errors = process.communicate()
         finally:
