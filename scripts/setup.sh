@@ -8,9 +8,9 @@ if [ ! -x "$ROOT/.venv/bin/python" ]; then
 fi
 # shellcheck disable=SC1091
 . "$ROOT/.venv/bin/activate"
-stamp="$ROOT/.venv/.installed-$(sha1sum "$ROOT/pyproject.toml" | cut -c1-12)"
+stamp="$ROOT/.venv/.installed-$(cat "$ROOT/pyproject.toml" "$ROOT/constraints.txt" | sha1sum | cut -c1-12)"
 if [ ! -f "$stamp" ]; then
   python -m pip install --quiet --upgrade pip
-  python -m pip install --quiet -e "$ROOT[test]"
+  python -m pip install --quiet -c "$ROOT/constraints.txt" -e "$ROOT[test]"
   touch "$stamp"
 fi
