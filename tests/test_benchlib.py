@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
+
+import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
@@ -33,3 +36,20 @@ def test_exit_code_and_output_are_kept() -> None:
     run = benchlib.timed([sys.executable, "-c", "import sys; print('out'); print('err', file=sys.stderr); sys.exit(3)"])
     assert (run.returncode, run.stdout, run.stderr) == (3, "out\n", "err\n")
     assert run.seconds > 0
+
+
+def test_a_costly_sample_is_taken_less_often(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sampling must not take the measured build's cores: a sample that costs 0.1 s (a tree of
+    several GB) is taken at most every 2 s (``SAMPLER_SHARE`` 5 %), not every 50 ms."""
+    samples: list[float] = []
+
+    def slow_sample(pid: int) -> tuple[int, int]:
+        samples.append(time.perf_counter())
+        time.sleep(0.1)
+        return 1, 1
+
+    monkeypatch.setattr(benchlib, "tree_memory", slow_sample)
+    run = benchlib.timed([sys.executable, "-c", "import time; time.sleep(3)"])
+    assert run.returncode == 0 and run.peak_pss == 1
+    assert 1 <= len(samples) <= 2
+    assert run.seconds < 3.5  # the end is still seen at once, not at the next sample
