@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -168,3 +169,13 @@ def test_killed_build_parent_only_does_not_block_the_next(tmp_path: Path) -> Non
             os.killpg(process.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+
+def test_sitemap_lists_every_report_and_unit_page(first_build: Path) -> None:
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    root = ET.parse(first_build / "sitemap.xml").getroot()
+    listed = {loc.text for loc in root.findall("s:url/s:loc", ns)}
+    pages = [p.parent.relative_to(first_build).as_posix() + "/" for p in first_build.glob("units/*/index.html")]
+    pages += [p.parent.relative_to(first_build).as_posix() + "/" for p in first_build.glob("units/*/[0-9]*/index.html")]
+    assert pages and all(any(loc.endswith(page) for loc in listed if loc) for page in pages)
+    assert not list(first_build.glob("sitemap-*.xml"))  # a small site: one file, no index

@@ -33,6 +33,7 @@ from site_builder.render.cells import body_html, head_html, row_html
 from site_builder.render.grids import Grid, build_grid
 from site_builder.render.markdown import Rendered, fill_fields
 from site_builder.render.markdown import render as render_markdown
+from site_builder.render.sitemap import sitemap_files
 from site_builder.rules.forms.spec import page_labels
 from site_builder.summaries import HeadlineData, ReportSummary, headline_data
 
@@ -419,7 +420,8 @@ class Renderer:
         out.add("corrections/index.html", self.page("corrections.html", "corrections/index.html", corrections=all_corrections(
             summaries), report_path=report_path))
         out.add("404.html", self.page("404.html", "404.html"))
-        out.add("sitemap.xml", self.sitemap(summaries, comparisons))
+        for name, xml in self.sitemap(summaries, comparisons):
+            out.add(name, xml)
         static = PACKAGE_THEME / "static"
         for file in sorted(static.rglob("*")):
             if file.is_file():
@@ -497,15 +499,10 @@ class Renderer:
                                     head_html=compare.compare_head_html(columns, view, views)))
         return out
 
-    def sitemap(self, summaries: list[ReportSummary], groups: list[compare.CompareGroup]) -> str:
-        base = str(self.site.settings.get("base_url", "")).rstrip("/")
+    def sitemap(self, summaries: list[ReportSummary], groups: list[compare.CompareGroup]) -> list[tuple[str, str]]:
+        """sitemap.xml, and the numbered files it indexes when the site has too many addresses for one."""
         paths = ["", "glossary/", "search/", "corrections/", "compare/"]
         paths += [unit_path(u.slug) for u in self.site.units]
         paths += [report_path(r) for r in sorted(summaries, key=lambda r: r.rel)]  # type: ignore[arg-type]
         paths += sorted({g.path for g in groups})
-        lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
-        for path in paths:
-            loc = f"{base}/{path}" if base else f"./{path}" if path else "./"
-            lines.append(f"  <url><loc>{jinja2.utils.markupsafe.escape(loc)}</loc></url>")
-        lines.append("</urlset>")
-        return "\n".join(lines) + "\n"
+        return sitemap_files(paths, str(self.site.settings.get("base_url", "")))
