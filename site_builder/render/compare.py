@@ -241,6 +241,33 @@ class CompareGroup:
         return f"compare/{self.year}/{self.slug}/"
 
 
+INDEX_GROUPS = 300  # comparison pages compare/index.html lists at most; above it, one index page per year
+COMPARE_INDEX = "compare/index.html"
+
+
+@dataclass
+class IndexPage:
+    """An index of comparison pages: compare/index.html, or a year's compare/<year>/index.html."""
+
+    path: str
+    year: int | None  # the year it lists, None for compare/index.html
+    groups: list[CompareGroup]  # the comparison pages it lists
+    years: list[tuple[int, int]] = field(default_factory=list)  # (year, its comparison pages), newest first
+
+
+def index_pages(groups: list[CompareGroup], limit: int = INDEX_GROUPS) -> list[IndexPage]:
+    """compare/index.html listing every comparison page, or, above ``limit`` of them, listing the
+    years, followed by one index page per year."""
+    if len(groups) <= limit:
+        return [IndexPage(COMPARE_INDEX, None, groups)]
+    by_year: dict[int, list[CompareGroup]] = defaultdict(list)
+    for group in groups:
+        by_year[group.year].append(group)
+    years = sorted(by_year, reverse=True)
+    top = IndexPage(COMPARE_INDEX, None, [], [(year, len(by_year[year])) for year in years])
+    return [top, *(IndexPage(f"compare/{year}/index.html", year, by_year[year]) for year in years)]
+
+
 COMPARED = ("total_expenditure", "total_income", "basic", "project", "fiscal_expenditure", "three_public",
             "reception", "running_costs", "personnel")
 SORTED_VIEWS = ("total_expenditure", "three_public", "reception", "personnel", "personnel_share", "project_share",

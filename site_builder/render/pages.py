@@ -9,7 +9,7 @@ from __future__ import annotations
 import operator
 import posixpath
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -28,7 +28,7 @@ from site_builder.fingerprint import PACKAGE_THEME_DIR
 from site_builder.limits import THEME_FILE_BYTES
 from site_builder.model import Amount, Report, Site, Term, Unit
 from site_builder.prose.refs import ATTACHMENT_TEXT_FIELDS, Resolver
-from site_builder.render import charts, compare, downloads, search_aid, tidy, trust
+from site_builder.render import browse, charts, compare, downloads, search_aid, tidy, trust
 from site_builder.render.cells import body_html, head_html, row_html
 from site_builder.render.grids import Grid, build_grid
 from site_builder.render.markdown import Rendered, fill_fields
@@ -218,7 +218,6 @@ def report_path(report: Report | ReportSummary) -> str:
 
 
 UNIT_CSV = "history.csv"  # the page's figures; figures.csv beside it is the bulk tidy file (bulk.py)
-COMPARE_INDEX = "compare/index.html"
 
 
 def _rel_path(rel: str) -> str:
@@ -402,25 +401,20 @@ class Renderer:
         out = Output()
         comparisons = compare_groups if compare_groups is not None else compare.compare_groups(summaries, headline_data())
         reports_by_unit = summaries_by_unit(summaries)
-        groups: dict[tuple[str, str], list[Any]] = defaultdict(list)
-        for unit in sorted(self.site.units, key=lambda u: (u.region, u.parent, u.name)):
-            groups[(unit.region, unit.parent)].append(unit)
-        latest = sorted(summaries, key=lambda r: (-r.year, r.unit.name))[:10]
-        by_rel = {r.rel: r for r in summaries}
-        out.add("index.html", self.page("index.html", "index.html", groups=groups, reports_by_unit=reports_by_unit,
-                                        latest=latest, summaries=by_rel, report_path=report_path, unit_path=unit_path))
+        listings = browse.listings(self.site.units, browse.PAGE_UNITS)
+        self.render_browsing(out, listings, summaries, reports_by_unit)
         if with_units:  # else the build renders the unit and comparison pages in its workers
             out.merge(self.render_units(self.site.units, reports_by_unit))
             self.render_comparisons(out, comparisons, headline_data())
         else:
-            out.add(COMPARE_INDEX, self.page("compare_index.html", COMPARE_INDEX, groups=comparisons))
+            self.render_compare_index(out, comparisons)
         glossary = merged_glossary(self.site)
         out.add("glossary/index.html", self.page("glossary.html", "glossary/index.html", glossary=glossary, term_anchor=term_anchor))
         out.add("search/index.html", self.page("search.html", "search/index.html"))
         out.add("corrections/index.html", self.page("corrections.html", "corrections/index.html", corrections=all_corrections(
             summaries), report_path=report_path))
         out.add("404.html", self.page("404.html", "404.html"))
-        for name, xml in self.sitemap(summaries, comparisons):
+        for name, xml in self.sitemap(summaries, comparisons, [page.path for page in listings[1:]]):
             out.add(name, xml)
         static = PACKAGE_THEME / "static"
         for file in sorted(static.rglob("*")):
@@ -429,6 +423,17 @@ class Renderer:
         for name, data in self.own_assets():  # the site's own assets override the default ones
             out.add("assets/" + name, data)
         return out
+
+    def render_browsing(self, out: Output, listings: list[browse.Listing], summaries: list[ReportSummary],
+                        reports_by_unit: dict[str, list[ReportSummary]]) -> None:
+        """The home page (``listings[0]``) and the region and parent-department pages (browse.py)."""
+        home, *others = listings
+        latest = sorted(summaries, key=lambda r: (-r.year, r.unit.name))[:10]
+        common = {"reports_by_unit": reports_by_unit, "report_path": report_path, "unit_path": unit_path}
+        out.add(home.path, self.page("index.html", home.path, listing=home, groups=home.groups, latest=latest,
+                                     summaries={r.rel: r for r in latest}, **common))
+        for listing in others:
+            out.add(listing.path, self.page("browse.html", listing.path, listing=listing, **common))
 
     def own_assets(self) -> list[tuple[str, bytes]]:
         """Files under ``CONTENT/_theme/static/``: no link followed, none above the size limit."""
@@ -479,7 +484,13 @@ class Renderer:
         main column (each with its CSV), and compare/index.html listing them."""
         for group in groups:
             out.merge(self.render_comparison_group(group, headlines))
-        out.add(COMPARE_INDEX, self.page("compare_index.html", COMPARE_INDEX, groups=groups))
+        self.render_compare_index(out, groups)
+
+    def render_compare_index(self, out: Output, groups: list[compare.CompareGroup]) -> None:
+        """compare/index.html: every comparison page, or, for a large portal, the years, each with
+        a page compare/<year>/index.html of its comparison pages (compare.INDEX_GROUPS)."""
+        for page in compare.index_pages(groups, compare.INDEX_GROUPS):
+            out.add(page.path, self.page("compare_index.html", page.path, index=page, groups=page.groups))
 
     def render_comparison_group(self, group: compare.CompareGroup, headlines: HeadlineData) -> Output:
         out = Output()
@@ -499,9 +510,13 @@ class Renderer:
                                     head_html=compare.compare_head_html(columns, view, views)))
         return out
 
-    def sitemap(self, summaries: list[ReportSummary], groups: list[compare.CompareGroup]) -> list[tuple[str, str]]:
-        """sitemap.xml, and the numbered files it indexes when the site has too many addresses for one."""
-        paths = ["", "glossary/", "search/", "corrections/", "compare/"]
+    def sitemap(self, summaries: list[ReportSummary], groups: list[compare.CompareGroup],
+                browsing: Sequence[str] = ()) -> list[tuple[str, str]]:
+        """sitemap.xml, and the numbered files it indexes when the site has too many addresses for one.
+        ``browsing``: the region and parent-department pages (browse.py)."""
+        paths = ["", "glossary/", "search/", "corrections/"]
+        paths += [page.path.removesuffix("index.html") for page in compare.index_pages(groups, compare.INDEX_GROUPS)]
+        paths += sorted(path.removesuffix("index.html") for path in browsing)
         paths += [unit_path(u.slug) for u in self.site.units]
         paths += [report_path(r) for r in sorted(summaries, key=lambda r: r.rel)]  # type: ignore[arg-type]
         paths += sorted({g.path for g in groups})

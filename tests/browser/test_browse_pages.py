@@ -1,0 +1,68 @@
+"""The browsing pages of a large portal (render/browse.py) in Chromium: axe finds nothing on the
+home page, a region page, a parent department's page and a year's comparison index, and a keyboard
+user gets from the home page to a unit page."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page
+
+from site_builder.build import build
+from site_builder.render import browse, compare
+from site_builder.serve import make_server
+from tests.browser.test_accessibility import violations
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def paged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
+    """40 generated reports built as a large portal would be: at most 3 units a page, 3 comparison pages an index."""
+    base = tmp_path_factory.mktemp("browse")
+    content = base / "content"
+    subprocess.run([sys.executable, str(ROOT / "bench" / "generate.py"), "--reports", "40", "--seed", "3",
+                    "--out", str(content)], check=True, capture_output=True)
+    site = base / "site"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(browse, "PAGE_UNITS", 3)
+        patch.setattr(compare, "INDEX_GROUPS", 3)
+        build(content, site, index=False, workers=1)
+    server = make_server(site, 0, quiet=True, not_found=site / "404.html")
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield site, f"http://127.0.0.1:{server.server_port}/"
+    server.shutdown()
+    server.server_close()
+
+
+def _pages(site: Path) -> list[str]:
+    region = next(p for p in sorted(site.glob("regions/*/index.html")) if not list(p.parent.glob("*/index.html")))
+    parents = sorted(site.glob("regions/*/*/index.html"))
+    assert parents, "no region large enough for department pages"
+    year = sorted(site.glob("compare/*/index.html"))[-1]
+    return ["index.html", "compare/index.html"] + [p.relative_to(site).as_posix() for p in (region, parents[0].parent.parent / "index.html", parents[0], year)]
+
+
+def test_axe_finds_nothing_on_the_browsing_pages(page: Page, paged: tuple[Path, str]) -> None:
+    site, base_url = paged
+    for path in _pages(site):
+        page.goto(base_url + path)
+        assert page.locator("h1").count() == 1, path
+        assert violations(page) == [], path
+
+
+def test_a_keyboard_user_reaches_a_unit_page_from_the_home_page(page: Page, paged: tuple[Path, str]) -> None:
+    site, base_url = paged
+    region = sorted(site.glob("regions/*/*/index.html"))[0].parent.parent.relative_to(site).as_posix()
+    page.goto(base_url)
+    for link in (f'a[href="{region}/index.html"]', ".browse-list a", ".unit-group li > a"):  # region, department, unit
+        page.locator(link).first.focus()
+        page.keyboard.press("Enter")
+        page.wait_for_load_state()
+    assert "/units/" in page.url and page.locator(".facts").count() == 1
