@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+import shutil
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -166,3 +167,26 @@ def test_the_sitemap_lists_the_browsing_pages(paged_site: tuple[Path, Path]) -> 
     pages = [p.relative_to(site).parent.as_posix() + "/" for p in site.glob("regions/**/index.html")]
     pages += [p.relative_to(site).parent.as_posix() + "/" for p in site.glob("compare/*/index.html")]
     assert pages and all(f"{page}</loc>" in sitemap for page in pages)
+
+
+def test_a_unit_moved_to_another_region_rebuilds_as_a_fresh_build(paged_site: tuple[Path, Path], tmp_path: Path) -> None:
+    """The region it left may lose its page (or its department pages); the incremental build
+    removes them as a fresh build would not write them."""
+    from tests.test_incremental import assert_same_site
+
+    content = tmp_path / "content"
+    shutil.copytree(paged_site[0], content)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(browse, "PAGE_UNITS", 3)
+        patch.setattr(compare, "INDEX_GROUPS", 3)
+        build(content, tmp_path / "site", cache=tmp_path / "cache")
+        before = {p.relative_to(tmp_path / "site").as_posix() for p in (tmp_path / "site").glob("regions/**/index.html")}
+        for unit in sorted(content.glob("*/unit.yaml")):  # every unit of the region with department pages
+            text = unit.read_text(encoding="utf-8")
+            if "region: 宁夏回族自治区吴忠市盐池县\n" in text:
+                unit.write_text(text.replace("region: 宁夏回族自治区吴忠市盐池县\n", "region: 宁夏回族自治区吴忠市\n"), encoding="utf-8")
+        build(content, tmp_path / "site", cache=tmp_path / "cache")
+        build(content, tmp_path / "fresh")
+    after = {p.relative_to(tmp_path / "site").as_posix() for p in (tmp_path / "site").glob("regions/**/index.html")}
+    assert before - after
+    assert_same_site(tmp_path / "site", tmp_path / "fresh")
