@@ -69,7 +69,7 @@ from site_builder.output import (
     write_marker_of,
 )
 from site_builder.publish import SiteView, publish
-from site_builder.render import compare
+from site_builder.render import browse, compare
 from site_builder.render.compare import CompareGroup
 from site_builder.render.pages import Output, Renderer, summaries_by_unit, unit_path
 from site_builder.schemagen import SCHEMA_DIR
@@ -771,6 +771,7 @@ class _SitePagesState:
     by_unit: dict[str, list[ReportSummary]]  # without their table rows
     summary_files: dict[str, Path]  # report rel -> the file of its whole summary
     groups: list[CompareGroup]
+    crumbs: dict[str, list[tuple[str, str]]]  # unit slug -> the browsing pages above its page
     staging: Path
     index: IndexFolders | None
 
@@ -784,7 +785,7 @@ def site_page_job(job: tuple[str, int]) -> Written:
     if kind == "unit":
         unit = state.renderer.site.units[number]
         reports = [summary_from_bytes(state.summary_files[s.rel].read_bytes()) for s in state.by_unit.get(unit.slug, [])]
-        output = state.renderer.render_units([unit], {unit.slug: reports})
+        output = state.renderer.render_units([unit], {unit.slug: reports}, state.crumbs)
     else:
         output = state.renderer.render_comparison_group(state.groups[number], headline_data())
     return write_tree(output, state.staging, state.index)
@@ -833,8 +834,10 @@ class _PageReuse:
     staging: Path
     cells: Path | None
 
-    def job_keys(self, units: list[Unit], by_unit: dict[str, list[ReportSummary]], groups: list[CompareGroup]) -> list[str]:
-        return ([self.keys.unit(unit, [self.summary_digests[s.rel] for s in by_unit.get(unit.slug, [])]) for unit in units]
+    def job_keys(self, units: list[Unit], by_unit: dict[str, list[ReportSummary]], groups: list[CompareGroup],
+                 crumbs: dict[str, list[tuple[str, str]]]) -> list[str]:
+        return ([self.keys.unit(unit, [self.summary_digests[s.rel] for s in by_unit.get(unit.slug, [])],
+                                crumbs.get(unit.slug, [])) for unit in units]
                 + [self.keys.group(group) for group in groups])
 
     def linked(self, key: str, folder: str) -> Written | None:
@@ -861,12 +864,13 @@ def _worker_site_pages(site: Site, root: Path, summaries: list[ReportSummary], s
     try:
         groups = compare.compare_groups(summaries, headline_data())
         by_unit = summaries_by_unit(summaries)
+        crumbs = browse.unit_crumbs(browse.listings(site.units, browse.PAGE_UNITS))
         jobs = [("unit", i) for i in range(len(site.units))] + [("compare", i) for i in range(len(groups))]
         folders = [unit_path(unit.slug) for unit in site.units] + [group.path for group in groups]
-        keys = reuse.job_keys(site.units, by_unit, groups) if reuse is not None else [""] * len(jobs)
+        keys = reuse.job_keys(site.units, by_unit, groups, crumbs) if reuse is not None else [""] * len(jobs)
         done = [reuse.linked(key, folder) if reuse is not None else None for key, folder in zip(keys, folders, strict=True)]
         reused = [written is not None for written in done]
-        _SITE_PAGES = _SitePagesState(Renderer(site, root), by_unit, summary_files, groups, staging, index)
+        _SITE_PAGES = _SitePagesState(Renderer(site, root), by_unit, summary_files, groups, crumbs, staging, index)
         todo = [number for number, written in enumerate(done) if written is None]
         if reuse is not None:  # the whole summaries the unit pages rendered now read, from the cache's store
             reuse.cache.verify_copies([summary_files[s.rel] for kind, number in (jobs[n] for n in todo) if kind == "unit"

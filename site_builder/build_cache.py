@@ -337,9 +337,10 @@ class PageKeys:
 
     Both read the renderer's inputs (the tool with its default theme and the headline and crosswalk
     data, the root files, the site's ``_theme/`` and, with its own templates, every unit: as a
-    report's key), the search settings and the site as loaded; a unit page also reads its unit and
-    the whole summaries of its reports, in order (by digest); a comparison group reads only its
-    ``CompareGroup``, which holds every figure and name it shows."""
+    report's key), the search settings and the site as loaded; a unit page also reads its unit, the
+    browsing pages above it (its breadcrumb) and the whole summaries of its reports, in order (by
+    digest); a comparison group reads only its ``CompareGroup``, which holds every figure and name
+    it shows."""
 
     def __init__(self, keys: ReportKeys, site: Site, settings: str) -> None:
         hasher = hashlib.sha256(b"site pages\0" + keys.fingerprints.site_digest + keys.extra)
@@ -347,8 +348,9 @@ class PageKeys:
         hasher.update(f"{settings}\0{pagefind_version()}\0{rest!r}".encode("utf-8", "surrogateescape"))
         self.common = hasher.digest()
 
-    def unit(self, unit: Unit, summary_digests: list[str]) -> str:
-        return self._key("unit", repr(unit), *summary_digests)
+    def unit(self, unit: Unit, summary_digests: list[str], crumbs: list[tuple[str, str]]) -> str:
+        """``crumbs``: the browsing pages above the unit's page (``browse.unit_crumbs``)."""
+        return self._key("unit", repr(unit), repr(crumbs), *summary_digests)
 
     def group(self, group: object) -> str:
         """``group``: a ``compare.CompareGroup`` (a dataclass: its repr shows every field, amounts exactly)."""

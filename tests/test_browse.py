@@ -151,6 +151,17 @@ def test_every_unit_is_reachable_from_the_home_page_in_at_most_three_links(paged
         assert len(listed) <= 3 or len(parts) == 4  # a region page within the size; a department's page whole
 
 
+def test_a_unit_page_links_up_to_the_browsing_pages_above_it(paged_site: tuple[Path, Path]) -> None:
+    _, site = paged_site
+    department = sorted(site.glob("regions/*/*/index.html"))[0]
+    unit = next(t for t in _links(site, department.relative_to(site).as_posix()) if re.fullmatch(r"units/[^/]+/index\.html", t))
+    crumbs = (site / unit).read_text(encoding="utf-8").split('<nav class="breadcrumb"', 1)[1].split("</nav>", 1)[0]
+    up = [t for t in _links(site, unit) if t.startswith("regions/")]
+    assert set(up) >= {department.parent.parent.relative_to(site).as_posix() + "/index.html",
+                       department.relative_to(site).as_posix()}
+    assert crumbs.count("<li>") == 4  # 首页 › region › department › unit
+
+
 def test_comparison_pages_are_reachable_through_the_year_pages(paged_site: tuple[Path, Path]) -> None:
     _, site = paged_site
     groups = {p.relative_to(site).as_posix() for p in site.glob("compare/*/*/index.html")}

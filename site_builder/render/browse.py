@@ -89,3 +89,10 @@ def _region_pages(region: Link, groups: dict[tuple[str, str], list[Unit]], per_p
         pages.append(Listing(link.path + HOME, f"{region.label} · {link.label}", [*crumbs, (link.label, link.path)],
                              groups={key: members}))
     return pages
+
+
+def unit_crumbs(pages: list[Listing]) -> dict[str, list[tuple[str, str]]]:
+    """The browsing pages above each unit's page, for its breadcrumb: (label, folder) of its region
+    page, then of its parent department's page; none when the home page lists the unit."""
+    return {unit.slug: page.crumbs for page in pages if page.crumbs
+            for members in page.groups.values() for unit in members}

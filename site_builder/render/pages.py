@@ -404,7 +404,7 @@ class Renderer:
         listings = browse.listings(self.site.units, browse.PAGE_UNITS)
         self.render_browsing(out, listings, summaries, reports_by_unit)
         if with_units:  # else the build renders the unit and comparison pages in its workers
-            out.merge(self.render_units(self.site.units, reports_by_unit))
+            out.merge(self.render_units(self.site.units, reports_by_unit, browse.unit_crumbs(listings)))
             self.render_comparisons(out, comparisons, headline_data())
         else:
             self.render_compare_index(out, comparisons)
@@ -459,15 +459,17 @@ class Renderer:
             raise ThemeError(findings)
         return sorted(assets)
 
-    def render_units(self, units: list[Unit], reports_by_unit: dict[str, list[ReportSummary]]) -> Output:
+    def render_units(self, units: list[Unit], reports_by_unit: dict[str, list[ReportSummary]],
+                     crumbs: dict[str, list[tuple[str, str]]]) -> Output:
+        """The pages of ``units``; ``crumbs``: the browsing pages above each (``browse.unit_crumbs``)."""
         out = Output()
         headlines, walk = headline_data(), crosswalk()
         for unit in units:
-            self.render_unit(out, unit, reports_by_unit.get(unit.slug, []), headlines, walk)
+            self.render_unit(out, unit, reports_by_unit.get(unit.slug, []), headlines, walk, crumbs.get(unit.slug, []))
         return out
 
     def render_unit(self, out: Output, unit: Unit, reports: list[ReportSummary], headlines: HeadlineData,
-                    walk: Crosswalk) -> None:
+                    walk: Crosswalk, crumbs: list[tuple[str, str]]) -> None:
         """The unit page: its reports, headline figures and table rows year by year, and their CSV."""
         base = unit_path(unit.slug)
         history = compare.unit_history(reports, headlines, walk) if reports else None
@@ -475,7 +477,7 @@ class Renderer:
             out.add(base + UNIT_CSV, compare.unit_csv(history, headlines.texts))
         newest_first = sorted(reports, key=lambda r: -r.year)
         out.add(base + "index.html", self.page("unit.html", base + "index.html", unit=unit, reports=newest_first,
-                                               history=history, csv_name=UNIT_CSV, report_path=report_path,
+                                               history=history, csv_name=UNIT_CSV, report_path=report_path, crumbs=crumbs,
                                                series_html=compare.series_rows_html,
                                                charts=unit_charts(history, headlines)))
 

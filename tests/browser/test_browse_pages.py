@@ -63,6 +63,8 @@ def test_a_keyboard_user_reaches_a_unit_page_from_the_home_page(page: Page, page
     page.goto(base_url)
     for link in (f'a[href="{region}/index.html"]', ".browse-list a", ".unit-group li > a"):  # region, department, unit
         page.locator(link).first.focus()
-        page.keyboard.press("Enter")
-        page.wait_for_load_state()
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
     assert "/units/" in page.url and page.locator(".facts").count() == 1
+    assert page.locator(".breadcrumb li").count() == 4  # 首页 › region › department › unit
+    assert violations(page) == []
