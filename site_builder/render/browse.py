@@ -43,8 +43,7 @@ class Listing:
     title: str
     crumbs: list[tuple[str, str]] = field(default_factory=list)  # (label, folder) of the pages above it
     groups: dict[tuple[str, str], list[Unit]] = field(default_factory=dict)
-    links: list[Link] = field(default_factory=list)
-    link_kind: str = ""  # region | parent, when the page lists links
+    links: list[Link] = field(default_factory=list)  # regions (home page) or a region's departments
 
 
 def region_path(region: str) -> str:
@@ -71,7 +70,7 @@ def listings(units: list[Unit], per_page: int = PAGE_UNITS) -> list[Listing]:
     by_region: dict[str, dict[tuple[str, str], list[Unit]]] = defaultdict(dict)
     for (region, parent), members in groups.items():
         by_region[region][(region, parent)] = members
-    home = Listing(HOME, "", link_kind="region", links=[
+    home = Listing(HOME, "", links=[
         Link(region, region_path(region), sum(map(len, parts.values()))) for region, parts in by_region.items()])
     pages = [home]
     for link in home.links:
@@ -84,7 +83,7 @@ def _region_pages(region: Link, groups: dict[tuple[str, str], list[Unit]], per_p
     if region.units <= per_page:
         return [Listing(region.path + HOME, region.label, crumbs, groups=groups)]
     links = [Link(parent, parent_path(region.label, parent), len(members)) for (_, parent), members in groups.items()]
-    pages = [Listing(region.path + HOME, region.label, crumbs, links=links, link_kind="parent")]
+    pages = [Listing(region.path + HOME, region.label, crumbs, links=links)]
     for link, (key, members) in zip(links, groups.items(), strict=True):
         pages.append(Listing(link.path + HOME, f"{region.label} · {link.label}", [*crumbs, (link.label, link.path)],
                              groups={key: members}))
