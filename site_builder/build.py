@@ -88,7 +88,8 @@ SUMMARIES = ".summaries"  # in the staging folder: each report's whole summary, 
 # -- rendering ----------------------------------------------------------------------------------
 
 
-NOT_INDEXED = ("compare/",)  # comparison views repeat figures of the report pages: not searched
+# comparison views repeat figures of the report pages, browsing pages only list units: not searched
+NOT_INDEXED = ("compare/", browse.REGIONS)
 
 
 @dataclass(frozen=True)
