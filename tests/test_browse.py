@@ -201,3 +201,17 @@ def test_a_unit_moved_to_another_region_rebuilds_as_a_fresh_build(paged_site: tu
     after = {p.relative_to(tmp_path / "site").as_posix() for p in (tmp_path / "site").glob("regions/**/index.html")}
     assert before - after
     assert_same_site(tmp_path / "site", tmp_path / "fresh")
+
+
+def test_the_benchmark_renders_the_browsing_pages_the_build_wrote(paged_site: tuple[Path, Path]) -> None:
+    """bench/browse_sizes.py (browsing pages of a portal too large to build) against a real build."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        import browse_sizes
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    content, site = paged_site
+    _, out = browse_sizes.browsing_pages(content, 3)
+    regions = sorted(path for path in out.files if path.startswith("regions/"))
+    assert regions == sorted(p.relative_to(site).as_posix() for p in site.glob("regions/**/index.html"))
+    assert all(out.files[path] == (site / path).read_bytes() for path in regions)
