@@ -9,6 +9,8 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -120,18 +122,28 @@ def _reachable(site: Path, start: str, follow: re.Pattern[str]) -> dict[str, int
     return distance
 
 
-@pytest.fixture(scope="module")
-def paged_site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    base = tmp_path_factory.mktemp("browse")
-    content = base / "content"
-    subprocess.run([sys.executable, str(ROOT / "bench" / "generate.py"), "--reports", "40", "--seed", "3",
-                    "--out", str(content)], check=True, capture_output=True)
-    site = base / "site"
+@contextmanager
+def paged_limits() -> Iterator[None]:
+    """Build as a large portal would be: at most 3 units a browsing page, 3 comparison pages an index."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(browse, "PAGE_UNITS", 3)
         patch.setattr(compare, "INDEX_GROUPS", 3)
-        build(content, site, index=False, workers=1)
-    return content, site
+        yield
+
+
+def build_paged_portal(base: Path) -> tuple[Path, Path]:
+    """40 generated reports (a region above 3 units among them) built under ``paged_limits``."""
+    content = base / "content"
+    subprocess.run([sys.executable, str(ROOT / "bench" / "generate.py"), "--reports", "40", "--seed", "3",
+                    "--out", str(content)], check=True, capture_output=True)
+    with paged_limits():
+        build(content, base / "site", index=False, workers=1)
+    return content, base / "site"
+
+
+@pytest.fixture(scope="module")
+def paged_site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return build_paged_portal(tmp_path_factory.mktemp("browse"))
 
 
 def test_every_unit_is_reachable_from_the_home_page_in_at_most_three_links(paged_site: tuple[Path, Path]) -> None:
@@ -187,9 +199,7 @@ def test_a_unit_moved_to_another_region_rebuilds_as_a_fresh_build(paged_site: tu
 
     content = tmp_path / "content"
     shutil.copytree(paged_site[0], content)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(browse, "PAGE_UNITS", 3)
-        patch.setattr(compare, "INDEX_GROUPS", 3)
+    with paged_limits():
         build(content, tmp_path / "site", cache=tmp_path / "cache")
         before = {p.relative_to(tmp_path / "site").as_posix() for p in (tmp_path / "site").glob("regions/**/index.html")}
         for unit in sorted(content.glob("*/unit.yaml")):  # every unit of the region with department pages

@@ -4,8 +4,6 @@ user gets from the home page to a unit page."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,26 +11,15 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page
 
-from site_builder.build import build
-from site_builder.render import browse, compare
 from site_builder.serve import make_server
 from tests.browser.test_accessibility import violations
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.test_browse import build_paged_portal
 
 
 @pytest.fixture(scope="module")
 def paged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
-    """40 generated reports built as a large portal would be: at most 3 units a page, 3 comparison pages an index."""
-    base = tmp_path_factory.mktemp("browse")
-    content = base / "content"
-    subprocess.run([sys.executable, str(ROOT / "bench" / "generate.py"), "--reports", "40", "--seed", "3",
-                    "--out", str(content)], check=True, capture_output=True)
-    site = base / "site"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(browse, "PAGE_UNITS", 3)
-        patch.setattr(compare, "INDEX_GROUPS", 3)
-        build(content, site, index=False, workers=1)
+    """The paged portal of tests/test_browse.py, served."""
+    _, site = build_paged_portal(tmp_path_factory.mktemp("browse"))
     server = make_server(site, 0, quiet=True, not_found=site / "404.html")
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
