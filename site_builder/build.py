@@ -569,7 +569,8 @@ def _publish_in_place(cache: build_cache.BuildCache, staging: Path, out: Path,
     """Publish what changed into the live output (publish.py): a staged file with the same bytes
     as the untouched live one is carried too, so unchanged files keep their time (and a web
     server's caches hold). Returns every file of the new site with its ``full_stamp``, and the
-    paths publication wrote or deleted."""
+    paths publication wrote or deleted. ``digests`` is completed with the digests of the new site's
+    other files (a copy of it was one more dict of the whole site in memory)."""
     live, carried, previous = cache.live, cache.carried, cache.previous_site
     assert live is not None and carried is not None
 
@@ -577,7 +578,7 @@ def _publish_in_place(cache: build_cache.BuildCache, staging: Path, out: Path,
         return live.get(path) is not None and live.get(path) == previous.get(path)
 
     old = read_marker(out) if untouched(MARKER) else {}
-    known = dict(digests)
+    known = digests
     staged = publish_module.staged_files(staging)
     carried.difference_update(staged)  # written now (a stage that first took the live file wrote it after all)
     for path in staged:

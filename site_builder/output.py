@@ -114,18 +114,26 @@ def write_marker(folder: Path, known: dict[str, str]) -> None:
 
     ``known`` holds the digests taken as the files were written (stages never write one path
     twice: ``_refuse_twice_written``); the rest (bulk files, the search bundle) are read here."""
-    lines = [MARKER_HEADER]
-    for path in sorted(_files_below(folder)):
-        digest = known.get(path) or hashlib.sha256((folder / path).read_bytes()).hexdigest()
-        lines.append(f"{digest}  {path}\n")
-    (folder / MARKER).write_text("".join(lines), encoding="utf-8")
+    paths = sorted(_files_below(folder))
+    _write_lines(folder / MARKER, (f"{known.get(path) or _digest_of(folder / path)}  {path}\n" for path in paths))
 
 
 def write_marker_of(folder: Path, digests: dict[str, str], paths: list[str]) -> None:
     """The marker of a site whose files (but the marker) are ``paths``, each with its digest in
     ``digests``, written into ``folder`` (the staging folder of a build published in place: ``publish.py``)."""
-    lines = [MARKER_HEADER, *(f"{digests[path]}  {path}\n" for path in sorted(paths))]
-    (folder / MARKER).write_text("".join(lines), encoding="utf-8")
+    _write_lines(folder / MARKER, (f"{digests[path]}  {path}\n" for path in sorted(paths)))
+
+
+def _write_lines(marker: Path, lines: Iterator[str]) -> None:
+    """The marker written line by line: joined first, its text was a second copy of the site's file
+    list in memory (about 500 MB for the 3.9 million files of 100,000 reports)."""
+    with marker.open("w", encoding="utf-8", buffering=1 << 20) as handle:
+        handle.write(MARKER_HEADER)
+        handle.writelines(lines)
+
+
+def _digest_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def read_marker(folder: Path) -> dict[str, str]:

@@ -192,3 +192,33 @@ def test_an_unwritable_cache_folder_only_costs_time(mini: MiniContent, tmp_path:
 def test_cache_and_no_cache_together_is_a_usage_error(mini: MiniContent) -> None:
     done = mini.cli("check", "mini", "--cache", "c", "--no-cache")
     assert done.returncode == 2 and "not allowed with argument" in done.stderr
+
+
+def test_a_mapping_written_as_it_comes_is_the_same_file_as_written_whole(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The site record of a large build is streamed (``write_sealed_mapping``): byte for byte the
+    file ``write_sealed`` writes of the whole list, read back the same, with batches of any size."""
+    from site_builder import check_cache
+
+    mapping = {f"units/u{i}/2024/tables/t{i % 7}.csv": [i, i * 1000, None if i % 5 else "x"] for i in range(50)}
+    mapping["中文/名称.html"] = None
+    whole, streamed = tmp_path / "whole", tmp_path / "streamed"
+    assert check_cache.write_sealed(whole, MAGIC, VERSION, ["key", mapping])
+    for batch in (1, 7, 50, 10_000):
+        monkeypatch.setattr(check_cache, "SEALED_BATCH", batch)
+        assert check_cache.write_sealed_mapping(streamed, MAGIC, VERSION, "key", iter(mapping.items()))
+        assert streamed.read_bytes() == whole.read_bytes()
+    assert check_cache.read_sealed(streamed, MAGIC, VERSION) == ["key", mapping]
+    assert check_cache.write_sealed_mapping(streamed, MAGIC, VERSION, "key", iter([]))
+    assert check_cache.read_sealed(streamed, MAGIC, VERSION) == ["key", {}]
+
+
+def test_a_mapping_that_is_not_json_writes_nothing(tmp_path: Path) -> None:
+    from site_builder import check_cache
+
+    target = tmp_path / "site"
+    assert check_cache.write_sealed_mapping(target, MAGIC, VERSION, "key", iter([("a", 1)]))
+    before = target.read_bytes()
+    assert not check_cache.write_sealed_mapping(target, MAGIC, VERSION, "key", iter([("a", 1), ("\udcff", 2)]))
+    assert target.read_bytes() == before  # the earlier file stays; no temporary file is left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
