@@ -13,7 +13,10 @@ search page load only the shards that can hold the query, best first, a few at a
   of the shard's index copies, sorted by (hash, key); written while the shard is indexed, so a
   reused shard (build cache, parts) keeps it with its bundle.
 - **Portal-wide** ``directory/<bucket>.json``: for each key, the shards that hold it and on how many
-  pages (``[shard, pages, shard, pages, …]``, shard = position in ``directory.json``'s list). A key's
+  pages (``[shard, pages, shard, pages, …]``, shard = position in ``directory.json``'s list), or,
+  where it is shorter, the pages in every shard in order (``[-1, pages, pages, …]``, 0 where a shard
+  does not hold the key): a key that most shards hold (政府, 95) was 8–10 KB of shard numbers at
+  100,000 reports (``encode_entry``). A key's
   bucket is the top ``bits`` bits of its 32-bit FNV-1a hash, ``bits`` chosen so that a bucket stays
   around ``BUCKET_BYTES``. Written by merging the sorted ``keys.tsv`` files, one bucket in memory.
 """
@@ -37,7 +40,7 @@ from site_builder.publish import link_all
 DIRECTORY = "directory"
 MANIFEST = "directory.json"
 SHARD_KEYS = "keys.tsv"
-VERSION = 1  # of the published format (directory.json says it)
+VERSION = 2  # of the published format (directory.json says it); 2: dense entries (``encode_entry``)
 BUCKET_BYTES = 8192
 _ENTRY_BYTES = 14  # about what one (key, shard, pages) costs in a bucket file
 
@@ -208,7 +211,7 @@ def write_directory(bundle: Path, shards: list[str], previous: Previous | None =
         folder.mkdir()
         merged = heapq.merge(*(_entries(path, number) for number, path in enumerate(key_files)))
         for bucket, entries in groupby(merged, key=lambda entry: _bucket_of(entry[0], bits)):
-            _write_bucket(_bucket_path(folder, bucket, bits), entries)
+            _write_bucket(_bucket_path(folder, bucket, bits), entries, len(shards))
     (bundle / MANIFEST).write_text(body, encoding="utf-8")
     return updated
 
@@ -282,19 +285,23 @@ def update_directory(bundle: Path, shards: list[str], bits: int, manifest: str, 
     for name, bucket in sorted(rewritten.items()):
         source = old / DIRECTORY / name
         try:
-            entries: dict[str, list[int]] = json.loads(source.read_text(encoding="utf-8")) if name in names else {}
+            entries: object = json.loads(source.read_text(encoding="utf-8")) if name in names else {}
         except (OSError, ValueError):
             return False
+        if not isinstance(entries, dict):
+            return False
+        held = {key: decode_entry(entry, len(shards)) for key, entry in entries.items()}
+        if any(pages is None for pages in held.values()):
+            return False
         for key in by_bucket[bucket]:
-            pages = dict(zip(entries.get(key, [])[::2], entries.get(key, [])[1::2], strict=True))
-            pages.update(changed[key])
-            kept = [number for shard, count in sorted(pages.items()) if count for number in (shard, count)]
-            if kept:
-                entries[key] = kept
+            pages = {shard: count for shard, count in ((held.get(key) or {}) | changed[key]).items() if count}
+            if pages:
+                held[key] = pages
             else:
-                entries.pop(key, None)
-        if entries:
-            _write_bucket_body(folder / name, entries)
+                held.pop(key, None)
+        if held:
+            bucket_pairs = {key: [n for pair in sorted((pages or {}).items()) for n in pair] for key, pages in held.items()}
+            _write_bucket_body(folder / name, bucket_pairs, len(shards))
     if previous.carry is not None:
         previous.carry([f"{DIRECTORY}/{name}" for name in unchanged])
         return True
@@ -313,17 +320,47 @@ def _counts(path: Path) -> dict[str, tuple[str, int]]:
     return {key: (digest, count) for digest, key, _, count in _entries(path, 0)}
 
 
-def _write_bucket(path: Path, entries: Iterable[tuple[str, str, int, int]]) -> None:
+def _write_bucket(path: Path, entries: Iterable[tuple[str, str, int, int]], shards: int) -> None:
     bucket: dict[str, list[int]] = {}
     for _, key, shard, count in entries:
         bucket.setdefault(key, []).extend((shard, count))
-    _write_bucket_body(path, bucket)
+    _write_bucket_body(path, bucket, shards)
 
 
-def _write_bucket_body(path: Path, bucket: dict[str, list[int]]) -> None:
-    """A bucket file: its keys sorted, each with ``[shard, pages, …]`` in shard order."""
-    body = json.dumps(dict(sorted(bucket.items())), ensure_ascii=False, separators=(",", ":"))
+def _write_bucket_body(path: Path, bucket: dict[str, list[int]], shards: int) -> None:
+    """A bucket file: its keys sorted, each with its ``encode_entry`` of ``[shard, pages, …]`` (shard order)."""
+    encoded = {key: encode_entry(pairs, shards) for key, pairs in sorted(bucket.items())}
+    body = json.dumps(encoded, ensure_ascii=False, separators=(",", ":"))
     path.write_text(body + "\n", encoding="utf-8")
+
+
+def encode_entry(pairs: list[int], shards: int) -> list[int]:
+    """A key's entry as a bucket holds it: ``pairs`` (``[shard, pages, …]``, shards ascending) as
+    they are, or ``[-1, pages of shard 0, pages of shard 1, …]`` (0: not held) when that is shorter."""
+    counts = pairs[1::2]
+    # the dense form's text: "-1", each count, "0" for each shard not holding the key, separators
+    dense_length = 2 + _json_length(counts) - len(counts) + (shards - len(counts)) + shards + 1
+    if dense_length >= _json_length(pairs):
+        return pairs
+    dense = [0] * shards
+    for shard, pages in zip(pairs[::2], counts, strict=True):
+        dense[shard] = pages
+    return [-1, *dense]
+
+
+def decode_entry(entry: object, shards: int) -> dict[int, int] | None:
+    """Shard -> pages of a bucket's entry (``encode_entry``); None for an entry of another shape."""
+    if not isinstance(entry, list) or not all(type(n) is int for n in entry):
+        return None
+    if entry[:1] == [-1]:
+        return {shard: pages for shard, pages in enumerate(entry[1:]) if pages > 0} if len(entry) == shards + 1 else None
+    if len(entry) % 2 or not all(0 <= shard < shards for shard in entry[::2]):
+        return None
+    return dict(zip(entry[::2], entry[1::2], strict=True))
+
+
+def _json_length(numbers: list[int]) -> int:
+    return sum(len(str(n)) for n in numbers) + len(numbers)
 
 
 def main(arguments: list[str]) -> int:

@@ -89,8 +89,10 @@ def lookup(site: Path, key: str) -> dict[str, int]:
     bits = manifest["bits"]
     bucket = sd.fnv1a(key) >> (32 - bits) if bits else 0
     name = f"{bucket:0{max(1, (bits + 3) // 4)}x}.json"
-    entries = json.loads((site / "pagefind" / sd.DIRECTORY / name).read_text(encoding="utf-8")).get(key, [])
-    return {manifest["shards"][entries[i]].rstrip("/"): entries[i + 1] for i in range(0, len(entries), 2)}
+    entry = json.loads((site / "pagefind" / sd.DIRECTORY / name).read_text(encoding="utf-8")).get(key, [])
+    held = sd.decode_entry(entry, len(manifest["shards"]))
+    assert held is not None, (key, entry)
+    return {manifest["shards"][shard].rstrip("/"): pages for shard, pages in held.items()}
 
 
 def published_text(site: Path, page: str) -> str:
@@ -116,6 +118,34 @@ def test_a_name_is_found_in_the_shards_of_its_reports(sharded: Path) -> None:
     assert set(lookup(sharded, "晋城")) - {"site"} == {"2023-0", "site-0"}  # its report and its unit page
     assert set(lookup(sharded, "盐池")) - {"site"} == {"2024-0", "site-1"}
     assert lookup(sharded, "不存在的词组") == {}
+
+
+def test_a_key_most_shards_hold_is_written_densely(sharded: Path) -> None:
+    """单位 is on pages of all five shards: its entry lists the pages of each shard in order."""
+    manifest = json.loads((sharded / "pagefind" / sd.MANIFEST).read_text(encoding="utf-8"))
+    bits = manifest["bits"]
+    bucket = sd.fnv1a("单位") >> (32 - bits) if bits else 0
+    entry = json.loads((sharded / "pagefind" / sd.DIRECTORY / f"{bucket:0{max(1, (bits + 3) // 4)}x}.json")
+                       .read_text(encoding="utf-8"))["单位"]
+    assert entry[0] == -1 and len(entry) == 6 and all(pages > 0 for pages in entry[1:])
+    assert set(lookup(sharded, "单位")) == {"2023-0", "2024-0", "site", "site-0", "site-1"}
+
+
+@pytest.mark.parametrize(("pairs", "shards", "written"), [
+    ([0, 3, 1, 5, 2, 7], 3, [-1, 3, 5, 7]),  # every shard: the pages alone
+    ([1200, 4], 1336, [1200, 4]),  # one shard of many: its number
+    ([0, 9, 2, 9], 3, [-1, 9, 0, 9]),  # 10 characters against the pairs' 9: the pairs stay
+])
+def test_an_entry_is_written_in_its_shorter_form(pairs: list[int], shards: int, written: list[int]) -> None:
+    expected = written if len(json.dumps(written, separators=(",", ":"))) < len(json.dumps(pairs, separators=(",", ":"))) \
+        else pairs
+    assert sd.encode_entry(pairs, shards) == expected
+    assert sd.decode_entry(sd.encode_entry(pairs, shards), shards) == dict(zip(pairs[::2], pairs[1::2], strict=True))
+
+
+@pytest.mark.parametrize("entry", [[-1, 1, 2], [-1, 1, 2, 3, 4], [0, 1, 2], [5, 1], [0, "1"], [0, 1.5], "x", [-2, 1]])
+def test_an_entry_of_another_shape_is_not_read(entry: object) -> None:
+    assert sd.decode_entry(entry, 3) is None
 
 
 def test_each_shard_keeps_its_keys_sorted(sharded: Path) -> None:

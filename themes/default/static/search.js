@@ -74,7 +74,7 @@
       }).then(function (manifest) {
         if (!manifest) return null;
         var bits = manifest.bits;
-        if (manifest.version !== 1 || !Number.isInteger(bits) || bits < 0 || bits > 24 || !validShards(manifest.shards)) {
+        if (manifest.version !== 2 || !Number.isInteger(bits) || bits < 0 || bits > 24 || !validShards(manifest.shards)) {
           throw new Error("directory.json: not a search directory");
         }
         return { bits: bits, shards: manifest.shards.map(function (s) { return new URL(s, bundle).href; }), buckets: {} };
@@ -149,8 +149,22 @@
     }
     return dir.buckets[name].then(function (bucket) {
       var entry = Object.prototype.hasOwnProperty.call(bucket, key) ? bucket[key] : null;
-      return Array.isArray(entry) && entry.every(Number.isInteger) ? entry : null;
+      return Array.isArray(entry) && entry.every(Number.isInteger) ? heldBy(entry, dir.shards.length) : null;
     });
+  }
+
+  // shard -> pages of a bucket's entry (search_directory.encode_entry): [shard, pages, …], or
+  // [-1, pages of every shard in order] (0: not held) where that is shorter
+  function heldBy(entry, shards) {
+    var here = {};
+    if (entry[0] === -1) {
+      if (entry.length !== shards + 1) return null;
+      for (var s = 0; s < shards; s++) if (entry[s + 1] > 0) here[s] = entry[s + 1];
+      return here;
+    }
+    if (entry.length % 2) return null;
+    for (var i = 0; i + 1 < entry.length; i += 2) here[entry[i]] = entry[i + 1];
+    return here;
   }
 
   // the shards to search for a query, best first (``order``): those that hold every key the portal holds
@@ -160,9 +174,7 @@
     var keys = queryKeys(query);
     return Promise.all(keys.map(function (key) { return bucketOf(dir, key); })).then(function (entries) {
       var held = entries.filter(Boolean), pages = {};
-      held.forEach(function (entry, n) {
-        var here = {};
-        for (var i = 0; i + 1 < entry.length; i += 2) here[entry[i]] = entry[i + 1];
+      held.forEach(function (here, n) {
         Object.keys(pages).forEach(function (shard) { if (!(shard in here)) delete pages[shard]; else pages[shard] = Math.min(pages[shard], here[shard]); });
         if (n === 0) Object.keys(here).forEach(function (shard) { pages[shard] = here[shard]; });
       });
