@@ -337,13 +337,14 @@ def _write_bucket_body(path: Path, bucket: dict[str, list[int]], shards: int) ->
 def encode_entry(pairs: list[int], shards: int) -> list[int]:
     """A key's entry as a bucket holds it: ``pairs`` (``[shard, pages, …]``, shards ascending) as
     they are, or ``[-1, pages of shard 0, pages of shard 1, …]`` (0: not held) when that is shorter."""
-    counts = pairs[1::2]
-    # the dense form's text: "-1", each count, "0" for each shard not holding the key, separators
-    dense_length = 2 + _json_length(counts) - len(counts) + (shards - len(counts)) + shards + 1
-    if dense_length >= _json_length(pairs):
+    # Both forms hold the counts; the JSON of the dense one is shorter exactly when the held shards'
+    # numbers plus 3 characters for each come to more than 2 * shards + 3 (checked against
+    # json.dumps in tests/test_search_directory.py).
+    held, limit = len(pairs) // 2, 2 * shards + 3
+    if held * (len(str(shards - 1)) + 3) <= limit or sum(len(str(n)) for n in pairs[::2]) + 3 * held <= limit:
         return pairs
     dense = [0] * shards
-    for shard, pages in zip(pairs[::2], counts, strict=True):
+    for shard, pages in zip(pairs[::2], pairs[1::2], strict=True):
         dense[shard] = pages
     return [-1, *dense]
 
@@ -357,10 +358,6 @@ def decode_entry(entry: object, shards: int) -> dict[int, int] | None:
     if len(entry) % 2 or not all(0 <= shard < shards for shard in entry[::2]):
         return None
     return dict(zip(entry[::2], entry[1::2], strict=True))
-
-
-def _json_length(numbers: list[int]) -> int:
-    return sum(len(str(n)) for n in numbers) + len(numbers)
 
 
 def main(arguments: list[str]) -> int:

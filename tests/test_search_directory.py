@@ -143,6 +143,20 @@ def test_an_entry_is_written_in_its_shorter_form(pairs: list[int], shards: int, 
     assert sd.decode_entry(sd.encode_entry(pairs, shards), shards) == dict(zip(pairs[::2], pairs[1::2], strict=True))
 
 
+def test_the_shorter_form_is_chosen_as_json_measures_it() -> None:
+    import random
+
+    rng = random.Random(7)
+    for _ in range(3000):
+        shards = rng.choice([1, 2, 3, 9, 10, 11, 99, 100, 101, 1336])
+        held = sorted(rng.sample(range(shards), rng.randint(1, shards)))
+        pairs = [n for shard in held for n in (shard, rng.choice([1, 9, 10, 100, 12345]))]
+        dense = [-1, *(dict(zip(pairs[::2], pairs[1::2], strict=True)).get(s, 0) for s in range(shards))]
+        compact = {"separators": (",", ":")}
+        shorter = dense if len(json.dumps(dense, **compact)) < len(json.dumps(pairs, **compact)) else pairs
+        assert sd.encode_entry(pairs, shards) == shorter
+
+
 @pytest.mark.parametrize("entry", [[-1, 1, 2], [-1, 1, 2, 3, 4], [0, 1, 2], [5, 1], [0, "1"], [0, 1.5], "x", [-2, 1]])
 def test_an_entry_of_another_shape_is_not_read(entry: object) -> None:
     assert sd.decode_entry(entry, 3) is None
