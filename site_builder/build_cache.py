@@ -71,6 +71,7 @@ from site_builder.snapshot import Listing
 from site_builder.summaries import ReportSummary, summary_data, summary_from_data
 
 KEPT_FOLDERS = 20  # build caches kept (one per content and output folder); the oldest go
+SITE_RECORD = "site"  # the output's files with their status (``check_cache.write_sealed_lines``)
 THEME_LIMIT = 16 * 1024 * 1024
 
 
@@ -612,10 +613,7 @@ class BuildCache(ReportKeys):
     # -- the whole site
     @functools.cached_property
     def _site_record(self) -> tuple[str, dict[str, Any]]:
-        record = _read(self.folder / "site")
-        if isinstance(record, list) and len(record) == 2 and isinstance(record[0], str) and isinstance(record[1], dict):
-            return record[0], record[1]
-        return "", {}
+        return check_cache.read_sealed_lines(self.folder / SITE_RECORD, MAGIC, VERSION) or ("", {})
 
     @property
     def previous_site(self) -> dict[str, Any]:
@@ -635,7 +633,7 @@ class BuildCache(ReportKeys):
         """Remember the output's files with their status (``record``: as publication in place
         knows them, else walked)."""
         items = record.items() if record is not None else iter_stamps_below(out)
-        check_cache.write_sealed_mapping(self.folder / "site", MAGIC, VERSION, key, items)
+        check_cache.write_sealed_lines(self.folder / SITE_RECORD, MAGIC, VERSION, key, items)
 
     # -- the quick check: nothing changed on either side (snapshot.py)
     def save_quick(self, record: QuickRecord) -> None:

@@ -194,31 +194,63 @@ def test_cache_and_no_cache_together_is_a_usage_error(mini: MiniContent) -> None
     assert done.returncode == 2 and "not allowed with argument" in done.stderr
 
 
-def test_a_mapping_written_as_it_comes_is_the_same_file_as_written_whole(tmp_path: Path,
-                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    """The site record of a large build is streamed (``write_sealed_mapping``): byte for byte the
-    file ``write_sealed`` writes of the whole list, read back the same, with batches of any size."""
+def test_a_record_written_line_by_line_reads_back_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The site record of a large build is written and read a line per file (``write_sealed_lines``),
+    in batches of any size."""
     from site_builder import check_cache
 
     mapping = {f"units/u{i}/2024/tables/t{i % 7}.csv": [i, i * 1000, None if i % 5 else "x"] for i in range(50)}
     mapping["中文/名称.html"] = None
-    whole, streamed = tmp_path / "whole", tmp_path / "streamed"
-    assert check_cache.write_sealed(whole, MAGIC, VERSION, ["key", mapping])
+    mapping['a "quoted"\nname'] = [1]
+    record = tmp_path / "site"
+    files = []
     for batch in (1, 7, 50, 10_000):
         monkeypatch.setattr(check_cache, "SEALED_BATCH", batch)
-        assert check_cache.write_sealed_mapping(streamed, MAGIC, VERSION, "key", iter(mapping.items()))
-        assert streamed.read_bytes() == whole.read_bytes()
-    assert check_cache.read_sealed(streamed, MAGIC, VERSION) == ["key", mapping]
-    assert check_cache.write_sealed_mapping(streamed, MAGIC, VERSION, "key", iter([]))
-    assert check_cache.read_sealed(streamed, MAGIC, VERSION) == ["key", {}]
+        assert check_cache.write_sealed_lines(record, MAGIC, VERSION, "key", iter(mapping.items()))
+        assert check_cache.read_sealed_lines(record, MAGIC, VERSION) == ("key", mapping)
+        files.append(record.read_bytes())
+    assert len(set(files)) == 1
+    assert check_cache.write_sealed_lines(record, MAGIC, VERSION, "key", iter([]))
+    assert check_cache.read_sealed_lines(record, MAGIC, VERSION) == ("key", {})
 
 
-def test_a_mapping_that_is_not_json_writes_nothing(tmp_path: Path) -> None:
+@pytest.mark.parametrize("damage", [
+    lambda data: data[:-1],  # truncated
+    lambda data: data.replace(b"units/u3", b"units/u4", 1),  # changed, digest kept
+    lambda data: data.replace(b" 2 ", b" 1 ", 1),  # another version
+    lambda data: b"",
+])
+def test_a_damaged_line_record_is_not_read(tmp_path: Path, damage: Callable[[bytes], bytes]) -> None:
+    from site_builder import check_cache
+
+    record = tmp_path / "site"
+    assert check_cache.write_sealed_lines(record, MAGIC, "2", "key", iter({f"units/u{i}": [i] for i in range(9)}.items()))
+    record.write_bytes(damage(record.read_bytes()))
+    assert check_cache.read_sealed_lines(record, MAGIC, "2") is None
+
+
+def test_a_record_whose_lines_are_not_pairs_is_not_read(tmp_path: Path) -> None:
+    """Sealed as ours but not of this shape (a whole-document record of an earlier version, a line
+    that is not a [name, value] pair): not trusted."""
+    import hashlib
+
+    from site_builder import check_cache
+
+    record = tmp_path / "site"
+    for body in (b'["key",{"a":[1]}]', b'"key"\n["a",1,2]\n', b'"key"\n[1,1]\n', b'"key"\n["a",1]'):
+        record.write_bytes(f"{MAGIC} {VERSION} {hashlib.sha256(body).hexdigest()}\n".encode() + body)
+        assert check_cache.read_sealed_lines(record, MAGIC, VERSION) is None
+    body = b'"key"\n["a",1]\n'
+    record.write_bytes(f"{MAGIC} {VERSION} {hashlib.sha256(body).hexdigest()}\n".encode() + body)
+    assert check_cache.read_sealed_lines(record, MAGIC, VERSION) == ("key", {"a": 1})
+
+
+def test_a_record_that_is_not_json_writes_nothing(tmp_path: Path) -> None:
     from site_builder import check_cache
 
     target = tmp_path / "site"
-    assert check_cache.write_sealed_mapping(target, MAGIC, VERSION, "key", iter([("a", 1)]))
+    assert check_cache.write_sealed_lines(target, MAGIC, VERSION, "key", iter([("a", 1)]))
     before = target.read_bytes()
-    assert not check_cache.write_sealed_mapping(target, MAGIC, VERSION, "key", iter([("a", 1), ("\udcff", 2)]))
+    assert not check_cache.write_sealed_lines(target, MAGIC, VERSION, "key", iter([("a", 1), ("\udcff", 2)]))
     assert target.read_bytes() == before  # the earlier file stays; no temporary file is left
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
