@@ -138,17 +138,17 @@ def _digest_of(path: Path) -> str:
 
 def read_marker(folder: Path) -> dict[str, str]:
     """The SHA-256 of each file as the marker of ``folder`` lists them ({} if it is not one of ours)."""
-    try:
-        text = (folder / MARKER).read_text(encoding="utf-8")
+    digests: dict[str, str] = {}
+    try:  # line by line: the whole text and its list of lines were two more copies of the site's file list
+        with (folder / MARKER).open(encoding="utf-8", newline="\n") as marker:
+            if marker.readline() != MARKER_HEADER:
+                return {}
+            for line in marker:
+                digest, separator, path = line.removesuffix("\n").partition("  ")
+                if separator and len(digest) == 64:
+                    digests[path] = digest
     except (OSError, UnicodeDecodeError):
         return {}
-    if not text.startswith(MARKER_HEADER):
-        return {}
-    digests: dict[str, str] = {}
-    for line in text[len(MARKER_HEADER):].splitlines():
-        digest, separator, path = line.partition("  ")
-        if separator and len(digest) == 64:
-            digests[path] = digest
     return digests
 
 
