@@ -188,7 +188,7 @@ def write_sealed_lines(path: Path, magic: str, version: str, key: str, items: It
     """A record of ``key`` and a mapping, written as the items come: after the header line
     (``write_sealed``'s, with the SHA-256 of all that follows it), the key's JSON on a line, then
     one line ``[name, value]`` per item. Neither the mapping nor its text is held in memory (a
-    100,000-report site's record of its 3.9 million files), and ``read_sealed_lines`` reads it
+    100,000-report site's record of its 3.9 million files: 487,517,462 bytes), and ``read_sealed_lines`` reads it
     back without orjson's working memory for one large document (about 16 times the text: 800 MB
     for the 49 MB record of 10,000 reports). The header's digest is written last, over a
     placeholder of its length. False (nothing written) as ``write_sealed``."""
