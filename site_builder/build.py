@@ -195,12 +195,16 @@ def build(root: Path, out: Path, index: bool = True, workers: int | None = None,
         checked = quick.answer(cache, root, out, clock, checked) if cache is not None else None
         if checked is not None and checked.result is not None:
             return checked.result
-        planned = loader.plan(root)
         try:
-            return _build_locked(root, out, planned, index, workers, cache, clock, sources, checked)
-        except build_cache.CacheDamaged as damaged:  # before anything was published: once more, without the damaged copies
-            damaged.repair()
-            return _build_locked(root, out, planned, index, workers, cache, clock, sources, checked)
+            planned = loader.plan(root)
+            try:
+                return _build_locked(root, out, planned, index, workers, cache, clock, sources, checked)
+            except build_cache.CacheDamaged as damaged:  # before anything was published: once more, without the damaged copies
+                damaged.repair()
+                return _build_locked(root, out, planned, index, workers, cache, clock, sources, checked)
+        finally:
+            if checked is not None:
+                checked.cancel()  # the output's walk, if the build ended before it needed it
 
 
 def build_part(root: Path, out: Path, part: tuple[int, int], workers: int | None = None) -> BuildResult:
@@ -287,7 +291,7 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
                   checked: quick.QuickCheck | None = None) -> BuildResult:
     """``checked``: the quick check that found something to build (with a cache)."""
     sources = sources or []
-    content, output_as_left = (checked.content, checked.output_as_left) if checked is not None else (None, False)
+    content = checked.content if checked is not None else None
     cache = _open_cache(cache_folder, root, out, planned.site, checked.listing if checked is not None else None)
     keyer = cache if cache is not None else build_cache.ReportKeys(root, planned.site) if sources else None
     keys = [keyer.key(year_dir) for _, year_dir in planned.jobs] if keyer is not None else []
@@ -301,7 +305,8 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
             return unchanged
     staging = out.with_name(f".{out.name}.building-{os.getpid()}-{secrets.token_hex(4)}")
     staging.mkdir()
-    in_place = cache is not None and cache.publish_in_place(out, output_as_left)
+    # the output's walk (quick.check) ran while the reports were planned and keyed: needed from here
+    in_place = cache is not None and cache.publish_in_place(out, checked is not None and checked.output_as_left)
     scratch = scratch_folder(out) if index else None
     if scratch is not None and scratch.exists():  # left by a dead process that had our process id
         shutil.rmtree(scratch)

@@ -14,7 +14,6 @@ import hashlib
 import os
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
@@ -105,15 +104,31 @@ def index_settings() -> str:
 class QuickCheck:
     result: BuildResult | None  # the previous build's, when nothing changed
     content: str | None  # the content folder's snapshot, taken before anything read it (None: racy)
-    #: the output is exactly as the previous build left it (its snapshot is the one recorded then),
-    #: so the build cache's record of its files is the output's (publish.py needs no walk)
-    output_as_left: bool = False
     #: the status of every entry of the content folder as the snapshot saw it (the build reads
     #: again only the report folders it shows changed: ``fingerprint.FolderStamps``)
     listing: snapshot.Listing | None = None
-    #: the same of the output, when it was walked (to take its snapshot again after the build
-    #: walking only what publication changed: ``snapshot.take_again``)
-    output_listing: snapshot.Listing | None = None
+    #: the output's snapshot, still being taken when the content had changed (the build plans
+    #: and keys its reports meanwhile), and the previous build's record of it
+    output: snapshot.Pending | None = None
+    recorded_output: str | None = None
+
+    @property
+    def output_as_left(self) -> bool:
+        """The output is exactly as the previous build left it (its snapshot is the one recorded
+        then), so the build cache's record of its files is the output's (publish.py needs no walk)."""
+        taken = self.output.result()[0] if self.output is not None else None
+        return taken is not None and taken == self.recorded_output
+
+    @property
+    def output_listing(self) -> snapshot.Listing | None:
+        """The output's entries as its snapshot saw them (to take it again after the build walking
+        only what publication changed: ``snapshot.take_again``)."""
+        return self.output.result()[1] if self.output is not None else None
+
+    def cancel(self) -> None:
+        """Stop the output's walk if the build ends before it needs it."""
+        if self.output is not None:
+            self.output.cancel()
 
 
 def content_spec(root: Path) -> snapshot.Spec:
@@ -123,19 +138,25 @@ def content_spec(root: Path) -> snapshot.Spec:
 
 def check(cache: Path, root: Path, out: Path) -> QuickCheck:
     """The previous build's result if neither the content folder nor the output changed since it,
-    nor the tool and its settings; and the content folder's snapshot, taken now, for the next build."""
+    nor the tool and its settings; and the content folder's snapshot, taken now, for the next build.
+    Both folders are walked at once; when the content changed, the output's walk goes on while the
+    build starts (``QuickCheck.output``)."""
     folder = cache_folder(cache, root, out)
     if not (folder / "quick").is_file():
         (content,), (listing,) = snapshot.take_listed([content_spec(root)])
-        return QuickCheck(None, content, listing=listing)
-    with ThreadPoolExecutor(max_workers=1) as pool:  # the record is decoded while find walks
-        pending = pool.submit(read_quick, folder)
-        (content, output), (listing, output_listing) = snapshot.take_listed([content_spec(root), snapshot.Spec(out)])
-        record = pending.result()
-    as_left = record is not None and output is not None and output == record.output
-    if record is None or content is None or (content, output) != (record.content, record.output) \
-            or record.tool != tool_state(index_settings()):
-        return QuickCheck(None, content, as_left, listing, output_listing)
+        return QuickCheck(None, content, listing)
+    walks = snapshot.start_listed([content_spec(root), snapshot.Spec(out)])
+    try:
+        record = read_quick(folder)  # while find walks
+        content, listing = walks[0].result()
+    except BaseException:
+        walks[1].cancel()
+        raise
+    checked = QuickCheck(None, content, listing, walks[1], record.output if record is not None else None)
+    if record is None or content is None or content != record.content or record.tool != tool_state(index_settings()):
+        return checked
+    if walks[1].result()[0] != record.output:
+        return checked
     return QuickCheck(BuildResult(record.findings, record.pages, record.reports, record.files, {}, {}, record.reports,
                                   record.shards), content)
 

@@ -23,11 +23,13 @@ import os
 import shutil
 import stat
 import subprocess
+import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 RACY_SECONDS = 2.0
 #: Below this many folders at the first level, the work is split at the second.
@@ -221,32 +223,116 @@ def _gnu_find() -> str | None:
 
 
 def _take_all_with_find(specs: list[Spec], listings: list[Listing | None] | None = None) -> list[str | None]:
+    results = [pending.result() for pending in _start_with_find(specs)]
+    if listings is not None:
+        listings.extend(listing for _, listing in results)
+    return [digest for digest, _ in results]
+
+
+def start_listed(specs: list[Spec]) -> list[Pending]:
+    """``take_listed``, started: each folder's walk runs in find processes of its own while the
+    caller goes on; ``Pending.result`` waits for one folder's. (Without GNU find: taken at once.)"""
+    if _gnu_find() is not None:
+        return _start_with_find(specs)
+    digests, listings = take_listed(specs)
+    return [Pending(result=(digest, listing)) for digest, listing in zip(digests, listings, strict=True)]
+
+
+class Pending:
+    """A folder's snapshot being taken (``start_listed``): its find processes write their records
+    into temporary files (not pipes: nothing would read a pipe while the caller works, and a full
+    pipe stops find), so no thread runs beside the caller, which may fork."""
+
+    def __init__(self, finish: Callable[[], tuple[str | None, Listing | None]] | None = None,
+                 runs: list[_FindRun] | None = None,
+                 result: tuple[str | None, Listing | None] | None = None) -> None:
+        self._finish, self._runs, self._result = finish, runs or [], result
+
+    def result(self) -> tuple[str | None, Listing | None]:
+        """The digest and listing (``take_listed``'s), waiting for the walk when it is still running."""
+        if self._result is None:
+            assert self._finish is not None
+            self._result, self._finish = self._finish(), None
+        return self._result
+
+    def cancel(self) -> None:
+        """Stop the walk if it is still running (its result is then never wanted)."""
+        if self._result is None:
+            for run in self._runs:
+                run.stop()
+            self._result, self._finish = (None, None), None
+
+
+def _start_with_find(specs: list[Spec]) -> list[Pending]:
     settled_before = int(time.time() - RACY_SECONDS)  # whole seconds: find's -newerXY reads them
     heads, below = _split_all(specs, [settled_before * 10**9 if spec.settled else None for spec in specs])
-    walks = _walk_with_find([(folders, settled_before if spec.settled else None)
-                             for spec, folders in zip(specs, below, strict=True)])
-    return _finish(b"snapshot find", heads, walks, [os.fsencode(os.path.abspath(spec.folder)) + b"/" for spec in specs],
-                   listings)
+    pending: list[Pending] = []
+    for spec, head, folders in zip(specs, heads, below, strict=True):
+        job = (folders, settled_before if spec.settled else None)
+        runs = _start_walks([job])
+        prefix = os.fsencode(os.path.abspath(spec.folder)) + b"/"
+
+        def finish(head: list[Status] | None = head, runs: list[_FindRun] = runs,
+                   job: tuple[list[tuple[str, str]], int | None] = job,
+                   prefix: bytes = prefix) -> tuple[str | None, Listing | None]:
+            listings: list[Listing | None] = []
+            digest = _finish(b"snapshot find", [head], _collect_walks(runs, [job]), [prefix], listings)[0]
+            return digest, listings[0]
+
+        pending.append(Pending(finish, runs))
+    return pending
 
 
 def _walk_with_find(jobs: list[tuple[list[tuple[str, str]], int | None]]) -> list[dict[str, bytes | None]]:
     """``_walk_in_threads`` with find, in a process per core per job. An entry not settled is
     marked in what its folder's walk saw (``_start_find``), not refused: the digest is refused,
     the listing marks the entry."""
+    return _collect_walks(_start_walks(jobs), jobs)
+
+
+@dataclass
+class _FindRun:
+    """One find process walking a group of folders of one job, writing into ``output``."""
+
+    number: int  # the job's
+    group: list[tuple[str, str]]
+    process: subprocess.Popen[bytes]
+    output: IO[bytes]
+
+    def records(self) -> bytes | None:
+        """What find printed, once it is done; None if it failed."""
+        code = self.process.wait()
+        self.output.seek(0)
+        found = self.output.read()
+        self.output.close()
+        return found if code == 0 else None
+
+    def stop(self) -> None:
+        self.process.kill()
+        self.process.wait()
+        self.output.close()
+
+
+def _start_walks(jobs: list[tuple[list[tuple[str, str]], int | None]]) -> list[_FindRun]:
     find = _gnu_find()
     assert find is not None
-    runs: list[tuple[int, list[tuple[str, str]], subprocess.Popen[bytes], bytes]] = []
+    runs: list[_FindRun] = []
     workers = os.cpu_count() or 1
     for number, (folders, settled_before) in enumerate(jobs):
         for group in (folders[start::workers] for start in range(workers)):
             if group:
-                runs.append((number, group, _start_find(find, settled_before),
-                             b"".join(os.fsencode(os.path.abspath(path)) + b"\0" for path, _ in group)))
-    with ThreadPoolExecutor(max_workers=max(len(runs), 1)) as pool:  # each find's pipes at once
-        outputs = list(pool.map(lambda run: run[2].communicate(run[3])[0], runs))
+                with tempfile.TemporaryFile() as listed:
+                    listed.write(b"".join(os.fsencode(os.path.abspath(path)) + b"\0" for path, _ in group))
+                    listed.seek(0)
+                    output = tempfile.TemporaryFile()
+                    runs.append(_FindRun(number, group, _start_find(find, settled_before, listed, output), output))
+    return runs
+
+
+def _collect_walks(runs: list[_FindRun], jobs: list[tuple[list[tuple[str, str]], int | None]]) -> list[dict[str, bytes | None]]:
     found: list[dict[str, bytes | None]] = [{} for _ in jobs]
-    for (number, group, run, _), output in zip(runs, outputs, strict=True):
-        found[number].update(_segments(output if run.returncode == 0 else None, group))
+    for run in runs:
+        found[run.number].update(_segments(run.records(), run.group))
     return [{rel: walked[rel] for _, rel in folders}  # in walk order, as the head lists them
             for walked, (folders, _) in zip(found, jobs, strict=True)]
 
@@ -271,13 +357,13 @@ def _segments(output: bytes | None, group: list[tuple[str, str]]) -> dict[str, b
     return found
 
 
-def _start_find(find: str, settled_before: int | None) -> subprocess.Popen[bytes]:
+def _start_find(find: str, settled_before: int | None, folders: IO[bytes], output: IO[bytes]) -> subprocess.Popen[bytes]:
     """find over the folders it reads from its standard input, printing every entry's status, and
     an empty record before an entry changed after ``settled_before`` (seconds)."""
     racy = ["(", "(", "-newerct", f"@{settled_before}", "-o", "-newermt", f"@{settled_before}", ")", "-printf", "\\0", ")", ","] \
         if settled_before is not None else []
     return subprocess.Popen([find, "-files0-from", "-", *racy, "-printf", FIND_RECORD],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+                            stdin=folders, stdout=output, stderr=subprocess.DEVNULL)
 
 
 def _split_all(specs: list[Spec], limits: list[int | None]) -> tuple[list[list[Status] | None], list[list[tuple[str, str]]]]:
