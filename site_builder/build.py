@@ -71,7 +71,14 @@ from site_builder.output import (
 from site_builder.publish import SiteView, publish
 from site_builder.render import browse, compare
 from site_builder.render.compare import CompareGroup
-from site_builder.render.pages import Output, Renderer, summaries_by_unit, unit_path
+from site_builder.render.pages import (
+    Output,
+    Renderer,
+    latest_reports,
+    listed_units,
+    summaries_by_unit,
+    unit_path,
+)
 from site_builder.schemagen import SCHEMA_DIR
 from site_builder.summaries import (
     ReportSummary,
@@ -409,7 +416,8 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
         result = BuildResult(findings, sum(1 for p in files if p.endswith(".html")), len(summaries), len(files), timings,
                              index_memory, sum(r.reused and r.store is None for r in rendered), len(reused),
                              sum(r.store is not None for r in rendered), len(imported), *site_pages.reused_counts(),
-                             sum(y.reused for y in bulk_output.years), sum(u.reused for u in bulk_output.units))
+                             sum(y.reused for y in bulk_output.years), sum(u.reused for u in bulk_output.units),
+                             site_pages.reused_browse_pages)
         if cache is not None:
             with ThreadPoolExecutor(max_workers=1) as pool:  # find walks the output while the cache is written
                 output = pool.submit(_output_snapshot, out, checked.output_listing if checked else None, touched)
@@ -781,6 +789,8 @@ class _SitePagesState:
     crumbs: dict[str, list[tuple[str, str]]]  # unit slug -> the browsing pages above its page
     staging: Path
     index: IndexFolders | None
+    listings: list[browse.Listing]  # the browsing pages (home first)
+    latest: list[ReportSummary]  # the reports the home page lists as the latest
 
 
 def site_page_job(job: tuple[str, int]) -> Written:
@@ -793,8 +803,12 @@ def site_page_job(job: tuple[str, int]) -> Written:
         unit = state.renderer.site.units[number]
         reports = [summary_from_bytes(state.summary_files[s.rel].read_bytes()) for s in state.by_unit.get(unit.slug, [])]
         output = state.renderer.render_units([unit], {unit.slug: reports}, state.crumbs)
-    else:
+    elif kind == "compare":
         output = state.renderer.render_comparison_group(state.groups[number], headline_data())
+    else:
+        listing = state.listings[number]
+        output = Output()
+        output.add(listing.path, state.renderer.browse_page(listing, state.latest, state.by_unit))
     return write_tree(output, state.staging, state.index)
 
 
@@ -805,13 +819,15 @@ def _site_page_name(job: tuple[str, int]) -> str:
         return f"{kind} page {number}"
     if kind == "unit":
         return f"the page of unit {state.renderer.site.units[number].slug}"
-    return f"the comparison pages {state.groups[number].path}"
+    if kind == "compare":
+        return f"the comparison pages {state.groups[number].path}"
+    return f"the browsing page {state.listings[number].path}"
 
 
 @dataclass
 class SitePages:
-    """The unit pages, then the comparison groups, of this build: what each wrote, and whether it
-    was reused from the previous build."""
+    """The unit pages, then the comparison groups, then the browsing pages of this build: what
+    each wrote, and whether it was reused from the previous build."""
 
     jobs: list[build_cache.PageJob]
     reused: list[bool]
@@ -827,7 +843,11 @@ class SitePages:
 
     def reused_counts(self) -> tuple[int, int]:
         """Unit pages and comparison groups reused."""
-        return sum(self.reused[:self.units]), sum(self.reused[self.units:])
+        return sum(self.reused[:self.units]), sum(self.reused[self.units:self.units + len(self.groups)])
+
+    @property
+    def reused_browse_pages(self) -> int:
+        return sum(self.reused[self.units + len(self.groups):])
 
 
 @dataclass
@@ -842,10 +862,17 @@ class _PageReuse:
     cells: Path | None
 
     def job_keys(self, units: list[Unit], by_unit: dict[str, list[ReportSummary]], groups: list[CompareGroup],
-                 crumbs: dict[str, list[tuple[str, str]]]) -> list[str]:
-        return ([self.keys.unit(unit, [self.summary_digests[s.rel] for s in by_unit.get(unit.slug, [])],
-                                crumbs.get(unit.slug, [])) for unit in units]
-                + [self.keys.group(group) for group in groups])
+                 crumbs: dict[str, list[tuple[str, str]]], listings: list[browse.Listing],
+                 latest: list[ReportSummary]) -> list[str]:
+        def digests(unit: Unit) -> list[str]:
+            return [self.summary_digests[s.rel] for s in by_unit.get(unit.slug, [])]
+
+        home = [self.summary_digests[s.rel] for s in latest]
+        return ([self.keys.unit(unit, digests(unit), crumbs.get(unit.slug, [])) for unit in units]
+                + [self.keys.group(group) for group in groups]
+                + [self.keys.browse(listing, home if listing.path == browse.HOME else [],
+                                    [digest for unit in listed_units(listing) for digest in digests(unit)])
+                   for listing in listings])
 
     def linked(self, key: str, folder: str) -> Written | None:
         """The job's files linked from the previous output, if the cache has them under ``key``."""
@@ -871,13 +898,18 @@ def _worker_site_pages(site: Site, root: Path, summaries: list[ReportSummary], s
     try:
         groups = compare.compare_groups(summaries, headline_data())
         by_unit = summaries_by_unit(summaries)
-        crumbs = browse.unit_crumbs(browse.listings(site.units, browse.PAGE_UNITS))
-        jobs = [("unit", i) for i in range(len(site.units))] + [("compare", i) for i in range(len(groups))]
-        folders = [unit_path(unit.slug) for unit in site.units] + [group.path for group in groups]
-        keys = reuse.job_keys(site.units, by_unit, groups, crumbs) if reuse is not None else [""] * len(jobs)
+        listings = browse.listings(site.units, browse.PAGE_UNITS)
+        crumbs, latest = browse.unit_crumbs(listings), latest_reports(summaries)
+        jobs = ([("unit", i) for i in range(len(site.units))] + [("compare", i) for i in range(len(groups))]
+                + [("browse", i) for i in range(len(listings))])
+        folders = ([unit_path(unit.slug) for unit in site.units] + [group.path for group in groups]
+                   + [listing.path.removesuffix(browse.HOME) for listing in listings])
+        keys = reuse.job_keys(site.units, by_unit, groups, crumbs, listings, latest) if reuse is not None \
+            else [""] * len(jobs)
         done = [reuse.linked(key, folder) if reuse is not None else None for key, folder in zip(keys, folders, strict=True)]
         reused = [written is not None for written in done]
-        _SITE_PAGES = _SitePagesState(Renderer(site, root), by_unit, summary_files, groups, crumbs, staging, index)
+        _SITE_PAGES = _SitePagesState(Renderer(site, root), by_unit, summary_files, groups, crumbs, staging, index,
+                                      listings, latest)
         todo = [number for number, written in enumerate(done) if written is None]
         if reuse is not None:  # the whole summaries the unit pages rendered now read, from the cache's store
             reuse.cache.verify_copies([summary_files[s.rel] for kind, number in (jobs[n] for n in todo) if kind == "unit"

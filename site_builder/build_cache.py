@@ -337,7 +337,7 @@ def _directly_in(path: str, folder: str) -> bool:
 
 
 class PageKeys:
-    """The key of each unit page and comparison group: a digest of everything its job reads.
+    """The key of each unit page, comparison group and browsing page: a digest of everything its job reads.
 
     Both read the renderer's inputs (the tool with its default theme and the headline and crosswalk
     data, the root files, the site's ``_theme/`` and, with its own templates, every unit: as a
@@ -355,6 +355,12 @@ class PageKeys:
     def unit(self, unit: Unit, summary_digests: list[str], crumbs: list[tuple[str, str]]) -> str:
         """``crumbs``: the browsing pages above the unit's page (``browse.unit_crumbs``)."""
         return self._key("unit", repr(unit), repr(crumbs), *summary_digests)
+
+    def browse(self, listing: object, latest: list[str], listed: list[str]) -> str:
+        """A browsing page (``browse.Listing``: its units and links, with every field), from the
+        whole summaries of the ``latest`` reports it shows (the home page) and of the reports of the
+        units it ``listed`` (by digest): what ``Renderer.browse_page`` gives its template."""
+        return self._key("browse", repr(listing), str(len(latest)), *latest, *listed)
 
     def group(self, group: object) -> str:
         """``group``: a ``compare.CompareGroup`` (a dataclass: its repr shows every field, amounts exactly)."""

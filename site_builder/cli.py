@@ -162,9 +162,10 @@ def _build(args: argparse.Namespace) -> int:
     what = f"part {part[0]}/{part[1]} of {content}: " if part else ""
     print(f"built {what}{result.pages} pages for {result.reports} reports into {args.out}", file=sys.stderr)
     if (result.reused_reports or result.reused_shards or result.reused_unit_pages or result.reused_compare_groups
-            or result.reused_bulk_years or result.reused_unit_files):
+            or result.reused_bulk_years or result.reused_unit_files or result.reused_browse_pages):
         print(f"reused from the previous build: {result.reused_reports} reports, {result.reused_unit_pages} unit pages, "
-              f"{result.reused_compare_groups} comparison groups, {result.reused_shards} search shards, "
+              f"{result.reused_compare_groups} comparison groups, {result.reused_browse_pages} browsing pages, "
+              f"{result.reused_shards} search shards, "
               f"{result.reused_bulk_years} years of bulk downloads, {result.reused_unit_files} unit figures.csv files",
               file=sys.stderr)
     if args.command == "combine":

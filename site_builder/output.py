@@ -78,6 +78,7 @@ class BuildResult:
     reused_compare_groups: int = 0
     reused_bulk_years: int = 0  # years of bulk downloads (data/<year>/) and unit figures.csv files
     reused_unit_files: int = 0
+    reused_browse_pages: int = 0  # the home page and the region and parent-department pages
 
 
 # -- the output folder --------------------------------------------------------------------------

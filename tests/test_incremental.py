@@ -23,6 +23,7 @@ import pytest
 import site_builder.build as build_module
 from site_builder import fingerprint, quick, snapshot
 from site_builder.build import BuildResult, build
+from site_builder.render import browse
 from site_builder.shards import SHARD_REPORTS_VARIABLE
 
 REPO = Path(__file__).resolve().parent.parent
@@ -293,6 +294,30 @@ def test_one_figure_edit_renders_its_unit_page_and_comparison_groups(portal: Pat
     assert "of which the search directory (updated)" in result.timings
     build(root, tmp_path / "fresh")
     assert_same_site(site, tmp_path / "fresh")
+
+
+def browsing_pages(site: Path) -> list[Path]:
+    return [site / "index.html", *sorted(site.glob("regions/**/index.html"))]
+
+
+def test_a_figure_edit_renders_only_the_browsing_page_that_lists_its_unit(portal: Path, tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The browsing pages are reused unless what they show changed: a figure of a report that is
+    not among the home page's latest changed, so only the page listing its unit is rendered again
+    (its reports' summaries are part of that page's key)."""
+    monkeypatch.setattr(browse, "PAGE_UNITS", 3)  # region and parent-department pages from a small portal
+    root, site, cache = copied(portal, tmp_path)
+    build(root, site, cache=cache)
+    pages = browsing_pages(site)
+    assert len(pages) >= 4 and "regions/" not in (site / "index.html").read_text(encoding="utf-8").split("<main", 1)[0]
+    latest = sorted(reports_of(root), key=lambda p: (-int(p.name), unit_field(p.parent, "name")))[:10]  # as the home page
+    report = next(p for p in running_costs_reports(root) if p not in latest)
+    change_running_costs(report, random.Random(3))
+    result = build(root, site, cache=cache)
+    assert result.reused_browse_pages == len(pages) - 1
+    build(root, tmp_path / "fresh")
+    assert_same_site(site, tmp_path / "fresh")
+    assert build(root, site, cache=cache).reused_browse_pages == 0  # nothing changed: answered by the quick check
 
 
 def inodes(site: Path, pattern: str) -> dict[str, int]:

@@ -322,6 +322,16 @@ def unit_charts(history: compare.UnitHistory | None, headlines: HeadlineData) ->
             if headline.id in drawn and any(row.mapped)]
 
 
+def latest_reports(summaries: list[ReportSummary]) -> list[ReportSummary]:
+    """The ten latest reports, as the home page lists them."""
+    return sorted(summaries, key=lambda r: (-r.year, r.unit.name))[:10]
+
+
+def listed_units(listing: browse.Listing) -> list[Unit]:
+    """The units a browsing page lists, in its order."""
+    return [unit for units in listing.groups.values() for unit in units]
+
+
 class Renderer:
     def __init__(self, site: Site, content_root: Path) -> None:
         self.site = site
@@ -402,8 +412,8 @@ class Renderer:
         comparisons = compare_groups if compare_groups is not None else compare.compare_groups(summaries, headline_data())
         reports_by_unit = summaries_by_unit(summaries)
         listings = browse.listings(self.site.units, browse.PAGE_UNITS)
-        self.render_browsing(out, listings, summaries, reports_by_unit)
-        if with_units:  # else the build renders the unit and comparison pages in its workers
+        if with_units:  # else the build renders the browsing, unit and comparison pages in its workers
+            self.render_browsing(out, listings, summaries, reports_by_unit)
             out.merge(self.render_units(self.site.units, reports_by_unit, browse.unit_crumbs(listings)))
             self.render_comparisons(out, comparisons, headline_data())
         else:
@@ -427,13 +437,21 @@ class Renderer:
     def render_browsing(self, out: Output, listings: list[browse.Listing], summaries: list[ReportSummary],
                         reports_by_unit: dict[str, list[ReportSummary]]) -> None:
         """The home page (``listings[0]``) and the region and parent-department pages (browse.py)."""
-        home, *others = listings
-        latest = sorted(summaries, key=lambda r: (-r.year, r.unit.name))[:10]
-        common = {"reports_by_unit": reports_by_unit, "report_path": report_path, "unit_path": unit_path}
-        out.add(home.path, self.page("index.html", home.path, listing=home, groups=home.groups, latest=latest,
-                                     summaries={r.rel: r for r in latest}, **common))
-        for listing in others:
-            out.add(listing.path, self.page("browse.html", listing.path, listing=listing, **common))
+        latest = latest_reports(summaries)
+        for listing in listings:
+            out.add(listing.path, self.browse_page(listing, latest, reports_by_unit))
+
+    def browse_page(self, listing: browse.Listing, latest: list[ReportSummary],
+                    reports_by_unit: dict[str, list[ReportSummary]]) -> bytes:
+        """One browsing page: the home page (with the ``latest`` reports) or a region's or parent
+        department's. It is given the reports of the units it lists and no others, so that what it
+        shows depends on nothing else (the build reuses it while those are unchanged: ``PageKeys.browse``)."""
+        listed = {unit.slug: reports_by_unit.get(unit.slug, []) for unit in listed_units(listing)}
+        common = {"reports_by_unit": listed, "report_path": report_path, "unit_path": unit_path}
+        if listing.path == browse.HOME:
+            return self.page("index.html", listing.path, listing=listing, groups=listing.groups, latest=latest,
+                             summaries={r.rel: r for r in latest}, **common)
+        return self.page("browse.html", listing.path, listing=listing, **common)
 
     def own_assets(self) -> list[tuple[str, bytes]]:
         """Files under ``CONTENT/_theme/static/``: no link followed, none above the size limit."""
