@@ -85,8 +85,12 @@ def _relative_folder(cwd: str, folder: str) -> str:
 def _is_plain_relative(text: str) -> bool:
     """A relative path that ``os.path.relpath`` gives back unchanged: normalised (no ``.``, ``..``,
     empty or trailing parts) and not going up."""
-    return (os.sep == "/" and bool(text) and text[0] != "/" and os.path.normpath(text) == text
-            and text != "." and not text.startswith("../") and text != "..")
+    if os.sep != "/" or not text or text[0] == "/":
+        return False
+    # normpath(text) == text, not "." and not going up: no part is empty, "." or ".." (tested on
+    # the text between slashes at both ends, without normpath's split and join)
+    framed = f"/{text}/"
+    return "//" not in framed and "/./" not in framed and "/../" not in framed
 
 
 def _finding(path: Path | str, rule: str, message: str) -> Finding:

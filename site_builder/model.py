@@ -163,7 +163,10 @@ class Report:
     @property
     def tolerance_per_part(self) -> Decimal:
         """万元 figures are rounded from 元: each rounded part may be off by half a cent of 万元."""
-        return Decimal("0.005") if self.amount_unit == "万元" else Decimal(0)
+        return _HALF_CENT_OF_WAN if self.amount_unit == "万元" else _NO_TOLERANCE
+
+
+_HALF_CENT_OF_WAN, _NO_TOLERANCE = Decimal("0.005"), Decimal(0)  # made once: read for every figure checked
 
 
 @dataclass

@@ -212,12 +212,12 @@ class Evaluator:
                 terms = [Term(Ref(base.table, base.section, row, c), a) for c, a in zip(columns, amounts, strict=True)]
                 self.compare(check["rule"], terms[0], terms[1:parts_end], terms[parts_end:], check.get("severity", "error"))
             return
-        total = Ref.parse(check["total"])
-        parts = [r for p in check["parts"] for r in self.expand(Ref.parse(p))]
-        minus = [r for p in check.get("minus", []) for r in self.expand(Ref.parse(p))]
-        refs = [Ref.parse(p) for p in (check["total"], *check["parts"], *check.get("minus", []))]
-        if not self.available(check["rule"], *refs):
+        plan = _sum_plan(check)
+        if not (plan.tables <= self.report.tables.keys() or self.available(check["rule"], *plan.refs)):
             return
+        total = plan.total
+        parts = [r for p in plan.parts for r in self.expand(p)] if plan.expands else plan.parts
+        minus = [r for p in plan.minus for r in self.expand(p)] if plan.expands else plan.minus
         if _balanced(self.amount(total), [self.amount(r) for r in parts], [self.amount(r) for r in minus]):
             return
         self.compare(check["rule"], self.term(total), [self.term(r) for r in parts], [self.term(r) for r in minus], check.get("severity", "error"))
@@ -247,7 +247,8 @@ class Evaluator:
             for key, cells_a in rows_a.items():
                 cells_b = rows_b.get(key, _EMPTY)
                 for col_a, col_b in zip(check["columns"], b_columns, strict=True):
-                    if _exceeds([cells_a.get(col_a)], cells_b.get(col_b), tolerance):
+                    amount_a = cells_a.get(col_a)
+                    if amount_a is not None and _exceeds_one(amount_a, cells_b.get(col_b), tolerance):
                         self.limit(check["rule"], severity, [self.term(Ref(a.table, a.section, key, col_a))],
                                    self.term(Ref(b.table, b.section, key, col_b)))
             return
@@ -274,13 +275,48 @@ class Evaluator:
         rows = table.sections.get("rows", {})
         with_total = check.get("total_row", "total") is not None
         for parent, children in _families(list(rows), with_total):
-            columns = dict.fromkeys(c for key in (parent, *children) for c in rows[key])
+            parent_cells = rows[parent]
+            columns = dict.fromkeys(parent_cells)  # in order of first appearance, the parent's first
+            sums = _column_sums([rows[c] for c in children], columns)
             for column in columns:
-                if _balanced(rows[parent].get(column), [rows[c].get(column) for c in children], []):
-                    continue
+                total_amount, added = parent_cells.get(column), sums.get(column)
+                if added is None and total_amount is None:
+                    continue  # every figure blank
+                if (total_amount.value if total_amount is not None else ZERO) - (added if added is not None else ZERO) == 0:
+                    continue  # balanced: ``_balanced``, with each column's children summed in one pass
                 total = self.term(Ref(table.id, "rows", parent, column))
                 parts = [self.term(Ref(table.id, "rows", c, column)) for c in children]
                 self.compare(check["rule"], total, parts, [])
+
+
+@dataclass(frozen=True, slots=True)
+class _SumPlan:
+    """The references of a sum of ``checks.yaml``, parsed once per process (they are data)."""
+
+    total: Ref
+    parts: tuple[Ref, ...]  # as written: ``@classes`` and ``*`` rows not yet expanded
+    minus: tuple[Ref, ...]
+    refs: tuple[Ref, ...]  # total, parts and minus: the tables the check needs
+    expands: bool  # whether a part or minus names rows (``@classes``, ``*``) to expand per report
+    tables: frozenset[str]  # the tables of ``refs``: when the report has them all, the check runs
+
+
+_SUM_PLANS: dict[int, tuple[dict, _SumPlan]] = {}  # id(check) -> (check, its plan); the check kept alive
+
+
+def _sum_plan(check: dict) -> _SumPlan:
+    """The plan of a sum (not ``each_row``) of ``checks.yaml``, made at its first use in this process."""
+    known = _SUM_PLANS.get(id(check))
+    if known is not None and known[0] is check:
+        return known[1]
+    total = Ref.parse(check["total"])
+    parts = tuple(Ref.parse(p) for p in check["parts"])
+    minus = tuple(Ref.parse(p) for p in check.get("minus", ()))
+    refs = (total, *parts, *minus)
+    plan = _SumPlan(total, parts, minus, refs, any(r.row in ("@classes", "*") for r in (*parts, *minus)),
+                    frozenset(r.table for r in refs))
+    _SUM_PLANS[id(check)] = (check, plan)
+    return plan
 
 
 def _balanced(total: Amount | None, parts: list[Amount | None], minus: list[Amount | None]) -> bool:
@@ -309,6 +345,23 @@ def _exceeds(parts: list[Amount | None], whole: Amount | None, tolerance: Decima
     if all(a is None for a in parts):
         return False
     return not value <= (whole.value if whole is not None else ZERO) + tolerance
+
+
+def _exceeds_one(part: Amount, whole: Amount | None, tolerance: Decimal) -> bool:
+    """``_exceeds([part], whole, tolerance)`` of a written part, without the sums of a list."""
+    return not part.value <= (whole.value if whole is not None else ZERO) + tolerance
+
+
+def _column_sums(rows: list[dict[str, Amount | None]], columns: dict[str, None]) -> dict[str, Decimal]:
+    """The sum of each column's written figures over ``rows`` (a column with none written has no
+    sum: blank is not zero), in row order; each column not yet in ``columns`` is added to it."""
+    sums: dict[str, Decimal] = {}
+    for cells in rows:
+        for column, amount in cells.items():
+            if amount is not None:
+                sums[column] = sums.get(column, ZERO) + amount.value
+        columns.update(dict.fromkeys(cells))
+    return sums
 
 
 def _column_ref(text: str) -> Ref:

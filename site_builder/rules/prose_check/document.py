@@ -64,7 +64,7 @@ def outline(text: str, figures: list[Figure]) -> Outline:
             chain = [c for c in chain if c[0] < level] + [(level, lb.section_kind(title), title)]
             headings.append(Heading(offset, level, title, number))
             current = None
-        elif not line.strip():
+        elif not line or line.isspace():  # a blank line (``not line.strip()``, without a copy)
             current = None
         else:
             if current is None or LIST_ITEM.match(line):
@@ -74,9 +74,8 @@ def outline(text: str, figures: list[Figure]) -> Outline:
             current.end = end
         offset = end + 1
     _attach(blocks, figures)
-    for block in blocks:
-        segment = text[block.start:block.end]
-        block.sentence_starts = [block.start + m.end() for m in SENTENCE_END.finditer(segment)]
+    for block in blocks:  # matched in place (no slice): the pattern looks at one character
+        block.sentence_starts = [m.end() for m in SENTENCE_END.finditer(text, block.start, block.end)]
     result = Outline(text, blocks, headings)
     for block in blocks:
         for figure in block.figures:

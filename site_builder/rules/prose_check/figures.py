@@ -87,10 +87,9 @@ def extract(text: str) -> list[Figure]:
     """Every figure with a unit, in text order (``text`` already masked)."""
     figures = []
     for match in FIGURE.finditer(text):
-        unit = match.group("unit")
+        number, unit = match.groups()  # the groups "num" and "unit"
         if not unit:
             continue
-        number = match.group("num")
         kind = UNIT_KIND.get(unit, "count")
         if unit.startswith("年"):
             if "," in number or "." in number or len(number) != 4:
@@ -100,7 +99,7 @@ def extract(text: str) -> list[Figure]:
             if len(number) != 4:
                 continue
             kind = "year"
-        figures.append(Figure(match.start("num"), match.end(), number, unit, kind, _value(number)))
+        figures.append(Figure(match.start(1), match.end(), number, unit, kind, _value(number)))
     return figures
 
 

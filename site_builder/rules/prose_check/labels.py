@@ -10,7 +10,7 @@ from typing import Any
 
 from site_builder import standards
 from site_builder.findings import Place
-from site_builder.model import Report
+from site_builder.model import Amount, Cells, Report
 from site_builder.yamlsafe import load_package_file
 
 CLASSIFIED = re.compile(r"([^（）()\s，。：；、\d*-]+?)[（(](类|款|项)[）)](支出)?")  # full- or half-width brackets
@@ -124,14 +124,36 @@ def cell_value(report: Report, ref: str) -> tuple[Decimal | None, str]:
 def resolve_cells(report: Report, name: str, refs: tuple[str, ...]) -> Resolved:
     total: Decimal | None = None
     reasons = []
+    places = []
     for ref in refs:
-        value, why = cell_value(report, ref)
-        if value is None:
+        amount = _written_cell(report, ref)
+        if amount is None:
+            value, why = cell_value(report, ref)  # None: the reason it is
             reasons.append(why)
+            place = cell_place(report, ref)
+            if place is not None:
+                places.append(place)
             continue
-        total = value if total is None else total + value
-    places = tuple(p for p in (cell_place(report, ref) for ref in refs) if p is not None)
-    return Resolved(name, refs, total, "; ".join(reasons) if total is None else "", places)
+        total = amount.value if total is None else total + amount.value
+        places.append(amount.place)
+    return Resolved(name, refs, total, "; ".join(reasons) if total is None else "", tuple(places))
+
+
+def _written_cell(report: Report, ref: str) -> Amount | None:
+    """The amount of a cell reference ``table/section/row/column`` that is written (not blank),
+    else None: then ``cell_value`` is None with its reason (a written cell has its value, so
+    ``cell_value`` and ``cell_place`` are not needed for it)."""
+    parts = ref.split("/")
+    if len(parts) != 4:
+        return None
+    table = report.tables.get(parts[0])
+    if table is None:
+        return None
+    return table.sections.get(parts[1], _NO_ROWS).get(parts[2], _NO_CELLS).get(parts[3])
+
+
+_NO_ROWS: dict[str, Cells] = {}
+_NO_CELLS: Cells = {}
 
 
 def label_cells(label: Label, kinds: tuple[str, ...], budget: bool) -> tuple[str, ...]:
