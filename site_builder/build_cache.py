@@ -10,7 +10,7 @@ output folder and the current folder):
   the site-wide pages need), and every file it wrote with SHA-256, size and modification time;
 - ``index/<sha256>``: the copies of its pages that Pagefind reads, and the file of its whole summary
   (with the table rows its unit page reads; the entry holds the rest), content-addressed;
-- ``pages``: each unit page and comparison group by its key: the files it wrote (SHA-256, size,
+- ``pages``: each unit page, comparison group and browsing page by its key: the files it wrote (SHA-256, size,
   modification time) and the digests of its pages' index copies (kept in ``index/``);
 - ``shards``: each search shard's input digest and the files of its bundle;
 - ``folders``: for each report folder and unit.yaml read for the keys, the digest of its entries'
@@ -25,8 +25,9 @@ fingerprint (``fingerprint.py``: its files, the previous year's, the unit, the r
 itself, git history where it matters) and the build's own inputs: the site's ``_theme/`` folder and,
 when the site has its own templates (which may read ``site.units``), every unit.
 
-A **unit page** or **comparison group** is reused the same way, under a key of everything its job
-reads (``PageKeys``); its files are all in its own folder.
+A **unit page**, **comparison group** or **browsing page** (home, region, parent department) is
+reused the same way, under a key of everything its job reads (``PageKeys``); its files are all in
+its own folder.
 
 A search **shard** is reused when the ordered list of its pages and the digests of their index
 copies is unchanged (Pagefind's output is canonicalized, so the same input gives the same bundle).
