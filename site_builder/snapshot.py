@@ -223,7 +223,11 @@ def _gnu_find() -> str | None:
 
 
 def _take_all_with_find(specs: list[Spec], listings: list[Listing | None] | None = None) -> list[str | None]:
-    results = [pending.result() for pending in _start_with_find(specs)]
+    try:
+        started = _start_with_find(specs)
+    except OSError:  # no temporary file for find to write into (TMPDIR unwritable or full)
+        return _take_all_in_threads(specs, listings)
+    results = [pending.result() for pending in started]
     if listings is not None:
         listings.extend(listing for _, listing in results)
     return [digest for digest, _ in results]
@@ -233,8 +237,12 @@ def start_listed(specs: list[Spec]) -> list[Pending]:
     """``take_listed``, started: each folder's walk runs in find processes of its own while the
     caller goes on; ``Pending.result`` waits for one folder's. (Without GNU find: taken at once.)"""
     if _gnu_find() is not None:
-        return _start_with_find(specs)
-    digests, listings = take_listed(specs)
+        try:
+            return _start_with_find(specs)
+        except OSError:  # as _take_all_with_find
+            pass
+    listings: list[Listing | None] = []
+    digests = _take_all_in_threads(specs, listings)
     return [Pending(result=(digest, listing)) for digest, listing in zip(digests, listings, strict=True)]
 
 
@@ -269,7 +277,12 @@ def _start_with_find(specs: list[Spec]) -> list[Pending]:
     pending: list[Pending] = []
     for spec, head, folders in zip(specs, heads, below, strict=True):
         job = (folders, settled_before if spec.settled else None)
-        runs = _start_walks([job])
+        try:
+            runs = _start_walks([job])
+        except OSError:
+            for started in pending:
+                started.cancel()
+            raise
         prefix = os.fsencode(os.path.abspath(spec.folder)) + b"/"
 
         def finish(head: list[Status] | None = head, runs: list[_FindRun] = runs,
@@ -318,15 +331,28 @@ def _start_walks(jobs: list[tuple[list[tuple[str, str]], int | None]]) -> list[_
     assert find is not None
     runs: list[_FindRun] = []
     workers = os.cpu_count() or 1
-    for number, (folders, settled_before) in enumerate(jobs):
-        for group in (folders[start::workers] for start in range(workers)):
-            if group:
-                with tempfile.TemporaryFile() as listed:
-                    listed.write(b"".join(os.fsencode(os.path.abspath(path)) + b"\0" for path, _ in group))
-                    listed.seek(0)
-                    output = tempfile.TemporaryFile()
-                    runs.append(_FindRun(number, group, _start_find(find, settled_before, listed, output), output))
+    try:
+        for number, (folders, settled_before) in enumerate(jobs):
+            for group in (folders[start::workers] for start in range(workers)):
+                if group:
+                    runs.append(_start_run(find, number, group, settled_before))
+    except OSError:  # none left running
+        for run in runs:
+            run.stop()
+        raise
     return runs
+
+
+def _start_run(find: str, number: int, group: list[tuple[str, str]], settled_before: int | None) -> _FindRun:
+    with tempfile.TemporaryFile() as listed:
+        listed.write(b"".join(os.fsencode(os.path.abspath(path)) + b"\0" for path, _ in group))
+        listed.seek(0)
+        output = tempfile.TemporaryFile()
+        try:
+            return _FindRun(number, group, _start_find(find, settled_before, listed, output), output)
+        except OSError:
+            output.close()
+            raise
 
 
 def _collect_walks(runs: list[_FindRun], jobs: list[tuple[list[tuple[str, str]], int | None]]) -> list[dict[str, bytes | None]]:

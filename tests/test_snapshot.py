@@ -215,3 +215,18 @@ def same_size_edit_html(path: Path) -> None:
     before = path.stat()
     path.write_text(path.read_text(encoding="utf-8").replace("2023", "2022"), encoding="utf-8")
     os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+def test_without_a_temporary_file_for_find_the_walk_runs_in_threads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """find writes into temporary files (``start_listed``); where none can be made (TMPDIR
+    unwritable or full), the snapshot is taken by the Python walk, never refused with a traceback."""
+    root = tree(tmp_path)
+    expected = snapshot._take_all_in_threads([Spec(root)])
+
+    def no_temporary_file(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(snapshot.tempfile, "TemporaryFile", no_temporary_file)
+    assert snapshot.take_all([Spec(root)]) == expected
+    (digest, listing), = [pending.result() for pending in snapshot.start_listed([Spec(root)])]
+    assert digest == expected[0] and listing is not None
