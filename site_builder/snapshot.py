@@ -357,8 +357,14 @@ def _start_run(find: str, number: int, group: list[tuple[str, str]], settled_bef
 
 def _collect_walks(runs: list[_FindRun], jobs: list[tuple[list[tuple[str, str]], int | None]]) -> list[dict[str, bytes | None]]:
     found: list[dict[str, bytes | None]] = [{} for _ in jobs]
-    for run in runs:
-        found[run.number].update(_segments(run.records(), run.group))
+    for done, run in enumerate(runs):
+        try:
+            records = run.records()
+        except OSError:  # the others stopped too: no process or temporary file left behind
+            for left in runs[done + 1:]:
+                left.stop()
+            raise
+        found[run.number].update(_segments(records, run.group))
     return [{rel: walked[rel] for _, rel in folders}  # in walk order, as the head lists them
             for walked, (folders, _) in zip(found, jobs, strict=True)]
 

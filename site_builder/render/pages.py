@@ -410,9 +410,9 @@ class Renderer:
         when the caller has them (``compare.compare_groups``)."""
         out = Output()
         comparisons = compare_groups if compare_groups is not None else compare.compare_groups(summaries, headline_data())
-        reports_by_unit = summaries_by_unit(summaries)
         listings = browse.listings(self.site.units, browse.PAGE_UNITS)
         if with_units:  # else the build renders the browsing, unit and comparison pages in its workers
+            reports_by_unit = summaries_by_unit(summaries)
             self.render_browsing(out, listings, summaries, reports_by_unit)
             out.merge(self.render_units(self.site.units, reports_by_unit, browse.unit_crumbs(listings)))
             self.render_comparisons(out, comparisons, headline_data())
