@@ -438,7 +438,7 @@ def _flat_row(line: str, number: int, section: str, rows: dict[str, Any], indent
     if amount is not None:
         marks[(section, key)] = (number, match.start(4) + 1)
         rows[key] = Decimal(amount)
-        if len(amount) > 15 or "." in amount[:-7]:  # not _short_number, without a call per number
+        if not _short_number(amount):
             bounded[0] = False
         return True
     cells = _flat_cells(inside, match.start(5), number, section, key, marks, bounded)
@@ -464,7 +464,7 @@ def _flat_cells(inside: str, offset: int, number: int, section: str, row: str,
         marks[(section, row, key, "__key__")] = (number, offset + match.start(1) + 1)
         marks[(section, row, key)] = (number, offset + match.start(2) + 1)
         cells[key] = Decimal(amount)
-        if len(amount) > 15 or "." in amount[:-7]:  # not _short_number, without a call per cell
+        if not _short_number(amount):
             bounded[0] = False
     return cells
 
