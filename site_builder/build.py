@@ -548,9 +548,9 @@ def _keep_index_copies(cache: build_cache.BuildCache, parts: Path, rendered: lis
                 cache.keep_index_copy(report.store / digest, digest)
         elif not report.reused:
             for path, digest in report.index.items():
-                cache.keep_index_copy(parts / path, digest)
+                cache.keep_index_copy(parts / path, digest, scratch=True)
             if report.summary_file is not None:
-                cache.keep_index_copy(report.summary_file, report.summary_digest)
+                cache.keep_index_copy(report.summary_file, report.summary_digest, scratch=True)
 
 
 def _keep_page_index_copies(cache: build_cache.BuildCache, parts: Path, pages: SitePages) -> None:
@@ -558,7 +558,7 @@ def _keep_page_index_copies(cache: build_cache.BuildCache, parts: Path, pages: S
     for job, reused in zip(pages.jobs, pages.reused, strict=True):
         if not reused:
             for path, digest in job.index.items():
-                cache.keep_index_copy(parts / path, digest)
+                cache.keep_index_copy(parts / path, digest, scratch=True)
 
 
 def _restorer(cache: build_cache.BuildCache | None, digests: dict[str, str],

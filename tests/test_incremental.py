@@ -455,6 +455,32 @@ def test_a_corrupt_cache_is_a_miss(portal: Path, tmp_path: Path) -> None:
     assert_same_site(site, tmp_path / "fresh-2")
 
 
+def test_index_copies_are_kept_where_the_file_system_has_no_links(portal: Path, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The store links the index copies and summaries a build wrote (its scratch files are deleted
+    when it ends); where linking fails (another file system), it copies them: the same store."""
+    root, site, cache = copied(portal, tmp_path)
+    build(root, site, cache=cache)
+    linked = {copy.name: copy.read_bytes() for copy in cache.glob("build-*/index/*")}
+    assert linked and all(hashlib.sha256(data).hexdigest() == name for name, data in linked.items())
+    assert all(copy.stat().st_nlink == 1 for copy in cache.glob("build-*/index/*"))  # the scratch files are gone
+
+    def no_links(source: object, target: object) -> None:
+        raise OSError(18, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "link", no_links)
+    other_site, other_cache = tmp_path / "site-2", tmp_path / "cache-2"
+    build(root, other_site, cache=other_cache)
+    copied_store = {copy.name: copy.read_bytes() for copy in other_cache.glob("build-*/index/*")}
+    assert copied_store == linked
+    with (latest_years(root)[0] / "explanation.md").open("a", encoding="utf-8") as handle:
+        handle.write("\n本单位无其他需要说明的事项。\n")
+    result = build(root, other_site, cache=other_cache)  # the search index is built again from the copies
+    assert result.reused_reports == result.reports - 1
+    build(root, tmp_path / "fresh")
+    assert_same_site(other_site, tmp_path / "fresh")
+
+
 def test_a_damaged_summary_is_found_when_its_unit_page_is_rendered(portal: Path, tmp_path: Path,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """A reused report's whole summary is read from the cache only when its unit page is rendered
