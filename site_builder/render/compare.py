@@ -101,6 +101,11 @@ class SeriesTable:
     title: str
     rows: list[SeriesRow]
 
+    @property
+    def coded(self) -> bool:
+        """Whether any row has a 科目编码 (the table then shows a code column)."""
+        return any(row.code for row in self.rows)
+
 
 @dataclass
 class UnitHistory:
