@@ -520,6 +520,16 @@ class BuildCache(ReportKeys):
         _remove_all_but(self.folder / "reports", keep)
 
     # -- index copies
+    def index_store(self) -> Path | None:
+        """The folder of the index copies, made if missing (None when it cannot be: the copies are
+        then kept one by one, ``keep_index_copy``, or not at all)."""
+        store = self.folder / "index"
+        try:
+            store.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return None
+        return store
+
     def index_copy(self, digest: str) -> Path:
         if not is_digest(digest):  # a tampered cache cannot name a file outside it (it would be deleted as corrupt)
             raise Invalid("digest")

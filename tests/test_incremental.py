@@ -457,8 +457,9 @@ def test_a_corrupt_cache_is_a_miss(portal: Path, tmp_path: Path) -> None:
 
 def test_index_copies_are_kept_where_the_file_system_has_no_links(portal: Path, tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    """The store links the index copies and summaries a build wrote (its scratch files are deleted
-    when it ends); where linking fails (another file system), it copies them: the same store."""
+    """The workers write their pages' index copies into the store as they render; the main process
+    links the summaries (staging files, deleted when the build ends) and copies them where linking
+    fails (another file system): the same store either way, and the next build reuses it."""
     root, site, cache = copied(portal, tmp_path)
     build(root, site, cache=cache)
     linked = {copy.name: copy.read_bytes() for copy in cache.glob("build-*/index/*")}
