@@ -891,8 +891,9 @@ def prune(folder: Path) -> None:
 
 def _link_or_copy(source: Path, target: Path) -> None:
     """``target`` as a hard link to ``source`` (a scratch file of this build that nobody writes
-    again: it is only read, then deleted), else as a copy: 38,000 copies at 10,000 reports took
-    14 s of the build's main process between its stages, the links a tenth of it."""
+    again: it is only read, then deleted), else as a copy. The summaries are linked (10,000 files at
+    10,000 reports, staging and cache on one disk); the index copies live on /dev/shm and reach the
+    store from the workers (``build.keep_in_store``), so they are copied only where a worker could not."""
     target.unlink(missing_ok=True)  # left by a killed process that had our process id
     try:
         os.link(source, target)
