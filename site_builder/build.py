@@ -142,8 +142,9 @@ def write_tree(output: Output, folder: Path, index: IndexFolders | None = None) 
 
 
 def keep_in_store(store: Path, digest: str, data: bytes) -> None:
-    """Write ``data`` into the cache's store as ``digest`` (a worker, as it writes the page's index
-    copy), unless it is there; the main process keeps what this could not write (``keep_index_copy``)."""
+    """Write ``data`` into the cache's store as ``digest`` (a worker, as it writes a page's index
+    copy or a report's summary), unless it is there; the main process keeps what this could not
+    write (``keep_index_copy``)."""
     target = store / digest
     if target.is_file():
         return
@@ -206,6 +207,8 @@ def render_job(job: tuple[Unit, Path], site: Site, root: Path, staging: Path, in
     summary_file = staging / SUMMARIES / digest
     summary_file.parent.mkdir(exist_ok=True)
     summary_file.write_bytes(data)
+    if index is not None and index.store is not None:
+        keep_in_store(index.store, digest, data)
     return Rendered(without_tables(summary), findings, written.files, written.index, summary_file, digest)
 
 
@@ -570,9 +573,9 @@ def _keep_index_copies(cache: build_cache.BuildCache, parts: Path, rendered: lis
                 cache.keep_index_copy(report.store / digest, digest)
         elif not report.reused:
             for path, digest in report.index.items():
-                cache.keep_index_copy(parts / path, digest, scratch=True)
+                cache.keep_index_copy(parts / path, digest)
             if report.summary_file is not None:
-                cache.keep_index_copy(report.summary_file, report.summary_digest, scratch=True)
+                cache.keep_index_copy(report.summary_file, report.summary_digest)
 
 
 def _keep_page_index_copies(cache: build_cache.BuildCache, parts: Path, pages: SitePages) -> None:
@@ -580,7 +583,7 @@ def _keep_page_index_copies(cache: build_cache.BuildCache, parts: Path, pages: S
     for job, reused in zip(pages.jobs, pages.reused, strict=True):
         if not reused:
             for path, digest in job.index.items():
-                cache.keep_index_copy(parts / path, digest, scratch=True)
+                cache.keep_index_copy(parts / path, digest)
 
 
 def _restorer(cache: build_cache.BuildCache | None, digests: dict[str, str],

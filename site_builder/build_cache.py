@@ -567,17 +567,12 @@ class BuildCache(ReportKeys):
             if path.parent == store:
                 self.verified_copy(path.name)
 
-    def keep_index_copy(self, source: Path, digest: str, scratch: bool = False) -> None:
-        """Keep ``source`` in the store as ``digest``; ``scratch``: a file of this build's scratch or
-        staging folder, never written again and deleted when the build ends, which may be linked."""
+    def keep_index_copy(self, source: Path, digest: str) -> None:
         target = self.index_copy(digest)
         if not target.is_file():
             target.parent.mkdir(parents=True, exist_ok=True)
             temporary = target.with_name(f".{digest}.{os.getpid()}.tmp")
-            if scratch:
-                _link_or_copy(source, temporary)
-            else:
-                shutil.copyfile(source, temporary)
+            shutil.copyfile(source, temporary)
             os.replace(temporary, target)
         self._stored.add(digest)
 
@@ -887,15 +882,3 @@ def prune(folder: Path) -> None:
     caches = sorted(folder.glob("build-*"), key=lambda p: p.stat().st_mtime, reverse=True)
     for old in caches[KEPT_FOLDERS:]:
         shutil.rmtree(old, ignore_errors=True)
-
-
-def _link_or_copy(source: Path, target: Path) -> None:
-    """``target`` as a hard link to ``source`` (a scratch file of this build that nobody writes
-    again: it is only read, then deleted), else as a copy. The summaries are linked (10,000 files at
-    10,000 reports, staging and cache on one disk); the index copies live on /dev/shm and reach the
-    store from the workers (``build.keep_in_store``), so they are copied only where a worker could not."""
-    target.unlink(missing_ok=True)  # left by a killed process that had our process id
-    try:
-        os.link(source, target)
-    except OSError:  # another file system, or one without hard links
-        shutil.copyfile(source, target)

@@ -455,25 +455,23 @@ def test_a_corrupt_cache_is_a_miss(portal: Path, tmp_path: Path) -> None:
     assert_same_site(site, tmp_path / "fresh-2")
 
 
-def test_index_copies_are_kept_where_the_file_system_has_no_links(portal: Path, tmp_path: Path,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    """The workers write their pages' index copies into the store as they render; the main process
-    links the summaries (staging files, deleted when the build ends) and copies them where linking
-    fails (another file system): the same store either way, and the next build reuses it."""
+def test_index_copies_are_kept_where_the_workers_could_not_store_them(portal: Path, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The workers write their pages' index copies and their summaries into the store as they
+    render; where they could not (``keep_in_store`` failing), the main process copies them: the
+    same store either way, and the next build reuses it."""
     root, site, cache = copied(portal, tmp_path)
     build(root, site, cache=cache)
-    linked = {copy.name: copy.read_bytes() for copy in cache.glob("build-*/index/*")}
-    assert linked and all(hashlib.sha256(data).hexdigest() == name for name, data in linked.items())
-    assert all(copy.stat().st_nlink == 1 for copy in cache.glob("build-*/index/*"))  # the scratch files are gone
+    stored = {copy.name: copy.read_bytes() for copy in cache.glob("build-*/index/*")}
+    assert stored and all(hashlib.sha256(data).hexdigest() == name for name, data in stored.items())
 
-    def no_links(source: object, target: object) -> None:
-        raise OSError(18, "Invalid cross-device link")
+    def not_stored(store: Path, digest: str, data: bytes) -> None:
+        return None
 
-    monkeypatch.setattr(os, "link", no_links)
+    monkeypatch.setattr(build_module, "keep_in_store", not_stored)  # the workers are forked: theirs too
     other_site, other_cache = tmp_path / "site-2", tmp_path / "cache-2"
     build(root, other_site, cache=other_cache)
-    copied_store = {copy.name: copy.read_bytes() for copy in other_cache.glob("build-*/index/*")}
-    assert copied_store == linked
+    assert {copy.name: copy.read_bytes() for copy in other_cache.glob("build-*/index/*")} == stored
     with (latest_years(root)[0] / "explanation.md").open("a", encoding="utf-8") as handle:
         handle.write("\n本单位无其他需要说明的事项。\n")
     result = build(root, other_site, cache=other_cache)  # the search index is built again from the copies
