@@ -21,7 +21,7 @@ import os
 import secrets
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +53,7 @@ from site_builder.check import (
     map_in_workers,
     run_jobs,
 )
+from site_builder.digests import SiteDigests, TwiceWritten, compact
 from site_builder.findings import Finding
 from site_builder.model import Site, Unit
 from site_builder.output import (
@@ -209,7 +210,7 @@ def render_job(job: tuple[Unit, Path], site: Site, root: Path, staging: Path, in
     summary_file.write_bytes(data)
     if index is not None and index.store is not None:
         keep_in_store(index.store, digest, data)
-    return Rendered(without_tables(summary), findings, written.files, written.index, summary_file, digest)
+    return Rendered(without_tables(summary), findings, compact(written.files), written.index, summary_file, digest)
 
 
 def build(root: Path, out: Path, index: bool = True, workers: int | None = None, cache: Path | None = None,
@@ -285,7 +286,8 @@ def _part_report(keyer: build_cache.ReportKeys, job: tuple[Unit, Path], report: 
         parts.keep(store, index.pages / page, digest)
     parts.keep(store, report.summary_file, report.summary_digest)
     return parts.PartReport(contentfs.display_path(job[1]), keyer.key(job[1]), report.summary, report.summary_digest,
-                            report.findings, report.written, parts.cells_of(index.cells, list(report.index)), report.index)
+                            report.findings, dict(report.written), parts.cells_of(index.cells, list(report.index)),
+                            report.index)
 
 
 def _index_part(root: Path, planned: loader.Plan, html: list[str], rendered: list[Rendered], copies: Path,
@@ -348,8 +350,7 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
     running = contextlib.ExitStack()  # the Pagefinds: killed if the build stops before they are done
     try:
         findings = list(planned.findings)
-        digests: dict[str, str] = {}
-        files: list[str] = []
+        digests = SiteDigests()  # every file written, with its SHA-256: compact (digests.py)
         html: list[str] = []
         summaries: list[ReportSummary] = []
         report_folders: list[str] = []  # site paths of the reports rendered, in report order (bulk stage)
@@ -359,8 +360,7 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
         index_digests: dict[str, str] = {}
         for report in rendered:
             findings.extend(report.findings)
-            digests.update(report.written)
-            files.extend(report.written)
+            _add_written(root, digests, report.written)
             html.extend(p for p in report.written if p.endswith(".html"))
             index_digests.update(report.index)
             report_folders.extend(p.removesuffix("report.json") for p in report.written if p.endswith("/report.json"))
@@ -407,8 +407,7 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
             if in_place:
                 indexer.carried = {shard: out / "pagefind" for shard in every.reused}
         reused, imported, inputs = every.reused, every.imported, every.inputs
-        digests.update(site_written.files)
-        files.extend(site_written.files)
+        _add_written(root, digests, site_written.files)
         timings["site pages"] = time.perf_counter() - clock - sum(timings.values())
         started = time.perf_counter()
         # -- bulk downloads (site_builder/bulk.py), while Pagefind runs: streamed from the files
@@ -416,12 +415,13 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
         view = SiteView(staging, out, cache.carried) if in_place and cache is not None else None
         bulk_reuse = build_cache.BulkReuse(cache, out, staging) if cache is not None else None
         bulk_output = _bulk_files(planned.site, root, staging, report_folders, digests, bulk_reuse, view)
-        digests.update(bulk_output.digests)
-        digests.update(write_tree(bulk_output.pages, staging).files)
-        files.extend([*bulk_output.files, *bulk_output.pages.files])
+        _add_written(root, digests, bulk_output.digests)
+        _add_written(root, digests, write_tree(bulk_output.pages, staging).files)
         timings["bulk downloads"] = time.perf_counter() - started
         # -- end of bulk downloads --
-        _refuse_twice_written(root, files)
+        pages_written = len(html) + sum(1 for p in site_written.files if p.endswith(".html")) \
+            + sum(1 for p in bulk_output.pages.files if p.endswith(".html"))
+        files_written = len(digests)  # publication in place adds the files it carries
         if indexer is not None:
             index_memory = _finish_index(root, indexer, cells)
             timings["search index"] = time.perf_counter() - started
@@ -438,7 +438,7 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
             write_marker(staging, digests)
             swap_in(staging, out)
         remove_leftovers(out)
-        result = BuildResult(findings, sum(1 for p in files if p.endswith(".html")), len(summaries), len(files), timings,
+        result = BuildResult(findings, pages_written, len(summaries), files_written, timings,
                              index_memory, sum(r.reused and r.store is None for r in rendered), len(reused),
                              sum(r.store is not None for r in rendered), len(imported), *site_pages.reused_counts(),
                              sum(y.reused for y in bulk_output.years), sum(u.reused for u in bulk_output.units),
@@ -533,7 +533,7 @@ def _render_reports(planned: loader.Plan, root: Path, out: Path, staging: Path, 
         for number, ((_, year_dir), key) in enumerate(zip(planned.jobs, keys, strict=True)):
             entry = cache.entry(contentfs.display_path(year_dir), key)
             if entry is not None and cache.reuse(entry, out, staging, index.cells if index else None):
-                results[number] = Rendered(entry.summary, entry.findings, {p: r[0] for p, r in entry.files.items()},
+                results[number] = Rendered(entry.summary, entry.findings, compact({p: r[0] for p, r in entry.files.items()}),
                                            entry.index, cache.index_copy(entry.summary_file), entry.summary_file,
                                            reused=True)
     if sources:
@@ -559,7 +559,7 @@ def _from_parts(sources: list[parts.Part], job: tuple[Unit, Path], key: str, sta
     for part in sources:
         entry = part.report(folder, key, prefix)
         if entry is not None and part.link_report(entry, staging, index.cells if index else None):
-            return Rendered(entry.summary, entry.findings, dict(entry.files), entry.index,
+            return Rendered(entry.summary, entry.findings, compact(entry.files), entry.index,
                             part.store / entry.summary_file, entry.summary_file, reused=True, store=part.store)
     return None
 
@@ -603,7 +603,7 @@ def _restorer(cache: build_cache.BuildCache | None, digests: dict[str, str],
 
 
 def _publish_in_place(cache: build_cache.BuildCache, staging: Path, out: Path,
-                      digests: dict[str, str]) -> tuple[dict[str, list[int] | None], list[str]]:
+                      digests: MutableMapping[str, str]) -> tuple[dict[str, list[int] | None], list[str]]:
     """Publish what changed into the live output (publish.py): a staged file with the same bytes
     as the untouched live one is carried too, so unchanged files keep their time (and a web
     server's caches hold). Returns every file of the new site with its ``full_stamp``, and the
@@ -775,13 +775,12 @@ def _finish_index(root: Path, indexer: search_index.ShardedIndex, cells: Path | 
         raise InternalError("building", _shown(root), describe(error)) from None
 
 
-def _refuse_twice_written(root: Path, files: list[str]) -> None:
+def _add_written(root: Path, digests: SiteDigests, written: Mapping[str, str]) -> None:
     """Two stages writing one path means one silently replaced the other: an internal error."""
-    seen: set[str] = set()
-    for path in files:
-        if path in seen:
-            raise InternalError("building", _shown(root), f"two stages wrote {path}")
-        seen.add(path)
+    try:
+        digests.add(written)
+    except TwiceWritten as twice:
+        raise InternalError("building", _shown(root), f"two stages wrote {twice.path}") from None
 
 
 def merged(findings: list[Finding], more: list[Finding]) -> list[Finding]:

@@ -56,7 +56,7 @@ import os
 import re
 import shutil
 import stat
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -165,7 +165,7 @@ class OutputRecord(Protocol):
     index: dict[str, str]  # page path -> sha256 of its index copy
 
 
-def _stamped(out: Path, written: dict[str, str]) -> dict[str, list[Any]]:
+def _stamped(out: Path, written: Mapping[str, str]) -> dict[str, list[Any]]:
     """[sha256, size, mtime_ns] of each file written, as the output now holds it."""
     return {path: [digest, *(stamp(out / path) or [-1, -1])] for path, digest in written.items()}
 
@@ -293,7 +293,7 @@ class Rendered:
 
     summary: ReportSummary | None  # without its table rows; None: not rendered (errors)
     findings: list[Finding]
-    written: dict[str, str]  # site path -> sha256
+    written: Mapping[str, str]  # site path -> sha256 (digests.FolderDigests for a report)
     index: dict[str, str] = field(default_factory=dict)  # page path -> sha256 of its index copy
     summary_file: Path | None = None  # the whole summary (``summaries.summary_bytes``)
     summary_digest: str = ""  # its sha256
