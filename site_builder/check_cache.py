@@ -203,8 +203,7 @@ def write_sealed_lines(path: Path, magic: str, version: str, key: str, items: It
             while chunk:
                 hasher.update(chunk)
                 handle.write(chunk)
-                chunk = b"".join(orjson.dumps(item, option=orjson.OPT_APPEND_NEWLINE)
-                                 for item in itertools.islice(entries, SEALED_BATCH))
+                chunk = _lines_of(itertools.islice(entries, SEALED_BATCH))
             handle.seek(0)
             handle.write(f"{magic} {version} {hasher.hexdigest()}\n".encode())
         os.replace(temporary, path)
@@ -218,6 +217,15 @@ def write_sealed_lines(path: Path, magic: str, version: str, key: str, items: It
 
 
 SEALED_BATCH = 8192  # items written at a time by write_sealed_lines
+
+
+def _lines_of(items: Iterable[tuple[str, Any]]) -> bytearray:
+    """One JSON line per item, appended as each is made: orjson's result for one small item holds
+    a few kB until it is freed, so joining a batch of them held about 34 MB at once."""
+    lines = bytearray()
+    for item in items:
+        lines += orjson.dumps(item, option=orjson.OPT_APPEND_NEWLINE)
+    return lines
 
 
 def read_sealed_lines(path: Path, magic: str, version: str) -> tuple[str, dict[str, Any]] | None:
