@@ -224,7 +224,7 @@ def _gnu_find() -> str | None:
 
 def _take_all_with_find(specs: list[Spec], listings: list[Listing | None] | None = None) -> list[str | None]:
     try:
-        started = _start_with_find(specs)
+        started = _start_with_find(specs, hashed=listings is None)
     except OSError:  # no temporary file for find to write into (TMPDIR unwritable or full)
         return _take_all_in_threads(specs, listings)
     results = [pending.result() for pending in started]
@@ -271,7 +271,9 @@ class Pending:
             self._result, self._finish = (None, None), None
 
 
-def _start_with_find(specs: list[Spec]) -> list[Pending]:
+def _start_with_find(specs: list[Spec], hashed: bool = False) -> list[Pending]:
+    """``hashed``: only the digests are wanted, no listing; find's records are hashed as they are
+    read, not held (at 100,000 reports the output's were about 500 MB)."""
     settled_before = int(time.time() - RACY_SECONDS)  # whole seconds: find's -newerXY reads them
     heads, below = _split_all(specs, [settled_before * 10**9 if spec.settled else None for spec in specs])
     pending: list[Pending] = []
@@ -288,6 +290,8 @@ def _start_with_find(specs: list[Spec]) -> list[Pending]:
         def finish(head: list[Status] | None = head, runs: list[_FindRun] = runs,
                    job: tuple[list[tuple[str, str]], int | None] = job,
                    prefix: bytes = prefix) -> tuple[str | None, Listing | None]:
+            if hashed:
+                return _finish_hashed(head, _collect_hashed(runs, job[0])), None
             listings: list[Listing | None] = []
             digest = _finish(b"snapshot find", [head], _collect_walks(runs, [job]), [prefix], listings)[0]
             return digest, listings[0]
@@ -367,6 +371,78 @@ def _collect_walks(runs: list[_FindRun], jobs: list[tuple[list[tuple[str, str]],
         found[run.number].update(_segments(records, run.group))
     return [{rel: walked[rel] for _, rel in folders}  # in walk order, as the head lists them
             for walked, (folders, _) in zip(found, jobs, strict=True)]
+
+
+def _collect_hashed(runs: list[_FindRun], folders: list[tuple[str, str]]) -> tuple[dict[str, bytes | None], bool]:
+    """``_collect_walks`` of one job, each folder's records as their SHA-256; and whether find
+    marked an entry not settled."""
+    found: dict[str, bytes | None] = {}
+    marked = False
+    for done, run in enumerate(runs):
+        try:
+            hashed, marks = _hashed_segments(run)
+        except OSError:  # as _collect_walks
+            for left in runs[done + 1:]:
+                left.stop()
+            raise
+        found.update(hashed)
+        marked = marked or marks
+    return {rel: found[rel] for _, rel in folders}, marked
+
+
+READ_SIZE = 1 << 22  # bytes of find's output read at a time
+
+
+def _hashed_segments(run: _FindRun) -> tuple[dict[str, bytes | None], bool]:
+    """``_segments`` of one find's output, hashed as it is read (``_finish``'s digest of each
+    folder's records), and whether it marked an entry (``_has_mark`` of any folder's records: as
+    they follow each other, that is two NULs in a row anywhere, or one first)."""
+    code = run.process.wait()
+    run.output.seek(0)
+    marked = run.output.read(1) == b"\0"
+    run.output.seek(0)
+    group = run.group
+    boundaries = [b"\0" + os.fsencode(os.path.abspath(path)) + b"\0" for path, _ in group[1:]]
+    found: dict[str, bytes | None] = {}
+    hasher, pending, before = hashlib.sha256(), b"", b""  # before: the last byte hashed
+    with run.output:
+        while True:
+            chunk = run.output.read(READ_SIZE)
+            pending, start = pending + chunk, 0
+            while len(found) < len(boundaries):
+                at = pending.find(boundaries[len(found)], start)
+                if at < 0:
+                    break
+                end = at if (pending[at - 1:at] if at > start else before) == b"\0" else at + 1
+                marked = marked or _two_nuls(before, pending, start, end)
+                hasher.update(memoryview(pending)[start:end])
+                found[group[len(found)][1]] = hasher.digest()
+                hasher, before, start = hashlib.sha256(), pending[end - 1:end] if end > start else before, end
+            if not chunk:
+                break
+            keep = max(start, len(pending) - (len(boundaries[len(found)]) if len(found) < len(boundaries) else 1))
+            marked = marked or _two_nuls(before, pending, start, keep)
+            hasher.update(memoryview(pending)[start:keep])
+            before, pending = pending[keep - 1:keep] if keep > start else before, pending[keep:]
+    if code != 0 or len(found) < len(boundaries):
+        return {rel: None for _, rel in group}, marked
+    marked = marked or _two_nuls(before, pending, 0, len(pending))
+    hasher.update(pending)
+    found[group[-1][1]] = hasher.digest()
+    return found, marked
+
+
+def _two_nuls(before: bytes, data: bytes, start: int, end: int) -> bool:
+    """Whether ``data[start:end]``, after the byte ``before``, holds two NULs in a row."""
+    return end > start and ((before == b"\0" and data[start] == 0) or data.find(b"\0\0", start, end) >= 0)
+
+
+def _finish_hashed(head: list[Status] | None, hashed: tuple[dict[str, bytes | None], bool]) -> str | None:
+    """``_finish``'s digest of one folder walked with find, from its folders' digests."""
+    folder_digests, marked = hashed
+    if head is None or marked or any(digest is None for digest in folder_digests.values()):
+        return None
+    return _digest(b"snapshot find", head, {rel: digest for rel, digest in folder_digests.items() if digest is not None})
 
 
 def _segments(output: bytes | None, group: list[tuple[str, str]]) -> dict[str, bytes | None]:

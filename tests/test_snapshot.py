@@ -230,3 +230,18 @@ def test_without_a_temporary_file_for_find_the_walk_runs_in_threads(tmp_path: Pa
     assert snapshot.take_all([Spec(root)]) == expected
     (digest, listing), = [pending.result() for pending in snapshot.start_listed([Spec(root)])]
     assert digest == expected[0] and listing is not None
+
+
+@pytest.mark.skipif(snapshot._gnu_find() is None, reason="GNU find")
+@pytest.mark.parametrize("read_size", [5, 64, 1 << 22])
+def test_find_records_hashed_as_they_are_read_give_the_listed_digest(tmp_path: Path, read_size: int,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tree(tmp_path)
+    monkeypatch.setattr(snapshot, "READ_SIZE", read_size)  # boundaries between folders across reads
+    monkeypatch.setattr(snapshot, "RACY_SECONDS", 1.0)
+    time.sleep(2.2)
+    for spec in (Spec(root), Spec(root, settled=True)):
+        hashed = snapshot._take_all_with_find([spec])[0]
+        assert hashed is not None and hashed == snapshot.take_listed([spec])[0][0]
+    (root / "unit-40" / "2023" / "report.yaml").write_text("title: 改\n", encoding="utf-8")
+    assert snapshot._take_all_with_find([Spec(root, settled=True)]) == [None] == snapshot.take_listed([Spec(root, settled=True)])[0]
