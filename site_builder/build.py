@@ -116,12 +116,8 @@ class IndexFolders:
 class Written:
     """The SHA-256 of the files a stage wrote, by site path, and of the index copies of its pages."""
 
-    files: dict[str, str] = field(default_factory=dict)
+    files: MutableMapping[str, str] = field(default_factory=dict)
     index: dict[str, str] = field(default_factory=dict)
-
-    def update(self, other: Written) -> None:
-        self.files.update(other.files)
-        self.index.update(other.index)
 
 
 def write_tree(output: Output, folder: Path, index: IndexFolders | None = None) -> Written:
@@ -386,8 +382,8 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
         indexer = first.indexer
         if cache is not None and parts_folder is not None:
             _keep_page_index_copies(cache, parts_folder, site_pages)
-        site_written = site_pages.written()
-        site_written.update(write_tree(_site_pages(planned.site, summaries, root, findings, site_pages.groups), staging, index))
+        site_written = _site_written(root, site_pages, write_tree(
+            _site_pages(planned.site, summaries, root, findings, site_pages.groups), staging, index))
         index_digests.update(site_written.index)
         every = _Shards({}, set(), set(), [])
         if parts_folder is not None and pages is not None:  # report pages in report order, then the others sorted
@@ -775,6 +771,15 @@ def _finish_index(root: Path, indexer: search_index.ShardedIndex, cells: Path | 
         raise InternalError("building", _shown(root), describe(error)) from None
 
 
+def _site_written(root: Path, site_pages: SitePages, main: Written) -> Written:
+    """What the site-page workers wrote and what the main process wrote (``main``), refused if
+    two of them wrote one path."""
+    try:
+        return site_pages.written(main)
+    except TwiceWritten as twice:
+        raise InternalError("building", _shown(root), f"two stages wrote {twice.path}") from None
+
+
 def _add_written(root: Path, digests: SiteDigests, written: Mapping[str, str]) -> None:
     """Two stages writing one path means one silently replaced the other: an internal error."""
     try:
@@ -858,12 +863,16 @@ class SitePages:
     units: int  # the first ``units`` jobs are unit pages
     groups: list[CompareGroup]  # the comparison groups (``compare.compare_groups``), in job order
 
-    def written(self) -> Written:
-        written = Written()
+    def written(self, main: Written) -> Written:
+        """What every job wrote, and what the main process wrote (``main``); ``TwiceWritten`` if
+        two of them wrote one path."""
+        files, index = SiteDigests(), {}
         for job in self.jobs:
-            written.files.update(job.written)
-            written.index.update(job.index)
-        return written
+            files.add(job.written)
+            index.update(job.index)
+        files.add(main.files)
+        index.update(main.index)
+        return Written(files, index)
 
     def reused_counts(self) -> tuple[int, int]:
         """Unit pages and comparison groups reused."""
@@ -943,7 +952,7 @@ def _worker_site_pages(site: Site, root: Path, summaries: list[ReportSummary], s
             done[number] = written
         finished = [written for written in done if written is not None]
         assert len(finished) == len(jobs)
-        page_jobs = [build_cache.PageJob(key, folder, written.files, written.index)
+        page_jobs = [build_cache.PageJob(key, folder, compact(written.files), written.index)
                      for key, folder, written in zip(keys, folders, finished, strict=True)]
         return SitePages(page_jobs, reused, len(site.units), groups)
     except ContentProblem as problem:

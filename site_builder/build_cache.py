@@ -381,7 +381,7 @@ class PageJob:
 
     key: str
     folder: str  # every file it writes is directly in this folder
-    written: dict[str, str]  # site path -> sha256
+    written: Mapping[str, str]  # site path -> sha256
     index: dict[str, str]  # page path -> sha256 of its index copy
 
 

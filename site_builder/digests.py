@@ -110,7 +110,12 @@ class SiteDigests(MutableMapping[str, str]):
 
     def add(self, digests: Mapping[str, str]) -> None:
         """Add the files one stage wrote: a report's folder at once when nothing was added in it
-        or in a folder kept whole above it, else file by file."""
+        or in a folder kept whole above it, else file by file (another ``SiteDigests``: its folders
+        whole, where they can be)."""
+        if isinstance(digests, SiteDigests):
+            for folder in digests._folders.values():
+                self.add(folder)
+            digests = digests._others
         if isinstance(digests, FolderDigests) and self._free(digests.folder):
             self._folders[digests.folder] = digests
             self._occupy(digests.folder)
