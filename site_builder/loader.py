@@ -681,18 +681,28 @@ def _section(frame: standards.TableFrame, section: str, rows: dict[str, Any], do
     allowed_rows = frozenset(fixed) if fixed is not None else None
     parsed: dict[str, dict[str, Amount | None]] = {}
     ok = True
-    marks = doc.marks
+    mark = doc.written_mark
     row_places = table.row_places
     for key, value in rows.items():
-        position = marks.get((section, key, "__key__")) or doc.where((section, key, "__key__"))
+        position = mark((section, key, "__key__")) or doc.where((section, key, "__key__"))
         place = place_at(shown, position[0], position[1])
         row_places[(section, key)] = place
         if allowed_rows is not None and key not in allowed_rows:
             reader.problem(shown, place.line, place.col, "table.unknown-row", f"row {_short(key)} is not in {frame.name} of this template")
             ok = False
             continue
+        cells: dict[str, Amount | None]
         if isinstance(value, dict):
-            cells: dict[str, Amount | None] = {}
+            read = doc.amount_columns(section, key)
+            if read is not None and "name" not in value and known.issuperset(value):
+                # a flat row of known columns (nearly every row): its amounts, placed in one go
+                line, amount_columns = read
+                cells = {}
+                for (column, amount), col in zip(value.items(), amount_columns, strict=True):
+                    cells[column] = amount_at(amount, shown, line, col)
+                parsed[key] = cells
+                continue
+            cells = {}
             for column, amount in value.items():
                 if column == "name":
                     table.names[key] = (amount, Place(shown, *doc.where((section, key, "name"))))
@@ -705,12 +715,12 @@ def _section(frame: standards.TableFrame, section: str, rows: dict[str, Any], do
                     ok = False
                     continue
                 path = (section, key, column)
-                position = marks.get(path) if type(amount) is Decimal else None
+                position = mark(path) if type(amount) is Decimal else None
                 # an amount with its mark (nearly every cell): what _locate makes, without a call
                 cells[column] = (amount_at(amount, shown, position[0], position[1]) if position
                                  else _locate(amount, doc, path, shown))
         elif columns == ("amount",):
-            position = marks.get((section, key)) if type(value) is Decimal else None
+            position = mark((section, key)) if type(value) is Decimal else None
             cells = {"amount": amount_at(value, shown, position[0], position[1]) if position
                      else _locate(value, doc, (section, key), shown)}
         elif value is None:
