@@ -111,10 +111,11 @@ class Document:
     them first, so they always hold every mark the event parser gives.
     """
 
-    __slots__ = ("_marks", "_unmarked", "amounts_bounded", "data", "text")
+    __slots__ = ("_marks", "_unmarked", "amounts_bounded", "data", "numbers", "text")
 
     def __init__(self, data: Any, marks: dict[Path, tuple[int, int]] | None = None, text: str = "",
-                 amounts_bounded: bool = False, unmarked: _Unmarked | None = None) -> None:
+                 amounts_bounded: bool = False, unmarked: _Unmarked | None = None,
+                 numbers: list[tuple[dict[str, Any] | list[Any], str | int, tuple[int, int]]] | None = None) -> None:
         self.data = data
         self._marks = marks if marks is not None else {}
         self.text = text  # the source, as read (BOM stripped)
@@ -123,6 +124,9 @@ class Document:
         #: hold without looking at the numbers again). False: not known.
         self.amounts_bounded = amounts_bounded
         self._unmarked = unmarked
+        #: set by a reader that noted every number of ``data``: (its mapping or list, its key or
+        #: index there, its mark), so the loader can place the amounts without walking the data
+        self.numbers = numbers
 
     @property
     def marks(self) -> dict[Path, tuple[int, int]]:
@@ -607,6 +611,7 @@ class _BlockReader:
         self.stack: list[_Block] = []
         self.pending: tuple[_Block, str] | None = None  # a ``key:`` whose value is the next, deeper block
         self.bounded = True  # every number's text short (see Document.amounts_bounded)
+        self.numbers: list[tuple[dict[str, Any] | list[Any], str | int, tuple[int, int]]] = []  # see Document.numbers
 
     def read(self, text: str) -> Document:
         lines = _LINES
@@ -627,7 +632,7 @@ class _BlockReader:
         if not self.stack:
             raise _NotBlock  # nothing but comments: null
         self._null()
-        return Document(self.stack[0].container, self.marks, amounts_bounded=self.bounded)
+        return Document(self.stack[0].container, self.marks, amounts_bounded=self.bounded, numbers=self.numbers)
 
     def _item(self, number: int, indent: int, column: int, key: str | None, value: str, at: tuple[int, int]) -> None:
         """``- key: value`` (a mapping in the sequence) or ``- value``; ``column``: of the text after the dash."""
@@ -643,7 +648,10 @@ class _BlockReader:
         if not value:
             raise _NotBlock  # an empty item: null
         self.marks[path] = at
-        container.append(self._scalar(value))
+        scalar = self._scalar(value)
+        if type(scalar) is Decimal:
+            self.numbers.append((container, len(container), at))
+        container.append(scalar)
 
     def _frame_for(self, number: int, indent: int, dash: bool) -> _Block:
         """The open block a line at ``indent`` belongs to, opening the value of a pending ``key:`` first."""
@@ -690,7 +698,13 @@ class _BlockReader:
             self.pending = (frame, key)
             return
         marks[(*path, key)] = at
-        container[key] = self._flow(value, at, (*path, key)) if value[0] in "[{" else self._scalar(value)  # type: ignore[call-overload]
+        if value[0] in "[{":
+            container[key] = self._flow(value, at, (*path, key))  # type: ignore[call-overload]
+            return
+        scalar = self._scalar(value)
+        if type(scalar) is Decimal:
+            self.numbers.append((container, key, at))
+        container[key] = scalar  # type: ignore[call-overload]
 
     def _scalar(self, text: str) -> Any:
         """``_block_scalar``, noting a number whose text is not short (``_short_number``)."""
@@ -731,8 +745,10 @@ class _BlockReader:
             if cell in cells or cell in _FLAT_NOT_TEXT:
                 raise _NotBlock
             self.marks[(*path, cell, "__key__")] = (line, offset + match.start(1) + 1)
-            self.marks[(*path, cell)] = (line, offset + match.start(2) + 1)
+            position = (line, offset + match.start(2) + 1)
+            self.marks[(*path, cell)] = position
             cells[cell] = Decimal(amount)
+            self.numbers.append((cells, cell, position))
             if not _short_number(amount):
                 self.bounded = False
         return cells
