@@ -692,10 +692,10 @@ def _section(frame: standards.TableFrame, section: str, rows: dict[str, Any], do
     allowed_rows = frozenset(fixed) if fixed is not None else None
     parsed: dict[str, dict[str, Amount | None]] = {}
     ok = True
-    mark = doc.written_mark
+    marks = doc.written_marks
     row_places = table.row_places
     for key, value in rows.items():
-        position = mark((section, key, "__key__")) or doc.where((section, key, "__key__"))
+        position = marks.get((section, key, "__key__")) or doc.where((section, key, "__key__"))
         place = place_at(shown, position[0], position[1])
         row_places[(section, key)] = place
         if allowed_rows is not None and key not in allowed_rows:
@@ -726,12 +726,12 @@ def _section(frame: standards.TableFrame, section: str, rows: dict[str, Any], do
                     ok = False
                     continue
                 path = (section, key, column)
-                position = mark(path) if type(amount) is Decimal else None
+                position = marks.get(path) if type(amount) is Decimal else None
                 # an amount with its mark (nearly every cell): what _locate makes, without a call
                 cells[column] = (amount_at(amount, shown, position[0], position[1]) if position
                                  else _locate(amount, doc, path, shown))
         elif columns == ("amount",):
-            position = mark((section, key)) if type(value) is Decimal else None
+            position = marks.get((section, key)) if type(value) is Decimal else None
             cells = {"amount": amount_at(value, shown, position[0], position[1]) if position
                      else _locate(value, doc, (section, key), shown)}
         elif value is None:

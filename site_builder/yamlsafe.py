@@ -141,9 +141,10 @@ class Document:
             path = path[:-1]
         return marks.get(path, (1, 1))
 
-    def written_mark(self, path: Path) -> tuple[int, int] | None:
-        """The mark of ``path`` if it is written (every mark but those of unwritten cells)."""
-        return self._marks.get(path)
+    @property
+    def written_marks(self) -> dict[Path, tuple[int, int]]:
+        """The marks written so far: every mark but those of the cells ``marks`` writes when asked."""
+        return self._marks
 
     def amount_columns(self, section: str, row: str) -> tuple[int, list[int]] | None:
         """The line of a flat row whose cells' marks are not written, and the (1-based) column of
