@@ -12,7 +12,8 @@ may not.
 Public API (used by the loader and by the build for theme templates and assets):
 
 - ``list_dir(root, folder) -> (entries, findings)``: the folder's regular files and sub-folders,
-  sorted by name, as ``Entry(name, path, is_dir)``; links and special files are findings.
+  sorted by name, as ``Entry(name, folder, is_dir)`` (``entry.path``: ``folder / name``); links
+  and special files are findings.
 - ``read_bytes(root, path, limit, required=True) -> (bytes | None, findings)``
 - ``read_text(root, path, limit, required=True) -> (str | None, findings)``: UTF-8, BOM stripped.
 - ``kind(root, path) -> Kind``: what is at ``path`` (without following links), and
@@ -53,8 +54,14 @@ class Kind(Enum):
 @dataclass(frozen=True, slots=True)
 class Entry:
     name: str
-    path: Path
+    folder: Path
     is_dir: bool
+
+    @property
+    def path(self) -> Path:
+        """``folder / name``, made when asked for: most entries of a report's folders are only
+        looked up by name."""
+        return self.folder / self.name
 
 
 def display_path(path: Path | str) -> str:
@@ -210,15 +217,16 @@ def list_dir(root: Path, folder: Path) -> tuple[list[Entry], list[Finding]]:
             items = sorted(scan, key=lambda e: e.name)
     except OSError as exc:
         return [], [_finding(folder, "content.unreadable", f"cannot list folder: {exc.strerror}")]
+    parent = Path(folder)
     for item in items:
-        path = Path(folder) / item.name
+        path = parent / item.name
         try:
             if item.is_symlink():
                 findings.append(_symlink(path))
             elif item.is_dir(follow_symlinks=False):
-                entries.append(Entry(item.name, path, True))
+                entries.append(Entry(item.name, parent, True))
             elif item.is_file(follow_symlinks=False):
-                entries.append(Entry(item.name, path, False))
+                entries.append(Entry(item.name, parent, False))
             else:
                 findings.append(_special(path))
         except OSError as exc:
@@ -383,23 +391,22 @@ class Folder:
         kinds, entries, findings = folder._kinds, folder.entries, folder.findings
         for item in items:
             name = item.name
-            entry_path = path / name
             try:
                 if item.is_symlink():
                     kinds[name] = Kind.LINK
-                    findings.append(_symlink(entry_path))
+                    findings.append(_symlink(path / name))
                 elif item.is_dir(follow_symlinks=False):
                     kinds[name] = Kind.DIR
-                    entries.append(Entry(name, entry_path, True))
+                    entries.append(Entry(name, path, True))
                 elif item.is_file(follow_symlinks=False):
                     kinds[name] = Kind.FILE
-                    entries.append(Entry(name, entry_path, False))
+                    entries.append(Entry(name, path, False))
                 else:
                     kinds[name] = Kind.SPECIAL
-                    findings.append(_special(entry_path))
+                    findings.append(_special(path / name))
             except OSError as exc:
                 kinds[name] = Kind.UNREADABLE
-                findings.append(_finding(entry_path, "content.unreadable", f"cannot read {name}: {exc.strerror}"))
+                findings.append(_finding(path / name, "content.unreadable", f"cannot read {name}: {exc.strerror}"))
         return folder
 
     def close(self) -> None:

@@ -274,6 +274,17 @@ def _short(value: Any) -> str:
     return _cut(repr(value))
 
 
+def _located(doc: Document, shown: str) -> Any:
+    """``_locate(doc.data, doc, (), shown)``; in place when the reader noted where every number
+    is (``Document.numbers``: the document is the loader's alone), without walking the data."""
+    if doc.numbers is None:
+        return _locate(doc.data, doc, (), shown)
+    for container, key, (line, col) in doc.numbers:
+        container[key] = amount_at(container[key], shown, line, col)  # type: ignore[index, call-overload]
+    doc.numbers = None  # placed once
+    return doc.data
+
+
 def _locate(value: Any, doc: Document, path: tuple[Any, ...], shown: str) -> Any:
     """Replace every Decimal in ``value`` by an Amount that knows its place."""
     if isinstance(value, Decimal):
@@ -575,14 +586,14 @@ def _published_anyway(reader: _Reader, declared: dict[tuple[str, str], Unpublish
                            f"part {part!r} is declared unpublished but the report folder has it; remove the declaration or the content")
 
 
-def _yaml_entries(reader: _Reader, folder: Path, opened: contentfs.Folder | None = None) -> dict[str, Path]:
-    """``stem -> path`` of the ``.yaml`` files of ``folder``; anything else there is an error."""
-    found: dict[str, Path] = {}
+def _yaml_entries(reader: _Reader, folder: Path, opened: contentfs.Folder | None = None) -> dict[str, contentfs.Entry]:
+    """``stem -> entry`` of the ``.yaml`` files of ``folder``; anything else there is an error."""
+    found: dict[str, contentfs.Entry] = {}
     for entry in reader.listing(folder, opened):
         if entry.name.startswith("."):
             continue
         if not entry.is_dir and entry.name.endswith(".yaml") and len(entry.name) > len(".yaml"):
-            found[entry.name[: -len(".yaml")]] = entry.path
+            found[entry.name[: -len(".yaml")]] = entry
             continue
         if entry.is_dir and entry.name.endswith(".yaml"):
             reader.problem(display_path(entry.path), 1, 1, "content.not-a-file", f"{entry.name} is a folder where a file is expected")
@@ -629,9 +640,9 @@ def _tables(reader: _Reader, year_dir: Path, template: standards.Template, repor
     tables: dict[str, Table] = {}
     folder = year_dir / "tables"
     present = _yaml_entries(reader, folder, opened)
-    for name, path in sorted(present.items()):
+    for name, entry in sorted(present.items()):
         if name not in template.table_ids:
-            reader.problem(display_path(path), 1, 1, "report.unknown-table",
+            reader.problem(display_path(entry.path), 1, 1, "report.unknown-table",
                            f"table {name!r} is not part of template {template.id} (tables: {', '.join(template.table_ids)})")
     for frame in template.tables:
         path = folder / f"{frame.id}.yaml"
@@ -681,7 +692,7 @@ def _section(frame: standards.TableFrame, section: str, rows: dict[str, Any], do
     allowed_rows = frozenset(fixed) if fixed is not None else None
     parsed: dict[str, dict[str, Amount | None]] = {}
     ok = True
-    marks = doc.marks
+    marks = doc.written_marks
     row_places = table.row_places
     for key, value in rows.items():
         position = marks.get((section, key, "__key__")) or doc.where((section, key, "__key__"))
@@ -691,8 +702,18 @@ def _section(frame: standards.TableFrame, section: str, rows: dict[str, Any], do
             reader.problem(shown, place.line, place.col, "table.unknown-row", f"row {_short(key)} is not in {frame.name} of this template")
             ok = False
             continue
+        cells: dict[str, Amount | None]
         if isinstance(value, dict):
-            cells: dict[str, Amount | None] = {}
+            read = doc.amount_columns(section, key)
+            if read is not None and "name" not in value and known.issuperset(value):
+                # a flat row of known columns (nearly every row): its amounts, placed in one go
+                line, amount_columns = read
+                cells = {}
+                for (column, amount), col in zip(value.items(), amount_columns, strict=True):
+                    cells[column] = amount_at(amount, shown, line, col)
+                parsed[key] = cells
+                continue
+            cells = {}
             for column, amount in value.items():
                 if column == "name":
                     table.names[key] = (amount, Place(shown, *doc.where((section, key, "name"))))
@@ -737,7 +758,8 @@ def _column_list(frame: standards.TableFrame, section: str) -> str:
 
 def _attachments(reader: _Reader, year_dir: Path, opened: contentfs.Folder | None = None) -> list[Attachment]:
     result = []
-    for slug, path in sorted(_yaml_entries(reader, year_dir / "attachments", opened).items()):
+    for slug, entry in sorted(_yaml_entries(reader, year_dir / "attachments", opened).items()):
+        path = entry.path
         if not UNIT_FOLDER.fullmatch(slug):  # the slug is the attachment page's web address, like a unit folder
             reader.problem(display_path(path), 1, 1, "content.unknown-file",
                            f"file {path.name!r} is not read: its name becomes a web address, so use only a-z, 0-9, '-' "
@@ -745,7 +767,7 @@ def _attachments(reader: _Reader, year_dir: Path, opened: contentfs.Folder | Non
             continue
         doc, shown = reader.yaml_file(path, "attachment", folder=opened)
         if doc is not None and reader.amounts_ok(doc, shown):
-            result.append(Attachment(slug, shown, _locate(doc.data, doc, (), shown), doc.text))
+            result.append(Attachment(slug, shown, _located(doc, shown), doc.text))
     return result
 
 

@@ -8,7 +8,6 @@ amount keeps exactly the digits the clerk typed.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -98,23 +97,69 @@ class YamlProblem(Exception):
         self.rule = rule
 
 
-@dataclass
-class Document:
-    """A parsed YAML file: plain Python data plus the 1-based line/column of every value and key."""
+#: the cells of flat table rows whose marks are not written yet: (section, row) -> (line, the column of
+#: each cell's amount, the offset of the text between the braces in the line, the match of
+#: ``_FLAT_CELLS_GROUPED`` on that text, for the columns of the keys)
+_Unmarked = dict[tuple[str, str], tuple[int, list[int], int, re.Match[str]]]
 
-    data: Any
-    marks: dict[Path, tuple[int, int]] = field(default_factory=dict)
-    text: str = ""  # the source, as read (BOM stripped)
-    #: set by a reader that saw the text of every number: none has more than 15 characters, nor
-    #: more than 6 after its '.' (so at most 15 integer digits and 6 decimals: the loader's limits
-    #: hold without looking at the numbers again). False: not known.
-    amounts_bounded: bool = field(default=False, compare=False)
+
+class Document:
+    """A parsed YAML file: plain Python data plus the 1-based line/column of every value and key.
+
+    The flat table reader leaves the marks of its rows' cells unwritten (most are never read: the
+    loader takes the amounts' columns with ``amount_columns``); ``marks`` and ``where`` write
+    them first, so they always hold every mark the event parser gives.
+    """
+
+    __slots__ = ("_marks", "_unmarked", "amounts_bounded", "data", "numbers", "text")
+
+    def __init__(self, data: Any, marks: dict[Path, tuple[int, int]] | None = None, text: str = "",
+                 amounts_bounded: bool = False, unmarked: _Unmarked | None = None,
+                 numbers: list[tuple[dict[str, Any] | list[Any], str | int, tuple[int, int]]] | None = None) -> None:
+        self.data = data
+        self._marks = marks if marks is not None else {}
+        self.text = text  # the source, as read (BOM stripped)
+        #: set by a reader that saw the text of every number: none has more than 15 characters, nor
+        #: more than 6 after its '.' (so at most 15 integer digits and 6 decimals: the loader's limits
+        #: hold without looking at the numbers again). False: not known.
+        self.amounts_bounded = amounts_bounded
+        self._unmarked = unmarked
+        #: set by a reader that noted every number of ``data``: (its mapping or list, its key or
+        #: index there, its mark), so the loader can place the amounts without walking the data
+        self.numbers = numbers
+
+    @property
+    def marks(self) -> dict[Path, tuple[int, int]]:
+        if self._unmarked:
+            self._mark_cells()
+        return self._marks
 
     def where(self, path: Path) -> tuple[int, int]:
         """Position of the value at ``path``, or of its nearest ancestor that has one."""
-        while path not in self.marks and path:
+        marks = self.marks
+        while path not in marks and path:
             path = path[:-1]
-        return self.marks.get(path, (1, 1))
+        return marks.get(path, (1, 1))
+
+    @property
+    def written_marks(self) -> dict[Path, tuple[int, int]]:
+        """The marks written so far: every mark but those of the cells ``marks`` writes when asked."""
+        return self._marks
+
+    def amount_columns(self, section: str, row: str) -> tuple[int, list[int]] | None:
+        """The line of a flat row whose cells' marks are not written, and the (1-based) column of
+        each cell's amount, in the order of the cells; None for any other row."""
+        unmarked = self._unmarked
+        read = unmarked.get((section, row)) if unmarked else None
+        return None if read is None else (read[0], read[1])
+
+    def _mark_cells(self) -> None:
+        marks = self._marks
+        for (section, row), (line, columns, offset, grouped) in self._unmarked.items():
+            for index, key in enumerate(self.data[section][row]):
+                marks[(section, row, key, "__key__")] = (line, offset + grouped.start(2 * index + 1) + 1)
+                marks[(section, row, key)] = (line, columns[index])
+        self._unmarked = None
 
 
 def parse(text: str, max_depth: int = YAML_DEPTH) -> Document:
@@ -383,6 +428,11 @@ _FLAT_SECTION = re.compile(rf"({_FLAT_KEY}):(?: +#.*| *)\Z")
 _FLAT_ROW = re.compile(rf'( +)(?:({_FLAT_KEY})|"([0-9]{{1,16}})"): +(?:({_FLAT_NUMBER})|\{{(.*)\}})(?: +#.*| *)\Z')
 _FLAT_CELL = re.compile(rf"({_FLAT_KEY}): +({_FLAT_NUMBER})")
 _FLAT_CELLS = re.compile(rf"{_FLAT_KEY}: +{_FLAT_NUMBER}(?: *, *{_FLAT_KEY}: +{_FLAT_NUMBER})* *\Z")
+# the same text of up to _FLAT_CELLS_AT_ONCE cells, each key and amount a group of one match: the
+# cells of nearly every row without a match object per cell (a longer row is read by the two above)
+_FLAT_CELLS_AT_ONCE = 12
+_FLAT_CELLS_GROUPED = re.compile(
+    rf"({_FLAT_KEY}): +({_FLAT_NUMBER})" + rf"(?: *, *({_FLAT_KEY}): +({_FLAT_NUMBER}))?" * (_FLAT_CELLS_AT_ONCE - 1) + r" *\Z")
 # plain keys of _FLAT_KEY's letters that the event parser does not read as text; "__key__" would
 # share its mark with the key marks of its mapping
 _FLAT_NOT_TEXT = frozenset(_NULLS | _BOOLS | {"__key__"})
@@ -394,6 +444,7 @@ def _flat_table(text: str) -> Document | None:
         return None
     data: dict[str, Any] = {}
     marks: dict[Path, tuple[int, int]] = {}
+    unmarked: _Unmarked = {}
     rows: dict[str, Any] | None = None
     section, indent = "", 0
     bounded = [True]  # every number's text short (see Document.amounts_bounded)
@@ -410,10 +461,10 @@ def _flat_table(text: str) -> Document | None:
             marks[(section, "__key__")] = (number, 1)
             data[section] = rows
             continue
-        if rows is None or not _flat_row(line, number, section, rows, indent, marks, bounded):
+        if rows is None or not _flat_row(line, number, section, rows, indent, marks, unmarked, bounded):
             return None
         indent = indent or len(line) - len(stripped)
-    return Document(data, marks, amounts_bounded=bounded[0]) if rows else None
+    return Document(data, marks, amounts_bounded=bounded[0], unmarked=unmarked) if rows else None
 
 
 def _short_number(text: str) -> bool:
@@ -422,7 +473,7 @@ def _short_number(text: str) -> bool:
 
 
 def _flat_row(line: str, number: int, section: str, rows: dict[str, Any], indent: int,
-              marks: dict[Path, tuple[int, int]], bounded: list[bool]) -> bool:
+              marks: dict[Path, tuple[int, int]], unmarked: _Unmarked, bounded: list[bool]) -> bool:
     """Read one row line into ``rows``; False when it is not of the flat shape."""
     match = _FLAT_ROW.match(line)
     if match is None:
@@ -441,7 +492,7 @@ def _flat_row(line: str, number: int, section: str, rows: dict[str, Any], indent
         if not _short_number(amount):
             bounded[0] = False
         return True
-    cells = _flat_cells(inside, match.start(5), number, section, key, marks, bounded)
+    cells = _flat_cells(inside, match.start(5), number, section, key, marks, unmarked, bounded)
     if cells is None:
         return False
     marks[(section, key)] = (number, match.start(5))  # the '{'
@@ -449,12 +500,37 @@ def _flat_row(line: str, number: int, section: str, rows: dict[str, Any], indent
     return True
 
 
-def _flat_cells(inside: str, offset: int, number: int, section: str, row: str,
-                marks: dict[Path, tuple[int, int]], bounded: list[bool]) -> dict[str, Decimal] | None:
-    """``total: 1.5, basic: 1.5``: the text between a row's braces, at ``offset`` in its line."""
+def _flat_cells(inside: str, offset: int, number: int, section: str, row: str, marks: dict[Path, tuple[int, int]],
+                unmarked: _Unmarked, bounded: list[bool]) -> dict[str, Decimal] | None:
+    """``total: 1.5, basic: 1.5``: the text between a row's braces, at ``offset`` in its line. The
+    cells' marks are left to ``Document`` (``unmarked``) when one match reads them all."""
     cells: dict[str, Decimal] = {}
     if not inside:
         return cells
+    grouped = _FLAT_CELLS_GROUPED.match(inside)
+    if grouped is None:
+        return _flat_cells_one_by_one(inside, offset, number, section, row, marks, bounded)
+    parts = grouped.groups()  # key, amount, key, amount, …, then None for the cells the row lacks
+    columns = []
+    for index in range(0, len(parts), 2):
+        key = parts[index]
+        if key is None:
+            break
+        if key in cells or key in _FLAT_NOT_TEXT:
+            return None
+        amount = parts[index + 1]
+        cells[key] = Decimal(amount)
+        columns.append(offset + grouped.start(index + 2) + 1)
+        if len(amount) > 15 or "." in amount[:-7]:  # not _short_number(amount), without a call per cell
+            bounded[0] = False
+    unmarked[(section, row)] = (number, columns, offset, grouped)
+    return cells
+
+
+def _flat_cells_one_by_one(inside: str, offset: int, number: int, section: str, row: str,
+                           marks: dict[Path, tuple[int, int]], bounded: list[bool]) -> dict[str, Decimal] | None:
+    """``_flat_cells`` of a row of more cells than one match takes, or of text that is not cells."""
+    cells: dict[str, Decimal] = {}
     if _FLAT_CELLS.match(inside) is None:
         return None
     for match in _FLAT_CELL.finditer(inside):
@@ -536,6 +612,7 @@ class _BlockReader:
         self.stack: list[_Block] = []
         self.pending: tuple[_Block, str] | None = None  # a ``key:`` whose value is the next, deeper block
         self.bounded = True  # every number's text short (see Document.amounts_bounded)
+        self.numbers: list[tuple[dict[str, Any] | list[Any], str | int, tuple[int, int]]] = []  # see Document.numbers
 
     def read(self, text: str) -> Document:
         lines = _LINES
@@ -556,7 +633,7 @@ class _BlockReader:
         if not self.stack:
             raise _NotBlock  # nothing but comments: null
         self._null()
-        return Document(self.stack[0].container, self.marks, amounts_bounded=self.bounded)
+        return Document(self.stack[0].container, self.marks, amounts_bounded=self.bounded, numbers=self.numbers)
 
     def _item(self, number: int, indent: int, column: int, key: str | None, value: str, at: tuple[int, int]) -> None:
         """``- key: value`` (a mapping in the sequence) or ``- value``; ``column``: of the text after the dash."""
@@ -572,7 +649,10 @@ class _BlockReader:
         if not value:
             raise _NotBlock  # an empty item: null
         self.marks[path] = at
-        container.append(self._scalar(value))
+        scalar = self._scalar(value)
+        if type(scalar) is Decimal:
+            self.numbers.append((container, len(container), at))
+        container.append(scalar)
 
     def _frame_for(self, number: int, indent: int, dash: bool) -> _Block:
         """The open block a line at ``indent`` belongs to, opening the value of a pending ``key:`` first."""
@@ -619,7 +699,13 @@ class _BlockReader:
             self.pending = (frame, key)
             return
         marks[(*path, key)] = at
-        container[key] = self._flow(value, at, (*path, key)) if value[0] in "[{" else self._scalar(value)  # type: ignore[call-overload]
+        if value[0] in "[{":
+            container[key] = self._flow(value, at, (*path, key))  # type: ignore[call-overload]
+            return
+        scalar = self._scalar(value)
+        if type(scalar) is Decimal:
+            self.numbers.append((container, key, at))
+        container[key] = scalar  # type: ignore[call-overload]
 
     def _scalar(self, text: str) -> Any:
         """``_block_scalar``, noting a number whose text is not short (``_short_number``)."""
@@ -660,8 +746,10 @@ class _BlockReader:
             if cell in cells or cell in _FLAT_NOT_TEXT:
                 raise _NotBlock
             self.marks[(*path, cell, "__key__")] = (line, offset + match.start(1) + 1)
-            self.marks[(*path, cell)] = (line, offset + match.start(2) + 1)
+            position = (line, offset + match.start(2) + 1)
+            self.marks[(*path, cell)] = position
             cells[cell] = Decimal(amount)
+            self.numbers.append((cells, cell, position))
             if not _short_number(amount):
                 self.bounded = False
         return cells

@@ -423,7 +423,15 @@ def _remember(report: Report) -> None:
 
 def _stamp(*files: Path) -> tuple[int, ...]:
     """Modification times, without following links (links are refused when the files are read)."""
-    return tuple(os.lstat(f).st_mtime_ns if os.path.lexists(f) else 0 for f in files)
+    return tuple(_mtime(f) for f in files)
+
+
+def _mtime(file: Path) -> int:
+    """``os.lstat(file).st_mtime_ns``, 0 where ``os.path.lexists`` is false (one lstat, not two)."""
+    try:
+        return os.lstat(file).st_mtime_ns
+    except (OSError, ValueError):
+        return 0
 
 
 @lru_cache(maxsize=256)
@@ -440,8 +448,9 @@ class PreviousYear:
         report = resolver.report
         self.report = report
         self.folder = Path(report.folder).parent / str(report.year - 1)
+        self._report_yaml, self._tables = self.folder / "report.yaml", self.folder / "tables"
         content_root = self.folder.parent.parent
-        self.in_portal = contentfs.kind(content_root, self.folder / "report.yaml") is contentfs.Kind.FILE
+        self.in_portal = contentfs.kind(content_root, self._report_yaml) is contentfs.Kind.FILE
         self.declared: dict[str, tuple[Decimal, int]] = {}
         self.problems: list[Finding] = []
         declared = report.previous_year
@@ -473,8 +482,7 @@ class PreviousYear:
     def _portal_table(self, table_id: str) -> tuple[str, Table] | None:
         if not self.in_portal:
             return None
-        path = self.folder / "tables" / f"{table_id}.yaml"
-        stamp = _stamp(self.folder / "report.yaml", path)
+        stamp = _stamp(self._report_yaml, self._tables / f"{table_id}.yaml")
         recent = _RECENT.get(str(self.folder))
         # reused only when its files are older than it by more than a file-time tick could hide
         if recent is not None and table_id in recent[2] and max(stamp) < recent[0] - SETTLED_NS:

@@ -19,15 +19,24 @@ SUM_COLUMNS = ("declared", "initial", "annual", "executed", "balance")
 EVALUATION_FORMS = ("performance", "department_performance")
 
 
+def _half_unit_of(decimals: int) -> Decimal:
+    return Decimal(5) / (Decimal(10) ** (decimals + 1))
+
+
+_HALF_UNITS = tuple(_half_unit_of(decimals) for decimals in range(30))  # worked out once, not per figure
+_HALF_CENT = Decimal("0.005")
+
+
 def half_unit(amount: Amount) -> Decimal:
     """Half a unit of the last printed digit: the rounding a printed figure may carry."""
-    return Decimal(5) / (Decimal(10) ** (amount.decimals + 1))
+    decimals = amount.decimals
+    return _HALF_UNITS[decimals] if decimals < len(_HALF_UNITS) else _half_unit_of(decimals)
 
 
 def precision(amount: Amount) -> Decimal:
     """How far a printed amount may be from the true one: fund figures are kept to the cent of
     万元 (0.01), so a figure printed as "13" is 13.00, not anything from 12.5 to 13.5."""
-    return min(half_unit(amount), Decimal("0.005"))
+    return min(half_unit(amount), _HALF_CENT)
 
 
 def grade_for(score: Decimal, template: str = "") -> str:

@@ -118,13 +118,16 @@ def analyse_text(report: Report, text: str, file: str, table: str, tally: Tally)
     emit = _Emitter(report, file, table, positions, masked)
     doc = outline(masked, figures)
     readings_of: dict[int, list[Reading]] = {}
+    directions, parts = checks.Starts(checks.DIRECTION, masked), checks.Starts(checks.PARTS_OPEN, masked)
     for block in doc.blocks:
         readings = read_block(report, masked, block)
         readings_of[id(block)] = readings
         for reading in readings:
             _check_reading(report, reading, readings, block, doc, masked, emit)
-        checks.check_direction(report, block, readings, masked, emit, lambda offset: Figure(offset, offset, "", "", "word", None))
-        checks.check_parts(report, block, readings, masked, emit)
+        if directions.within(block.start, block.end):  # else check_direction finds no 决算高于预算 words
+            checks.check_direction(report, block, readings, masked, emit, lambda offset: Figure(offset, offset, "", "", "word", None))
+        if parts.within(block.start, block.end):  # else check_parts finds no 其中 words
+            checks.check_parts(report, block, readings, masked, emit)
         _check_scores(report, block, readings, masked, emit, positions)
     checks.check_list_total(report, doc.blocks, readings_of, masked, emit)
     check_year(report.year, masked, figures, emit, positions)

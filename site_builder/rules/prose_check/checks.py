@@ -23,6 +23,22 @@ DIRECTION = re.compile(r"决算(?:数)?(?:均|都|也)?(高于|低于|大于|小
 PARTS_OPEN = re.compile(r"其中|主要有|主要包括|包括|全部为|全部是")
 
 
+class Starts:
+    """Where the matches of a pattern start in a text, found in one pass over the whole text.
+
+    For the patterns here (words, never a line break, no anchors or look-arounds) a block of whole
+    lines holds a match of its own text exactly when a match of the whole text starts inside it,
+    so the blocks without one are known without slicing and searching each.
+    """
+
+    def __init__(self, pattern: re.Pattern[str], text: str) -> None:
+        self.offsets = [match.start() for match in pattern.finditer(text)]
+
+    def within(self, start: int, end: int) -> bool:
+        index = bisect_left(self.offsets, start)
+        return index < len(self.offsets) and self.offsets[index] < end
+
+
 def fmt(value: Decimal, places: int = 2) -> str:
     return f"{value.quantize(Decimal(1).scaleb(-places)):,}"
 
@@ -339,9 +355,11 @@ LIST_INTRO = re.compile(r"构成如下|由以下几项构成|包括以下")
 def check_list_total(report: Report, blocks: list[Block], readings_of: dict[int, list[Reading]], text: str,
                      emit: Report_) -> None:
     """"…合计A，构成如下：" followed by list items: the items' first amounts add up to A."""
+    intros = Starts(LIST_INTRO, text)
+    if not intros.offsets:
+        return
     for index, block in enumerate(blocks):
-        segment = text[block.start:block.end]
-        if not LIST_INTRO.search(segment):
+        if not intros.within(block.start, block.end):
             continue
         whole = next((r for r in reversed(readings_of[id(block)]) if r.role == "level"), None)
         items = []

@@ -139,7 +139,7 @@ def read_block(report: Report, text: str, block: Block) -> list[Reading]:
     readings: list[Reading] = []
     previous_end = block.start
     for figure in block.figures:
-        clause = clause_before(text, figure, previous_end)
+        clause = clause_before(text, figure, previous_end, block.clause_marks)
         role = role_of(figure, clause, text)
         reading = Reading(figure, role, clause, [], index=len(readings))
         if role in ("level", "budget", "change"):

@@ -4,7 +4,7 @@ items) and sentences, and each figure's place in them. One pass over the text.""
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
 from site_builder.rules.prose_check.figures import Figure
@@ -27,6 +27,7 @@ class Block:
     heading_index: int  # which section (0 before the first heading)
     figures: list[Figure] = field(default_factory=list)
     sentence_starts: list[int] = field(default_factory=list)
+    clause_marks: list[int] = field(default_factory=list)  # offsets of every clause mark of the text (shared)
 
     def sentence_start(self, offset: int) -> int:
         before = bisect_right(self.sentence_starts, offset)  # sentence_starts are in text order
@@ -74,8 +75,13 @@ def outline(text: str, figures: list[Figure]) -> Outline:
             current.end = end
         offset = end + 1
     _attach(blocks, figures)
-    for block in blocks:  # matched in place (no slice): the pattern looks at one character
-        block.sentence_starts = [m.end() for m in SENTENCE_END.finditer(text, block.start, block.end)]
+    # the sentence ends of the whole text, found once: each block takes those inside it (the
+    # pattern matches one character, so a match inside a block ends after its start, by its end)
+    ends = [m.end() for m in SENTENCE_END.finditer(text)]
+    clause_marks = [m.start() for m in _CLAUSE_MARK.finditer(text)]
+    for block in blocks:
+        block.sentence_starts = ends[bisect_right(ends, block.start):bisect_right(ends, block.end)]
+        block.clause_marks = clause_marks
     result = Outline(text, blocks, headings)
     for block in blocks:
         for figure in block.figures:
@@ -93,9 +99,13 @@ def _attach(blocks: list[Block], figures: list[Figure]) -> None:
             blocks[index].figures.append(figure)
 
 
-def clause_before(text: str, figure: Figure, floor: int) -> str:
-    """The words printed right before a figure: back to a clause mark, the previous figure or ``floor``."""
+def clause_before(text: str, figure: Figure, floor: int, marks: list[int] | None = None) -> str:
+    """The words printed right before a figure: back to a clause mark, the previous figure or ``floor``.
+    ``marks``: the offsets of every clause mark of ``text`` (``Block.clause_marks``), if known."""
     start = max(floor, figure.start - LOOKBACK)
+    if marks is not None:  # the last mark before the figure, by bisection instead of a search
+        last = bisect_left(marks, figure.start) - 1
+        return text[marks[last] + 1 if last >= 0 and marks[last] >= start else start:figure.start]
     segment = text[start:figure.start]
     last = _CLAUSE_MARK.search(segment[::-1])  # the first mark of the reversed segment is the last one
     return segment[len(segment) - last.start():] if last else segment

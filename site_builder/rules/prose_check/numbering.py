@@ -15,6 +15,8 @@ NUMERALS = "一二三四五六七八九"
 TOP = re.compile(r"^\s*([一二三四五六七八九十]{1,3})、")
 SUB = re.compile(r"^\s*[（(]([一二三四五六七八九十]{1,3})[）)]")
 ITEM = re.compile(r"^(?:\*\*)?(\d{1,3})[.．、]\s?")
+# the lines check_numbering reads: a heading starts with '#', a numbered item with '**' or a digit
+NUMBERED_LINE = re.compile(r"^[#*\d]", re.MULTILINE)
 OPENING = re.compile(r"\s*(?:#+\s*|[-*+]\s*|\d{1,3}[.．、]\s*|（[一二三四五六七八九十]{1,3}）)*")
 
 
@@ -59,8 +61,10 @@ def check_numbering(text: str, emit: Emit, place: Callable[[int, str], Figure]) 
     expected_top = 1
     expected_sub = 1
     expected_item = 1
-    offset = 0
-    for line in text.split("\n"):
+    for start in NUMBERED_LINE.finditer(text):  # any other line neither is a heading nor matches ITEM
+        offset = start.start()
+        end = text.find("\n", offset)
+        line = text[offset:end] if end >= 0 else text[offset:]
         heading = HEADING.match(line) if line[:1] == "#" else None  # a heading starts with '#'
         if heading:
             title = heading.group(2)
@@ -76,7 +80,6 @@ def check_numbering(text: str, emit: Emit, place: Callable[[int, str], Figure]) 
             if item:
                 number = int(item.group(1))
                 expected_item = _step(number, expected_item, "1. 2. 3.", place(offset + item.start(1), item.group(1) + "."), emit)
-        offset += len(line) + 1
 
 
 def _step(number: int, expected: int, style: str, figure: Figure, emit: Emit) -> int:
