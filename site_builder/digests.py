@@ -49,11 +49,15 @@ class FolderDigests(Mapping[str, str]):
         return FolderDigests, (self.folder, self._names, self._packed)  # names shared again where unpickled
 
     def __getitem__(self, path: str) -> str:
-        if not path.startswith(self.folder):
+        found = self.get(path)
+        if found is None:
             raise KeyError(path)
-        number = self._positions.get(path[len(self.folder):])
+        return found
+
+    def get(self, path: str, default: str | None = None) -> str | None:  # type: ignore[override]
+        number = self._positions.get(path[len(self.folder):]) if path.startswith(self.folder) else None
         if number is None:
-            raise KeyError(path)
+            return default
         return self._packed[number * DIGEST_SIZE:(number + 1) * DIGEST_SIZE].hex()
 
     def __iter__(self) -> Iterator[str]:
@@ -106,6 +110,7 @@ class SiteDigests(MutableMapping[str, str]):
         self._folders: dict[str, FolderDigests] = {}
         self._others: dict[str, str] = {}
         self._occupied: set[str] = set()  # every folder holding a file added (at any depth)
+        self._last: FolderDigests | None = None  # the folder of the last path looked up
         self._count = 0
 
     def add(self, digests: Mapping[str, str]) -> None:
@@ -151,13 +156,26 @@ class SiteDigests(MutableMapping[str, str]):
         return None
 
     def __getitem__(self, path: str) -> str:
+        found = self.get(path)
+        if found is None:
+            raise KeyError(path)
+        return found
+
+    def get(self, path: str, default: str | None = None) -> str | None:  # type: ignore[override]
+        """As a dict's; paths asked in order (the marker's) mostly find the folder of the last one."""
         found = self._others.get(path)
         if found is not None:
             return found
+        last = self._last
+        if last is not None and path.startswith(last.folder):
+            found = last.get(path)
+            if found is not None:
+                return found
         folder = self._folder_holding(path)
         if folder is None:
-            raise KeyError(path)
-        return folder[path]
+            return default
+        self._last = folder
+        return folder.get(path)
 
     def __setitem__(self, path: str, digest: str) -> None:
         if self._folder_holding(path) is not None:

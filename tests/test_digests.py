@@ -56,6 +56,10 @@ def test_the_site_holds_reports_and_other_files_and_counts_each_once() -> None:
     assert sorted(site) == sorted([*REPORT, "units/water/index.html", "index.html", "pagefind/pagefind.js"])
     assert site["units/water/2024/income.csv"] == sha("income")
     assert site.get("units/water/2024/expenditure.csv") is None
+    roads = {path.replace("water", "roads"): sha(path + " roads") for path in REPORT}
+    site.add(compact(roads))
+    for path in [*roads, *REPORT, *reversed(roads)]:  # the folder of the last path looked up changes
+        assert site[path] == (roads | REPORT)[path]
 
 
 @pytest.mark.parametrize("second", [
