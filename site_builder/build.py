@@ -324,6 +324,10 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
     cache = _open_cache(cache_folder, root, out, planned.site, checked.listing if checked is not None else None)
     keyer = cache if cache is not None else build_cache.ReportKeys(root, planned.site) if sources else None
     keys = [keyer.key(year_dir) for _, year_dir in planned.jobs] if keyer is not None else []
+    if cache is not None:
+        cache.keys_taken()
+    if checked is not None:
+        checked.listing = None  # the cache's folder stamps read it for the keys; nothing reads it after
     site_key = build_cache.site_key(cache, planned.site, keys, quick.index_settings()) if cache is not None else ""
     if cache is not None:
         unchanged = _unchanged_site(cache, planned, keys, site_key, out)

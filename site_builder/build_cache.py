@@ -415,6 +415,11 @@ class BuildCache(ReportKeys):
         self.live: dict[str, list[int] | None] | None = None
         self.carried: set[str] | None = None
 
+    def keys_taken(self) -> None:
+        """Every report is keyed: the content's listing is no longer needed (``FolderStamps.release``)."""
+        if self.fingerprints.stamps is not None:
+            self.fingerprints.stamps.release()
+
     def publish_in_place(self, out: Path, as_left: bool = False) -> bool:
         """Carry unchanged files in the live output instead of linking them into the staging folder
         (``publish.py``), when the output is the complete build this cache remembers. ``as_left``:
