@@ -25,6 +25,13 @@ def _shared(names: tuple[str, ...]) -> tuple[tuple[str, ...], dict[str, int]]:
     return found
 
 
+def _found(digest: str | None, path: str) -> str:
+    """A mapping's item from its ``get``: both mappings here look paths up without exceptions."""
+    if digest is None:
+        raise KeyError(path)
+    return digest
+
+
 class FolderDigests(Mapping[str, str]):
     """The hex SHA-256 of files below ``folder`` (which ends with ``/``), by site path."""
 
@@ -49,10 +56,7 @@ class FolderDigests(Mapping[str, str]):
         return FolderDigests, (self.folder, self._names, self._packed)  # names shared again where unpickled
 
     def __getitem__(self, path: str) -> str:
-        found = self.get(path)
-        if found is None:
-            raise KeyError(path)
-        return found
+        return _found(self.get(path), path)
 
     def get(self, path: str, default: str | None = None) -> str | None:  # type: ignore[override]
         number = self._positions.get(path[len(self.folder):]) if path.startswith(self.folder) else None
@@ -156,10 +160,7 @@ class SiteDigests(MutableMapping[str, str]):
         return None
 
     def __getitem__(self, path: str) -> str:
-        found = self.get(path)
-        if found is None:
-            raise KeyError(path)
-        return found
+        return _found(self.get(path), path)
 
     def get(self, path: str, default: str | None = None) -> str | None:  # type: ignore[override]
         """As a dict's; paths asked in order (the marker's) mostly find the folder of the last one."""
