@@ -157,14 +157,10 @@ class FindingsCache:
 def read_sealed(path: Path, magic: str, version: str) -> Any:
     """The JSON of a file ``write_sealed`` wrote with this magic and version; None if it is missing,
     unreadable, truncated, corrupt or not ours."""
+    body = read_sealed_body(path, magic, version)
     try:
-        with path.open("rb") as handle:  # not read whole and split: that copied the body
-            header, body = handle.readline(200).removesuffix(b"\n"), handle.read()
-        found_magic, found_version, digest = header.decode("ascii").split(" ")
-        if (found_magic, found_version) != (magic, version) or hashlib.sha256(body).hexdigest() != digest:
-            return None
-        return orjson.loads(body)
-    except (OSError, ValueError):  # UnicodeError and orjson's JSONDecodeError are ValueErrors
+        return orjson.loads(body) if body is not None else None
+    except ValueError:  # orjson's JSONDecodeError is a ValueError
         return None
 
 
@@ -192,28 +188,68 @@ def write_sealed_lines(path: Path, magic: str, version: str, key: str, items: It
     back without orjson's working memory for one large document (about 16 times the text: 800 MB
     for the 49 MB record of 10,000 reports). The header's digest is written last, over a
     placeholder of its length. False (nothing written) as ``write_sealed``."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    hasher = hashlib.sha256()
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".check-", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb", buffering=1 << 20) as handle:
-            handle.write(f"{magic} {version} {'0' * 64}\n".encode())
+        with SealedWriter(path, magic, version) as writer:
             entries = iter(items)
-            chunk = orjson.dumps(key) + b"\n"
+            chunk: bytes | bytearray = orjson.dumps(key) + b"\n"
             while chunk:
-                hasher.update(chunk)
-                handle.write(chunk)
+                writer.write(chunk)
                 chunk = _lines_of(itertools.islice(entries, SEALED_BATCH))
-            handle.seek(0)
-            handle.write(f"{magic} {version} {hasher.hexdigest()}\n".encode())
-        os.replace(temporary, path)
     except TypeError:  # orjson.JSONEncodeError: a str that is not valid Unicode
-        Path(temporary).unlink(missing_ok=True)
         return False
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
     return True
+
+
+class SealedWriter:
+    """A sealed file written as it comes: a header line ``<magic> <version> <sha256 of the rest>``
+    (the digest written last, over a placeholder of its length), then whatever ``write`` is given;
+    in place atomically when the ``with`` block ends without an exception, else nothing."""
+
+    def __init__(self, path: Path, magic: str, version: str) -> None:
+        self.path, self.magic, self.version = path, magic, version
+        self.hasher = hashlib.sha256()
+
+    def __enter__(self) -> SealedWriter:
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, self.temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".check-", suffix=".tmp")
+        self.handle = os.fdopen(fd, "wb", buffering=1 << 20)
+        self.handle.write(self._header("0" * 64))
+        return self
+
+    def _header(self, digest: str) -> bytes:
+        return f"{self.magic} {self.version} {digest}\n".encode()
+
+    def write(self, chunk: bytes | bytearray) -> None:
+        self.hasher.update(chunk)
+        self.handle.write(chunk)
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        try:
+            if kind is None:
+                self.handle.seek(0)
+                self.handle.write(self._header(self.hasher.hexdigest()))
+            self.handle.close()
+            if kind is None:
+                os.replace(self.temporary, self.path)
+                return
+        except BaseException:
+            Path(self.temporary).unlink(missing_ok=True)
+            raise
+        Path(self.temporary).unlink(missing_ok=True)
+
+
+def read_sealed_body(path: Path, magic: str, version: str) -> bytes | None:
+    """What follows the header of a file ``SealedWriter`` wrote with this magic and version, if
+    its digest holds; None if it is missing, unreadable, truncated, corrupt or not ours."""
+    try:
+        with path.open("rb") as handle:  # not read whole and split: that copied the body
+            header, body = handle.readline(200).removesuffix(b"\n"), handle.read()
+        found_magic, found_version, digest = header.decode("ascii").split(" ")
+    except (OSError, ValueError):
+        return None
+    if (found_magic, found_version) != (magic, version) or hashlib.sha256(body).hexdigest() != digest:
+        return None
+    return body
 
 
 SEALED_BATCH = 8192  # items written at a time by write_sealed_lines
@@ -231,12 +267,10 @@ def _lines_of(items: Iterable[tuple[str, Any]]) -> bytearray:
 def read_sealed_lines(path: Path, magic: str, version: str) -> tuple[str, dict[str, Any]] | None:
     """The key and mapping ``write_sealed_lines`` wrote with this magic and version; None if the
     file is missing, unreadable, truncated, corrupt or not ours."""
+    body = read_sealed_body(path, magic, version)
+    if body is None:
+        return None
     try:
-        with path.open("rb") as handle:
-            header, body = handle.readline(200).removesuffix(b"\n"), handle.read()
-        found_magic, found_version, digest = header.decode("ascii").split(" ")
-        if (found_magic, found_version) != (magic, version) or hashlib.sha256(body).hexdigest() != digest:
-            return None
         lines = body.split(b"\n")
         del body
         key = orjson.loads(lines[0])
@@ -249,7 +283,7 @@ def read_sealed_lines(path: Path, magic: str, version: str) -> tuple[str, dict[s
                 return None
             mapping[item[0]] = item[1]
         return key, mapping
-    except (OSError, ValueError):  # UnicodeError and orjson's JSONDecodeError are ValueErrors
+    except ValueError:  # orjson's JSONDecodeError is a ValueError
         return None
 
 

@@ -347,6 +347,77 @@ def test_a_figure_edit_writes_its_years_bulk_files_only(portal: Path, tmp_path: 
     assert_same_site(site, tmp_path / "fresh")
 
 
+def parsed_reports(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The report folders whose bulk rows the next build makes from their files (not recalled)."""
+    from site_builder import bulk
+
+    parsed: list[str] = []
+    made = bulk.ReportRows.from_files.__func__  # type: ignore[attr-defined]
+
+    def counted(cls: type[bulk.ReportRows], base: str, *rest: object) -> bulk.ReportRows:
+        parsed.append(base)
+        return made(cls, base, *rest)
+
+    monkeypatch.setattr(bulk.ReportRows, "from_files", classmethod(counted))
+    return parsed
+
+
+def test_a_figure_edit_parses_only_its_own_report_for_its_years_files(portal: Path, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The year's other reports' rows come from the build cache, and the files are a fresh build's."""
+    root, site, cache = copied(portal, tmp_path)
+    build(root, site, cache=cache)
+    report = next(p for p in running_costs_reports(root) if p in latest_years(root))
+    change_running_costs(report, random.Random(5))
+    parsed = parsed_reports(monkeypatch)
+    build(root, site, cache=cache)
+    assert parsed == [f"units/{report.parent.name}/{report.name}/"]
+    assert len([p for p in reports_of(root) if p.name == report.name]) > 1  # others were recalled
+    monkeypatch.undo()
+    build(root, tmp_path / "fresh")
+    assert_same_site(site, tmp_path / "fresh")
+
+
+def test_tampered_bulk_rows_are_made_again(portal: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows recalled from the cache may send records only to CSV files of their year's folder and
+    must cover the report's records; a report whose rows do not is parsed again, a file whose
+    digest does not hold is not read at all, and the site is a fresh build's."""
+    from site_builder import build_cache, bulk
+
+    root, site, cache = copied(portal, tmp_path)
+    build(root, site, cache=cache)
+    report = next(p for p in running_costs_reports(root) if p in latest_years(root))
+    year = report.name
+    rows_file = next(cache.glob(f"build-*/{build_cache.BULK_ROWS}/{year}"))
+    key = bulk.rows_key(year)
+    reader = build_cache.RowsReader(rows_file, key)
+    lines = {name: reader.get(name) or b"" for name in sorted(reader.names)}
+    reader.close()
+    assert len(lines) > 2 and all(lines.values())
+    escaping, short = [name for name in sorted(lines) if name != f"units/{report.parent.name}/{year}/"][:2]
+    for name, change in ((escaping, lambda rows: rows[6][0].__setitem__(0, "figures-../../../escaped.csv")),
+                         (short, lambda rows: rows[6].pop())):
+        data = json.loads(lines[name])
+        change(data[1])
+        lines[name] = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    with build_cache.SealedRows(rows_file, key) as kept:
+        for name, line in lines.items():
+            kept.add(name, line)
+    change_running_costs(report, random.Random(6))
+    parsed = parsed_reports(monkeypatch)
+    build(root, site, cache=cache)
+    assert sorted(parsed) == sorted([f"units/{report.parent.name}/{year}/", escaping, short])
+    assert not list(tmp_path.rglob("escaped.csv"))
+    rows_file.write_bytes(rows_file.read_bytes().replace(b"figures-", b"figures_", 1))  # the digest no longer holds
+    change_running_costs(report, random.Random(7))
+    parsed.clear()
+    build(root, site, cache=cache)
+    assert len(parsed) == len([p for p in reports_of(root) if p.name == year])
+    monkeypatch.undo()
+    build(root, tmp_path / "fresh")
+    assert_same_site(site, tmp_path / "fresh")
+
+
 def test_a_bulk_file_changed_in_the_output_is_written_again(portal: Path, tmp_path: Path) -> None:
     root, site, cache = copied(portal, tmp_path)
     build(root, site, cache=cache)
