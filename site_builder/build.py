@@ -21,7 +21,7 @@ import os
 import secrets
 import shutil
 import time
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,14 +60,15 @@ from site_builder.output import (
     MARKER,
     BuildRefused,
     BuildResult,
+    MarkerReader,
     OutputRefused,
     _shown,
-    read_marker,
+    digest_of,
     remove_leftovers,
     scratch_folder,
     swap_in,
     write_marker,
-    write_marker_of,
+    write_marker_lines,
 )
 from site_builder.publish import SiteView, publish
 from site_builder.render import browse, compare
@@ -607,33 +608,30 @@ def _publish_in_place(cache: build_cache.BuildCache, staging: Path, out: Path,
     """Publish what changed into the live output (publish.py): a staged file with the same bytes
     as the untouched live one is carried too, so unchanged files keep their time (and a web
     server's caches hold). Returns every file of the new site with its ``full_stamp``, and the
-    paths publication wrote or deleted. ``digests`` is completed with the digests of the new site's
-    other files (a copy of it was one more dict of the whole site in memory)."""
+    paths publication wrote or deleted. The new marker is the previous one with the lines of the
+    files written or gone changed (``_marker_lines``): the digests of the carried files are not
+    looked up one by one."""
     live, carried, previous = cache.live, cache.carried, cache.previous_site
     assert live is not None and carried is not None
 
     def untouched(path: str) -> bool:
+        if live is previous:  # the output as the previous build left it (``publish_in_place``)
+            return live.get(path) is not None
         return live.get(path) is not None and live.get(path) == previous.get(path)
 
-    old = read_marker(out) if untouched(MARKER) else {}
-    known = digests
     staged = publish_module.staged_files(staging)
     carried.difference_update(staged)  # written now (a stage that first took the live file wrote it after all)
     for path in staged:
-        if path not in known:
-            known[path] = hashlib.sha256((staging / path).read_bytes()).hexdigest()
+        if path not in digests:
+            digests[path] = hashlib.sha256((staging / path).read_bytes()).hexdigest()
+    old, before, listed = _previous_marker(out, untouched, set(staged), carried)
+    complete = listed == len(carried)  # every carried file has its line (the staged ones carried below have theirs)
     for path in staged:
-        if untouched(path) and old.get(path) == known[path]:
+        if untouched(path) and before.get(path) == digests[path]:
             (staging / path).unlink()
             carried.add(path)
-    for path in carried.difference(known):
-        found = old.get(path)
-        known[path] = found if found is not None and untouched(path) else \
-            hashlib.sha256((out / path).read_bytes()).hexdigest()
     paths = carried.union(staged)
-    in_order = [path for path in old if path in paths]  # the marker's order: sorting it again costs next to nothing
-    in_order.extend(paths.difference(old))
-    write_marker_of(staging, known, in_order)
+    _write_new_marker(staging, out, old, complete, paths, carried, digests, untouched)
     written = [path for path in staged if path not in carried] + [MARKER]
     gone = sorted(live.keys() - paths - {MARKER})
     publish(staging, out, gone)
@@ -642,6 +640,59 @@ def _publish_in_place(cache: build_cache.BuildCache, staging: Path, out: Path,
         del record[path]
     record.update((path, build_cache.full_stamp(out / path)) for path in written)
     return record, written + gone
+
+
+def _previous_marker(out: Path, untouched: Callable[[str], bool], staged: set[str],
+                     carried: set[str]) -> tuple[MarkerReader | None, dict[str, str], int]:
+    """The previous build's marker, if it is untouched and one of ours; the digests it lists for
+    the ``staged`` paths; and how many of the ``carried`` paths it lists (all of them, but after a
+    damaged output or cache)."""
+    if not untouched(MARKER):
+        return None, {}, 0
+    old = MarkerReader(out)
+    before: dict[str, str] = {}
+    listed = 0
+    try:
+        for line, path in old.lines():
+            if path in staged:
+                before[path] = line[:64]
+            elif path in carried:
+                listed += 1
+    except (OSError, ValueError):  # UnicodeDecodeError is a ValueError
+        return None, {}, 0
+    return old, before, listed
+
+
+def _write_new_marker(staging: Path, out: Path, old: MarkerReader | None, complete: bool, paths: set[str],
+                      carried: set[str], digests: Mapping[str, str], untouched: Callable[[str], bool]) -> None:
+    """The marker of the new site (``paths``) into ``staging``: the previous marker ``old`` (when it
+    lists every carried path: ``complete``) with the lines of the files written now or gone changed."""
+    def digest(path: str) -> str:
+        return digests.get(path) or digest_of(out / path)
+
+    unlisted = carried if old is None else set() if complete else carried.difference(path for _, path in old.lines(checked=False))
+    lines = {path: digests[path] for path in paths.difference(carried)}
+    lines.update((path, digest(path)) for path in unlisted)
+    write_marker_lines(staging, _marker_lines(old, lines, carried, untouched, digest))
+
+
+def _marker_lines(old: MarkerReader | None, lines: dict[str, str], carried: set[str],
+                  untouched: Callable[[str], bool], digest: Callable[[str], str]) -> Iterator[str]:
+    """The new marker's lines in path order: the previous marker's line of each carried file that
+    is untouched, as it was; ``lines`` (path -> digest: the files written now and the carried ones
+    the previous marker does not list) merged in; the lines of files gone left out."""
+    pending = sorted(lines)
+    position = 0
+    for line, path in old.lines(checked=False) if old is not None else ():
+        while position < len(pending) and pending[position] < path:
+            yield f"{lines[pending[position]]}  {pending[position]}\n"
+            position += 1
+        if path in lines:
+            continue  # written now: its line comes from ``lines``
+        if path in carried:
+            yield line if untouched(path) else f"{digest(path)}  {path}\n"
+    for path in pending[position:]:
+        yield f"{lines[path]}  {path}\n"
 
 
 def _remember(cache: build_cache.BuildCache, planned: loader.Plan, rendered: list[Rendered], keys: list[str],

@@ -116,13 +116,13 @@ def write_marker(folder: Path, known: Mapping[str, str]) -> None:
     ``known`` holds the digests taken as the files were written (stages never write one path
     twice: ``_add_written``); the rest (bulk files, the search bundle) are read here."""
     paths = (path for path in _files_in_order(str(folder), "") if path != MARKER)
-    _write_lines(folder / MARKER, (f"{known.get(path) or _digest_of(folder / path)}  {path}\n" for path in paths))
+    _write_lines(folder / MARKER, (f"{known.get(path) or digest_of(folder / path)}  {path}\n" for path in paths))
 
 
-def write_marker_of(folder: Path, digests: dict[str, str], paths: list[str]) -> None:
-    """The marker of a site whose files (but the marker) are ``paths``, each with its digest in
-    ``digests``, written into ``folder`` (the staging folder of a build published in place: ``publish.py``)."""
-    _write_lines(folder / MARKER, (f"{digests[path]}  {path}\n" for path in sorted(paths)))
+def write_marker_lines(folder: Path, lines: Iterator[str]) -> None:
+    """The marker of the site in ``folder`` from its lines, in path order (a previous marker's
+    lines, ``MarkerReader``, with those of the files written or gone changed)."""
+    _write_lines(folder / MARKER, lines)
 
 
 def _write_lines(marker: Path, lines: Iterator[str]) -> None:
@@ -133,24 +133,35 @@ def _write_lines(marker: Path, lines: Iterator[str]) -> None:
         handle.writelines(lines)
 
 
-def _digest_of(path: Path) -> str:
+def digest_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def read_marker(folder: Path) -> dict[str, str]:
-    """The SHA-256 of each file as the marker of ``folder`` lists them ({} if it is not one of ours)."""
-    digests: dict[str, str] = {}
-    try:  # line by line: the whole text and its list of lines were two more copies of the site's file list
-        with (folder / MARKER).open(encoding="utf-8", newline="\n") as marker:
+class MarkerReader:
+    """The marker of a previous build read as a stream, line by line: never a dict of the whole
+    site (450,000 paths at 10,000 reports) to change a few of its lines."""
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / MARKER
+
+    def lines(self, checked: bool = True) -> Iterator[tuple[str, str]]:
+        """Each line with its path, in order. ValueError (or OSError) at the first line that is not
+        ``<sha256>  <path>`` or not after the one before it: not a marker this tool wrote.
+        ``checked=False``: the lines are not checked again (a marker read once already, unchanged since)."""
+        with self.path.open(encoding="utf-8", newline="\n") as marker:
             if marker.readline() != MARKER_HEADER:
-                return {}
+                raise ValueError("not a marker")
+            if not checked:
+                for line in marker:
+                    yield line, line[66:-1]
+                return
+            last = ""
             for line in marker:
-                digest, separator, path = line.removesuffix("\n").partition("  ")
-                if separator and len(digest) == 64:
-                    digests[path] = digest
-    except (OSError, UnicodeDecodeError):
-        return {}
-    return digests
+                path = line[66:-1]
+                if line[64:66] != "  " or line[-1] != "\n" or path <= last or "  " in line[:64]:
+                    raise ValueError("not a marker")
+                last = path
+                yield line, path
 
 
 def _files_in_order(top: str, prefix: str) -> Iterator[str]:

@@ -228,3 +228,55 @@ def test_a_build_killed_while_publishing_is_finished_by_the_next(tmp_path: Path,
     build(new_content, out, cache=cache)
     assert tree_digest(out) == new and beside(out) == []
     print(f"{len(steps)} steps; after each kill: {outcomes}")
+
+
+def _marker(folder: Path, digests: dict[str, str]) -> None:
+    from site_builder.output import MARKER, MARKER_HEADER
+
+    (folder / MARKER).write_text(MARKER_HEADER + "".join(f"{digests[p]}  {p}\n" for p in sorted(digests)), encoding="utf-8")
+
+
+def test_the_new_marker_is_the_old_one_with_the_written_and_gone_lines_changed(tmp_path: Path) -> None:
+    """Carried files keep their line as it was; files written now, gone, or carried but not listed
+    (a damaged output or cache) are changed, added or dropped, in path order; a touched carried
+    file is hashed again."""
+    from site_builder.build import _previous_marker, _write_new_marker
+    from site_builder.output import MARKER, MarkerReader, digest_of
+
+    out, staging = tmp_path / "out", tmp_path / "staging"
+    for folder in (out, staging):
+        (folder / "u").mkdir(parents=True)
+    for name in ("a.html", "u/b.csv", "u/c.csv", "u/z.html", "gone.html", "touched.html"):
+        (out / name).write_text(name, encoding="utf-8")
+    listed = {p: digest_of(out / p) for p in ("a.html", "u/b.csv", "gone.html", "touched.html", "u/z.html")}
+    listed["touched.html"] = "f" * 64  # as the previous build wrote it; changed since
+    _marker(out, listed)
+    (staging / "u" / "b.csv").write_text("new", encoding="utf-8")
+    (staging / "new.html").write_text("new page", encoding="utf-8")
+    carried = {"a.html", "u/c.csv", "touched.html", "u/z.html"}  # u/c.csv is not in the marker
+    staged = {"u/b.csv", "new.html"}
+    digests = {p: digest_of(staging / p) for p in staged}
+
+    def untouched(path: str) -> bool:
+        return path != "touched.html"
+
+    old, before, count = _previous_marker(out, untouched, staged, carried)
+    assert old is not None and before == {"u/b.csv": listed["u/b.csv"]} and count == 3
+    _write_new_marker(staging, out, old, count == len(carried), carried | staged, carried, digests, untouched)
+    assert (staging / MARKER).read_text(encoding="utf-8").count("\n") == 7
+    expected = tmp_path / "expected"
+    expected.mkdir()
+    _marker(expected, {p: digest_of((staging if p in staged else out) / p) for p in carried | staged})
+    assert (staging / MARKER).read_text(encoding="utf-8") == (expected / MARKER).read_text(encoding="utf-8")
+
+    carried.discard("u/c.csv")  # every carried file listed: the marker is read once more only to be written
+    old, before, count = _previous_marker(out, untouched, staged, carried)
+    assert count == len(carried)
+    _write_new_marker(staging, out, old, True, carried | staged, carried, digests, untouched)
+    _marker(expected, {p: digest_of((staging if p in staged else out) / p) for p in carried | staged})
+    assert (staging / MARKER).read_text(encoding="utf-8") == (expected / MARKER).read_text(encoding="utf-8")
+
+    (out / MARKER).write_text((out / MARKER).read_text(encoding="utf-8").replace("a.html", "zz.html"), encoding="utf-8")
+    with pytest.raises(ValueError):  # out of order: not a marker this tool wrote
+        list(MarkerReader(out).lines())
+    assert _previous_marker(out, untouched, staged, carried) == (None, {}, 0)
