@@ -491,7 +491,9 @@ class ReportRows:
         if type(data) is not list or len(data) != 8 or not all(type(part) is list for part in data):
             raise ValueError("not a report's rows")
         rows = cls(*data)
-        if len(rows.report) != REPORT_FIELDS or not all(type(row) is list for row in [*rows.declared, *rows.printed]) \
+        if len(rows.report) != REPORT_FIELDS or not all(value is None or type(value) in (str, int) for value in rows.report) \
+                or not all(type(row) is list and len(row) == 3 for row in rows.declared) \
+                or not all(type(row) is list and len(row) == 2 for row in rows.printed) \
                 or not all(type(row) is list and len(row) == FIGURE_FIELDS for row in rows.figures) \
                 or not all(type(row) is list and len(row) == ATTACHMENT_FIELDS for row in rows.attachments) \
                 or not all(type(row) is list and len(row) == 4 for row in rows.columns) \

@@ -394,9 +394,10 @@ def test_tampered_bulk_rows_are_made_again(portal: Path, tmp_path: Path, monkeyp
     lines = {name: reader.get(name) or b"" for name in sorted(reader.names)}
     reader.close()
     assert len(lines) > 2 and all(lines.values())
-    escaping, short = [name for name in sorted(lines) if name != f"units/{report.parent.name}/{year}/"][:2]
+    escaping, short, odd = [name for name in sorted(lines) if name != f"units/{report.parent.name}/{year}/"][:3]
     for name, change in ((escaping, lambda rows: rows[6][0].__setitem__(0, "figures-../../../escaped.csv")),
-                         (short, lambda rows: rows[6].pop())):
+                         (short, lambda rows: rows[6].pop()),
+                         (odd, lambda rows: rows[1].append(["a table id without its number and title"]))):
         data = json.loads(lines[name])
         change(data[1])
         lines[name] = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
@@ -406,7 +407,7 @@ def test_tampered_bulk_rows_are_made_again(portal: Path, tmp_path: Path, monkeyp
     change_running_costs(report, random.Random(6))
     parsed = parsed_reports(monkeypatch)
     build(root, site, cache=cache)
-    assert sorted(parsed) == sorted([f"units/{report.parent.name}/{year}/", escaping, short])
+    assert sorted(parsed) == sorted([f"units/{report.parent.name}/{year}/", escaping, short, odd])
     assert not list(tmp_path.rglob("escaped.csv"))
     rows_file.write_bytes(rows_file.read_bytes().replace(b"figures-", b"figures_", 1))  # the digest no longer holds
     change_running_costs(report, random.Random(7))
