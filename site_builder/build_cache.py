@@ -77,9 +77,9 @@ from site_builder.snapshot import Listing
 from site_builder.summaries import ReportSummary, summary_data, summary_from_data
 
 KEPT_FOLDERS = 20  # build caches kept (one per content and output folder); the oldest go
-SITE_RECORD = "site"
+SITE_RECORD = "site"  # the output's files with their status (``check_cache.write_sealed_lines``)
 BULK_ROWS = "bulk-rows"  # each year's rows, by report (``bulk.ReportRows``), in a file per year
-YEAR = re.compile(r"[0-9]{4}")  # the output's files with their status (``check_cache.write_sealed_lines``)
+YEAR = re.compile(r"[0-9]{4}")  # a year's folder name, the only name a rows file may have
 THEME_LIMIT = 16 * 1024 * 1024
 
 
