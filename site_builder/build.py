@@ -322,21 +322,23 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
     """``checked``: the quick check that found something to build (with a cache)."""
     sources = sources or []
     content = checked.content if checked is not None else None
+    running = contextlib.ExitStack()  # the Pagefinds: killed if the build stops before they are done
     cache = _open_cache(cache_folder, root, out, planned.site, checked.listing if checked is not None else None)
     keyer = cache if cache is not None else build_cache.ReportKeys(root, planned.site) if sources else None
-    keys = [keyer.key(year_dir) for _, year_dir in planned.jobs] if keyer is not None else []
-    if cache is not None:
-        cache.keys_taken()
-    if checked is not None:
-        checked.listing = None  # the cache's folder stamps read it for the keys; nothing reads it after
-    site_key = build_cache.site_key(cache, planned.site, keys, quick.index_settings()) if cache is not None else ""
-    if cache is not None:
+    later = _KeysLater(cache, planned) if cache is not None and not sources and planned.jobs \
+        and not cache.remembers_reports() else None
+    keys = later.keys if later is not None else _report_keys(keyer, planned, checked)
+    site_key = build_cache.site_key(cache, planned.site, keys, quick.index_settings()) \
+        if cache is not None and later is None else ""
+    if cache is not None and later is None:
         unchanged = _unchanged_site(cache, planned, keys, site_key, out)
         if unchanged is not None:
             remove_leftovers(out)  # what killed builds left beside it still goes
             unchanged.timings[quick.UNCHANGED] = time.perf_counter() - clock
             _remember_quick(cache, content, _output_snapshot(out), unchanged, unchanged.reused_shards)
             return unchanged
+    if later is not None:
+        running.callback(later.close)
     staging = out.with_name(f".{out.name}.building-{os.getpid()}-{secrets.token_hex(4)}")
     staging.mkdir()
     # the output's walk (quick.check) ran while the reports were planned and keyed: needed from here
@@ -348,7 +350,6 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
     cells = staging / ".cells" if scratch else None  # moved into pagefind/ once Pagefind is done
     timings: dict[str, float] = {}
     index_memory: dict[str, int] = {}
-    running = contextlib.ExitStack()  # the Pagefinds: killed if the build stops before they are done
     try:
         findings = list(planned.findings)
         digests = SiteDigests()  # every file written, with its SHA-256: compact (digests.py)
@@ -358,6 +359,9 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
         index = IndexFolders(parts_folder, cells, cache.index_store() if cache is not None else None) \
             if parts_folder and cells else None
         rendered = _render_reports(planned, root, out, staging, index, workers, cache, keys, findings, sources)
+        if later is not None:
+            keys = later.taken(checked)
+            site_key = build_cache.site_key(cache, planned.site, keys, quick.index_settings())
         index_digests: dict[str, str] = {}
         for report in rendered:
             findings.extend(report.findings)
@@ -464,6 +468,36 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
 # -- incremental builds (build_cache.py) ----------------------------------------------------------
 
 
+def _report_keys(keyer: build_cache.ReportKeys | None, planned: loader.Plan,
+                 checked: quick.QuickCheck | None) -> list[str]:
+    keys = [keyer.key(year_dir) for _, year_dir in planned.jobs] if keyer is not None else []
+    if isinstance(keyer, build_cache.BuildCache):
+        keyer.keys_taken()
+    if checked is not None:
+        checked.listing = None  # the cache's folder stamps read it for the keys; nothing reads it after
+    return keys
+
+
+class _KeysLater:
+    """The reports' keys of a build whose cache remembers no report: none can be reused, so the
+    workers render at once while a thread takes the keys (before, at 10,000 reports, the keys took
+    7 s with one core idle)."""
+
+    def __init__(self, cache: build_cache.BuildCache, planned: loader.Plan) -> None:
+        self.keys: list[str] = []  # until ``taken``: nothing is looked up by key
+        self._pool = ThreadPoolExecutor(max_workers=1)
+        self._keys = self._pool.submit(_report_keys, cache, planned, None)
+
+    def taken(self, checked: quick.QuickCheck | None) -> list[str]:
+        keys = self._keys.result()
+        if checked is not None:
+            checked.listing = None
+        return keys
+
+    def close(self) -> None:
+        self._pool.shutdown(cancel_futures=True)
+
+
 def _open_cache(folder: Path | None, root: Path, out: Path, site: Site,
                 listing: snapshot.Listing | None) -> build_cache.BuildCache | None:
     if folder is None:
@@ -528,9 +562,10 @@ def _render_reports(planned: loader.Plan, root: Path, out: Path, staging: Path, 
                     workers: int | None, cache: build_cache.BuildCache | None, keys: list[str],
                     findings: list[Finding], sources: list[parts.Part]) -> list[Rendered]:
     """Every report, in report order: reused from the previous build where the cache allows, else
-    from a part that has it under the same key, else loaded, checked and rendered in worker processes."""
+    from a part that has it under the same key, else loaded, checked and rendered in worker processes.
+    ``keys``: empty when the cache can give none (``_KeysLater``)."""
     results: list[Rendered | None] = [None] * len(planned.jobs)
-    if cache is not None:
+    if cache is not None and keys:
         for number, ((_, year_dir), key) in enumerate(zip(planned.jobs, keys, strict=True)):
             entry = cache.entry(contentfs.display_path(year_dir), key)
             if entry is not None and cache.reuse(entry, out, staging, index.cells if index else None):

@@ -115,8 +115,9 @@ def write_marker(folder: Path, known: Mapping[str, str]) -> None:
 
     ``known`` holds the digests taken as the files were written (stages never write one path
     twice: ``_add_written``); the rest (bulk files, the search bundle) are read here."""
-    paths = (path for path in _files_in_order(str(folder), "") if path != MARKER)
-    _write_lines(folder / MARKER, (f"{known.get(path) or digest_of(folder / path)}  {path}\n" for path in paths))
+    top = os.fspath(folder)
+    paths = (path for path in _files_in_order(top, "") if path != MARKER)
+    _write_lines(folder / MARKER, (f"{known.get(path) or digest_of(f'{top}/{path}')}  {path}\n" for path in paths))
 
 
 def write_marker_lines(folder: Path, lines: Iterator[str]) -> None:
@@ -133,8 +134,9 @@ def _write_lines(marker: Path, lines: Iterator[str]) -> None:
         handle.writelines(lines)
 
 
-def digest_of(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def digest_of(path: Path | str) -> str:
+    with open(path, "rb") as file:
+        return hashlib.sha256(file.read()).hexdigest()
 
 
 class MarkerReader:

@@ -256,6 +256,24 @@ def test_one_narrative_edit_renders_one_report(portal: Path, tmp_path: Path, mon
     assert_same_site(site, tmp_path / "fresh")
 
 
+def test_a_build_whose_cache_remembers_no_report_keys_them_while_they_render(
+        portal: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The keys taken in the background are those a build that keys first takes: the next build,
+    which keys first, reuses every report but the one edited."""
+    root, site, cache = copied(portal, tmp_path)
+    later: list[int] = []
+    taken = build_module._KeysLater.taken
+    monkeypatch.setattr(build_module._KeysLater, "taken", lambda self, checked: later.append(1) or taken(self, checked))
+    first = build(root, site, cache=cache)
+    assert later == [1] and first.reused_reports == 0
+    with (latest_years(root)[0] / "explanation.md").open("a", encoding="utf-8") as handle:
+        handle.write("\n本单位无其他需要说明的事项。\n")
+    second = build(root, site, cache=cache)
+    assert later == [1] and second.reused_reports == second.reports - 1
+    build(root, tmp_path / "fresh")
+    assert_same_site(site, tmp_path / "fresh")
+
+
 def bulk_years(site: Path) -> list[str]:
     return sorted(folder.name for folder in (site / "data").iterdir() if folder.is_dir())
 
