@@ -436,11 +436,11 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
                 timings[f"of which the search directory ({how})"] = indexer.directory_seconds
         running.close()
         shutil.rmtree(staging / SUMMARIES, ignore_errors=True)
-        record, touched = None, None
+        record, touched, reports_saved = None, None, None
         if in_place and cache is not None:
             record, touched = _publish_in_place(cache, staging, out, digests)
         else:
-            write_marker(staging, digests)
+            reports_saved = _marker_and_reports(staging, digests, cache, planned, rendered, keys)
             swap_in(staging, out)
         remove_leftovers(out)
         result = BuildResult(findings, pages_written, len(summaries), files_written, timings,
@@ -451,8 +451,9 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
         if cache is not None:
             with ThreadPoolExecutor(max_workers=1) as pool:  # find walks the output while the cache is written
                 output = pool.submit(_output_snapshot, out, checked.output_listing if checked else None, touched)
-                remembered = _remember(cache, planned, rendered, keys, inputs, out, site_key, site_pages, bulk_output,
-                                       record)
+                remembered = reports_saved is not False and _remember(
+                    cache, planned, rendered, keys, inputs, out, site_key, site_pages, bulk_output, record,
+                    reports_saved is None)
             if remembered:
                 _remember_quick(cache, content, output.result(), result, len(inputs))
             else:  # the record of the output's files may be a previous build's: the next build walks it
@@ -730,17 +731,43 @@ def _marker_lines(old: MarkerReader | None, lines: dict[str, str], carried: set[
         yield f"{lines[path]}  {path}\n"
 
 
+def _marker_and_reports(staging: Path, digests: SiteDigests, cache: build_cache.BuildCache | None,
+                        planned: loader.Plan, rendered: list[Rendered], keys: list[str]) -> bool | None:
+    """The marker of the site, written while a thread remembers the reports rendered now, from
+    their files in ``staging`` (the rename that publishes them keeps their size and time). Whether
+    the reports were remembered; None without a cache."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        saved = pool.submit(_save_reports, cache, planned, rendered, keys, staging) if cache is not None else None
+        write_marker(staging, digests)
+    if saved is None:
+        return None
+    try:
+        saved.result()
+    except OSError:
+        return False
+    return True
+
+
+def _save_reports(cache: build_cache.BuildCache, planned: loader.Plan, rendered: list[Rendered], keys: list[str],
+                  site: Path) -> None:
+    """Remember each report rendered now (or taken from a part), its files as ``site`` holds them."""
+    for (_, year_dir), key, report in zip(planned.jobs, keys, rendered, strict=True):
+        if not report.reused or report.store is not None:
+            cache.save_report(contentfs.display_path(year_dir), key, report, site)
+
+
 def _remember(cache: build_cache.BuildCache, planned: loader.Plan, rendered: list[Rendered], keys: list[str],
               inputs: dict[str, str], out: Path, site_key: str, site_pages: SitePages,
-              bulk_output: bulk.BulkOutput, record: dict[str, list[int] | None] | None = None) -> bool:
-    """After the swap: remember the reports rendered now, the unit and comparison pages, the
-    shards and the bulk files, forget what is gone. A cache that cannot be written only costs time
-    next build (False)."""
+              bulk_output: bulk.BulkOutput, record: dict[str, list[int] | None] | None = None,
+              with_reports: bool = True) -> bool:
+    """After the swap: remember the reports rendered now (unless ``with_reports`` is false: saved
+    as the marker was written, ``_marker_and_reports``), the unit and comparison pages, the shards
+    and the bulk files, forget what is gone. A cache that cannot be written only costs time next
+    build (False)."""
     try:
         folders = [contentfs.display_path(year_dir) for _, year_dir in planned.jobs]
-        for folder, key, report in zip(folders, keys, rendered, strict=True):
-            if not report.reused or report.store is not None:
-                cache.save_report(folder, key, report, out)
+        if with_reports:
+            _save_reports(cache, planned, rendered, keys, out)
         cache.forget_others(set(folders))
         page_jobs = site_pages.jobs
         cache.save_pages(page_jobs, out, record, site_pages.reused)

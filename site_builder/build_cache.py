@@ -531,7 +531,8 @@ class BuildCache(ReportKeys):
                            + [(out / "pagefind" / "cells" / path, cells / path) for path in entry.cells if cells is not None])
 
     def save_report(self, folder: str, key: str, rendered: Rendered, out: Path) -> None:
-        """Remember a report rendered by this build (called after the swap: the stamps are the output's)."""
+        """Remember a report rendered by this build, its files stamped in ``out``: the output, or the
+        staging folder that becomes it (a rename keeps each file's size and time)."""
         assert rendered.summary is not None
         files = _stamped(out, rendered.written)
         cells: dict[str, list[Any]] = {}
