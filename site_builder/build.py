@@ -22,7 +22,7 @@ import secrets
 import shutil
 import time
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -321,11 +321,10 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
                   checked: quick.QuickCheck | None = None) -> BuildResult:
     """``checked``: the quick check that found something to build (with a cache)."""
     sources = sources or []
-    content = checked.content if checked is not None else None
     running = contextlib.ExitStack()  # the Pagefinds: killed if the build stops before they are done
-    cache = _open_cache(cache_folder, root, out, planned.site, checked.listing if checked is not None else None)
+    cache = _open_cache(cache_folder, root, out, planned.site)
     keyer = cache if cache is not None else build_cache.ReportKeys(root, planned.site) if sources else None
-    later = _KeysLater(cache, planned) if cache is not None and not sources and planned.jobs \
+    later = _KeysLater(cache, planned, checked) if cache is not None and not sources and planned.jobs \
         and not cache.remembers_reports() else None
     keys = later.keys if later is not None else _report_keys(keyer, planned, checked)
     site_key = build_cache.site_key(cache, planned.site, keys, quick.index_settings()) \
@@ -335,7 +334,7 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
         if unchanged is not None:
             remove_leftovers(out)  # what killed builds left beside it still goes
             unchanged.timings[quick.UNCHANGED] = time.perf_counter() - clock
-            _remember_quick(cache, content, _output_snapshot(out), unchanged, unchanged.reused_shards)
+            _remember_quick(cache, checked, _output_snapshot(out), unchanged, unchanged.reused_shards)
             return unchanged
     if later is not None:
         running.callback(later.close)
@@ -358,9 +357,10 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
         report_folders: list[str] = []  # site paths of the reports rendered, in report order (bulk stage)
         index = IndexFolders(parts_folder, cells, cache.index_store() if cache is not None else None) \
             if parts_folder and cells else None
-        rendered = _render_reports(planned, root, out, staging, index, workers, cache, keys, findings, sources)
+        rendered = _render_reports(planned, root, out, staging, index, workers, cache, keys, findings, sources,
+                                   later.start if later is not None else None)
         if later is not None:
-            keys = later.taken(checked)
+            keys = later.taken()
             site_key = build_cache.site_key(cache, planned.site, keys, quick.index_settings())
         index_digests: dict[str, str] = {}
         for report in rendered:
@@ -455,7 +455,7 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
                     cache, planned, rendered, keys, inputs, out, site_key, site_pages, bulk_output, record,
                     reports_saved is None)
             if remembered:
-                _remember_quick(cache, content, output.result(), result, len(inputs))
+                _remember_quick(cache, checked, output.result(), result, len(inputs))
             else:  # the record of the output's files may be a previous build's: the next build walks it
                 cache.forget_quick()
     finally:
@@ -471,6 +471,10 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
 
 def _report_keys(keyer: build_cache.ReportKeys | None, planned: loader.Plan,
                  checked: quick.QuickCheck | None) -> list[str]:
+    if checked is not None:
+        checked.take_content()
+        if isinstance(keyer, build_cache.BuildCache):
+            keyer.use_listing(checked.listing)
     keys = [keyer.key(year_dir) for _, year_dir in planned.jobs] if keyer is not None else []
     if isinstance(keyer, build_cache.BuildCache):
         keyer.keys_taken()
@@ -481,30 +485,36 @@ def _report_keys(keyer: build_cache.ReportKeys | None, planned: loader.Plan,
 
 class _KeysLater:
     """The reports' keys of a build whose cache remembers no report: none can be reused, so the
-    workers render at once while a thread takes the keys (before, at 10,000 reports, the keys took
-    7 s with one core idle)."""
+    workers render at once while a thread takes the keys (before, at 10,000 reports, the keys and
+    the content's walk they wait for took 10 s with one core idle). The thread starts once the
+    workers are forked (``start``): a fork while it held a lock would leave the lock held in the worker."""
 
-    def __init__(self, cache: build_cache.BuildCache, planned: loader.Plan) -> None:
+    def __init__(self, cache: build_cache.BuildCache, planned: loader.Plan, checked: quick.QuickCheck | None) -> None:
         self.keys: list[str] = []  # until ``taken``: nothing is looked up by key
-        self._pool = ThreadPoolExecutor(max_workers=1)
-        self._keys = self._pool.submit(_report_keys, cache, planned, None)
+        self._arguments = cache, planned, checked
+        self._pool: ThreadPoolExecutor | None = None
+        self._keys: Future[list[str]] | None = None
 
-    def taken(self, checked: quick.QuickCheck | None) -> list[str]:
-        keys = self._keys.result()
-        if checked is not None:
-            checked.listing = None
-        return keys
+    def start(self) -> None:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1)
+            self._keys = self._pool.submit(_report_keys, *self._arguments)
+
+    def taken(self) -> list[str]:
+        self.start()
+        assert self._keys is not None
+        return self._keys.result()
 
     def close(self) -> None:
-        self._pool.shutdown(cancel_futures=True)
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
 
 
-def _open_cache(folder: Path | None, root: Path, out: Path, site: Site,
-                listing: snapshot.Listing | None) -> build_cache.BuildCache | None:
+def _open_cache(folder: Path | None, root: Path, out: Path, site: Site) -> build_cache.BuildCache | None:
     if folder is None:
         return None
     try:
-        return build_cache.BuildCache(quick.cache_folder(folder, root, out), root, site, listing)
+        return build_cache.BuildCache(quick.cache_folder(folder, root, out), root, site)
     except OSError:  # an unreadable theme folder: the build reports it; no cache
         return None
 
@@ -521,11 +531,12 @@ def _output_snapshot(out: Path, earlier: snapshot.Listing | None = None, touched
         return None
 
 
-def _remember_quick(cache: build_cache.BuildCache, content: str | None, output: str | None, result: BuildResult,
-                    shard_count: int) -> None:
+def _remember_quick(cache: build_cache.BuildCache, checked: quick.QuickCheck | None, output: str | None,
+                    result: BuildResult, shard_count: int) -> None:
     """Let the next build see at once that nothing changed, when it can: not when the content
     folder changed while it was read (or just before), nor when a report's key depends on git.
     ``output``: the output's snapshot, taken after it was published."""
+    content = checked.content if checked is not None else None
     try:
         if content is None or output is None or cache.fingerprints.reads_git:
             cache.forget_quick()
@@ -561,10 +572,11 @@ def _unchanged_site(cache: build_cache.BuildCache, planned: loader.Plan, keys: l
 
 def _render_reports(planned: loader.Plan, root: Path, out: Path, staging: Path, index: IndexFolders | None,
                     workers: int | None, cache: build_cache.BuildCache | None, keys: list[str],
-                    findings: list[Finding], sources: list[parts.Part]) -> list[Rendered]:
+                    findings: list[Finding], sources: list[parts.Part],
+                    forked: Callable[[], None] | None = None) -> list[Rendered]:
     """Every report, in report order: reused from the previous build where the cache allows, else
     from a part that has it under the same key, else loaded, checked and rendered in worker processes.
-    ``keys``: empty when the cache can give none (``_KeysLater``)."""
+    ``keys``: empty when the cache can give none (``_KeysLater``); ``forked`` as ``run_jobs`` says."""
     results: list[Rendered | None] = [None] * len(planned.jobs)
     if cache is not None and keys:
         for number, ((_, year_dir), key) in enumerate(zip(planned.jobs, keys, strict=True)):
@@ -580,8 +592,8 @@ def _render_reports(planned: loader.Plan, root: Path, out: Path, staging: Path, 
     todo = [number for number, result in enumerate(results) if result is None]
     job = functools.partial(render_job, site=planned.site, root=root, staging=staging, index=index)
     try:
-        for number, result in zip(todo, run_jobs(job, [planned.jobs[n] for n in todo], workers, stage="building"),
-                                  strict=True):
+        for number, result in zip(todo, run_jobs(job, [planned.jobs[n] for n in todo], workers, stage="building",
+                                                 forked=forked), strict=True):
             results[number] = result
     except ContentProblem as problem:
         raise BuildRefused(merged(findings + [f for r in results if r for f in r.findings], problem.findings)) from None

@@ -421,17 +421,19 @@ class ReportKeys:
 class BuildCache(ReportKeys):
     """The build cache of one content folder and output folder (see the module docstring)."""
 
-    def __init__(self, folder: Path, root: Path, site: Site, listing: Listing | None = None) -> None:
-        """``listing``: the content folder's entries as the quick check's snapshot saw them: the
-        report folders it shows unchanged since the last build are not read for their keys."""
+    def __init__(self, folder: Path, root: Path, site: Site) -> None:
         super().__init__(root, site)
         self.folder = folder
-        if listing is not None:
-            self.fingerprints.stamps = FolderStamps(listing, self._known_folders())
         #: With publication in place (``publish.py``): the live output's files as found when the
         #: build began (``full_stamp`` by site path), and the site paths carried from it unchanged.
         self.live: dict[str, list[int] | None] | None = None
         self.carried: set[str] | None = None
+
+    def use_listing(self, listing: Listing | None) -> None:
+        """The content folder's entries as the quick check's snapshot saw them (before the keys):
+        the report folders it shows unchanged since the last build are not read for their keys."""
+        if listing is not None:
+            self.fingerprints.stamps = FolderStamps(listing, self._known_folders())
 
     def keys_taken(self) -> None:
         """Every report is keyed: the content's listing is no longer needed (``FolderStamps.release``)."""

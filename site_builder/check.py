@@ -154,13 +154,14 @@ def _close_parent_only_fds() -> None:
 
 
 def run_jobs(function: Callable[[tuple[Unit, Path]], T], jobs: list[tuple[Unit, Path]], workers: int | None = None,
-             stage: str = "checking", max_chunk: int | None = None) -> Iterator[T]:
+             stage: str = "checking", max_chunk: int | None = None, forked: Callable[[], None] | None = None) -> Iterator[T]:
     """Map ``function`` over report jobs, in order; in worker processes when it pays off.
 
     An exception in a job raises ``InternalError`` naming its report folder (``ContentProblem``
-    passes through); a result is yielded for every job or the iteration raises.
+    passes through); a result is yielded for every job or the iteration raises. ``forked`` as
+    ``map_in_workers`` says.
     """
-    return map_in_workers(function, jobs, _job_folder, workers, stage, max_chunk)
+    return map_in_workers(function, jobs, _job_folder, workers, stage, max_chunk, forked)
 
 
 def map_in_workers(function: Callable[[J], T], jobs: list[J], name: Callable[[J], str], workers: int | None = None,

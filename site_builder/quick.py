@@ -103,7 +103,7 @@ def index_settings() -> str:
 @dataclass
 class QuickCheck:
     result: BuildResult | None  # the previous build's, when nothing changed
-    content: str | None  # the content folder's snapshot, taken before anything read it (None: racy)
+    content: str | None  # the content folder's snapshot, started before anything read it (None: racy)
     #: the status of every entry of the content folder as the snapshot saw it (the build reads
     #: again only the report folders it shows changed: ``fingerprint.FolderStamps``)
     listing: snapshot.Listing | None = None
@@ -111,6 +111,16 @@ class QuickCheck:
     #: and keys its reports meanwhile), and the previous build's record of it
     output: snapshot.Pending | None = None
     recorded_output: str | None = None
+    #: with no build to compare with, the content's snapshot is still being taken while the build
+    #: starts (``content`` and ``listing`` are None until ``take_content``); an entry changed after
+    #: its walk began is marked as changed too recently, as one changed just before
+    content_walk: snapshot.Pending | None = None
+
+    def take_content(self) -> None:
+        """Wait for the content folder's snapshot, if it is still being taken."""
+        if self.content_walk is not None:
+            self.content, self.listing = self.content_walk.result()
+            self.content_walk = None
 
     @property
     def output_as_left(self) -> bool:
@@ -126,9 +136,10 @@ class QuickCheck:
         return self.output.result()[1] if self.output is not None else None
 
     def cancel(self) -> None:
-        """Stop the output's walk if the build ends before it needs it."""
-        if self.output is not None:
-            self.output.cancel()
+        """Stop the walks if the build ends before it needs them."""
+        for walk in (self.output, self.content_walk):
+            if walk is not None:
+                walk.cancel()
 
 
 def content_spec(root: Path) -> snapshot.Spec:
@@ -143,8 +154,7 @@ def check(cache: Path, root: Path, out: Path) -> QuickCheck:
     build starts (``QuickCheck.output``)."""
     folder = cache_folder(cache, root, out)
     if not (folder / "quick").is_file():
-        (content,), (listing,) = snapshot.take_listed([content_spec(root)])
-        return QuickCheck(None, content, listing)
+        return QuickCheck(None, None, content_walk=snapshot.start_listed([content_spec(root)])[0])
     walks = snapshot.start_listed([content_spec(root), snapshot.Spec(out)])
     try:
         record = read_quick(folder)  # while find walks

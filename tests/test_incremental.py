@@ -263,7 +263,7 @@ def test_a_build_whose_cache_remembers_no_report_keys_them_while_they_render(
     root, site, cache = copied(portal, tmp_path)
     later: list[int] = []
     taken = build_module._KeysLater.taken
-    monkeypatch.setattr(build_module._KeysLater, "taken", lambda self, checked: later.append(1) or taken(self, checked))
+    monkeypatch.setattr(build_module._KeysLater, "taken", lambda self: later.append(1) or taken(self))
     first = build(root, site, cache=cache)
     assert later == [1] and first.reused_reports == 0
     with (latest_years(root)[0] / "explanation.md").open("a", encoding="utf-8") as handle:
@@ -745,6 +745,28 @@ def test_after_an_edit_the_output_is_walked_again_only_where_it_was_published(
     record = quick.read_quick(quick.cache_folder(cache, root, site))
     assert len(taken_again) == 1 and record is not None and record.output == taken_again[0] == snapshot.take(site)
     assert quick.UNCHANGED in build(root, site, cache=cache).timings
+
+
+def test_an_edit_while_a_first_build_walks_the_content_is_seen_by_the_next(
+        generated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build whose cache has no record yet renders while the content's snapshot is taken and the
+    reports keyed (``QuickCheck.content_walk``, ``_KeysLater``): an edit made meanwhile, before or
+    after the report was read, is never taken for unchanged by the next build."""
+    root, site, cache = copied(generated, tmp_path)
+    settle()
+    start = build_module._KeysLater.start
+
+    def edit_then_start(keys: build_module._KeysLater) -> None:
+        with (latest_years(root)[0] / "explanation.md").open("a", encoding="utf-8") as handle:
+            handle.write("\n本单位无其他需要说明的事项。\n")
+        start(keys)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(build_module._KeysLater, "start", edit_then_start)
+        build(root, site, cache=cache)
+    build(root, site, cache=cache)
+    build(root, tmp_path / "fresh")
+    assert_same_site(site, tmp_path / "fresh")
 
 
 def test_nothing_changed_is_seen_without_reading_content(generated: Path, tmp_path: Path,
