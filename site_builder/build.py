@@ -325,7 +325,7 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
     cache = _open_cache(cache_folder, root, out, planned.site)
     keyer = cache if cache is not None else build_cache.ReportKeys(root, planned.site) if sources else None
     later = _KeysLater(cache, planned, checked) if cache is not None and not sources and planned.jobs \
-        and not cache.remembers_reports() else None
+        and (not cache.remembers_reports() or not os.path.lexists(out)) else None  # then nothing can be reused
     keys = later.keys if later is not None else _report_keys(keyer, planned, checked)
     site_key = build_cache.site_key(cache, planned.site, keys, quick.index_settings()) \
         if cache is not None and later is None else ""
@@ -484,7 +484,8 @@ def _report_keys(keyer: build_cache.ReportKeys | None, planned: loader.Plan,
 
 
 class _KeysLater:
-    """The reports' keys of a build whose cache remembers no report: none can be reused, so the
+    """The reports' keys of a build whose cache remembers no report, or without the output its
+    reports were linked from: none can be reused, so the
     workers render at once while a thread takes the keys (before, at 10,000 reports, the keys and
     the content's walk they wait for took 10 s with one core idle). The thread starts once the
     workers are forked (``start``): a fork while it held a lock would leave the lock held in the worker."""

@@ -153,7 +153,7 @@ def check(cache: Path, root: Path, out: Path) -> QuickCheck:
     Both folders are walked at once; when the content changed, the output's walk goes on while the
     build starts (``QuickCheck.output``)."""
     folder = cache_folder(cache, root, out)
-    if not (folder / "quick").is_file():
+    if not (folder / "quick").is_file() or not os.path.lexists(out):  # nothing to compare with
         return QuickCheck(None, None, content_walk=snapshot.start_listed([content_spec(root)])[0])
     walks = snapshot.start_listed([content_spec(root), snapshot.Spec(out)])
     try:

@@ -270,6 +270,9 @@ def test_a_build_whose_cache_remembers_no_report_keys_them_while_they_render(
         handle.write("\n本单位无其他需要说明的事项。\n")
     second = build(root, site, cache=cache)
     assert later == [1] and second.reused_reports == second.reports - 1
+    shutil.rmtree(site)  # the reports remembered were linked from it: none can be reused
+    third = build(root, site, cache=cache)
+    assert later == [1, 1] and third.reused_reports == 0
     build(root, tmp_path / "fresh")
     assert_same_site(site, tmp_path / "fresh")
 
