@@ -33,6 +33,7 @@ from typing import Any
 import cbor2
 
 from site_builder import search_directory
+from site_builder.render.downloads import compact_json
 from site_builder.render.grids import Grid
 
 MAGIC = b"pagefind_dcd"
@@ -361,7 +362,7 @@ def write_page_cells(cells: dict[str, Any], folder: Path) -> None:
             if not made:
                 folder.mkdir(parents=True, exist_ok=True)
                 made = True
-            (folder / f"{anchor}.json").write_text(json.dumps(table, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+            (folder / f"{anchor}.json").write_bytes(compact_json(table))
 
 
 def _text(fragment: bytes) -> str:

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+import orjson
+
 from site_builder.findings import Finding
 from site_builder.model import Amount, Report
 from site_builder.render.grids import Grid
@@ -98,5 +100,16 @@ def _prose_check(findings: list[Finding]) -> dict[str, Any]:
     }
 
 
-def report_json(report: Report, findings: list[Finding], history: Sequence[Any] = ()) -> str:
-    return json.dumps(report_data(report, findings, history), ensure_ascii=False, separators=(",", ":")) + "\n"
+def report_json(report: Report, findings: list[Finding], history: Sequence[Any] = ()) -> bytes:
+    return compact_json(report_data(report, findings, history)) + b"\n"
+
+
+def compact_json(data: Any) -> bytes:
+    """``json.dumps(data, ensure_ascii=False, separators=(",", ":"))`` in UTF-8, made by orjson
+    (the same bytes for text, whole numbers, lists, dicts, booleans and null; content has no
+    floats: numbers are Decimal, written as text). What orjson refuses (a whole number beyond 64
+    bits, a key that is not text, text that is not valid Unicode) is left to the json module."""
+    try:
+        return orjson.dumps(data)
+    except TypeError:  # orjson.JSONEncodeError
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
