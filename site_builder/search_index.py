@@ -390,23 +390,32 @@ def grid_cells(grid: Grid) -> dict[str, Any]:
     ``tests/test_search_cells.py`` checks both give the same on every table of the sample pages."""
     rows_of_table = [*grid.head, *grid.body]
     headers = {c.id: (c.scope, _shown_text(c.text)) for row in rows_of_table for c in row if c.header and c.id}
+    order = {header_id: index for index, header_id in enumerate(headers)}
     found = _Found()
     for row in rows_of_table:
         code = ""
         for cell in row:
             if cell.header:
                 continue
-            text = _shown_text(cell.text)
             if cell.kind == "code":
-                code = text
+                code = _shown_text(cell.text)
                 continue
-            if not _FIGURE.fullmatch(text) or cell.kind == "lanci":
+            if cell.kind == "lanci" or not cell.text:
                 continue
-            found.add_figure(headers, cell.headers, code, text)
+            # a figure's text is a formatted Decimal, already as shown (no space, no ※)
+            text = cell.text if cell.kind == "amount" else _shown_text(cell.text)
+            if _FIGURE.fullmatch(text):
+                found.add_figure(headers, cell.headers, code, text)
         if code and code not in found.codes:
-            ids = {c.id for c in row if c.header and c.id}
-            found.row([code, next((h[1] for i, h in headers.items() if h[0] == "row" and i in ids), "")])
+            found.row([code, _row_name(row, headers, order)])
     return {"title": _shown_text(grid.title), "rows": found.rows, "columns": found.columns, "figures": found.figures}
+
+
+def _row_name(row: list[Any], headers: dict[str, tuple[str, str]], order: dict[str, int]) -> str:
+    """The text of the first header (in ``headers``' order) with scope "row" among the row's own
+    header cells; "" when none is."""
+    ids = [c.id for c in row if c.header and c.id and headers[c.id][0] == "row"]
+    return headers[min(ids, key=order.__getitem__)][1] if ids else ""
 
 
 @lru_cache(maxsize=65536)  # header and row names repeat in every report of a template
@@ -436,10 +445,15 @@ class _Found:
         return self._row_at[key]
 
     def add_figure(self, headers: dict[str, tuple[str, str]], cell_headers: str, code: str, text: str) -> None:
-        ids = [headers.get(i) for i in cell_headers.split()]
-        names = [h[1] for h in ids if h and h[0] == "row"]
-        labels = [h[1] for h in ids if h and h[0] in ("col", "colgroup")]
-        row = self.row([code, names[0] if names else ""])
+        name: str | None = None  # of the first row header
+        labels: list[str] = []  # of the column headers
+        for header_id in cell_headers.split():
+            scope, shown = headers.get(header_id, ("", ""))
+            if scope == "row" and name is None:
+                name = shown
+            elif scope in ("col", "colgroup"):
+                labels.append(shown)
+        row = self.row([code, name or ""])
         key = tuple(labels)
         if key not in self._column_at:
             self._column_at[key] = len(self.columns)

@@ -30,6 +30,11 @@ def grid_matrix(grid: Grid) -> list[list[str]]:
             while c < grid.columns and matrix[r][c] is not None:
                 c += 1
             text = cell.value if cell.kind == "amount" else cell.text
+            if cell.rowspan == 1 and cell.colspan == 1:  # most cells: no span to lay out
+                if c < grid.columns:
+                    matrix[r][c] = text
+                c += 1
+                continue
             for dr in range(cell.rowspan):
                 for dc in range(cell.colspan):
                     if r + dr < len(rows) and c + dc < grid.columns:
