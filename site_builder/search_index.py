@@ -23,6 +23,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from html import unescape as html_unescape
@@ -32,6 +33,7 @@ from typing import Any
 import cbor2
 
 from site_builder import search_directory
+from site_builder.render.downloads import compact_json
 from site_builder.render.grids import Grid
 
 MAGIC = b"pagefind_dcd"
@@ -244,7 +246,8 @@ def secure_ui(bundle: Path) -> None:
     path.write_text(script, encoding="utf-8")
 
 
-_TABLE = re.compile(rb"<table\b.*?</table>", re.S)
+_TABLE = re.compile(rb"<table\b.*?</table>", re.S)  # what ``_tables`` finds
+_TABLE_START = re.compile(rb"<table\b")
 _TAG = re.compile(rb"<[^>]+>")
 _SPACE = re.compile(rb"\s+")
 _SPACE_STR = re.compile(r"[ \t\n\r\f\v]+")  # what _SPACE matches, in text
@@ -255,18 +258,73 @@ _TD = re.compile(rb'<td\b([^>]*)>(.*?)</td>', re.S)
 _ATTR = re.compile(rb'([a-z-]+)="([^"]*)"')
 _CELLS_ANCHOR = re.compile(r"table-[a-z0-9_]+")
 _FIGURE = re.compile(r"-?[\d,]*\d(?:\.\d+)?")
-_AID = re.compile(rb'(<(p|span) hidden class="search-aid">)(.*?)(</\2>)', re.S)
+_AID = re.compile(rb'(<(p|span) hidden class="search-aid">)(.*?)(</\2>)', re.S)  # what ``_aids`` finds
+_AID_MARK = b' hidden class="search-aid">'
 _HIDDEN_FILTER = re.compile(rb'<(p|span) hidden data-pagefind-filter="([^"]*)">(.*?)</\1>', re.S)
 
 # The search aid sits between these marks in the index copy, so the browser can tell it from the
 # page's visible text and never show it (themes/default/static/search.js knows the same marks).
 AID_OPEN, AID_CLOSE = "⟦", "⟧"
+_AID_MARKS = (f" {AID_OPEN} ".encode(), f" {AID_CLOSE} ".encode())
 
 
 def published(html: bytes) -> bytes:
     """The page as readers get it: without the search aid, which only the index copy needs (it is
     hidden anyway; leaving it out makes a report page about 10% lighter)."""
-    return _AID.sub(b"", html)
+    return _replaced(html, _aids(html), lambda aid: b"")
+
+
+# The regular expressions _TABLE and _AID tried a match at every "<" of a page (a report page has
+# tens of thousands); these find the same spans with bytes.find, several times faster.
+
+def _tables(html: bytes) -> Iterator[tuple[int, int]]:
+    """(start, end) of each match of ``_TABLE``, in order."""
+    at = 0
+    while (found := _TABLE_START.search(html, at)) is not None:
+        close = html.find(b"</table>", found.end())
+        if close < 0:
+            return
+        at = close + len(b"</table>")
+        yield found.start(), at
+
+
+def _aids(html: bytes) -> Iterator[tuple[int, int]]:
+    """(start, end) of each match of ``_AID``, in order."""
+    at = 0
+    while (mark := html.find(_AID_MARK, at)) >= 0:
+        text = mark + len(_AID_MARK)
+        for opening, closing in ((b"<p", b"</p>"), (b"<span", b"</span>")):
+            start = mark - len(opening)
+            if start >= at and html.startswith(opening, start):
+                close = html.find(closing, text)
+                if close >= 0:
+                    at = close + len(closing)
+                    yield start, at
+                    break
+        else:
+            at = mark + 1
+
+
+def _replaced(html: bytes, spans: Iterable[tuple[int, int]], replacement: Callable[[bytes], bytes]) -> bytes:
+    """``html`` with each of the ``spans`` (in order, not overlapping) replaced by ``replacement`` of its bytes."""
+    parts: list[bytes] = []
+    at = 0
+    for start, end in spans:
+        parts += (html[at:start], replacement(html[start:end]))
+        at = end
+    parts.append(html[at:])
+    return b"".join(parts)
+
+
+def _flat_table(table: bytes) -> bytes:
+    return b"<p>" + _SPACE.sub(b" ", _TAG.sub(b" ", table)) + b"</p>"
+
+
+def _marked_aid(aid: bytes) -> bytes:
+    """A search aid element (a span of ``_aids``) with its text between ``AID_OPEN`` and ``AID_CLOSE``."""
+    text = aid.index(_AID_MARK) + len(_AID_MARK)
+    closing = aid.rindex(b"</")
+    return aid[:text] + _AID_MARKS[0] + aid[text:closing] + _AID_MARKS[1] + aid[closing:]
 
 
 def flatten_tables(html: bytes) -> bytes:
@@ -287,8 +345,8 @@ def index_copy(html: bytes, cells: dict[str, Any] | None = None) -> tuple[bytes,
     """
     if cells is None:  # the renderer gives a report page's cells from its grids (``grid_cells``)
         cells = _cell_map(html)
-    html = _TABLE.sub(lambda m: b"<p>" + _SPACE.sub(b" ", _TAG.sub(b" ", m.group(0))) + b"</p>", html)
-    html = _AID.sub(lambda m: m.group(1) + f" {AID_OPEN} ".encode() + m.group(3) + f" {AID_CLOSE} ".encode() + m.group(4), html)
+    html = _replaced(html, _tables(html), _flat_table)
+    html = _replaced(html, _aids(html), _marked_aid)
     html = _HIDDEN_FILTER.sub(lambda m: b'<%s data-pagefind-filter="%s[data-value]" data-value="%s"></%s>'
                               % (m.group(1), m.group(2), m.group(3), m.group(1)), html)
     return html, cells
@@ -304,7 +362,7 @@ def write_page_cells(cells: dict[str, Any], folder: Path) -> None:
             if not made:
                 folder.mkdir(parents=True, exist_ok=True)
                 made = True
-            (folder / f"{anchor}.json").write_text(json.dumps(table, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+            (folder / f"{anchor}.json").write_bytes(compact_json(table))
 
 
 def _text(fragment: bytes) -> str:
@@ -314,13 +372,15 @@ def _text(fragment: bytes) -> str:
 def _cell_map(html: bytes) -> dict[str, Any]:
     """For each table section: its title, rows (code, name) and figures (row, columns, figure as printed)."""
     sections = list(_SECTION.finditer(html))
-    tables = list(_TABLE.finditer(html))
+    if not sections:
+        return {}
+    tables = list(_tables(html))
     result: dict[str, Any] = {}
     for section, following in zip(sections, [*sections[1:], None], strict=False):
         end = following.start() if following else len(html)
-        table = next((t for t in tables if section.end() < t.start() < end), None)
+        table = next(((start, stop) for start, stop in tables if section.end() < start < end), None)
         if table is not None:
-            result[section.group(1).decode()] = _table_cells(_text(section.group(2)), table.group(0))
+            result[section.group(1).decode()] = _table_cells(_text(section.group(2)), html[table[0]:table[1]])
     return result
 
 
@@ -330,23 +390,32 @@ def grid_cells(grid: Grid) -> dict[str, Any]:
     ``tests/test_search_cells.py`` checks both give the same on every table of the sample pages."""
     rows_of_table = [*grid.head, *grid.body]
     headers = {c.id: (c.scope, _shown_text(c.text)) for row in rows_of_table for c in row if c.header and c.id}
+    order = {header_id: index for index, header_id in enumerate(headers)}
     found = _Found()
     for row in rows_of_table:
         code = ""
         for cell in row:
             if cell.header:
                 continue
-            text = _shown_text(cell.text)
             if cell.kind == "code":
-                code = text
+                code = _shown_text(cell.text)
                 continue
-            if not _FIGURE.fullmatch(text) or cell.kind == "lanci":
+            if cell.kind == "lanci" or not cell.text:
                 continue
-            found.add_figure(headers, cell.headers, code, text)
+            # a figure's text is a formatted Decimal, already as shown (no space, no ※)
+            text = cell.text if cell.kind == "amount" else _shown_text(cell.text)
+            if _FIGURE.fullmatch(text):
+                found.add_figure(headers, cell.headers, code, text)
         if code and code not in found.codes:
-            ids = {c.id for c in row if c.header and c.id}
-            found.row([code, next((h[1] for i, h in headers.items() if h[0] == "row" and i in ids), "")])
+            found.row([code, _row_name(row, headers, order)])
     return {"title": _shown_text(grid.title), "rows": found.rows, "columns": found.columns, "figures": found.figures}
+
+
+def _row_name(row: list[Any], headers: dict[str, tuple[str, str]], order: dict[str, int]) -> str:
+    """The text of the first header (in ``headers``' order) with scope "row" among the row's own
+    header cells; "" when none is."""
+    ids = [c.id for c in row if c.header and c.id and headers[c.id][0] == "row"]
+    return headers[min(ids, key=order.__getitem__)][1] if ids else ""
 
 
 @lru_cache(maxsize=65536)  # header and row names repeat in every report of a template
@@ -376,10 +445,15 @@ class _Found:
         return self._row_at[key]
 
     def add_figure(self, headers: dict[str, tuple[str, str]], cell_headers: str, code: str, text: str) -> None:
-        ids = [headers.get(i) for i in cell_headers.split()]
-        names = [h[1] for h in ids if h and h[0] == "row"]
-        labels = [h[1] for h in ids if h and h[0] in ("col", "colgroup")]
-        row = self.row([code, names[0] if names else ""])
+        name: str | None = None  # of the first row header
+        labels: list[str] = []  # of the column headers
+        for header_id in cell_headers.split():
+            scope, shown = headers.get(header_id, ("", ""))
+            if scope == "row" and name is None:
+                name = shown
+            elif scope in ("col", "colgroup"):
+                labels.append(shown)
+        row = self.row([code, name or ""])
         key = tuple(labels)
         if key not in self._column_at:
             self._column_at[key] = len(self.columns)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import orjson
 
 from site_builder.findings import Place
 from site_builder.model import Amount, Correction, Report, Table, Unit
@@ -236,15 +237,16 @@ def form_figures(report: Report) -> list[FormFigures]:
 def table_rows(report: Report, frame: TableFrame) -> TableRows:
     table = report.tables[frame.id]
     columns = tuple((section, _column_titles(frame, section)) for section in frame.sections)
+    book = report.codebook(frame.codes) if frame.codes else None  # one look-up per table, not per row
+    year = str(report.year)
     lines: list[Line] = []
     for section in frame.sections:
         names = _row_names(frame, section)
         for key, cells in table.sections.get(section, {}).items():
             name = table.names[key][0] if key in table.names else names.get(key, "")
-            if not name and frame.codes:
-                name = report.codebook(frame.codes).name(key, report.year) or ""
-            name = name.replace("{year}", str(report.year))
-            lines.append(Line(section, key, name, tuple((c, _value(a)) for c, a in cells.items())))
+            if not name and book is not None:
+                name = book.name(key, report.year) or ""
+            lines.append(Line(section, key, name.replace("{year}", year), tuple([(c, _value(a)) for c, a in cells.items()])))
     counts = tuple(p["section"] for p in frame.raw.get("parts", []) if p.get("counts"))
     return TableRows(frame.id, frame.title, frame.codes, columns, counts, tuple(lines))
 
@@ -319,12 +321,40 @@ def summary_from_data(data: list[Any]) -> ReportSummary:
 
 
 def summary_bytes(summary: ReportSummary) -> bytes:
-    """The whole summary as a file (deterministic JSON): what a unit page reads of its reports."""
-    return json.dumps(summary_data(summary), ensure_ascii=False, separators=(",", ":")).encode()
+    """The whole summary as a file (deterministic JSON): what a unit page reads of its reports.
+
+    The bytes of ``summary_data`` written compactly, made by orjson from the summary's own tuples
+    (the table rows' cells are most of it), amounts turned into their text as orjson meets them."""
+    return orjson.dumps(_orjson_ready(summary), default=_decimal_text)
+
+
+def _orjson_ready(summary: ReportSummary) -> list[Any]:
+    """``summary_data`` with the tuples left as they are (orjson writes a tuple as an array) and
+    the amounts as Decimals (``_decimal_text``); the dataclasses as arrays, as orjson would not."""
+    unit = summary.unit
+    return [
+        [unit.slug, unit.name, unit.parent, unit.region, unit.level, unit.code, unit.description, unit.path],
+        summary.year, summary.rel, summary.title, summary.template_id, summary.amount_unit,
+        summary.headlines,
+        [[f.slug, f.kind, f.name, f.amount_unit, f.annual, f.executed, f.score, f.grade] for f in summary.forms],
+        [[t.id, t.title, t.codes, t.columns, t.count_sections,
+          [[line.section, line.key, line.name, line.cells] for line in t.lines]]
+         for t in summary.tables],
+        [[c.date, c.what, c.why, [c.place.path, c.place.line, c.place.col]] for c in summary.corrections],
+    ]
+
+
+def _decimal_text(value: Any) -> str:
+    """``_text`` of an amount, for orjson; anything else it cannot write is refused (TypeError)."""
+    if not isinstance(value, Decimal):
+        raise TypeError(f"not JSON data: {type(value).__name__}")
+    return str(value)
 
 
 def summary_from_bytes(data: bytes) -> ReportSummary:
-    return summary_from_data(json.loads(data))
+    """The inverse of ``summary_bytes``; raises ValueError (orjson's JSONDecodeError is one),
+    TypeError or KeyError on anything else."""
+    return summary_from_data(orjson.loads(data))
 
 
 def without_tables(summary: ReportSummary) -> ReportSummary:

@@ -7,10 +7,12 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import pickle
 import re
 import subprocess
 import sys
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -30,6 +32,9 @@ from site_builder.summaries import (
     headline_data,
     read_headlines,
     summarize,
+    summary_bytes,
+    summary_data,
+    summary_from_bytes,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -90,6 +95,21 @@ def test_summary_is_compact_and_picklable(samples: dict[str, ReportSummary]) -> 
         again = pickle.loads(pickle.dumps(summary))
         assert again == summary
         assert len(pickle.dumps(summary)) < 40_000
+
+
+def test_summary_bytes_are_summary_data_as_compact_json_and_read_back_exactly(samples: dict[str, ReportSummary]) -> None:
+    for summary in samples.values():
+        data = summary_bytes(summary)
+        assert data == json.dumps(summary_data(summary), ensure_ascii=False, separators=(",", ":")).encode()
+        assert summary_from_bytes(data) == summary
+    blank = replace(next(iter(samples.values())), headlines=(("total_expenditure", None), ("basic", Decimal("0.00"))))
+    assert summary_from_bytes(summary_bytes(blank)).headlines == (("total_expenditure", None), ("basic", Decimal("0.00")))
+
+
+@pytest.mark.parametrize("damage", [b"", b"[", b"[1]", b'{"a": 1}', b"\xff", b"NaN"])
+def test_summary_from_bytes_refuses_what_is_not_a_summary(damage: bytes) -> None:
+    with pytest.raises((ValueError, TypeError, KeyError)):
+        summary_from_bytes(damage)
 
 
 def test_summary_forms_carry_funds_and_grade(samples: dict[str, ReportSummary]) -> None:

@@ -4,6 +4,7 @@ notes, downloads) stays in the theme's templates."""
 
 from __future__ import annotations
 
+from functools import cache, lru_cache
 from html import escape
 
 from markupsafe import Markup
@@ -24,13 +25,10 @@ def cell_html(cell: Cell, term_links: dict[str, str]) -> str:
         html += f' colspan="{cell.colspan}"'
     if cell.rowspan > 1:
         html += f' rowspan="{cell.rowspan}"'
-    kind = "" if cell.kind in ("amount", "name") else cell.kind  # figures are styled by td[data-cell]
-    if kind or cell.strong or cell.indent or cell.notes:
-        classes = " ".join(c for c in (kind, "strong" if cell.strong else "", f"indent-{cell.indent}" if cell.indent else "",
-                                       "flagged" if cell.notes else "") if c)
-        html += f' class="{classes}"'
+    if cell.kind not in _UNSTYLED or cell.strong or cell.indent or cell.notes:
+        html += _class_attribute(cell.kind, cell.strong, cell.indent, bool(cell.notes))
     if cell.key and cell.value:
-        html += f' data-cell="{escape(short_key(cell.key))}"'
+        html += _data_cell(cell.key)
     html += ">"
     if cell.kind == "amount":
         # the text of a figure is a formatted Decimal: digits, sign, separators and point only
@@ -38,10 +36,30 @@ def cell_html(cell: Cell, term_links: dict[str, str]) -> str:
         for note in cell.notes:
             html += f'<a class="flag" href="#{note}" aria-label="见数据核验说明 {note}">※</a>'
     elif cell.header and cell.text in term_links:
-        html += f'<a class="term" href="#{escape(term_links[cell.text])}">{escape(cell.text)}</a>'
+        html += f'<a class="term" href="#{escape(term_links[cell.text])}">{_escaped(cell.text)}</a>'
     elif cell.text:
-        html += escape(cell.text)
+        html += _escaped(cell.text)
     return f"{html}</{tag}>"
+
+
+_UNSTYLED = ("amount", "name", "")  # kinds without a class of their own: figures are styled by td[data-cell]
+
+
+@cache  # a handful of combinations
+def _class_attribute(kind: str, strong: bool, indent: int, flagged: bool) -> str:
+    classes = " ".join(c for c in ("" if kind in _UNSTYLED else kind, "strong" if strong else "",
+                                   f"indent-{indent}" if indent else "", "flagged" if flagged else "") if c)
+    return f' class="{classes}"'
+
+
+@lru_cache(maxsize=65536)  # the same codes and columns in every report of a template
+def _data_cell(key: str) -> str:
+    return f' data-cell="{escape(short_key(key))}"'
+
+
+@lru_cache(maxsize=65536)  # row names and header titles repeat in every report of a template
+def _escaped(text: str) -> str:
+    return escape(text)
 
 
 def short_key(key: str) -> str:

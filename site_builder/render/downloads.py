@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+import orjson
+
 from site_builder.findings import Finding
 from site_builder.model import Amount, Report
 from site_builder.render.grids import Grid
@@ -28,6 +30,11 @@ def grid_matrix(grid: Grid) -> list[list[str]]:
             while c < grid.columns and matrix[r][c] is not None:
                 c += 1
             text = cell.value if cell.kind == "amount" else cell.text
+            if cell.rowspan == 1 and cell.colspan == 1:  # most cells: no span to lay out
+                if c < grid.columns:
+                    matrix[r][c] = text
+                c += 1
+                continue
             for dr in range(cell.rowspan):
                 for dc in range(cell.colspan):
                     if r + dr < len(rows) and c + dc < grid.columns:
@@ -98,5 +105,16 @@ def _prose_check(findings: list[Finding]) -> dict[str, Any]:
     }
 
 
-def report_json(report: Report, findings: list[Finding], history: Sequence[Any] = ()) -> str:
-    return json.dumps(report_data(report, findings, history), ensure_ascii=False, separators=(",", ":")) + "\n"
+def report_json(report: Report, findings: list[Finding], history: Sequence[Any] = ()) -> bytes:
+    return compact_json(report_data(report, findings, history)) + b"\n"
+
+
+def compact_json(data: Any) -> bytes:
+    """``json.dumps(data, ensure_ascii=False, separators=(",", ":"))`` in UTF-8, made by orjson
+    (the same bytes for text, whole numbers, lists, dicts, booleans and null; content has no
+    floats: numbers are Decimal, written as text). What orjson refuses (a whole number beyond 64
+    bits, a key that is not text, text that is not valid Unicode) is left to the json module."""
+    try:
+        return orjson.dumps(data)
+    except TypeError:  # orjson.JSONEncodeError
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()

@@ -8,9 +8,11 @@ and the CSV download is written from the same grid, so page and download cannot 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from site_builder import standards
-from site_builder.model import Amount, Report, Table
+from site_builder.classification import CodeBook
+from site_builder.model import Amount, Cells, Report, Table
 from site_builder.render import search_aid
 from site_builder.standards import Column, TableFrame
 
@@ -32,9 +34,9 @@ class Cell:
     notes: list[str] = field(default_factory=list)  # ids of 数据核验 notes about this figure
 
 
-@dataclass(frozen=True)
-class FigureLabel:
-    """What the page prints around one figure: its row (code, name, anchor) and its column title."""
+class FigureLabel(NamedTuple):
+    """What the page prints around one figure: its row (code, name, anchor) and its column title.
+    A named tuple: one is made per figure, several times faster than a frozen dataclass."""
 
     row_code: str
     row_name: str
@@ -102,12 +104,17 @@ class _Builder:
         row stays valid when a correction adds or removes other codes. Codes are digits (schema)."""
         return f"{self.prefix[:-1]}r{row}"
 
+    def row_cells(self, section: str, row: str) -> Cells:
+        """The report's cells of one row (none when the table or the row is not written)."""
+        return self.table.sections.get(section, {}).get(row, {}) if self.table else {}
+
     def amount(self, section: str, row: str, column: str, headers: list[str],
-               label: tuple[str, str, str] = ("", "", ""), anchor: str = "") -> Cell:
+               label: tuple[str, str, str] = ("", "", ""), anchor: str = "", cells: Cells | None = None) -> Cell:
         """``label``: the row's code (coded rows), printed row name and printed column title;
         ``anchor``: the id of the header cell that names the figure's row, the row's citable URL
-        fragment (fixed-row tables: numbered by the template frame alone, so stable too)."""
-        value = self.table.cell(section, row, column) if self.table else None
+        fragment (fixed-row tables: numbered by the template frame alone, so stable too);
+        ``cells``: the row's cells (``row_cells``), when the caller has them."""
+        value = (self.row_cells(section, row) if cells is None else cells).get(column)
         key = f"{self.frame.id}/{section}/{row}/{column}"
         self.labels[key] = FigureLabel(*label, anchor=anchor)
         return Cell(
@@ -150,18 +157,31 @@ def two_sided(b: _Builder) -> Grid:
             lanci.append(Cell("", kind="lanci"))
         lanci.extend(Cell(c.lanci, header=True, scope="col", kind="lanci") for c in side.columns)
     head = [top, second, *([third] if third else []), *([lanci] if lanci else [])]
+    columns = [_SideColumns(b, side) for side in sides]  # every id they hold was given by the head above
     body: list[list[Cell]] = []
     count = max(len(s.rows) for s in sides)
     for index in range(count):
         cells: list[Cell] = []
-        for side in sides:
+        for side, side_columns in zip(sides, columns, strict=True):
             row = side.rows[index] if index < len(side.rows) else standards.FrameRow(None, "", None)
-            cells.extend(_side_cells(b, side, row, bool(line)))
+            cells.extend(_side_cells(b, side, side_columns, row, bool(line)))
         body.append(cells)
     return b.grid(head, body)
 
 
-def _side_cells(b: _Builder, side: standards.Side, row: standards.FrameRow, numbered: bool) -> list[Cell]:
+class _SideColumns:
+    """What every figure of a side repeats: the side's header id, its group's, and each column's
+    header id and printed title (looked up once per side, not once per figure)."""
+
+    def __init__(self, b: _Builder, side: standards.Side) -> None:
+        self.side_id = b.hid(side.section)
+        self.group_id = b.hid(side.section, "group") if side.column_group else ""
+        self.columns = [(column.id, b.hid(side.section, column.id), _titled(side.column_group, column.title))
+                        for column in side.columns]
+
+
+def _side_cells(b: _Builder, side: standards.Side, side_columns: _SideColumns, row: standards.FrameRow,
+                numbered: bool) -> list[Cell]:
     """One side's cells of a printed row: name, 行次 (when printed), figures."""
     if row.id is None:
         return [Cell("", kind="name"), *([Cell(str(row.line or ""), kind="lanci")] if numbered else []),
@@ -170,10 +190,11 @@ def _side_cells(b: _Builder, side: standards.Side, row: standards.FrameRow, numb
     cells = [Cell(row.name, header=True, scope="row", id=row_id, kind="name", indent=row.indent, strong=row.strong)]
     if numbered:
         cells.append(Cell(str(row.line or ""), kind="lanci", headers=b.hid(side.section, "line")))
-    group = b.hid(side.section, "group") if side.column_group else ""
-    for column in side.columns:
-        cell = b.amount(side.section, row.id, column.id, [b.hid(side.section), row_id, group, b.hid(side.section, column.id)],
-                        (row.id if row.is_class else "", row.name, _titled(side.column_group, column.title)), row_id)
+    row_cells = b.row_cells(side.section, row.id)
+    code = row.id if row.is_class else ""
+    for column_id, column_header, title in side_columns.columns:
+        cell = b.amount(side.section, row.id, column_id, [side_columns.side_id, row_id, side_columns.group_id, column_header],
+                        (code, row.name, title), row_id, row_cells)
         cell.strong = row.strong
         cells.append(cell)
     return cells
@@ -221,7 +242,8 @@ def coded(b: _Builder) -> Grid:
         head.append(lanci)
     titles = {c: _titled(title, c.title) for title, _, columns in blocks for c in columns}
     column_titles = {c.id: t for c, t in titles.items()}
-    body = [_coded_row(b, key, column_headers, column_titles) for key in _coded_keys(b)]
+    book = b.report.codebook(b.frame.codes)  # with the codes the content folder declares
+    body = [_coded_row(b, key, column_headers, column_titles, book) for key in _coded_keys(b)]
     return b.grid(head, body)
 
 
@@ -232,18 +254,21 @@ def _coded_keys(b: _Builder) -> list[str]:
     return [*codes, "total"] if b.frame.raw.get("total_row") == "bottom" else ["total", *codes]
 
 
-def _coded_row(b: _Builder, key: str, column_headers: dict[str, list[str]], column_titles: dict[str, str]) -> list[Cell]:
+def _coded_row(b: _Builder, key: str, column_headers: dict[str, list[str]], column_titles: dict[str, str],
+               book: CodeBook) -> list[Cell]:
     row_id = b.code_id(key)
     if key == "total":
         code, name = "", b.frame.label("total")
         cells = [Cell(name, header=True, scope="row", colspan=2, id=row_id, kind="name", strong=True)]
     else:
         printed = b.table.names.get(key, (None,))[0] if b.table else None
-        code, name = key, printed or b.report.codebook(b.frame.codes).name(key, b.report.year) or ""
+        code, name = key, printed or book.name(key, b.report.year) or ""
         cells = [Cell(key, kind="code", headers=b.hid("code")),
                  Cell(name, header=True, scope="row", id=row_id, kind="name", indent=(len(key) - 3) // 2)]
+    row_cells = b.row_cells("rows", key)
     for column in b.frame.columns:
-        cell = b.amount("rows", key, column.id, [row_id, *column_headers[column.id]], (code, name, column_titles[column.id]), row_id)
+        cell = b.amount("rows", key, column.id, [row_id, *column_headers[column.id]], (code, name, column_titles[column.id]), row_id,
+                        row_cells)
         cell.strong = key == "total"
         cells.append(cell)
     return cells

@@ -149,6 +149,7 @@ def environment(themes: list[Path], content_root: Path | None = None) -> jinja2.
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # an environment serves one build: no mtime check of each template on every page
     )
     env.filters["amount"] = lambda v: "" if v is None else f"{v:,}"
     env.filters["search_aid"] = lambda text: search_aid.aid([str(text)])

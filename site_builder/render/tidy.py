@@ -74,15 +74,29 @@ def table_rows(report: Report, grid: Grid, base_url: str = "") -> Iterator[list[
     page = report_url(report, base_url)
     order = {key: index for index, key in enumerate(grid.labels)}
     identity = _identity(report)
+    links: dict[str, str] = {}  # anchor -> the figure's URL (a row's figures share their anchor)
     for section, rows in table.sections.items():
         for row, cells in rows.items():
-            keys = sorted(cells, key=lambda column: order.get(f"{grid.table_id}/{section}/{row}/{column}", len(order)))
-            for column in keys:
-                key = f"{grid.table_id}/{section}/{row}/{column}"
-                label = grid.labels.get(key) or FigureLabel("", "", "", "")
+            prefix = f"{grid.table_id}/{section}/{row}/"
+            for column in _printed_order(cells, prefix, order):
+                label = grid.labels.get(prefix + column) or _NO_LABEL
                 anchor = label.anchor or grid.anchor
+                link = links.get(anchor)
+                if link is None:
+                    link = links[anchor] = f"{page}#{quote(anchor)}"
                 yield [*identity, grid.table_id, grid.title, section, row, label.row_code, label.row_name,
-                       column, label.column_title, plain(cells[column]), report.amount_unit, f"{page}#{quote(anchor)}"]
+                       column, label.column_title, plain(cells[column]), report.amount_unit, link]
+
+
+_NO_LABEL = FigureLabel("", "", "", "")
+
+
+def _printed_order(cells: dict[str, Amount | None], prefix: str, order: dict[str, int]) -> list[str]:
+    """A row's columns in the order the page prints its figures (``prefix``: "table/section/row/");
+    columns the page does not print come last, in the report's order."""
+    if len(cells) < 2:
+        return list(cells)
+    return sorted(cells, key=lambda column: order.get(prefix + column, len(order)))
 
 
 def attachment_rows(report: Report, base_url: str = "") -> Iterator[list[str]]:
@@ -132,14 +146,27 @@ def _figures(data: Any, path: str = "", label: str = "") -> Iterator[tuple[str, 
 def csv_bytes(header: Sequence[str], rows: Iterable[list[str]], with_header: bool = True) -> bytes:
     """UTF-8 with BOM and ``\\r\\n`` (as the table-shaped CSVs, for Excel); text fields neutralised."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    amount_at = list(header).index("amount")
+    csv.writer(buffer, lineterminator="\r\n").writerows(_neutralised_rows(rows, list(header).index("amount")))
+    return (csv_header(header) if with_header else b"") + buffer.getvalue().encode("utf-8")
+
+
+def _neutralised_rows(rows: Iterable[list[str]], amount_at: int) -> Iterator[list[str]]:
+    """Each row with its text ``neutralised`` and its amount as it is."""
+    safe = _Neutralised()
     for row in rows:
         amount = row[amount_at]
-        row = [neutralised(value) for value in row]
+        row = [safe[value] for value in row]
         row[amount_at] = amount
-        writer.writerow(row)
-    return (csv_header(header) if with_header else b"") + buffer.getvalue().encode("utf-8")
+        yield row
+
+
+class _Neutralised(dict[str, str]):
+    """``neutralised`` of each text, worked out once: a report's tidy rows have thousands of
+    fields, most of them repeated on every row (unit, table, row names), and a look-up is faster."""
+
+    def __missing__(self, text: str) -> str:
+        self[text] = safe = neutralised(text)
+        return safe
 
 
 @cache
