@@ -484,11 +484,11 @@ def _report_keys(keyer: build_cache.ReportKeys | None, planned: loader.Plan,
 
 
 class _KeysLater:
-    """The reports' keys of a build whose cache remembers no report, or without the output its
-    reports were linked from: none can be reused, so the
-    workers render at once while a thread takes the keys (before, at 10,000 reports, the keys and
-    the content's walk they wait for took 10 s with one core idle). The thread starts once the
-    workers are forked (``start``): a fork while it held a lock would leave the lock held in the worker."""
+    """The reports' keys of a build whose cache remembers no report, or whose output (which reused
+    reports are linked from) is gone: none can be reused, so the workers render at once while a
+    thread takes the keys (before, at 10,000 reports, the keys and the content's walk they wait for
+    took 10 s with one core idle). The thread starts once the workers are forked (``start``): a
+    fork while it held a lock would leave the lock held in the worker."""
 
     def __init__(self, cache: build_cache.BuildCache, planned: loader.Plan, checked: quick.QuickCheck | None) -> None:
         self.keys: list[str] = []  # until ``taken``: nothing is looked up by key
