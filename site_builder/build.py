@@ -54,7 +54,7 @@ from site_builder.check import (
     run_jobs,
 )
 from site_builder.digests import SiteDigests, TwiceWritten, compact
-from site_builder.findings import Finding
+from site_builder.findings import Finding, printed_by_build
 from site_builder.model import Site, Unit
 from site_builder.output import (
     MARKER,
@@ -192,7 +192,7 @@ def render_job(job: tuple[Unit, Path], site: Site, root: Path, staging: Path, in
     return its summary, findings and the SHA-256 of every file written, by path."""
     report, findings = load_and_check(job)
     if report is None or any(f.is_error for f in findings):
-        return Rendered(None, findings, {})
+        return Rendered(None, printed_by_build(findings), {})
     key = (str(root), str(staging))
     if key not in _RENDERERS:
         _RENDERERS.clear()
@@ -207,7 +207,8 @@ def render_job(job: tuple[Unit, Path], site: Site, root: Path, staging: Path, in
     summary_file.write_bytes(data)
     if index is not None and index.store is not None:
         keep_in_store(index.store, digest, data)
-    return Rendered(without_tables(summary), findings, compact(written.files), written.index, summary_file, digest)
+    return Rendered(without_tables(summary), printed_by_build(findings), compact(written.files), compact(written.index),
+                    summary_digest=digest)  # in staging/SUMMARIES: the main process says so (``_render_reports``)
 
 
 def build(root: Path, out: Path, index: bool = True, workers: int | None = None, cache: Path | None = None,
@@ -284,7 +285,7 @@ def _part_report(keyer: build_cache.ReportKeys, job: tuple[Unit, Path], report: 
     parts.keep(store, report.summary_file, report.summary_digest)
     return parts.PartReport(contentfs.display_path(job[1]), keyer.key(job[1]), report.summary, report.summary_digest,
                             report.findings, dict(report.written), parts.cells_of(index.cells, list(report.index)),
-                            report.index)
+                            dict(report.index))
 
 
 def _index_part(root: Path, planned: loader.Plan, html: list[str], rendered: list[Rendered], copies: Path,
@@ -362,12 +363,12 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
         if later is not None:
             keys = later.taken()
             site_key = build_cache.site_key(cache, planned.site, keys, quick.index_settings())
-        index_digests: dict[str, str] = {}
+        index_digests = SiteDigests()  # each page's index copy's SHA-256
         for report in rendered:
             findings.extend(report.findings)
             _add_written(root, digests, report.written)
             html.extend(p for p in report.written if p.endswith(".html"))
-            index_digests.update(report.index)
+            index_digests.add(report.index)
             report_folders.extend(p.removesuffix("report.json") for p in report.written if p.endswith("/report.json"))
             if report.summary is not None:
                 summaries.append(report.summary)
@@ -383,17 +384,16 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
             if settled is not None:
                 early, early_shard_of = settled
         first = _ReportShardsFirst(root, pages, staging, early, running)
-        summary_files = {r.summary.rel: r.summary_file for r in rendered if r.summary is not None and r.summary_file}
         reuse = _page_reuse(cache, planned.site, rendered, out, staging, index) if cache is not None else None
-        site_pages = _worker_site_pages(planned.site, root, summaries, summary_files, staging, index, workers, findings,
-                                        reuse, first.start)
+        site_pages = _worker_site_pages(planned.site, root, summaries, _summary_files(rendered), staging, index, workers,
+                                        findings, reuse, first.start)
         first.start()
         indexer = first.indexer
         if cache is not None and parts_folder is not None:
             _keep_page_index_copies(cache, parts_folder, site_pages)
         site_written = _site_written(root, site_pages, write_tree(
-            _site_pages(planned.site, summaries, root, findings, site_pages.groups), staging, index))
-        index_digests.update(site_written.index)
+            _site_pages(planned.site, summaries, root, findings, site_pages.take_groups()), staging, index))
+        index_digests.add(site_written.index)
         every = _Shards({}, set(), set(), [])
         if parts_folder is not None and pages is not None:  # report pages in report order, then the others sorted
             indexed = html + sorted(p for p in site_written.files if p.endswith(".html") and not p.startswith(NOT_INDEXED))
@@ -580,21 +580,24 @@ def _render_reports(planned: loader.Plan, root: Path, out: Path, staging: Path, 
     ``keys``: empty when the cache can give none (``_KeysLater``); ``forked`` as ``run_jobs`` says."""
     results: list[Rendered | None] = [None] * len(planned.jobs)
     if cache is not None and keys:
+        copies = cache.index_copies
         for number, ((_, year_dir), key) in enumerate(zip(planned.jobs, keys, strict=True)):
             entry = cache.entry(contentfs.display_path(year_dir), key)
             if entry is not None and cache.reuse(entry, out, staging, index.cells if index else None):
                 results[number] = Rendered(entry.summary, entry.findings, compact({p: r[0] for p, r in entry.files.items()}),
-                                           entry.index, cache.index_copy(entry.summary_file), entry.summary_file,
-                                           reused=True)
+                                           compact(entry.index), copies, entry.summary_file, reused=True)
     if sources:
         for number, job in enumerate(planned.jobs):
             if results[number] is None:
                 results[number] = _from_parts(sources, job, keys[number], staging, index)
     todo = [number for number, result in enumerate(results) if result is None]
     job = functools.partial(render_job, site=planned.site, root=root, staging=staging, index=index)
+    summaries = staging / SUMMARIES
     try:
         for number, result in zip(todo, run_jobs(job, [planned.jobs[n] for n in todo], workers, stage="building",
                                                  forked=forked), strict=True):
+            if result.summary is not None:
+                result.summaries = summaries
             results[number] = result
     except ContentProblem as problem:
         raise BuildRefused(merged(findings + [f for r in results if r for f in r.findings], problem.findings)) from None
@@ -609,8 +612,8 @@ def _from_parts(sources: list[parts.Part], job: tuple[Unit, Path], key: str, sta
     for part in sources:
         entry = part.report(folder, key, prefix)
         if entry is not None and part.link_report(entry, staging, index.cells if index else None):
-            return Rendered(entry.summary, entry.findings, compact(entry.files), entry.index,
-                            part.store / entry.summary_file, entry.summary_file, reused=True, store=part.store)
+            return Rendered(entry.summary, entry.findings, compact(entry.files), compact(entry.index),
+                            part.store, entry.summary_file, reused=True, store=part.store)
     return None
 
 
@@ -636,7 +639,7 @@ def _keep_page_index_copies(cache: build_cache.BuildCache, parts: Path, pages: S
                 cache.keep_index_copy(parts / path, digest)
 
 
-def _restorer(cache: build_cache.BuildCache | None, digests: dict[str, str],
+def _restorer(cache: build_cache.BuildCache | None, digests: Mapping[str, str],
               stores: list[Path]) -> Callable[[str, Path], bool]:
     """Put a page's search copy at ``target`` from the build cache or a part's store."""
     def restore(path: str, target: Path) -> bool:
@@ -834,7 +837,7 @@ class _Shards:
                        sorted({*self.to_index, *other.to_index}))
 
 
-def _settle_shards(indexed: list[str], shard_of: dict[str, str], index_digests: dict[str, str],
+def _settle_shards(indexed: list[str], shard_of: dict[str, str], index_digests: Mapping[str, str],
                    cache: build_cache.BuildCache | None, out: Path, staging: Path, sources: list[parts.Part],
                    parts_folder: Path, pages: Path) -> _Shards:
     """The shards of these pages (every page of each): reused where the cache or a part has the
@@ -848,7 +851,7 @@ def _settle_shards(indexed: list[str], shard_of: dict[str, str], index_digests: 
     return _Shards(inputs, reused, imported, sorted(set(inputs) - reused - imported))
 
 
-def _shards_of_reports(html: list[str], index_digests: dict[str, str], cache: build_cache.BuildCache | None,
+def _shards_of_reports(html: list[str], index_digests: Mapping[str, str], cache: build_cache.BuildCache | None,
                        out: Path, staging: Path, sources: list[parts.Part], parts_folder: Path,
                        pages: Path) -> tuple[_Shards, dict[str, str]] | None:
     """The report shards, settled before the site-wide pages exist (a report's shard depends only
@@ -992,6 +995,15 @@ class SitePages:
     reused: list[bool]
     units: int  # the first ``units`` jobs are unit pages
     groups: list[CompareGroup]  # the comparison groups (``compare.compare_groups``), in job order
+    group_count: int = 0
+
+    def __post_init__(self) -> None:
+        self.group_count = len(self.groups)
+
+    def take_groups(self) -> list[CompareGroup]:
+        """The comparison groups, for the site-wide pages; not kept after (a row per report)."""
+        groups, self.groups = self.groups, []
+        return groups
 
     def written(self, main: Written) -> Written:
         """What every job wrote, and what the main process wrote (``main``); ``TwiceWritten`` if
@@ -1006,11 +1018,11 @@ class SitePages:
 
     def reused_counts(self) -> tuple[int, int]:
         """Unit pages and comparison groups reused."""
-        return sum(self.reused[:self.units]), sum(self.reused[self.units:self.units + len(self.groups)])
+        return sum(self.reused[:self.units]), sum(self.reused[self.units:self.units + self.group_count])
 
     @property
     def reused_browse_pages(self) -> int:
-        return sum(self.reused[self.units + len(self.groups):])
+        return sum(self.reused[self.units + self.group_count:])
 
 
 @dataclass
@@ -1050,6 +1062,11 @@ def _page_reuse(cache: build_cache.BuildCache, site: Site, rendered: list[Render
     return _PageReuse(cache, build_cache.PageKeys(cache, site, quick.index_settings()),
                       {r.summary.rel: r.summary_digest for r in rendered if r.summary is not None}, out, staging,
                       index.cells if index else None)
+
+
+def _summary_files(rendered: list[Rendered]) -> dict[str, Path]:
+    """The file of each report's whole summary, by its ``rel`` (for the unit pages only: not kept)."""
+    return {r.summary.rel: r.summaries / r.summary_digest for r in rendered if r.summary is not None and r.summaries}
 
 
 def _worker_site_pages(site: Site, root: Path, summaries: list[ReportSummary], summary_files: dict[str, Path],

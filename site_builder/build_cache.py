@@ -200,12 +200,12 @@ class ReportRecord:
     findings: list[Finding]
     files: dict[str, Any]
     cells: dict[str, Any]
-    index: dict[str, str]
+    index: Mapping[str, str]
 
     def to_data(self) -> dict[str, Any]:
         return {"folder": self.folder, "key": self.key, "summary": summary_data(self.summary),
                 "summary_file": self.summary_file, "findings": [check_cache.encode(f) for f in self.findings],
-                "files": self.files, "cells": self.cells, "index": self.index}
+                "files": self.files, "cells": self.cells, "index": dict(self.index)}
 
 
 @dataclass
@@ -305,18 +305,24 @@ def _all_file_records(values: Iterable[Any], length: int) -> bool:
     return True
 
 
-@dataclass
+@dataclass(slots=True)
 class Rendered:
-    """One report of this build, rendered now or reused: what the rest of the build needs of it."""
+    """One report of this build, rendered now or reused: what the rest of the build needs of it.
+    The build's main process holds one per report to its end, so it holds no object of its own
+    that other reports' could share (``summaries``: one folder for many)."""
 
     summary: ReportSummary | None  # without its table rows; None: not rendered (errors)
     findings: list[Finding]
     written: Mapping[str, str]  # site path -> sha256 (digests.FolderDigests for a report)
-    index: dict[str, str] = field(default_factory=dict)  # page path -> sha256 of its index copy
-    summary_file: Path | None = None  # the whole summary (``summaries.summary_bytes``)
-    summary_digest: str = ""  # its sha256
+    index: Mapping[str, str] = field(default_factory=dict)  # page path -> sha256 of its index copy (compact)
+    summaries: Path | None = None  # the folder of the whole summary's file, named by its digest
+    summary_digest: str = ""  # sha256 of the whole summary (``summaries.summary_bytes``)
     reused: bool = False
     store: Path | None = None  # reused from a part (parts.py): the folder of its search copies and summary
+
+    @property
+    def summary_file(self) -> Path | None:
+        return self.summaries / self.summary_digest if self.summaries is not None else None
 
 
 # -- unit and comparison pages ----------------------------------------------------------------------
@@ -436,7 +442,9 @@ class BuildCache(ReportKeys):
             self.fingerprints.stamps = FolderStamps(listing, self._known_folders())
 
     def keys_taken(self) -> None:
-        """Every report is keyed: the content's listing is no longer needed (``FolderStamps.release``)."""
+        """Every report is keyed: the content's listing and what was read for the keys are no
+        longer needed (``FolderStamps.release``, ``Fingerprints.forget_read``)."""
+        self.fingerprints.forget_read()
         if self.fingerprints.stamps is not None:
             self.fingerprints.stamps.release()
 
@@ -489,7 +497,7 @@ class BuildCache(ReportKeys):
         """Remember the folders read or recalled for this build's keys (kept as they were when the
         content could not be listed)."""
         if self.fingerprints.stamps is not None:
-            _write(self.folder / "folders", [tool_digest().hex(), self.fingerprints.stamps.learned])
+            _write(self.folder / "folders", [tool_digest().hex(), self.fingerprints.stamps.learned_data()])
 
     # -- reports
     def _report_file(self, folder: str) -> Path:
@@ -564,13 +572,19 @@ class BuildCache(ReportKeys):
     def index_copy(self, digest: str) -> Path:
         if not is_digest(digest):  # a tampered cache cannot name a file outside it (it would be deleted as corrupt)
             raise Invalid("digest")
-        return self.folder / "index" / digest
+        return self.index_copies / digest
 
     @functools.cached_property
-    def _stored(self) -> set[str]:
-        """The names in the content-addressed store (``index/``), listed once per build."""
+    def index_copies(self) -> Path:
+        """The folder of the index copies, each named by its digest."""
+        return self.folder / "index"
+
+    @functools.cached_property
+    def _stored(self) -> set[bytes]:
+        """The names in the content-addressed store (``index/``), listed once per build, as raw
+        digests (held through the build: about 3.5 per report)."""
         try:
-            return {name for name in os.listdir(self.folder / "index") if is_digest(name)}
+            return {bytes.fromhex(name) for name in os.listdir(self.folder / "index") if is_digest(name)}
         except OSError:
             return set()
 
@@ -579,7 +593,7 @@ class BuildCache(ReportKeys):
         read (``verified_copy``): a reused report's copies are read only when its shard is indexed
         again or its unit page rendered again, and hashing them all would cost a 10,000-report
         rebuild several seconds for nothing."""
-        return is_digest(digest) and digest in self._stored
+        return is_digest(digest) and bytes.fromhex(digest) in self._stored
 
     def verified_copy(self, digest: str) -> bytes:
         """The bytes of the stored copy ``digest``; ``CacheDamaged`` when they are not those bytes."""
@@ -605,7 +619,7 @@ class BuildCache(ReportKeys):
             temporary = target.with_name(f".{digest}.{os.getpid()}.tmp")
             shutil.copyfile(source, temporary)
             os.replace(temporary, target)
-        self._stored.add(digest)
+        self._stored.add(bytes.fromhex(digest))
 
     def restore_index_copy(self, digest: str, target: Path) -> bool:
         """Write the stored copy ``digest`` to ``target``, checked (``verified_copy``); False when
@@ -617,7 +631,7 @@ class BuildCache(ReportKeys):
 
     def forget_index_copies(self, used: set[str]) -> None:
         _remove_all_but(self.folder / "index", used)
-        self._stored &= used
+        self._stored &= {bytes.fromhex(digest) for digest in used}
 
     # -- unit and comparison pages
     @functools.cached_property
@@ -974,7 +988,7 @@ def _shard_code_digest() -> str:
     return hasher.hexdigest()
 
 
-def shard_inputs(pages: list[str], shard_of: dict[str, str], index: dict[str, str]) -> dict[str, str]:
+def shard_inputs(pages: list[str], shard_of: dict[str, str], index: Mapping[str, str]) -> dict[str, str]:
     """Per shard, a digest of what its bundle is made from: the Pagefind version, the code that
     completes the bundle, and its pages, in order, with the digests of their index copies."""
     hashers: dict[str, Any] = {}

@@ -79,6 +79,13 @@ def format_text(findings: list[Finding]) -> str:
     return "".join(f.line() + "\n" for f in sorted(findings, key=sort_key) if f.severity != "info")
 
 
+def printed_by_build(findings: list[Finding]) -> list[Finding]:
+    """The findings a build carries to its end: all but the info entries, which it never prints
+    (each report page shows its own coverage note). At 10,000 reports the coverage notes alone
+    were 9 MB of the build's main process."""
+    return [finding for finding in findings if finding.severity != "info"]
+
+
 def prose_summary(findings: list[Finding]) -> str:
     """The prose figures of all reports in one phrase, for the summary line of ``check``."""
     totals: dict[str, int] = {}

@@ -127,6 +127,11 @@ class Fingerprints:
         #: on git history and today's date, which no file of the content folder shows)
         self.reads_git = False
 
+    def forget_read(self) -> None:
+        """Let go of what was read for the reports fingerprinted so far (a build keys every report
+        first, then holds this to its end)."""
+        self._units, self._folders = {}, {}
+
     def report(self, year_dir: Path) -> str:
         """The fingerprint of the report in ``year_dir`` (``<root>/<unit>/<year>``), hex."""
         hasher = _Hasher("report")
@@ -185,7 +190,8 @@ class FolderStamps:
     holds the same entries with the same bytes, and its digest is the one computed then.
 
     ``known``: path (relative to the content folder) -> [status digest, digest, may be published],
-    as ``learned`` was at the end of the last build; ``learned`` is that of this build."""
+    as ``learned_data()`` was at the end of the last build; ``learned`` is that of this build, each
+    entry packed in one ``bytes`` (held to the end of a build: about 2 per report)."""
 
     def __init__(self, listing: Listing, known: dict[str, list[object]]) -> None:
         self._groups: dict[str, list[tuple[str, bytes | None]]] = {}
@@ -194,7 +200,7 @@ class FolderStamps:
             group = f"{first}/{rest.partition('/')[0]}" if rest else first  # <unit>/<year>, <unit>/unit.yaml
             self._groups.setdefault(group, []).append((rel, status))
         self.known = known
-        self.learned: dict[str, list[object]] = {}
+        self.learned: dict[str, bytes] = {}  # status digest (32 bytes), digest (32), may be published (1)
 
     def release(self) -> None:
         """Let the listing go once every report is keyed (at 10,000 reports its 174,000 entries held
@@ -227,14 +233,21 @@ class FolderStamps:
             found = bytes.fromhex(digest), published
         except ValueError:
             return None
-        self.learned[rel] = known
+        self._keep(rel, status, *found)
         return found
 
     def learn(self, rel: str, digest: bytes, published: bool) -> None:
         """Remember what was read of ``rel`` now, if the listing shows it settled."""
         status = self.status_digest(rel)
         if status is not None:
-            self.learned[rel] = [status, digest.hex(), published]
+            self._keep(rel, status, digest, published)
+
+    def _keep(self, rel: str, status: str, digest: bytes, published: bool) -> None:
+        self.learned[rel] = bytes.fromhex(status) + digest + (b"\1" if published else b"\0")
+
+    def learned_data(self) -> dict[str, list[object]]:
+        """``learned`` as the next build's ``known``."""
+        return {rel: [packed[:32].hex(), packed[32:64].hex(), packed[64:] == b"\1"] for rel, packed in self.learned.items()}
 
 
 def _previous_year_folder(year_dir: Path) -> Path | None:

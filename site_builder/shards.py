@@ -96,11 +96,13 @@ def assign(paths: Iterable[str], per_shard: int, single_up_to: int = 0,
     units = sorted({unit for unit in map(unit_of, paths) if unit is not None})
     unit_chunk = {unit: position // per_shard for position, unit in enumerate(units)}
     shards: dict[str, str] = {}
+    names: dict[str, str] = {}  # one string per shard, not per page: the build keeps this to its end
     for path in paths:
         report = report_of(path)
         if report is not None:
-            shards[path] = f"{report[0]}-{chunk[report]}"
+            name = f"{report[0]}-{chunk[report]}"
         else:
             unit = unit_of(path)
-            shards[path] = SITE if unit is None else f"{SITE}-{unit_chunk[unit]}"
+            name = SITE if unit is None else f"{SITE}-{unit_chunk[unit]}"
+        shards[path] = names.setdefault(name, name)
     return shards
