@@ -82,6 +82,7 @@ from site_builder.render.pages import (
     unit_path,
 )
 from site_builder.schemagen import SCHEMA_DIR
+from site_builder.stamps import SiteStamps
 from site_builder.summaries import (
     ReportSummary,
     headline_data,
@@ -656,7 +657,7 @@ def _restorer(cache: build_cache.BuildCache | None, digests: Mapping[str, str],
 
 
 def _publish_in_place(cache: build_cache.BuildCache, staging: Path, out: Path,
-                      digests: MutableMapping[str, str]) -> tuple[dict[str, list[int] | None], list[str]]:
+                      digests: MutableMapping[str, str]) -> tuple[SiteStamps, list[str]]:
     """Publish what changed into the live output (publish.py): a staged file with the same bytes
     as the untouched live one is carried too, so unchanged files keep their time (and a web
     server's caches hold). Returns every file of the new site with its ``full_stamp``, and the
@@ -687,10 +688,8 @@ def _publish_in_place(cache: build_cache.BuildCache, staging: Path, out: Path,
     written = [path for path in staged if path not in carried] + [MARKER]
     gone = sorted(live.keys() - paths - {MARKER})
     publish(staging, out, gone)
-    record = dict(live)  # carried files keep their status: every live file is carried, written again or gone
-    for path in gone:
-        del record[path]
-    record.update((path, build_cache.full_stamp(out / path)) for path in written)
+    # carried files keep their status: every live file is carried, written again or gone
+    record = live.updated(gone, {path: build_cache.full_stamp(out / path) for path in written})
     return record, written + gone
 
 
@@ -774,7 +773,7 @@ def _save_reports(cache: build_cache.BuildCache, planned: loader.Plan, rendered:
 
 def _remember(cache: build_cache.BuildCache, planned: loader.Plan, rendered: list[Rendered], keys: list[str],
               inputs: dict[str, str], out: Path, site_key: str, site_pages: SitePages,
-              bulk_output: bulk.BulkOutput, record: dict[str, list[int] | None] | None = None,
+              bulk_output: bulk.BulkOutput, record: SiteStamps | None = None,
               with_reports: bool = True) -> bool:
     """After the swap: remember the reports rendered now (unless ``with_reports`` is false: saved
     as the marker was written, ``_marker_and_reports``), the unit and comparison pages, the shards
@@ -809,7 +808,7 @@ def _previous_directory(cache: build_cache.BuildCache | None, out: Path,
         return None
     recorded, live, carried = cache.previous_site, cache.live, cache.carried
     folder = f"pagefind/{search_directory.DIRECTORY}/"
-    buckets = frozenset(path.removeprefix(folder) for path in recorded if path.startswith(folder))
+    buckets = frozenset(path.removeprefix(folder) for path, _ in recorded.items_below(folder))
 
     def trusted(path: str) -> bool:
         status = live.get(f"pagefind/{path}") if live is not None else build_cache.full_stamp(out / "pagefind" / path)
