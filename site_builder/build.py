@@ -21,7 +21,7 @@ import os
 import secrets
 import shutil
 import time
-from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, MutableMapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -677,16 +677,17 @@ def _publish_in_place(cache: build_cache.BuildCache, staging: Path, out: Path,
     for path in staged:
         if path not in digests:
             digests[path] = hashlib.sha256((staging / path).read_bytes()).hexdigest()
-    old, before, listed = _previous_marker(out, untouched, set(staged), carried)
+    staged_set = set(staged)
+    old, before, listed = _previous_marker(out, untouched, staged_set, carried)
     complete = listed == len(carried)  # every carried file has its line (the staged ones carried below have theirs)
     for path in staged:
         if untouched(path) and before.get(path) == digests[path]:
             (staging / path).unlink()
             carried.add(path)
-    paths = carried.union(staged)
-    _write_new_marker(staging, out, old, complete, paths, carried, digests, untouched)
-    written = [path for path in staged if path not in carried] + [MARKER]
-    gone = sorted(live.keys() - paths - {MARKER})
+    written = [path for path in staged if path not in carried]
+    _write_new_marker(staging, out, old, complete, written, carried, digests, untouched)
+    written.append(MARKER)
+    gone = sorted(path for path in carried.others() if path not in staged_set and path != MARKER)
     publish(staging, out, gone)
     # carried files keep their status: every live file is carried, written again or gone
     record = live.updated(gone, {path: build_cache.full_stamp(out / path) for path in written})
@@ -694,7 +695,7 @@ def _publish_in_place(cache: build_cache.BuildCache, staging: Path, out: Path,
 
 
 def _previous_marker(out: Path, untouched: Callable[[str], bool], staged: set[str],
-                     carried: set[str]) -> tuple[MarkerReader | None, dict[str, str], int]:
+                     carried: Collection[str]) -> tuple[MarkerReader | None, dict[str, str], int]:
     """The previous build's marker, if it is untouched and one of ours; the digests it lists for
     the ``staged`` paths; and how many of the ``carried`` paths it lists (all of them, but after a
     damaged output or cache)."""
@@ -714,20 +715,22 @@ def _previous_marker(out: Path, untouched: Callable[[str], bool], staged: set[st
     return old, before, listed
 
 
-def _write_new_marker(staging: Path, out: Path, old: MarkerReader | None, complete: bool, paths: set[str],
-                      carried: set[str], digests: Mapping[str, str], untouched: Callable[[str], bool]) -> None:
-    """The marker of the new site (``paths``) into ``staging``: the previous marker ``old`` (when it
-    lists every carried path: ``complete``) with the lines of the files written now or gone changed."""
+def _write_new_marker(staging: Path, out: Path, old: MarkerReader | None, complete: bool, written: list[str],
+                      carried: Collection[str], digests: Mapping[str, str], untouched: Callable[[str], bool]) -> None:
+    """The marker of the new site (the ``carried`` files and those ``written``) into ``staging``:
+    the previous marker ``old`` (when it lists every carried path: ``complete``) with the lines of
+    the files written now or gone changed."""
     def digest(path: str) -> str:
         return digests.get(path) or digest_of(out / path)
 
-    unlisted = carried if old is None else set() if complete else carried.difference(path for _, path in old.lines(checked=False))
-    lines = {path: digests[path] for path in paths.difference(carried)}
+    unlisted: Iterable[str] = carried if old is None else () if complete \
+        else set(carried).difference(path for _, path in old.lines(checked=False))
+    lines = {path: digests[path] for path in written}
     lines.update((path, digest(path)) for path in unlisted)
     write_marker_lines(staging, _marker_lines(old, lines, carried, untouched, digest))
 
 
-def _marker_lines(old: MarkerReader | None, lines: dict[str, str], carried: set[str],
+def _marker_lines(old: MarkerReader | None, lines: dict[str, str], carried: Collection[str],
                   untouched: Callable[[str], bool], digest: Callable[[str], str]) -> Iterator[str]:
     """The new marker's lines in path order: the previous marker's line of each carried file that
     is untouched, as it was; ``lines`` (path -> digest: the files written now and the carried ones

@@ -73,7 +73,7 @@ from site_builder.model import Site, Unit
 from site_builder.publish import MARKER, link_all
 from site_builder.quick import MAGIC, VERSION, QuickRecord, pagefind_version
 from site_builder.snapshot import Listing
-from site_builder.stamps import SiteStamps, status_of, walk_record_lines
+from site_builder.stamps import FilesOf, SiteStamps, status_of, walk_record_lines
 from site_builder.summaries import ReportSummary, summary_data, summary_from_data
 
 KEPT_FOLDERS = 20  # build caches kept (one per content and output folder); the oldest go
@@ -406,7 +406,7 @@ class BuildCache(ReportKeys):
         #: With publication in place (``publish.py``): the live output's files as found when the
         #: build began (``full_stamp`` by site path), and the site paths carried from it unchanged.
         self.live: SiteStamps | None = None
-        self.carried: set[str] | None = None
+        self.carried: FilesOf | None = None
 
     def use_listing(self, listing: Listing | None) -> None:
         """The content folder's entries as the quick check's snapshot saw them (before the keys):
@@ -429,7 +429,7 @@ class BuildCache(ReportKeys):
         if not self.previous_site or not os.path.isfile(out / MARKER) or os.path.islink(out / MARKER):
             return False
         self.live = self.previous_site if as_left else stamps_below(out)  # neither is changed: no copy
-        self.carried = set()
+        self.carried = FilesOf(self.live)
         return True
 
     def _untouched(self, out: Path, path: str, record: list[Any]) -> bool:

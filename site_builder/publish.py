@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 from pathlib import Path
 
 MARKER = ".site-builder-build"  # as output.MARKER (output imports this module)
@@ -174,7 +174,7 @@ class SiteView:
     """Where a file of the site being built is read from: the staging folder if it was written
     now, else the live output, for a file carried from it unchanged."""
 
-    def __init__(self, staging: Path, out: Path | None = None, carried: set[str] | None = None) -> None:
+    def __init__(self, staging: Path, out: Path | None = None, carried: Container[str] | None = None) -> None:
         self.staging, self.out = staging, out
         self.carried = carried if carried is not None else set()  # the build's own set, filled as it goes
 

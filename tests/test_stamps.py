@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from site_builder import check_cache
-from site_builder.stamps import SiteStamps, walk_record_lines
+from site_builder.stamps import FilesOf, SiteStamps, walk_record_lines
 
 
 def tree(root: Path) -> None:
@@ -92,3 +92,32 @@ def test_updated_changes_only_the_folders_it_touches(tmp_path: Path) -> None:
     assert "units/b/2024/index.html" not in new and len(new) == len(expected)
     assert new._folders["pagefind/x/"] is walked._folders["pagefind/x/"]  # shared, not copied
     assert "units/b/2024/" not in new._folders  # a folder left without files
+
+
+def test_a_set_of_the_files_holds_what_a_set_of_their_paths_would(tmp_path: Path) -> None:
+    tree(tmp_path)
+    walked = SiteStamps.walk(tmp_path)
+    carried, expected = FilesOf(walked), set()
+    for path in ["units/a/2024/t.csv", "index.html", "units/a/2024/index.html", "index.html", "pagefind/x/y.pf"]:
+        carried.add(path)
+        expected.add(path)
+    carried.discard("units/a/2024/index.html")
+    expected.discard("units/a/2024/index.html")
+    carried.discard("units/a/2024/index.html")  # twice: nothing
+    carried.difference_update(["pagefind/x/y.pf", "units/b/nowhere.html"])
+    expected.discard("pagefind/x/y.pf")
+    assert set(carried) == expected and len(carried) == len(expected) == 2
+    assert "index.html" in carried and "units/a/2024/index.html" not in carried and "units/b/nowhere.html" not in carried
+    assert set(carried.others()) == set(walked) - expected
+    with pytest.raises(ValueError, match="not a file of the output"):
+        carried.add("units/c/new.html")
+
+
+def test_a_set_of_the_files_of_a_large_folder(tmp_path: Path) -> None:
+    """Positions past the first machine word of a folder's bits (the search directory has 4,096 files)."""
+    for number in range(300):
+        (tmp_path / f"{number:04d}.pf").write_bytes(b"")
+    carried = FilesOf(SiteStamps.walk(tmp_path))
+    chosen = {f"{number:04d}.pf" for number in (0, 63, 64, 65, 128, 299)}
+    carried.update(chosen)
+    assert set(carried) == chosen and len(set(carried.others())) == 294
