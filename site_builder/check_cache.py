@@ -17,7 +17,7 @@ import hashlib
 import itertools
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -190,11 +190,9 @@ def write_sealed_lines(path: Path, magic: str, version: str, key: str, items: It
     placeholder of its length. False (nothing written) as ``write_sealed``."""
     try:
         with SealedWriter(path, magic, version) as writer:
-            entries = iter(items)
-            chunk: bytes | bytearray = orjson.dumps(key) + b"\n"
-            while chunk:
+            writer.write(orjson.dumps(key) + b"\n")
+            for chunk in _chunks_of_lines(items):
                 writer.write(chunk)
-                chunk = _lines_of(itertools.islice(entries, SEALED_BATCH))
     except TypeError:  # orjson.JSONEncodeError: a str that is not valid Unicode
         return False
     return True
@@ -252,16 +250,22 @@ def read_sealed_body(path: Path, magic: str, version: str) -> bytes | None:
     return body
 
 
-SEALED_BATCH = 8192  # items written at a time by write_sealed_lines
+SEALED_CHUNK = 1 << 20  # bytes of lines written at a time by write_sealed_lines
 
 
-def _lines_of(items: Iterable[tuple[str, Any]]) -> bytearray:
-    """One JSON line per item, appended as each is made: orjson's result for one small item holds
-    a few kB until it is freed, so joining a batch of them held about 34 MB at once."""
+def _chunks_of_lines(items: Iterable[tuple[str, Any]]) -> Iterator[bytearray]:
+    """One JSON line per item, appended as each is made, given a megabyte or so at a time: orjson's
+    result for one small item holds a few kB until it is freed, so joining a batch of them held
+    about 34 MB at once; and a batch counted in items grew with the items (8,192 folders of the
+    output's record, ``stamps.SiteStamps``, were 13 MB)."""
     lines = bytearray()
     for item in items:
         lines += orjson.dumps(item, option=orjson.OPT_APPEND_NEWLINE)
-    return lines
+        if len(lines) >= SEALED_CHUNK:
+            yield lines
+            lines = bytearray()
+    if lines:
+        yield lines
 
 
 def read_sealed_lines(path: Path, magic: str, version: str) -> tuple[str, dict[str, Any]] | None:

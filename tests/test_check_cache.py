@@ -204,8 +204,8 @@ def test_a_record_written_line_by_line_reads_back_the_same(tmp_path: Path, monke
     mapping['a "quoted"\nname'] = [1]
     record = tmp_path / "site"
     files = []
-    for batch in (1, 7, 50, 10_000):
-        monkeypatch.setattr(check_cache, "SEALED_BATCH", batch)
+    for chunk in (1, 70, 500, 1 << 20):  # bytes: a line per chunk, several lines, all in one
+        monkeypatch.setattr(check_cache, "SEALED_CHUNK", chunk)
         assert check_cache.write_sealed_lines(record, MAGIC, VERSION, "key", iter(mapping.items()))
         assert check_cache.read_sealed_lines(record, MAGIC, VERSION) == ("key", mapping)
         files.append(record.read_bytes())
