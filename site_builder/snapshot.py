@@ -45,6 +45,10 @@ class Spec:
     folder: Path
     skip: frozenset[str] = field(default_factory=frozenset)
     settled: bool = False
+    #: whether its ``Listing`` keeps every entry's status (``Listing.statuses``), or only each
+    #: folder's digest, which is all ``take_again`` reads (at 10,000 reports find's records of the
+    #: output, held from the quick check to the end of the build, were about 60 MB)
+    statuses: bool = True
 
 
 class _Unsettled(Exception):
@@ -116,7 +120,7 @@ def _take_all_in_threads(specs: list[Spec], listings: list[Listing | None] | Non
     limits = [settled_before if spec.settled else None for spec in specs]
     heads, below = _split_all(specs, limits)
     walks = _walk_in_threads([(folders, limit) for folders, limit in zip(below, limits, strict=True)])
-    return _finish(b"snapshot", heads, walks, [b""] * len(specs), listings)
+    return _finish(b"snapshot", heads, walks, [b""] * len(specs), listings, [spec.statuses for spec in specs])
 
 
 def _walk_in_threads(jobs: list[tuple[list[tuple[str, str]], int | None]]) -> list[dict[str, bytes | None]]:
@@ -133,17 +137,20 @@ def _walk_in_threads(jobs: list[tuple[list[tuple[str, str]], int | None]]) -> li
 
 
 def _finish(label: bytes, heads: list[list[Status] | None], walks: list[dict[str, bytes | None]],
-            prefixes: list[bytes], listings: list[Listing | None] | None) -> list[str | None]:
+            prefixes: list[bytes], listings: list[Listing | None] | None,
+            statuses: list[bool] | None = None) -> list[str | None]:
     """Per folder, its digest (``_digest``; None when its head or a walk failed, or an entry was
     not settled), and its ``Listing`` into ``listings`` (None when its head or a walk failed).
-    ``prefixes``: find's (``Listing.prefix``), b"" for the Python walk, which refuses what is not settled."""
+    ``prefixes``: find's (``Listing.prefix``), b"" for the Python walk, which refuses what is not settled;
+    ``statuses``: ``Spec.statuses`` of each."""
     digests: list[str | None] = []
-    for head, walked, prefix in zip(heads, walks, prefixes, strict=True):
+    for number, (head, walked, prefix) in enumerate(zip(heads, walks, prefixes, strict=True)):
         parts = {rel: part for rel, part in walked.items() if part is not None}
         complete = head is not None and len(parts) == len(walked)
         folder_digests = {rel: hashlib.sha256(part).digest() for rel, part in parts.items()} if complete else {}
         if listings is not None:
-            listings.append(Listing(head, parts, prefix, folder_digests) if head is not None and complete else None)
+            kept = parts if statuses is None or statuses[number] else {}
+            listings.append(Listing(head, kept, prefix, folder_digests) if head is not None and complete else None)
         settled = complete and not (prefix and any(_has_mark(part) for part in parts.values()))
         digests.append(_digest(label, head, folder_digests) if head is not None and settled else None)
     return digests
@@ -289,11 +296,12 @@ def _start_with_find(specs: list[Spec], hashed: bool = False) -> list[Pending]:
 
         def finish(head: list[Status] | None = head, runs: list[_FindRun] = runs,
                    job: tuple[list[tuple[str, str]], int | None] = job,
-                   prefix: bytes = prefix) -> tuple[str | None, Listing | None]:
+                   prefix: bytes = prefix, statuses: bool = spec.statuses) -> tuple[str | None, Listing | None]:
             if hashed:
                 return _finish_hashed(head, _collect_hashed(runs, job[0])), None
             listings: list[Listing | None] = []
-            digest = _finish(b"snapshot find", [head], _collect_walks(runs, [job]), [prefix], listings)[0]
+            digest = _finish(b"snapshot find", [head], _collect_walks(runs, [job]), [prefix], listings,
+                             [statuses])[0]
             return digest, listings[0]
 
         pending.append(Pending(finish, runs))
