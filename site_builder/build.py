@@ -86,6 +86,7 @@ from site_builder.stamps import SiteStamps
 from site_builder.summaries import (
     ReportSummary,
     headline_data,
+    sharing,
     summarize,
     summary_bytes,
     summary_from_bytes,
@@ -602,6 +603,9 @@ def _render_reports(planned: loader.Plan, root: Path, out: Path, staging: Path, 
             results[number] = result
     except ContentProblem as problem:
         raise BuildRefused(merged(findings + [f for r in results if r for f in r.findings], problem.findings)) from None
+    for (unit, _), result in zip(planned.jobs, results, strict=True):
+        if result is not None and result.summary is not None:  # held to the end of the build
+            result.summary = sharing(result.summary, unit)
     return [result for result in results if result is not None]
 
 

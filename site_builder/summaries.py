@@ -11,6 +11,7 @@ a compact form. Amounts stay ``Decimal``; a blank cell stays ``None``.
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import cache
@@ -361,6 +362,18 @@ def without_tables(summary: ReportSummary) -> ReportSummary:
     """What the build keeps of a report in memory: a few kilobytes, against tens with the table
     rows, which only its unit's page reads (from the file of ``summary_bytes``)."""
     return replace(summary, tables=())
+
+
+def sharing(summary: ReportSummary, unit: Unit) -> ReportSummary:
+    """``summary`` with the plan's ``unit`` (when equal) and the ids it has in common with every
+    other summary shared: the build keeps a summary per report to its end, and each one unpickled
+    from a worker or read from the build cache had its own copies of them."""
+    if summary.unit == unit:
+        summary = replace(summary, unit=unit)
+    return replace(summary, template_id=sys.intern(summary.template_id), amount_unit=sys.intern(summary.amount_unit),
+                   headlines=tuple((sys.intern(key), value) for key, value in summary.headlines),
+                   forms=tuple(replace(form, kind=sys.intern(form.kind), amount_unit=sys.intern(form.amount_unit))
+                               for form in summary.forms))
 
 
 def _text(value: Decimal | None) -> str | None:
