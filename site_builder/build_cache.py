@@ -444,10 +444,12 @@ class BuildCache(ReportKeys):
         live, previous = self.live, self.previous_site
         if live is None:
             return all(type(record) is list and self._untouched(out, path, record[skip:]) for path, record in records)
+        walked = live is not previous  # else the output is as the previous build left it: no second look-up
         for path, record in records:
             status = live.get(path)
             if status is None or type(record) is not list or len(record) != skip + 2 \
-                    or status[0] != record[skip] or status[1] != record[skip + 1] or status != previous.get(path):
+                    or status[0] != record[skip] or status[1] != record[skip + 1] \
+                    or walked and status != previous.get(path):
                 return False  # a record of another shape (the cache is not trusted) is a miss
         return True
 

@@ -18,7 +18,8 @@ DIGEST_SIZE = 32  # SHA-256
 _SHARED_NAMES: dict[tuple[str, ...], tuple[tuple[str, ...], dict[str, int]]] = {}
 
 
-def _shared(names: tuple[str, ...]) -> tuple[tuple[str, ...], dict[str, int]]:
+def shared_names(names: tuple[str, ...]) -> tuple[tuple[str, ...], dict[str, int]]:
+    """The one tuple of these names, and each name's position in it."""
     found = _SHARED_NAMES.get(names)
     if found is None:
         found = _SHARED_NAMES[names] = (names, {name: number for number, name in enumerate(names)})
@@ -41,7 +42,7 @@ class FolderDigests(Mapping[str, str]):
         if len(packed) != DIGEST_SIZE * len(names):
             raise ValueError(f"{len(names)} names, {len(packed)} bytes of digests")
         self.folder = folder
-        self._names, self._positions = _shared(names)
+        self._names, self._positions = shared_names(names)
         self._packed = packed
 
     @classmethod

@@ -19,21 +19,12 @@ from array import array
 from collections.abc import Iterable, Iterator, Mapping, MutableSet
 from typing import Any
 
+from site_builder.digests import shared_names
+
 FIELDS = 4  # size, modification time (ns), change time (ns), inode
 _NOT_A_FILE = (-1, -1, -1, -1)  # an entry that is not a regular file (a link, a socket…): ``None``
 _SWAP = sys.byteorder != "little"  # the record holds little-endian integers
 _GONE = object()
-
-#: names tuple -> (the shared tuple, name -> position): one copy per distinct set of names
-_SHARED: dict[tuple[str, ...], tuple[tuple[str, ...], dict[str, int]]] = {}
-
-
-def _shared(names: tuple[str, ...]) -> tuple[tuple[str, ...], dict[str, int]]:
-    found = _SHARED.get(names)
-    if found is None:
-        found = _SHARED[names] = (names, {name: number for number, name in enumerate(names)})
-    return found
-
 
 def status_of(status: os.stat_result) -> list[int] | None:
     """The status a record keeps of a directory entry: None for one that is not a regular file."""
@@ -48,7 +39,7 @@ class _Folder:
     __slots__ = ("names", "positions", "packed")
 
     def __init__(self, names: tuple[str, ...], packed: array) -> None:
-        self.names, self.positions = _shared(names)
+        self.names, self.positions = shared_names(names)
         self.packed = packed
 
     @classmethod
