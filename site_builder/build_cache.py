@@ -18,7 +18,10 @@ output folder and the current folder):
 - ``bulk``: each year's bulk files (``data/<year>/``) and each unit's ``units/<slug>/figures.csv``,
   with their input digests (``bulk.year_inputs``, ``bulk.unit_inputs``);
 - ``bulk-rows/<year>``: the rows each report of the year gave its bulk files (``bulk.ReportRows``),
-  with the digests of the files they were made from (``SealedRows``).
+  with the digests of the files they were made from (``SealedRows``);
+- ``site``: every file of the output with its status (size, times, inode) as the build left it, a
+  line per folder (``stamps.SiteStamps``), and the key of everything the site was built from;
+- ``quick``: what tells the next build at once that nothing changed (``quick.QuickRecord``).
 
 A report is **reused** when its key is unchanged and everything it wrote is still in the previous
 output as written; its files are then hard-linked from the previous output (copied where links

@@ -129,3 +129,20 @@ def test_parts_benchmark_times_parts_combine_and_a_single_build(tmp_path: Path) 
     assert re.search(r"^part 3/3: \d+\.\d\d s", done.stdout, re.M)
     assert "reused from the parts: 6 reports, 0 search shards; rendered here: 0 reports" in done.stdout
     assert "combined site identical to the single build: yes" in done.stdout
+
+
+def test_what_the_build_holds_per_report_is_mostly_its_summary(tmp_path: Path) -> None:
+    """bench/held_per_report.py: every part measured; the build carries no per-report info
+    finding (the prose coverage note every report has) and no summary file path of its own."""
+    content = tmp_path / "content"
+    _generate(content, reports=12)
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "held_per_report.py"), str(content), str(tmp_path / "work")],
+                          capture_output=True, text=True, cwd=tmp_path, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    sizes = {m.group(1).strip(): float(m.group(2)) for m in re.finditer(r"^(.{20}) +(\d+) bytes per report", done.stdout, re.M)}
+    assert set(sizes) == {"summary", "findings", "written", "index", "summaries", "summary_digest", "the Rendered object",
+                          "all"}, done.stdout
+    assert sizes["summary"] > 1000 and sizes["written"] > 500  # a summary and ~26 files' digests are measured
+    assert sizes["findings"] < 100 and sizes["summaries"] < 100, done.stdout  # an empty list; one folder for all
+    parts = sum(size for part, size in sizes.items() if part != "all")
+    assert abs(sizes["all"] - parts) <= len(sizes), done.stdout  # each printed rounded
