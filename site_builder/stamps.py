@@ -181,42 +181,66 @@ class FilesOf(MutableSet[str]):
     site: publish.py), held as a bit per file of each folder instead of a string per path (at
     10,000 reports, 390,000 of them). Adding a path the stamps do not hold is refused."""
 
-    __slots__ = ("_of", "_masks", "_count")
+    __slots__ = ("_of", "_masks", "_count", "_last")
 
     def __init__(self, of: SiteStamps) -> None:
         self._of = of
         self._masks: dict[str, int] = {}  # folder -> a bit per position in its names
         self._count = 0
+        self._last: tuple[str, _Folder | None] = ("", of._folders.get(""))  # paths come a folder at a time
 
-    def _place(self, path: str) -> tuple[str, int] | None:
-        cut = path.rfind("/") + 1
-        folder = self._of._folders.get(path[:cut])
-        number = folder.positions.get(path[cut:]) if folder is not None else None
-        return None if number is None else (path[:cut], number)
+    def _folder(self, prefix: str) -> _Folder | None:
+        last = self._last
+        if last[0] == prefix:
+            return last[1]
+        folder = self._of._folders.get(prefix)
+        self._last = (prefix, folder)
+        return folder
 
     def __contains__(self, path: object) -> bool:
-        place = self._place(path) if isinstance(path, str) else None
-        return place is not None and bool(self._masks.get(place[0], 0) >> place[1] & 1)
+        if not isinstance(path, str):
+            return False
+        cut = path.rfind("/") + 1
+        prefix = path[:cut]
+        folder = self._folder(prefix)
+        number = folder.positions.get(path[cut:]) if folder is not None else None
+        return number is not None and bool(self._masks.get(prefix, 0) >> number & 1)
 
     def add(self, path: str) -> None:
-        place = self._place(path)
-        if place is None:
-            raise ValueError(f"{path}: not a file of the output")
-        prefix, number = place
-        mask = self._masks.get(prefix, 0)
-        if not mask >> number & 1:
-            self._masks[prefix] = mask | 1 << number
-            self._count += 1
-
-    def discard(self, path: str) -> None:
-        place = self._place(path)
-        if place is not None and self._masks.get(place[0], 0) >> place[1] & 1:
-            self._masks[place[0]] ^= 1 << place[1]
-            self._count -= 1
+        self.update((path,))
 
     def update(self, paths: Iterable[str]) -> None:
+        """Add every path (a report's files come a folder at a time: its bits are set at once)."""
+        prefix, folder, mask, before = None, None, 0, 0
         for path in paths:
-            self.add(path)
+            cut = path.rfind("/") + 1
+            if path[:cut] != prefix:
+                if prefix is not None:
+                    self._set(prefix, mask, before)
+                prefix = path[:cut]
+                folder = self._folder(prefix)
+                mask = before = self._masks.get(prefix, 0)
+            number = folder.positions.get(path[cut:]) if folder is not None else None
+            if number is None:
+                self._set(prefix, mask, before)
+                raise ValueError(f"{path}: not a file of the output")
+            mask |= 1 << number
+        if prefix is not None:
+            self._set(prefix, mask, before)
+
+    def _set(self, prefix: str, mask: int, before: int) -> None:
+        if mask != before:
+            self._masks[prefix] = mask
+            self._count += mask.bit_count() - before.bit_count()
+
+    def discard(self, path: str) -> None:
+        cut = path.rfind("/") + 1
+        prefix = path[:cut]
+        folder = self._folder(prefix)
+        number = folder.positions.get(path[cut:]) if folder is not None else None
+        if number is not None and self._masks.get(prefix, 0) >> number & 1:
+            self._masks[prefix] ^= 1 << number
+            self._count -= 1
 
     def difference_update(self, paths: Iterable[str]) -> None:
         for path in paths:
