@@ -26,6 +26,7 @@ _NOT_A_FILE = (-1, -1, -1, -1)  # an entry that is not a regular file (a link, a
 _SWAP = sys.byteorder != "little"  # the record holds little-endian integers
 _GONE = object()
 
+
 def status_of(status: os.stat_result) -> list[int] | None:
     """The status a record keeps of a directory entry: None for one that is not a regular file."""
     if not stat.S_ISREG(status.st_mode):
@@ -77,14 +78,6 @@ class SiteStamps(Mapping[str, "list[int] | None"]):
         """Every entry below ``top`` that is not a folder, one ``lstat`` each (links not followed)."""
         return cls({folder: _Folder.of(entries) for folder, entries in walk_folders(os.fspath(top))})
 
-    @classmethod
-    def of(cls, items: Iterable[tuple[str, list[int] | None]]) -> SiteStamps:
-        by_folder: dict[str, list[tuple[str, list[int] | None]]] = {}
-        for path, status in items:
-            cut = path.rfind("/") + 1
-            by_folder.setdefault(path[:cut], []).append((path[cut:], status))
-        return cls({folder: _Folder.of(entries) for folder, entries in by_folder.items()})
-
     def get(self, path: str, default: Any = None) -> Any:
         cut = path.rfind("/") + 1
         folder = self._folders.get(path[:cut])
@@ -119,10 +112,8 @@ class SiteStamps(Mapping[str, "list[int] | None"]):
             return self._count == other._count and self._folders == other._folders
         return Mapping.__eq__(self, other)
 
-    __hash__ = None  # type: ignore[assignment]  # mutable-looking mapping: as a dict
-
     def items_below(self, prefix: str) -> Iterator[tuple[str, list[int] | None]]:
-        """The files whose path starts with ``prefix`` (looking only at the folders below it)."""
+        """The files whose path starts with ``prefix`` (only the folders that may hold some are read)."""
         for name, folder in self._folders.items():
             if name.startswith(prefix) or prefix.startswith(name):
                 for file, status in folder.items():
@@ -284,11 +275,10 @@ def _folder_line(folder: _Folder) -> list[Any]:
 
 
 def _folder_from_line(prefix: str, line: Any) -> _Folder | None:
-    if not (prefix == "" or prefix.endswith("/")) or type(line) is not list or len(line) != 2:
+    if not _is_folder(prefix) or type(line) is not list or len(line) != 2:
         return None
     names, text = line
-    if type(names) is not list or type(text) is not str \
-            or not all(type(name) is str and name and "/" not in name for name in names):
+    if type(names) is not list or type(text) is not str or not all(type(name) is str and _is_name(name) for name in names):
         return None
     try:
         packed = array("q", base64.b64decode(text, validate=True))
@@ -299,6 +289,16 @@ def _folder_from_line(prefix: str, line: Any) -> _Folder | None:
     if _SWAP:
         packed.byteswap()
     return _Folder(tuple(names), packed)
+
+
+def _is_name(name: str) -> bool:
+    """A file name a walk can give: the record is not trusted to name a file outside the output."""
+    return bool(name) and name not in (".", "..") and "/" not in name and "\0" not in name and "\\" not in name
+
+
+def _is_folder(prefix: str) -> bool:
+    """"" (the output itself) or a path of names below it, ending with ``/``."""
+    return prefix == "" or prefix.endswith("/") and all(_is_name(part) for part in prefix[:-1].split("/"))
 
 
 def walk_folders(top: str, prefix: str = "") -> Iterator[tuple[str, list[tuple[str, list[int] | None]]]]:

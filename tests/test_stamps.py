@@ -60,7 +60,7 @@ def test_the_record_reads_back_as_written(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("tamper", ["a name that is a path", "names unsorted", "a status missing", "not base64",
-                                    "a folder without its slash", "a name twice"])
+                                    "a folder without its slash", "a name twice", "a folder outside", "a name up"])
 def test_a_tampered_record_is_no_record(tmp_path: Path, tamper: str) -> None:
     tree(tmp_path)
     lines = dict(SiteStamps.walk(tmp_path).record_lines())
@@ -75,6 +75,10 @@ def test_a_tampered_record_is_no_record(tmp_path: Path, tamper: str) -> None:
         lines["units/a/2024/"] = [names, "*" + packed[1:]]
     elif tamper == "a folder without its slash":
         lines["units/a/2024"] = lines.pop("units/a/2024/")
+    elif tamper == "a folder outside":
+        lines["units/../../"] = lines.pop("units/a/2024/")
+    elif tamper == "a name up":
+        lines["units/a/2024/"] = [sorted([*names[1:], ".."]), packed]
     else:
         lines["units/a/2024/"] = [[names[0], names[0]], packed]
     assert SiteStamps.from_record(lines) is None
