@@ -540,7 +540,7 @@ class BuildCache(ReportKeys):
     def index_store(self) -> Path | None:
         """The folder of the index copies, made if missing (None when it cannot be: the copies are
         then kept one by one, ``keep_index_copy``, or not at all)."""
-        store = self.folder / "index"
+        store = self.index_copies
         try:
             store.mkdir(parents=True, exist_ok=True)
         except OSError:
@@ -562,7 +562,7 @@ class BuildCache(ReportKeys):
         """The names in the content-addressed store (``index/``), listed once per build, as raw
         digests (held through the build: about 3.5 per report)."""
         try:
-            return {bytes.fromhex(name) for name in os.listdir(self.folder / "index") if is_digest(name)}
+            return {bytes.fromhex(name) for name in os.listdir(self.index_copies) if is_digest(name)}
         except OSError:
             return set()
 
@@ -585,7 +585,7 @@ class BuildCache(ReportKeys):
 
     def verify_copies(self, paths: list[Path]) -> None:
         """``verified_copy`` of each of ``paths`` that is in the store (``CacheDamaged`` if one is not right)."""
-        store = self.folder / "index"
+        store = self.index_copies
         for path in paths:
             if path.parent == store:
                 self.verified_copy(path.name)
@@ -608,7 +608,7 @@ class BuildCache(ReportKeys):
         return True
 
     def forget_index_copies(self, used: set[str]) -> None:
-        _remove_all_but(self.folder / "index", used)
+        _remove_all_but(self.index_copies, used)
         self._stored &= {bytes.fromhex(digest) for digest in used}
 
     # -- unit and comparison pages
