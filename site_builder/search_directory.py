@@ -54,6 +54,7 @@ _ATTRIBUTE_NAMES = re.compile(r"""\s([^\s=>/"']+)(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^
 _HAN = r"\u3400-\u9fff"
 _HAN_PAIR = re.compile(f"(?=([{_HAN}]{{2}}))")
 _HAN_CHAR = re.compile(f"[{_HAN}]")
+_HAN_RUN = re.compile(f"[{_HAN}]{{2,}}")
 _ALNUM = re.compile(r"[0-9A-Za-z][0-9A-Za-z.,]*")
 _ENTRY = re.compile(f"[0-9a-f]{{8}}\t(?:[{_HAN}]{{1,2}}|[0-9a-z][0-9a-z.]*)\t[1-9][0-9]*\n")
 
@@ -72,17 +73,23 @@ def alnum_key(token: str) -> str:
 
 def text_keys(text: str) -> set[str]:
     """Every key of a text: Chinese characters, adjacent pairs of them, ASCII words and figures."""
-    return _han_keys(text) | _alnum_keys(text)
+    return _han_keys(text) | _alnum_keys(set(_ALNUM.findall(text)))
 
 
 def _han_keys(text: str) -> set[str]:
-    keys = set(_HAN_PAIR.findall(text))
-    keys.update(_HAN_CHAR.findall("".join(set(text))))
+    """The Chinese characters of ``text`` and their adjacent pairs; the pairs are read from each
+    distinct run of Chinese characters once (a page repeats its row names and headings)."""
+    keys = set(_HAN_CHAR.findall("".join(set(text))))
+    keys.update(_HAN_PAIR.findall("\n".join(set(_HAN_RUN.findall(text)))))
     return keys
 
 
-def _alnum_keys(text: str) -> set[str]:
-    keys = {alnum_key(token) for token in set(_ALNUM.findall(text))}
+def _alnum_keys(tokens: set[str]) -> set[str]:
+    """``alnum_key`` of each token, done on all of them joined (the same keys, without a call per token)."""
+    keys = set("\n".join(tokens).replace(",", "").lower().split("\n"))
+    for key in [key for key in keys if key.endswith(".")]:
+        keys.discard(key)
+        keys.add(key.rstrip("."))
     keys.discard("")
     return keys
 
@@ -94,7 +101,10 @@ def page_keys(html: bytes) -> set[str]:
     Chinese keys of the second are among those of the first, so only its ASCII keys are read. A key
     too many only loads a shard for nothing; a key too few would hide the shard's pages."""
     markup = indexed_markup(html.decode("utf-8", errors="replace"))
-    return text_keys(unescape(_TAG.sub("", markup))) | _alnum_keys(unescape(_TAG.sub(" ", markup)))
+    joined, spaced = unescape(_TAG.sub("", markup)), unescape(_TAG.sub(" ", markup))
+    tokens = set(_ALNUM.findall(joined))
+    tokens.update(_ALNUM.findall(spaced))
+    return _han_keys(joined) | _alnum_keys(tokens)
 
 
 def indexed_markup(text: str) -> str:
