@@ -53,7 +53,7 @@ from site_builder.check import (
     map_in_workers,
     run_jobs,
 )
-from site_builder.digests import SiteDigests, TwiceWritten, compact
+from site_builder.digests import SiteDigests, TwiceWritten, compact, files_below
 from site_builder.findings import Finding, printed_by_build
 from site_builder.model import Site, Unit
 from site_builder.output import (
@@ -429,8 +429,15 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
         pages_written = len(html) + sum(1 for p in site_written.files if p.endswith(".html")) \
             + sum(1 for p in bulk_output.pages.files if p.endswith(".html"))
         files_written = len(digests)  # publication in place adds the files it carries
+        hashed = SiteDigests()  # files the marker would otherwise read back: hashed while Pagefind ends
+        reports_saved: bool | None = None
+        if not in_place and cells is not None:
+            reports_saved = _save_reports_early(cache, planned, rendered, keys, staging, cells)
+            hashed.add(files_below("pagefind/cells/", os.fspath(cells)))  # moved there by ``_finish_index``
         if indexer is not None:
             index_memory = _finish_index(root, indexer, cells)
+            for shard_digests in indexer.digests.values():
+                hashed.add(shard_digests)
             timings["search index"] = time.perf_counter() - started
             timings["of which shards (from their start)"] = indexer.shards_seconds
             if indexer.directory_seconds:
@@ -438,11 +445,14 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
                 timings[f"of which the search directory ({how})"] = indexer.directory_seconds
         running.close()
         shutil.rmtree(staging / SUMMARIES, ignore_errors=True)
-        record, touched, reports_saved = None, None, None
+        record, touched = None, None
         if in_place and cache is not None:
             record, touched = _publish_in_place(cache, staging, out, digests)
         else:
-            reports_saved = _marker_and_reports(staging, digests, cache, planned, rendered, keys)
+            if cells is None:
+                reports_saved = _marker_and_reports(staging, digests, cache, planned, rendered, keys)
+            else:
+                write_marker(staging, digests, hashed)
             swap_in(staging, out)
         remove_leftovers(out)
         result = BuildResult(findings, pages_written, len(summaries), files_written, timings,
@@ -771,11 +781,26 @@ def _marker_and_reports(staging: Path, digests: SiteDigests, cache: build_cache.
 
 
 def _save_reports(cache: build_cache.BuildCache, planned: loader.Plan, rendered: list[Rendered], keys: list[str],
-                  site: Path) -> None:
-    """Remember each report rendered now (or taken from a part), its files as ``site`` holds them."""
+                  site: Path, cells: Path | None = None) -> None:
+    """Remember each report rendered now (or taken from a part), its files as ``site`` holds them
+    (its cells files in ``cells``, by default ``site``'s ``pagefind/cells/``)."""
     for (_, year_dir), key, report in zip(planned.jobs, keys, rendered, strict=True):
         if not report.reused or report.store is not None:
-            cache.save_report(contentfs.display_path(year_dir), key, report, site)
+            cache.save_report(contentfs.display_path(year_dir), key, report, site, cells)
+
+
+def _save_reports_early(cache: build_cache.BuildCache | None, planned: loader.Plan, rendered: list[Rendered],
+                        keys: list[str], staging: Path, cells: Path) -> bool | None:
+    """``_save_reports`` from the staging folder while Pagefind indexes its last shards (the main
+    process would wait for them idle; after them, this ran on one core while the other was idle).
+    Whether the reports were remembered; None without a cache."""
+    if cache is None:
+        return None
+    try:
+        _save_reports(cache, planned, rendered, keys, staging, cells)
+    except OSError:
+        return False
+    return True
 
 
 def _remember(cache: build_cache.BuildCache, planned: loader.Plan, rendered: list[Rendered], keys: list[str],

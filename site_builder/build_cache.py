@@ -518,14 +518,15 @@ class BuildCache(ReportKeys):
                            lambda: [(out / path, staging / path) for path in entry.files]
                            + [(out / "pagefind" / "cells" / path, cells / path) for path in entry.cells if cells is not None])
 
-    def save_report(self, folder: str, key: str, rendered: Rendered, out: Path) -> None:
+    def save_report(self, folder: str, key: str, rendered: Rendered, out: Path, cells_folder: Path | None = None) -> None:
         """Remember a report rendered by this build, its files stamped in ``out``: the output, or the
-        staging folder that becomes it (a rename keeps each file's size and time)."""
+        staging folder that becomes it (a rename keeps each file's size and time); its cells files
+        in ``cells_folder`` (the folder that becomes ``pagefind/cells/``; by default that of ``out``)."""
         assert rendered.summary is not None
         files = _stamped(out, rendered.written)
         cells: dict[str, list[Any]] = {}
         for base in {path.removesuffix("index.html") for path in rendered.index}:
-            for path, full in _files_below(out / "pagefind" / "cells", base):
+            for path, full in _files_below(cells_folder or out / "pagefind" / "cells", base):
                 cells[path] = stamp(full) or [-1, -1]
         entry = ReportEntry(folder, key, rendered.summary, rendered.summary_digest, rendered.findings, files, cells,
                             rendered.index)

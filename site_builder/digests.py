@@ -10,6 +10,8 @@ report that wrote the same names) and the raw digests packed in one ``bytes``: a
 
 from __future__ import annotations
 
+import hashlib
+import os
 from collections.abc import Iterator, Mapping, MutableMapping
 
 DIGEST_SIZE = 32  # SHA-256
@@ -73,6 +75,23 @@ class FolderDigests(Mapping[str, str]):
 
     def __repr__(self) -> str:
         return f"FolderDigests({self.folder!r}, {len(self)} files)"
+
+
+def files_below(folder: str, top: str) -> FolderDigests:
+    """The SHA-256 of every regular file below the directory ``top`` (links not followed), as the
+    site paths ``folder`` + its path below ``top`` (``folder`` ends with ``/``)."""
+    names: list[str] = []
+    packed = bytearray()
+    for parent, _, files in os.walk(top):
+        below = parent[len(top) + 1:].replace(os.sep, "/")
+        for name in files:
+            path = os.path.join(parent, name)
+            if os.path.islink(path):
+                continue
+            with open(path, "rb") as file:
+                packed += hashlib.sha256(file.read()).digest()
+            names.append(f"{below}/{name}" if below else name)
+    return FolderDigests(folder, tuple(names), bytes(packed))
 
 
 def folder_of(digests: Mapping[str, str]) -> str | None:

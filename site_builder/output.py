@@ -110,14 +110,17 @@ def is_build(folder: Path) -> bool:
     return os.path.isfile(folder / MARKER) and not os.path.islink(folder / MARKER)
 
 
-def write_marker(folder: Path, known: Mapping[str, str]) -> None:
+def write_marker(folder: Path, known: Mapping[str, str], hashed: Mapping[str, str] | None = None) -> None:
     """List every file of the finished site with its SHA-256 (deterministic: sorted paths).
 
     ``known`` holds the digests taken as the files were written (stages never write one path
-    twice: ``_add_written``); the rest (bulk files, the search bundle) are read here."""
+    twice: ``_add_written``), ``hashed`` those of files read once they were final (the search
+    bundle's); the rest are read here."""
     top = os.fspath(folder)
     paths = (path for path in _files_in_order(top, "") if path != MARKER)
-    _write_lines(folder / MARKER, (f"{known.get(path) or digest_of(f'{top}/{path}')}  {path}\n" for path in paths))
+    more = hashed if hashed is not None else {}
+    _write_lines(folder / MARKER, (f"{known.get(path) or more.get(path) or digest_of(f'{top}/{path}')}  {path}\n"
+                                   for path in paths))
 
 
 def write_marker_lines(folder: Path, lines: Iterator[str]) -> None:

@@ -33,6 +33,7 @@ from typing import Any
 import cbor2
 
 from site_builder import search_directory
+from site_builder.digests import FolderDigests, files_below
 from site_builder.render.downloads import compact_json
 from site_builder.render.grids import Grid
 
@@ -125,6 +126,7 @@ class ShardedIndex:
         self.pages, self.bundle, self.shards = pages, bundle, sorted(shards)
         self.manifest = sorted(manifest if manifest is not None else shards)
         self.carried: dict[str, Path] = {}  # shards left in the live site's bundle (publish.py), by shard
+        self.digests: dict[str, FolderDigests] = {}  # each indexed shard's files, hashed as it is done
         self.previous = previous
         self.shards_seconds = self.directory_seconds = 0.0
         self.directory_updated = False
@@ -163,6 +165,10 @@ class ShardedIndex:
                     self._running.discard(indexer)
         self._wait_keys(shard, keys_process)
         os.replace(keys, self.bundle / shard / search_directory.SHARD_KEYS)
+        # the shard's folder is final: hashed now, while other shards are indexed, not by the marker at the end
+        digests = files_below(f"{self.bundle.name}/{shard}/", os.fspath(self.bundle / shard))
+        with self._lock:
+            self.digests[shard] = digests
         return indexer.peak_memory
 
     def _start_keys(self, shard: str, target: Path) -> subprocess.Popen[bytes]:

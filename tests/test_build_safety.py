@@ -137,6 +137,22 @@ def test_marker_lists_every_file(tmp_path: Path) -> None:
     assert "  pagefind/all/pagefind-entry.json\n" in listed and f"  units/{REPORT}/index.html\n" in listed
 
 
+def test_every_digest_in_the_marker_is_that_of_the_file_on_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The marker takes most digests as files are written or once they are final (the cells files,
+    each search shard once Pagefind is done with it): each must still be that of the file as published."""
+    monkeypatch.setenv("SITE_BUILDER_SHARD_REPORTS", "1")  # several shards, each hashed on its own
+    out = tmp_path / "site"
+    build(ROOT / "content", out, cache=tmp_path / "cache")
+    lines = (out / MARKER).read_text(encoding="utf-8").splitlines()[1:]
+    listed = {line[66:]: line[:64] for line in lines}
+    on_disk = {p.relative_to(out).as_posix(): p for p in out.rglob("*") if p.is_file() and p.name != MARKER}
+    assert sorted(listed) == sorted(on_disk)
+    assert any(path.startswith("pagefind/cells/") for path in listed) and len({p.split("/")[1] for p in listed
+                                                                              if p.startswith("pagefind/")}) > 3
+    for path, digest in listed.items():
+        assert digest == hashlib.sha256(on_disk[path].read_bytes()).hexdigest(), path
+
+
 def test_new_content_naming_a_file_is_refused(tmp_path: Path) -> None:
     (tmp_path / "f").write_text("x", encoding="utf-8")
     done = run_cli("new", "unit-a", "2024", "--content", "f", cwd=tmp_path)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from site_builder.digests import FolderDigests, SiteDigests, TwiceWritten, compact, folder_of
+from site_builder.digests import FolderDigests, SiteDigests, TwiceWritten, compact, files_below, folder_of
 from site_builder.output import MARKER, write_marker
 
 
@@ -98,3 +98,13 @@ def test_the_marker_lists_every_file_in_sorted_order_walking_one_folder_at_a_tim
     assert listed == sorted(names)
     assert lines[listed.index("ab")].startswith(sha("recorded"))
     assert lines[listed.index("a/b.html")].startswith(hashlib.sha256(b"a/b.html").hexdigest())
+
+
+def test_files_below_a_folder_are_hashed_by_their_site_paths_links_left_out(tmp_path: Path) -> None:
+    for name in ["a.json", "b/c.json", "b/d/e.json"]:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(name, encoding="utf-8")
+    (tmp_path / "link.json").symlink_to(tmp_path / "a.json")
+    digests = files_below("pagefind/cells/", str(tmp_path))
+    assert dict(digests) == {f"pagefind/cells/{name}": sha(name) for name in ["a.json", "b/c.json", "b/d/e.json"]}
+    assert len(files_below("pagefind/cells/", str(tmp_path / "missing"))) == 0
