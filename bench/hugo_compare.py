@@ -7,8 +7,10 @@ Generates N reports with bench/generate.py (or reuses --content DIR), converts t
 site (``WORKDIR/hugo-N/``) and then, in one run, alternating the three commands ``--repeat``
 times (the best run of each counts):
 
-(a) ``site-builder build CONTENT --out WORKDIR/ours-N`` — the whole build, our Pagefind stage included;
-(b) ``hugo`` on the converted site, into ``WORKDIR/hugo-N/public``;
+(a) ``site-builder build CONTENT --out WORKDIR/ours-N --cache WORKDIR/ours-cache`` — the whole build, our
+    Pagefind stage included, writing its build cache; the cache is removed before each run (a cache
+    kept from an earlier run would already hold the index copies, and a build skips writing those);
+(b) ``hugo`` on the converted site, into ``WORKDIR/hugo-N/public`` (its cache folder also removed);
 (c) Pagefind (the same extended binary our build runs) over Hugo's output, into ``public/pagefind``.
 
 For each it prints wall time, peak memory of the process tree, output size and file count, then
@@ -330,8 +332,9 @@ def convert(content: Path, site_dir: Path) -> Conversion:
 class Tool:
     name: str
     command: list[str]
-    fresh: Path  # removed before each run
+    fresh: Path  # its output: removed before each run
     runs: list[Run]
+    caches: tuple[Path, ...] = ()  # removed before each run too: every run starts with no cache
 
     @property
     def best(self) -> Run:
@@ -342,8 +345,9 @@ def run_alternating(tools: list[Tool], repeat: int) -> bool:
     """Run each tool in turn, ``repeat`` rounds; False (after printing why) when one fails."""
     for _ in range(max(1, repeat)):
         for tool in tools:
-            if tool.fresh.exists():
-                shutil.rmtree(tool.fresh)
+            for folder in (tool.fresh, *tool.caches):
+                if folder.exists():
+                    shutil.rmtree(folder)
             run = timed(tool.command)
             if run.returncode != 0:
                 print(f"{tool.name} failed (exit {run.returncode}):", file=sys.stderr)
@@ -388,9 +392,11 @@ def compare(content: Path, workdir: Path, repeat: int, hugo: Path) -> int:
         return 1
     ours_out, public = workdir / f"ours-{reports}", site_dir / "public"
     bundle = public / "pagefind"
-    ours = Tool("ours (site-builder build)", site_builder_command("build", str(content), "--out", str(ours_out)), ours_out, [])
+    ours_cache, hugo_cache = workdir / "ours-cache", workdir / "hugo-cache"
+    ours = Tool("ours (site-builder build)", site_builder_command("build", str(content), "--out", str(ours_out),
+                                                                  "--cache", str(ours_cache)), ours_out, [], (ours_cache,))
     hugo_tool = Tool("hugo", [str(hugo), "--source", str(site_dir), "--destination", str(public),
-                              "--cacheDir", str(workdir / "hugo-cache")], public, [])
+                              "--cacheDir", str(hugo_cache)], public, [], (hugo_cache,))
     pagefind = Tool("pagefind on hugo's pages", [str(pagefind_binary()), "--site", str(public),
                                                  "--output-path", str(bundle), "--quiet"], bundle, [])
     print(f"commands:\n  {' '.join(ours.command)}\n  {' '.join(hugo_tool.command)}\n  {' '.join(pagefind.command)}")
