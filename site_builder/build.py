@@ -449,10 +449,7 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
         if in_place and cache is not None:
             record, touched = _publish_in_place(cache, staging, out, digests)
         else:
-            if cells is None:
-                reports_saved = _marker_and_reports(staging, digests, cache, planned, rendered, keys)
-            else:
-                write_marker(staging, digests, hashed)
+            write_marker(staging, digests, hashed)
             swap_in(staging, out)
         remove_leftovers(out)
         result = BuildResult(findings, pages_written, len(summaries), files_written, timings,
@@ -763,23 +760,6 @@ def _marker_lines(old: MarkerReader | None, lines: dict[str, str], carried: Coll
         yield f"{lines[path]}  {path}\n"
 
 
-def _marker_and_reports(staging: Path, digests: SiteDigests, cache: build_cache.BuildCache | None,
-                        planned: loader.Plan, rendered: list[Rendered], keys: list[str]) -> bool | None:
-    """The marker of the site, written while a thread remembers the reports rendered now, from
-    their files in ``staging`` (the rename that publishes them keeps their size and time). Whether
-    the reports were remembered; None without a cache."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        saved = pool.submit(_save_reports, cache, planned, rendered, keys, staging) if cache is not None else None
-        write_marker(staging, digests)
-    if saved is None:
-        return None
-    try:
-        saved.result()
-    except OSError:
-        return False
-    return True
-
-
 def _save_reports(cache: build_cache.BuildCache, planned: loader.Plan, rendered: list[Rendered], keys: list[str],
                   site: Path, cells: Path | None = None) -> None:
     """Remember each report rendered now (or taken from a part), its files as ``site`` holds them
@@ -808,7 +788,7 @@ def _remember(cache: build_cache.BuildCache, planned: loader.Plan, rendered: lis
               bulk_output: bulk.BulkOutput, record: SiteStamps | None = None,
               with_reports: bool = True) -> bool:
     """After the swap: remember the reports rendered now (unless ``with_reports`` is false: saved
-    as the marker was written, ``_marker_and_reports``), the unit and comparison pages, the shards
+    while Pagefind ended, ``_save_reports_early``), the unit and comparison pages, the shards
     and the bulk files, forget what is gone. A cache that cannot be written only costs time next
     build (False)."""
     try:
