@@ -429,7 +429,7 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
         pages_written = len(html) + sum(1 for p in site_written.files if p.endswith(".html")) \
             + sum(1 for p in bulk_output.pages.files if p.endswith(".html"))
         files_written = len(digests)  # publication in place adds the files it carries
-        hashed = SiteDigests()  # files the marker would otherwise read back: hashed while Pagefind ends
+        hashed = SiteDigests()  # files the marker (or publication in place) would otherwise read back
         reports_saved: bool | None = None
         if not in_place and cells is not None:
             reports_saved = _save_reports_early(cache, planned, rendered, keys, staging, cells)
@@ -447,7 +447,7 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
         shutil.rmtree(staging / SUMMARIES, ignore_errors=True)
         record, touched = None, None
         if in_place and cache is not None:
-            record, touched = _publish_in_place(cache, staging, out, digests)
+            record, touched = _publish_in_place(cache, staging, out, digests, hashed)
         else:
             write_marker(staging, digests, hashed)
             swap_in(staging, out)
@@ -667,14 +667,14 @@ def _restorer(cache: build_cache.BuildCache | None, digests: Mapping[str, str],
     return restore
 
 
-def _publish_in_place(cache: build_cache.BuildCache, staging: Path, out: Path,
-                      digests: MutableMapping[str, str]) -> tuple[SiteStamps, list[str]]:
+def _publish_in_place(cache: build_cache.BuildCache, staging: Path, out: Path, digests: MutableMapping[str, str],
+                      hashed: Mapping[str, str]) -> tuple[SiteStamps, list[str]]:
     """Publish what changed into the live output (publish.py): a staged file with the same bytes
     as the untouched live one is carried too, so unchanged files keep their time (and a web
     server's caches hold). Returns every file of the new site with its ``full_stamp``, and the
     paths publication wrote or deleted. The new marker is the previous one with the lines of the
     files written or gone changed (``_marker_lines``): the digests of the carried files are not
-    looked up one by one."""
+    looked up one by one. ``hashed``: digests of staged files read once they were final (the shards indexed now)."""
     live, carried, previous = cache.live, cache.carried, cache.previous_site
     assert live is not None and carried is not None
 
@@ -687,7 +687,7 @@ def _publish_in_place(cache: build_cache.BuildCache, staging: Path, out: Path,
     carried.difference_update(staged)  # written now (a stage that first took the live file wrote it after all)
     for path in staged:
         if path not in digests:
-            digests[path] = hashlib.sha256((staging / path).read_bytes()).hexdigest()
+            digests[path] = hashed.get(path) or hashlib.sha256((staging / path).read_bytes()).hexdigest()
     staged_set = set(staged)
     old, before, listed = _previous_marker(out, untouched, staged_set, carried)
     complete = listed == len(carried)  # every carried file has its line (the staged ones carried below have theirs)

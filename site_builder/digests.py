@@ -78,13 +78,15 @@ class FolderDigests(Mapping[str, str]):
 
 
 def files_below(folder: str, top: str) -> FolderDigests:
-    """The SHA-256 of every regular file below the directory ``top`` (links not followed), as the
-    site paths ``folder`` + its path below ``top`` (``folder`` ends with ``/``)."""
+    """The SHA-256 of every regular file below the directory ``top`` (links left out), as the
+    site paths ``folder`` + its path below ``top`` (``folder`` is "" or ends with ``/``); in the
+    order of a sorted walk (a folder's files, then its folders)."""
     names: list[str] = []
     packed = bytearray()
-    for parent, _, files in os.walk(top):
+    for parent, folders, files in os.walk(top):
+        folders.sort()
         below = parent[len(top) + 1:].replace(os.sep, "/")
-        for name in files:
+        for name in sorted(files):
             path = os.path.join(parent, name)
             if os.path.islink(path):
                 continue

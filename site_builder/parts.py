@@ -41,6 +41,7 @@ from typing import Any
 from site_builder import check_cache, shards
 from site_builder.build_cache import ReportRecord, is_digest, is_safe_path, link_all
 from site_builder.check_cache import Invalid
+from site_builder.digests import files_below
 from site_builder.findings import Finding
 from site_builder.model import Unit
 from site_builder.summaries import ReportSummary, summary_from_data
@@ -222,13 +223,8 @@ def stored_copy(stores: list[Path], digest: str) -> Path | None:
 
 
 def files_with_digests(folder: Path) -> Iterator[tuple[str, str]]:
-    """(path relative to ``folder``, SHA-256) of every file below it, sorted."""
-    for parent, names, files in os.walk(folder):
-        names.sort()
-        for name in sorted(files):
-            path = Path(parent) / name
-            with open(path, "rb") as handle:
-                yield path.relative_to(folder).as_posix(), hashlib.file_digest(handle, "sha256").hexdigest()
+    """(path relative to ``folder``, SHA-256) of every file below it (links left out), sorted."""
+    return iter(files_below("", os.fspath(folder)).items())
 
 
 def write_manifest(folder: Path, state: str, part: tuple[int, int], reports: list[PartReport],
