@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -29,6 +30,28 @@ def common_arguments(parser: argparse.ArgumentParser, repeat: int) -> None:
                         help="content folder to use as it is; generated into when it does not exist yet")
     parser.add_argument("--workdir", type=Path, default=WORKDIR, help=f"scratch folder (default {WORKDIR})")
     parser.add_argument("--repeat", type=int, default=repeat, help=f"timed runs, the best counts (default {repeat})")
+
+
+# ext4 without a journal (this machine's disk: /sys/fs/ext4/<dev>/journal_task reads <none>) does not
+# reuse an inode deleted less than 60 s ago, or 360 s when its inode table block is dirty again
+# (fs/ext4/ialloc.c, recently_deleted), and each new file's allocation scans past every such inode:
+# right after a tree of files was deleted, creating files costs several times as much kernel time
+# (bench/time_file_creation.py, docs/measurements.md). So the benchmarks do not delete a previous
+# run's output before a timed run: they move it aside and delete what they moved at the very end.
+TRASH = ".trash"
+
+
+def move_aside(folders: tuple[Path, ...] | list[Path], workdir: Path) -> None:
+    """Move a previous run's ``folders`` (those that exist) into ``workdir/.trash/`` (``empty_trash``)."""
+    trash = workdir / TRASH
+    for folder in folders:
+        if folder.exists():
+            trash.mkdir(parents=True, exist_ok=True)
+            os.rename(folder, trash / f"{len(os.listdir(trash))}-{folder.name}")
+
+
+def empty_trash(workdir: Path) -> None:
+    shutil.rmtree(workdir / TRASH, ignore_errors=True)
 
 
 def prepare_content(args: argparse.Namespace) -> Path:

@@ -58,7 +58,9 @@ from benchlib import (
     Run,
     common_arguments,
     count_reports,
+    empty_trash,
     mb,
+    move_aside,
     prepare_content,
     site_builder_command,
     timed,
@@ -303,11 +305,11 @@ class Conversion:
 
 
 def convert(content: Path, site_dir: Path) -> Conversion:
-    """Write the Hugo site for ``content`` into ``site_dir`` (replaced), reports in worker processes."""
+    """Write the Hugo site for ``content`` into ``site_dir`` (the previous one moved aside), reports in
+    worker processes."""
     global _SITE
     started = time.perf_counter()
-    if site_dir.exists():
-        shutil.rmtree(site_dir)
+    move_aside([site_dir], site_dir.parent)
     planned = loader.plan(content)
     _SITE = planned.site
     write_skeleton(site_dir, planned.site.title)
@@ -341,13 +343,19 @@ class Tool:
         return min(self.runs, key=lambda r: r.seconds)
 
 
-def run_alternating(tools: list[Tool], repeat: int) -> bool:
-    """Run each tool in turn, ``repeat`` rounds; False (after printing why) when one fails."""
+def run_alternating(tools: list[Tool], repeat: int, workdir: Path) -> bool:
+    """Run each tool in turn, ``repeat`` rounds; False (after printing why) when one fails. Before
+    each run its previous output and cache are moved aside (``move_aside``), deleted at the end."""
+    try:
+        return _run_rounds(tools, repeat, workdir)
+    finally:
+        empty_trash(workdir)
+
+
+def _run_rounds(tools: list[Tool], repeat: int, workdir: Path) -> bool:
     for _ in range(max(1, repeat)):
         for tool in tools:
-            for folder in (tool.fresh, *tool.caches):
-                if folder.exists():
-                    shutil.rmtree(folder)
+            move_aside((tool.fresh, *tool.caches), workdir)
             run = timed(tool.command)
             if run.returncode != 0:
                 print(f"{tool.name} failed (exit {run.returncode}):", file=sys.stderr)
@@ -400,7 +408,7 @@ def compare(content: Path, workdir: Path, repeat: int, hugo: Path) -> int:
     pagefind = Tool("pagefind on hugo's pages", [str(pagefind_binary()), "--site", str(public),
                                                  "--output-path", str(bundle), "--quiet"], bundle, [])
     print(f"commands:\n  {' '.join(ours.command)}\n  {' '.join(hugo_tool.command)}\n  {' '.join(pagefind.command)}")
-    if not run_alternating([ours, hugo_tool, pagefind], repeat):
+    if not run_alternating([ours, hugo_tool, pagefind], repeat, workdir):
         return 1
     print(f"reports: {reports}")
     print_results(ours, hugo_tool, pagefind)

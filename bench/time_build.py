@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import shutil
 import sys
 from pathlib import Path
 
@@ -23,7 +22,9 @@ from benchlib import (
     BENCH,
     common_arguments,
     count_reports,
+    empty_trash,
     mb,
+    move_aside,
     prepare_content,
     site_builder_command,
     timed,
@@ -75,17 +76,18 @@ def main(argv: list[str] | None = None) -> int:
     command = site_builder_command("build", str(content), "--out", str(out), *options)
     print(f"command: {' '.join(command)}")
     runs = []
-    for _ in range(max(1, args.repeat)):
-        shutil.rmtree(cache, ignore_errors=True)
-        if out.exists():  # time a fresh build; replacing an old tree also costs deleting it (see --keep-old)
-            if not args.keep_old:
-                shutil.rmtree(out)
-        run = timed(command)
-        runs.append(run)
-        if run.returncode != 0:
-            print(f"build failed (exit {run.returncode}):", file=sys.stderr)
-            print("\n".join((run.stdout + run.stderr).strip().splitlines()[:30]), file=sys.stderr)
-            return 1
+    try:
+        for _ in range(max(1, args.repeat)):
+            # time a fresh build; replacing an old tree also costs deleting it (see --keep-old)
+            move_aside([cache] if args.keep_old else [cache, out], args.workdir)
+            run = timed(command)
+            runs.append(run)
+            if run.returncode != 0:
+                print(f"build failed (exit {run.returncode}):", file=sys.stderr)
+                print("\n".join((run.stdout + run.stderr).strip().splitlines()[:30]), file=sys.stderr)
+                return 1
+    finally:
+        empty_trash(args.workdir)
     best = min(r.seconds for r in runs)
     built = BUILT.search(runs[-1].stderr)
     pages = int(built.group(1)) if built else sum(1 for _ in out.rglob("*.html"))

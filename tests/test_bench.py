@@ -17,7 +17,8 @@ GENERATE = ROOT / "bench" / "generate.py"
 HUGO_COMPARE = ROOT / "bench" / "hugo_compare.py"
 sys.path.insert(0, str(ROOT / "bench"))
 
-import hugo_compare  # noqa: E402  (bench/ is not a package)
+import benchlib  # noqa: E402  (bench/ is not a package)
+import hugo_compare  # noqa: E402
 
 TIMING = re.compile(r"^(ours \(site-builder build\)|hugo|pagefind on hugo's pages): (\d+\.\d+) s \(best of 1", re.M)
 RATIO = re.compile(r"^ratio ours / (hugo|\(hugo \+ pagefind\)): (\d+\.\d+)$", re.M)
@@ -94,6 +95,21 @@ def test_hugo_comparison_times_three_builds_of_the_same_reports(tmp_path: Path) 
         figures = _income_figures(report)
         assert figures and all(f">{figure}</td>" in html for figure in figures), page
     assert (public / "pagefind" / "pagefind-entry.json").is_file()
+
+
+def test_a_previous_output_is_moved_aside_before_a_timed_run_and_deleted_after(tmp_path: Path) -> None:
+    old = tmp_path / "site"
+    (old / "a").mkdir(parents=True)
+    (old / "a" / "page.html").write_text("x", encoding="utf-8")
+    benchlib.move_aside([tmp_path / "never-built", old], tmp_path)
+    assert not old.exists()
+    assert [p.relative_to(tmp_path).as_posix() for p in (tmp_path / benchlib.TRASH).rglob("*.html")] == \
+        [".trash/0-site/a/page.html"]
+    old.mkdir()
+    benchlib.move_aside([old], tmp_path)
+    assert sorted(p.name for p in (tmp_path / benchlib.TRASH).iterdir()) == ["0-site", "1-site"]
+    benchlib.empty_trash(tmp_path)
+    assert not (tmp_path / benchlib.TRASH).exists() and not old.exists()
 
 
 HOSTILE = "<script>alert(1)</script> {{< x >}} {{% y %}} [a](javascript:alert(2)) <img src=x onerror=alert(3)>"
