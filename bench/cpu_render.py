@@ -74,9 +74,11 @@ def main(argv: list[str] | None = None) -> int:
     count = max(len(reports), 1)
     print(f"reports: {len(reports)}; load+check {check_seconds * 1000 / count:.2f} ms/report (not counted)")
     runs = []
-    for _ in range(args.repeat):
-        with tempfile.TemporaryDirectory() as scratch:
-            runs.append(render_all(site, args.content, reports, Path(scratch)))
+    # every run's files are kept until the end: a run right after a deletion would pay for it
+    # (benchlib.move_aside)
+    with tempfile.TemporaryDirectory() as scratch:
+        for number in range(args.repeat):
+            runs.append(render_all(site, args.content, reports, Path(scratch) / f"run-{number}"))
     for part in (*PARTS, "total"):
         values = [sum(run.values()) if part == "total" else run[part] for run in runs]
         shown = ", ".join(f"{v * 1000 / count:.2f}" for v in values)

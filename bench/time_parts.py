@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import argparse
 import re
-import shutil
 import sys
+from pathlib import Path
 
 from benchlib import (
     Run,
     common_arguments,
     count_reports,
+    empty_trash,
+    move_aside,
     prepare_content,
     site_builder_command,
     timed,
@@ -59,8 +61,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{count_reports(content)} reports, {args.parts} parts")
     parts = [args.workdir / f"part-{number}" for number in range(1, args.parts + 1)]
     combined, single = args.workdir / "combined", args.workdir / "single"
-    for folder in (*parts, combined, single):
-        shutil.rmtree(folder, ignore_errors=True)
+    move_aside([*parts, combined, single], args.workdir)  # deleted at the end (benchlib.move_aside)
+    try:
+        return _time_parts(args, content, parts, combined, single)
+    finally:
+        empty_trash(args.workdir)
+
+
+def _time_parts(args: argparse.Namespace, content: Path, parts: list[Path], combined: Path, single: Path) -> int:
     runs = [step(f"part {number}/{args.parts}", "build", str(content), "--part", f"{number}/{args.parts}", "--out", str(part))
             for number, part in enumerate(parts, start=1)]
     if None in runs:

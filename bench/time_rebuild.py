@@ -34,14 +34,22 @@ from __future__ import annotations
 import argparse
 import filecmp
 import re
-import shutil
 import sys
 import time
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
-from benchlib import common_arguments, count_reports, prepare_content, site_builder_command, timed, tree_size
+from benchlib import (
+    common_arguments,
+    count_reports,
+    empty_trash,
+    move_aside,
+    prepare_content,
+    site_builder_command,
+    timed,
+    tree_size,
+)
 
 REUSED = re.compile(r"reused from the previous build: (.*)")
 TIMINGS = re.compile(r"timings: (.*)")
@@ -120,8 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or args.workdir / f"rebuild-{count_reports(content)}"
     cache = args.cache or args.workdir / "rebuild-cache"
     if not args.keep:
-        for folder in (out, cache):
-            shutil.rmtree(folder, ignore_errors=True)
+        move_aside([out, cache], args.workdir)  # deleted at the end (benchlib.move_aside)
     cached = ("--cache", str(cache))
     edited, edit = (figure_edit if args.edit == "figure" else narrative_edit)(content)
     originals = {path: path.read_bytes() for path in edited}
@@ -146,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.no_verify:
             return 0
         fresh = out.with_name(out.name + "-fresh")
-        shutil.rmtree(fresh, ignore_errors=True)
+        move_aside([fresh], args.workdir)
         if not run_build("fresh, no cache", content, fresh, "--no-cache"):
             return 1
         different = different_files(out, fresh)
@@ -155,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for path, data in originals.items():
             path.write_bytes(data)
+        empty_trash(args.workdir)
 
 
 if __name__ == "__main__":
