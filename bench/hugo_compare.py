@@ -430,6 +430,8 @@ def print_results(ours: Tool, hugo_tool: Tool, pagefind: Tool) -> None:
     print(f"hugo + pagefind: {hugo_s + pagefind_s:.2f} s")
     print(f"ratio ours / hugo: {ours_s / hugo_s:.2f}")
     print(f"ratio ours / (hugo + pagefind): {ours_s / (hugo_s + pagefind_s):.2f}")
+    rounds = [o.seconds / (h.seconds + p.seconds) for o, h, p in zip(ours.runs, hugo_tool.runs, pagefind.runs, strict=True)]
+    print(f"ratio ours / (hugo + pagefind) by round: {', '.join(f'{r:.2f}' for r in rounds)}")
 
 
 def main(argv: list[str] | None = None) -> int:

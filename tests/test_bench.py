@@ -22,6 +22,7 @@ import hugo_compare  # noqa: E402
 
 TIMING = re.compile(r"^(ours \(site-builder build\)|hugo|pagefind on hugo's pages): (\d+\.\d+) s \(best of 1", re.M)
 RATIO = re.compile(r"^ratio ours / (hugo|\(hugo \+ pagefind\)): (\d+\.\d+)$", re.M)
+BY_ROUND = re.compile(r"^ratio ours / \(hugo \+ pagefind\) by round: (\d+\.\d+)$", re.M)  # one round
 
 
 def _generate(out: Path, reports: int = 6, seed: int = 7) -> None:
@@ -83,6 +84,9 @@ def test_hugo_comparison_times_three_builds_of_the_same_reports(tmp_path: Path) 
     ratios = dict(RATIO.findall(done.stdout))
     assert abs(float(ratios["hugo"]) - ours / hugo) <= _ratio_slack(ours, hugo, 1)
     assert abs(float(ratios["(hugo + pagefind)"]) - ours / (hugo + pagefind)) <= _ratio_slack(ours, hugo + pagefind, 2)
+    by_round = BY_ROUND.search(done.stdout)
+    assert by_round is not None, done.stdout
+    assert abs(float(by_round.group(1)) - ours / (hugo + pagefind)) <= _ratio_slack(ours, hugo + pagefind, 2)
 
     content = tmp_path / "content-5-seed3"
     reports = sorted(content.glob("*/[0-9][0-9][0-9][0-9]/report.yaml"))
