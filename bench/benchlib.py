@@ -39,19 +39,28 @@ def common_arguments(parser: argparse.ArgumentParser, repeat: int) -> None:
 # (bench/time_file_creation.py, docs/measurements.md). So the benchmarks do not delete a previous
 # run's output before a timed run: they move it aside and delete what they moved at the very end.
 TRASH = ".trash"
+_TRASHES: set[Path] = set()  # every trash folder filled by this process (``empty_trash``)
 
 
 def move_aside(folders: tuple[Path, ...] | list[Path], workdir: Path) -> None:
-    """Move a previous run's ``folders`` (those that exist) into ``workdir/.trash/`` (``empty_trash``)."""
-    trash = workdir / TRASH
+    """Move a previous run's ``folders`` (those that exist) into a ``.trash`` folder beside each (a
+    rename on the same disk), to be deleted by ``empty_trash(workdir)``."""
     for folder in folders:
         if folder.exists():
-            trash.mkdir(parents=True, exist_ok=True)
-            os.rename(folder, trash / f"{len(os.listdir(trash))}-{folder.name}")
+            trash = folder.parent / TRASH
+            trash.mkdir(exist_ok=True)
+            _TRASHES.add(trash)
+            number = 0
+            while (trash / f"{number}-{folder.name}").exists():
+                number += 1
+            os.rename(folder, trash / f"{number}-{folder.name}")
 
 
 def empty_trash(workdir: Path) -> None:
-    shutil.rmtree(workdir / TRASH, ignore_errors=True)
+    """Delete ``workdir/.trash`` and every trash folder ``move_aside`` filled."""
+    for trash in sorted(_TRASHES | {workdir / TRASH}):
+        shutil.rmtree(trash, ignore_errors=True)
+    _TRASHES.clear()
 
 
 def prepare_content(args: argparse.Namespace) -> Path:

@@ -112,8 +112,13 @@ def test_a_previous_output_is_moved_aside_before_a_timed_run_and_deleted_after(t
     old.mkdir()
     benchlib.move_aside([old], tmp_path)
     assert sorted(p.name for p in (tmp_path / benchlib.TRASH).iterdir()) == ["0-site", "1-site"]
+    elsewhere = tmp_path / "other-disk" / "out"  # an --out outside the work folder: its trash is beside it
+    elsewhere.mkdir(parents=True)
+    benchlib.move_aside([elsewhere], tmp_path / "work")
+    assert (tmp_path / "other-disk" / benchlib.TRASH / "0-out").is_dir()
     benchlib.empty_trash(tmp_path)
     assert not (tmp_path / benchlib.TRASH).exists() and not old.exists()
+    assert not (tmp_path / "other-disk" / benchlib.TRASH).exists()
 
 
 HOSTILE = "<script>alert(1)</script> {{< x >}} {{% y %}} [a](javascript:alert(2)) <img src=x onerror=alert(3)>"
