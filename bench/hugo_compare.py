@@ -8,14 +8,18 @@ site (``WORKDIR/hugo-N/``) and then, in one run, alternating the three commands 
 times (the best run of each counts):
 
 (a) ``site-builder build CONTENT --out WORKDIR/ours-N --cache WORKDIR/ours-cache`` — the whole build, our
-    Pagefind stage included, writing its build cache; the cache is removed before each run (a cache
+    Pagefind stage included, writing its build cache; the cache is cleared before each run (a cache
     kept from an earlier run would already hold the index copies, and a build skips writing those);
-(b) ``hugo`` on the converted site, into ``WORKDIR/hugo-N/public`` (its cache folder also removed);
+(b) ``hugo`` on the converted site, into ``WORKDIR/hugo-N/public`` (its cache folder also cleared);
 (c) Pagefind (the same extended binary our build runs) over Hugo's output, into ``public/pagefind``.
 
+Before each run the previous output and cache are moved aside, and deleted only after the last
+run: on a disk that is slow to create files right after many were deleted, a deletion just
+before a run would be paid by that run (``benchlib.move_aside``).
+
 For each it prints wall time, peak memory of the process tree, output size and file count, then
-the ratios ours / Hugo and ours / (Hugo + Pagefind). The conversion is preparation, timed and
-printed on its own, never counted as Hugo's time.
+the ratios ours / Hugo and ours / (Hugo + Pagefind), of the best times and round by round. The
+conversion is preparation, timed and printed on its own, never counted as Hugo's time.
 
 What Hugo renders (the conversion hands it finished table HTML, so Hugo only templates and writes):
 
