@@ -42,9 +42,9 @@ TRASH = ".trash"
 _TRASHES: set[Path] = set()  # every trash folder filled by this process (``empty_trash``)
 
 
-def move_aside(folders: tuple[Path, ...] | list[Path], workdir: Path) -> None:
+def move_aside(folders: tuple[Path, ...] | list[Path]) -> None:
     """Move a previous run's ``folders`` (those that exist) into a ``.trash`` folder beside each (a
-    rename on the same disk), to be deleted by ``empty_trash(workdir)``."""
+    rename on the same disk), to be deleted by ``empty_trash``."""
     for folder in folders:
         if folder.exists():
             trash = folder.parent / TRASH
@@ -56,9 +56,9 @@ def move_aside(folders: tuple[Path, ...] | list[Path], workdir: Path) -> None:
             os.rename(folder, trash / f"{number}-{folder.name}")
 
 
-def empty_trash(workdir: Path) -> None:
-    """Delete ``workdir/.trash`` and every trash folder ``move_aside`` filled."""
-    for trash in sorted(_TRASHES | {workdir / TRASH}):
+def empty_trash() -> None:
+    """Delete every trash folder ``move_aside`` filled (with what a killed earlier run left in it)."""
+    for trash in sorted(_TRASHES):
         shutil.rmtree(trash, ignore_errors=True)
     _TRASHES.clear()
 

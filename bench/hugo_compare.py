@@ -313,7 +313,7 @@ def convert(content: Path, site_dir: Path) -> Conversion:
     worker processes."""
     global _SITE
     started = time.perf_counter()
-    move_aside([site_dir], site_dir.parent)
+    move_aside([site_dir])
     planned = loader.plan(content)
     _SITE = planned.site
     write_skeleton(site_dir, planned.site.title)
@@ -347,19 +347,19 @@ class Tool:
         return min(self.runs, key=lambda r: r.seconds)
 
 
-def run_alternating(tools: list[Tool], repeat: int, workdir: Path) -> bool:
+def run_alternating(tools: list[Tool], repeat: int) -> bool:
     """Run each tool in turn, ``repeat`` rounds; False (after printing why) when one fails. Before
     each run its previous output and cache are moved aside (``move_aside``), deleted at the end."""
     try:
-        return _run_rounds(tools, repeat, workdir)
+        return _run_rounds(tools, repeat)
     finally:
-        empty_trash(workdir)
+        empty_trash()
 
 
-def _run_rounds(tools: list[Tool], repeat: int, workdir: Path) -> bool:
+def _run_rounds(tools: list[Tool], repeat: int) -> bool:
     for _ in range(max(1, repeat)):
         for tool in tools:
-            move_aside((tool.fresh, *tool.caches), workdir)
+            move_aside((tool.fresh, *tool.caches))
             run = timed(tool.command)
             if run.returncode != 0:
                 print(f"{tool.name} failed (exit {run.returncode}):", file=sys.stderr)
@@ -412,7 +412,7 @@ def compare(content: Path, workdir: Path, repeat: int, hugo: Path) -> int:
     pagefind = Tool("pagefind on hugo's pages", [str(pagefind_binary()), "--site", str(public),
                                                  "--output-path", str(bundle), "--quiet"], bundle, [])
     print(f"commands:\n  {' '.join(ours.command)}\n  {' '.join(hugo_tool.command)}\n  {' '.join(pagefind.command)}")
-    if not run_alternating([ours, hugo_tool, pagefind], repeat, workdir):
+    if not run_alternating([ours, hugo_tool, pagefind], repeat):
         return 1
     print(f"reports: {reports}")
     print_results(ours, hugo_tool, pagefind)

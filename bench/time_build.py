@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for _ in range(max(1, args.repeat)):
             # time a fresh build; replacing an old tree also costs deleting it (see --keep-old)
-            move_aside([cache] if args.keep_old else [cache, out], args.workdir)
+            move_aside([cache] if args.keep_old else [cache, out])
             run = timed(command)
             runs.append(run)
             if run.returncode != 0:
@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
                 print("\n".join((run.stdout + run.stderr).strip().splitlines()[:30]), file=sys.stderr)
                 return 1
     finally:
-        empty_trash(args.workdir)
+        empty_trash()
     best = min(r.seconds for r in runs)
     built = BUILT.search(runs[-1].stderr)
     pages = int(built.group(1)) if built else sum(1 for _ in out.rglob("*.html"))

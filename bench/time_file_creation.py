@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Time creating many small files on a fresh disk, right after deleting as many, and after waiting.
+"""Time creating many small files in a fresh folder, right after deleting as many, and after waiting.
 
 Why it matters: on ext4 without a journal (this machine's disk), an inode deleted less than 60 s
 ago is not reused (fs/ext4/ialloc.c, ``recently_deleted``) and each new file's allocation scans

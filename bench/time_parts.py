@@ -61,11 +61,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{count_reports(content)} reports, {args.parts} parts")
     parts = [args.workdir / f"part-{number}" for number in range(1, args.parts + 1)]
     combined, single = args.workdir / "combined", args.workdir / "single"
-    move_aside([*parts, combined, single], args.workdir)  # deleted at the end (benchlib.move_aside)
+    move_aside([*parts, combined, single])  # deleted at the end (benchlib.move_aside)
     try:
         return _time_parts(args, content, parts, combined, single)
     finally:
-        empty_trash(args.workdir)
+        empty_trash()
 
 
 def _time_parts(args: argparse.Namespace, content: Path, parts: list[Path], combined: Path, single: Path) -> int:

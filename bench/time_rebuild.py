@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or args.workdir / f"rebuild-{count_reports(content)}"
     cache = args.cache or args.workdir / "rebuild-cache"
     if not args.keep:
-        move_aside([out, cache], args.workdir)  # deleted at the end (benchlib.move_aside)
+        move_aside([out, cache])  # deleted at the end (benchlib.move_aside)
     cached = ("--cache", str(cache))
     edited, edit = (figure_edit if args.edit == "figure" else narrative_edit)(content)
     originals = {path: path.read_bytes() for path in edited}
@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.no_verify:
             return 0
         fresh = out.with_name(out.name + "-fresh")
-        move_aside([fresh], args.workdir)
+        move_aside([fresh])
         if not run_build("fresh, no cache", content, fresh, "--no-cache"):
             return 1
         different = different_files(out, fresh)
@@ -162,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for path, data in originals.items():
             path.write_bytes(data)
-        empty_trash(args.workdir)
+        empty_trash()
 
 
 if __name__ == "__main__":

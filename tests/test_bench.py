@@ -105,18 +105,18 @@ def test_a_previous_output_is_moved_aside_before_a_timed_run_and_deleted_after(t
     old = tmp_path / "site"
     (old / "a").mkdir(parents=True)
     (old / "a" / "page.html").write_text("x", encoding="utf-8")
-    benchlib.move_aside([tmp_path / "never-built", old], tmp_path)
+    benchlib.move_aside([tmp_path / "never-built", old])
     assert not old.exists()
     assert [p.relative_to(tmp_path).as_posix() for p in (tmp_path / benchlib.TRASH).rglob("*.html")] == \
         [".trash/0-site/a/page.html"]
     old.mkdir()
-    benchlib.move_aside([old], tmp_path)
+    benchlib.move_aside([old])
     assert sorted(p.name for p in (tmp_path / benchlib.TRASH).iterdir()) == ["0-site", "1-site"]
-    elsewhere = tmp_path / "other-disk" / "out"  # an --out outside the work folder: its trash is beside it
+    elsewhere = tmp_path / "other-disk" / "out"  # an --out elsewhere (maybe another disk): its trash is beside it
     elsewhere.mkdir(parents=True)
-    benchlib.move_aside([elsewhere], tmp_path / "work")
+    benchlib.move_aside([elsewhere])
     assert (tmp_path / "other-disk" / benchlib.TRASH / "0-out").is_dir()
-    benchlib.empty_trash(tmp_path)
+    benchlib.empty_trash()
     assert not (tmp_path / benchlib.TRASH).exists() and not old.exists()
     assert not (tmp_path / "other-disk" / benchlib.TRASH).exists()
 
