@@ -552,7 +552,7 @@ def _remember_quick(cache: build_cache.BuildCache, checked: quick.QuickCheck | N
             cache.forget_quick()
             return
         cache.save_quick(quick.QuickRecord(
-            quick.tool_state(quick.index_settings()), content, output, result.findings, result.pages,
+            quick.build_state(cache.root, result.findings), content, output, result.findings, result.pages,
             result.reports, result.files, shard_count))
     except OSError:
         pass
@@ -567,7 +567,7 @@ def _unchanged_site(cache: build_cache.BuildCache, planned: loader.Plan, keys: l
         return None
     findings = list(planned.findings)
     for (_, year_dir), key in zip(planned.jobs, keys, strict=True):
-        entry = cache.entry(contentfs.display_path(year_dir), key)
+        entry = cache.entry(year_dir, key)
         if entry is None:
             return None
         findings.extend(entry.findings)
@@ -591,7 +591,7 @@ def _render_reports(planned: loader.Plan, root: Path, out: Path, staging: Path, 
     if cache is not None and keys:
         copies = cache.index_copies
         for number, ((_, year_dir), key) in enumerate(zip(planned.jobs, keys, strict=True)):
-            entry = cache.entry(contentfs.display_path(year_dir), key)
+            entry = cache.entry(year_dir, key)
             if entry is not None and cache.reuse(entry, out, staging, index.cells if index else None):
                 results[number] = Rendered(entry.summary, entry.findings, compact({p: r[0] for p, r in entry.files.items()}),
                                            compact(entry.index), copies, entry.summary_file, reused=True)
@@ -766,7 +766,7 @@ def _save_reports(cache: build_cache.BuildCache, planned: loader.Plan, rendered:
     (its cells files in ``cells``, by default ``site``'s ``pagefind/cells/``)."""
     for (_, year_dir), key, report in zip(planned.jobs, keys, rendered, strict=True):
         if not report.reused or report.store is not None:
-            cache.save_report(contentfs.display_path(year_dir), key, report, site, cells)
+            cache.save_report(year_dir, key, report, site, cells)
 
 
 def _save_reports_early(cache: build_cache.BuildCache | None, planned: loader.Plan, rendered: list[Rendered],
@@ -792,10 +792,9 @@ def _remember(cache: build_cache.BuildCache, planned: loader.Plan, rendered: lis
     and the bulk files, forget what is gone. A cache that cannot be written only costs time next
     build (False)."""
     try:
-        folders = [contentfs.display_path(year_dir) for _, year_dir in planned.jobs]
         if with_reports:
             _save_reports(cache, planned, rendered, keys, out)
-        cache.forget_others(set(folders))
+        cache.forget_others([year_dir for _, year_dir in planned.jobs])
         page_jobs = site_pages.jobs
         cache.save_pages(page_jobs, out, record, site_pages.reused)
         cache.forget_index_copies({digest for report in rendered for digest in [*report.index.values(), report.summary_digest]}

@@ -3,10 +3,11 @@ next build into the same output re-checks and re-renders only what changed — a
 site byte-identical to a fresh build (``tests/test_incremental.py`` edits at random and compares).
 
 The memory lives outside the content folder and outside the site, in ``<cache>/build-<key>/``
-(``<cache>`` as for ``check``: ``$XDG_CACHE_HOME/site-builder``; the key is the content folder, the
-output folder and the current folder):
+(``<cache>`` as for ``check``: ``$XDG_CACHE_HOME/site-builder``; the key is the content folder and the
+output folder, whichever the current folder: an entry with findings is used only from the folder
+they were shown from):
 
-- ``reports/<sha256 of the report folder>``: one file per report — its key, findings, summary (what
+- ``reports/<sha256 of <unit>/<year>>``: one file per report — its key, findings, summary (what
   the site-wide pages need), and every file it wrote with SHA-256, size and modification time;
 - ``index/<sha256>``: the copies of its pages that Pagefind reads, and the file of its whole summary
   (with the table rows its unit page reads; the entry holds the rest), content-addressed;
@@ -71,7 +72,7 @@ import orjson
 from site_builder import check_cache, contentfs, search_directory
 from site_builder.check_cache import Invalid
 from site_builder.findings import Finding
-from site_builder.fingerprint import Fingerprints, FolderStamps, tool_digest
+from site_builder.fingerprint import Fingerprints, FolderStamps, inside_root, tool_digest
 from site_builder.model import Site, Unit
 from site_builder.publish import MARKER, link_all
 from site_builder.quick import MAGIC, VERSION, QuickRecord, pagefind_version
@@ -188,7 +189,7 @@ class ReportRecord:
 class ReportEntry(ReportRecord):
     """What a build remembers of one report."""
 
-    folder: str  # the report folder as shown in findings
+    folder: str  # the report folder as its findings show it (its name in the cache: ``inside_root``)
     key: str
     summary: ReportSummary  # without its table rows (``summaries.without_tables``)
     summary_file: str  # sha256 of the whole summary's file (``summaries.summary_bytes``)
@@ -478,8 +479,8 @@ class BuildCache(ReportKeys):
             _write(self.folder / "folders", [tool_digest().hex(), self.fingerprints.stamps.learned_data()])
 
     # -- reports
-    def _report_file(self, folder: str) -> Path:
-        return self.folder / "reports" / _report_file_name(folder)
+    def _report_file(self, year_dir: Path) -> Path:
+        return self.folder / "reports" / _report_file_name(inside_root(year_dir))
 
     def remembers_reports(self) -> bool:
         """Whether an earlier build left a report here that this one might reuse."""
@@ -489,14 +490,15 @@ class BuildCache(ReportKeys):
         except OSError:
             return False
 
-    def entry(self, folder: str, key: str) -> ReportEntry | None:
-        """The remembered report if its key is unchanged, else None."""
-        data = _read(self._report_file(folder))
+    def entry(self, year_dir: Path, key: str) -> ReportEntry | None:
+        """The remembered report if its key is unchanged, else None; and if it has findings, only
+        where they were shown from the same folder (their paths are relative to it)."""
+        data = _read(self._report_file(year_dir))
         try:
             entry = ReportEntry.from_data(data) if data is not None else None
         except (Invalid, KeyError, TypeError, ValueError, ArithmeticError):
             return None
-        if entry is None or entry.folder != folder or entry.key != key:
+        if entry is None or entry.key != key or entry.findings and entry.folder != contentfs.display_path(year_dir):
             return None
         return entry
 
@@ -518,7 +520,7 @@ class BuildCache(ReportKeys):
                            lambda: [(out / path, staging / path) for path in entry.files]
                            + [(out / "pagefind" / "cells" / path, cells / path) for path in entry.cells if cells is not None])
 
-    def save_report(self, folder: str, key: str, rendered: Rendered, out: Path, cells_folder: Path | None = None) -> None:
+    def save_report(self, year_dir: Path, key: str, rendered: Rendered, out: Path, cells_folder: Path | None = None) -> None:
         """Remember a report rendered by this build, its files stamped in ``out``: the output, or the
         staging folder that becomes it (a rename keeps each file's size and time); its cells files
         in ``cells_folder`` (the folder that becomes ``pagefind/cells/``; by default that of ``out``)."""
@@ -528,13 +530,13 @@ class BuildCache(ReportKeys):
         for base in {path.removesuffix("index.html") for path in rendered.index}:
             for path, full in _files_below(cells_folder or out / "pagefind" / "cells", base):
                 cells[path] = stamp(full) or [-1, -1]
-        entry = ReportEntry(folder, key, rendered.summary, rendered.summary_digest, rendered.findings, files, cells,
-                            rendered.index)
-        _write(self._report_file(folder), entry.to_data())
+        entry = ReportEntry(contentfs.display_path(year_dir), key, rendered.summary, rendered.summary_digest,
+                            rendered.findings, files, cells, rendered.index)
+        _write(self._report_file(year_dir), entry.to_data())
 
-    def forget_others(self, folders: set[str]) -> None:
+    def forget_others(self, year_dirs: Iterable[Path]) -> None:
         """Drop the entries of reports no longer in the content folder."""
-        keep = {_report_file_name(folder) for folder in folders}
+        keep = {_report_file_name(inside_root(year_dir)) for year_dir in year_dirs}
         _remove_all_but(self.folder / "reports", keep)
 
     # -- index copies

@@ -15,8 +15,10 @@ an unchanged report (``check_cache``). What a report's check reads:
   references read its report.yaml and tables (``prose/refs.py``, ``rules/prose_check``);
 - where the report declares ``published:``, its folder's git history and uncommitted changes as
   ``rules/corrections.py`` sees them (and so today's date, which dates uncommitted changes);
-- the paths findings are shown with (relative to the current folder; not the absolute path, so a
-  copy of the content folder elsewhere, as on another machine, has the same fingerprints).
+- the report folder's path inside the content folder (``<unit>/<year>``): neither where the content
+  folder is nor the current folder, so a copy of it elsewhere (another machine's job: ``parts.py``),
+  or the same folder built from another directory, has the same fingerprints. Findings show paths
+  relative to the current folder: what keeps findings keeps where they were shown from.
 
 Files are read through ``contentfs`` (never following a link); bytes are hashed, never mtimes.
 A build may skip reading a folder that a snapshot of the content shows unchanged since the last
@@ -117,8 +119,7 @@ class Fingerprints:
         self.root = root
         self.stamps = stamps
         hasher = _Hasher("site")
-        # not the absolute path: the same checkout elsewhere (another machine's job: parts.py) checks the same
-        hasher.field(tool_digest(), display_path(root).encode("utf-8", "surrogateescape"))
+        hasher.field(tool_digest())
         hasher.items("root files", [_file_item(root, root / name) for name in ROOT_FILES])
         self.site_digest = hasher.digest()
         self._units: dict[Path, bytes] = {}
@@ -135,7 +136,7 @@ class Fingerprints:
     def report(self, year_dir: Path) -> str:
         """The fingerprint of the report in ``year_dir`` (``<root>/<unit>/<year>``), hex."""
         hasher = _Hasher("report")
-        hasher.field(self.site_digest, display_path(year_dir).encode("utf-8", "surrogateescape"))
+        hasher.field(self.site_digest, inside_root(year_dir).encode("utf-8", "surrogateescape"))
         hasher.field(self._unit(year_dir.parent))
         own, may_be_published = self._folder(year_dir)
         hasher.field(own)
@@ -261,6 +262,11 @@ def _may_be_published(items: list[TreeItem]) -> bool:
     """A report.yaml that might declare ``published:`` (a cheap, conservative byte test)."""
     report = next((item for item in items if item.rel == "report.yaml"), None)
     return report is None or report.data is None or PUBLISHED_KEY in report.data
+
+
+def inside_root(year_dir: Path) -> str:
+    """A report folder's path inside the content folder: ``<unit>/<year>``."""
+    return f"{year_dir.parent.name}/{year_dir.name}"
 
 
 def _git_state(year_dir: Path) -> str:

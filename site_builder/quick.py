@@ -39,7 +39,8 @@ UNCHANGED = "unchanged: nothing built"
 
 
 def cache_folder(folder: Path, root: Path, out: Path) -> Path:
-    key = "\0".join((os.path.realpath(root), os.path.realpath(out), contentfs.display_path(root)))
+    """The build cache of a content folder and an output folder, whichever the current folder."""
+    key = "\0".join((os.path.realpath(root), os.path.realpath(out)))
     return folder / f"build-{hashlib.sha256(key.encode('utf-8', 'surrogateescape')).hexdigest()[:32]}"
 
 
@@ -94,6 +95,13 @@ def _read_record(path: Path) -> QuickRecord | None:
 def tool_state(settings: str) -> str:
     """The inputs of every build that are not files of its content folder."""
     return hashlib.sha256(fingerprint.tool_digest() + f"\0{settings}\0{pagefind_version()}".encode()).hexdigest()
+
+
+def build_state(root: Path, findings: list[Finding]) -> str:
+    """``tool_state`` of a build, and where its findings were shown from when it had any: they
+    name files relative to the current folder, so they are reported again only from there."""
+    shown = f"\0{contentfs.display_path(root)}" if findings else ""
+    return tool_state(index_settings() + shown)
 
 
 def index_settings() -> str:
@@ -163,7 +171,7 @@ def check(cache: Path, root: Path, out: Path) -> QuickCheck:
         walks[1].cancel()
         raise
     checked = QuickCheck(None, content, listing, walks[1], record.output if record is not None else None)
-    if record is None or content is None or content != record.content or record.tool != tool_state(index_settings()):
+    if record is None or content is None or content != record.content or record.tool != build_state(root, record.findings):
         return checked
     if walks[1].result()[0] != record.output:
         return checked

@@ -93,11 +93,17 @@ def test_a_link_is_not_followed(mini: MiniContent, tmp_path: Path) -> None:
     assert linked == fingerprint_of(R2024) != regular
 
 
-def test_shown_paths_are_an_input(mini: MiniContent) -> None:
-    """Findings name files relative to the current folder: checking from elsewhere is another input."""
+def test_the_current_folder_is_not_an_input(mini: MiniContent) -> None:
+    """The same report checked from another folder has the same fingerprint (what keeps its
+    findings keeps where they were shown from: ``build_cache.BuildCache.entry``), and so has a copy
+    of the content folder elsewhere; the report's own folder inside the content folder is an input."""
     here = fingerprint_of(R2024)
+    shutil.copytree(mini.root, mini.root.parent / "copy")
     os.chdir(mini.root)
-    assert Fingerprints(Path(".")).report(Path(R2024)) != here
+    assert Fingerprints(Path(".")).report(Path(R2024)) == here
+    assert Fingerprints(Path("../copy")).report(Path("../copy") / R2024) == here
+    shutil.copytree(Path("demo-center"), Path("demo-center-2"))  # the same files under another unit's name
+    assert Fingerprints(Path(".")).report(Path("demo-center-2/2024")) != here
 
 
 @pytest.mark.parametrize(("folder", "part", "edited"), [

@@ -256,6 +256,37 @@ def test_one_narrative_edit_renders_one_report(portal: Path, tmp_path: Path, mon
     assert_same_site(site, tmp_path / "fresh")
 
 
+def reports_with_findings(findings: list, shown_root: str) -> set[str]:
+    return {"/".join(f.place.path.removeprefix(shown_root).split("/")[:2]) for f in findings
+            if f.place.path.startswith(shown_root)}
+
+
+def test_a_build_from_another_folder_reuses_the_cache_and_shows_paths_from_there(
+        portal: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The build cache is the same whichever the current folder. Findings name files relative to
+    it, so only the reports with findings are checked again from another folder (and the quick
+    check answers only from the folder its findings were shown from)."""
+    copied(portal, tmp_path)
+    monkeypatch.chdir(tmp_path)
+    first = build(Path("content"), Path("site"), cache=Path("cache"))
+    checked_again = reports_with_findings(first.findings, "content/")
+    assert 0 < len(checked_again) < first.reports
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    second = build(Path("../content"), Path("../site"), cache=Path("../cache"))
+    assert quick.UNCHANGED not in second.timings
+    assert second.reused_reports == second.reports - len(checked_again)
+    assert [f.place.path for f in second.findings] == ["../" + f.place.path for f in first.findings]
+    assert all(Path(f.place.path).is_file() for f in second.findings)
+    assert quick.UNCHANGED in build(Path("../content"), Path("../site"), cache=Path("../cache")).timings
+    monkeypatch.chdir(tmp_path)
+    third = build(Path("content"), Path("site"), cache=Path("cache"))
+    assert quick.UNCHANGED not in third.timings and third.reused_reports == second.reused_reports
+    assert [f.place.path for f in third.findings] == [f.place.path for f in first.findings]
+    build(Path("content"), Path("fresh"))
+    assert_same_site(tmp_path / "site", tmp_path / "fresh")
+
+
 def test_a_build_whose_cache_remembers_no_report_keys_them_while_they_render(
         portal: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The keys taken in the background are those a build that keys first takes: the next build,
