@@ -23,6 +23,7 @@ import pytest
 import site_builder.build as build_module
 from site_builder import fingerprint, quick, snapshot
 from site_builder.build import BuildResult, build
+from site_builder.findings import Finding
 from site_builder.render import browse
 from site_builder.shards import SHARD_REPORTS_VARIABLE
 
@@ -256,7 +257,8 @@ def test_one_narrative_edit_renders_one_report(portal: Path, tmp_path: Path, mon
     assert_same_site(site, tmp_path / "fresh")
 
 
-def reports_with_findings(findings: list, shown_root: str) -> set[str]:
+def reports_with_findings(findings: list[Finding], shown_root: str) -> set[str]:
+    """The ``<unit>/<year>`` folders that findings shown below ``shown_root`` name files of."""
     return {"/".join(f.place.path.removeprefix(shown_root).split("/")[:2]) for f in findings
             if f.place.path.startswith(shown_root)}
 
