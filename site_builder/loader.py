@@ -339,7 +339,6 @@ def plan(root: Path) -> Plan:
         units, jobs = _units(reader, entries, folder)
     settings = site_doc.data if site_doc else {}
     site = Site(
-        root=display_path(root),
         title=settings.get("title", "部门决算公开"),
         description=settings.get("description", ""),
         glossary=glossary,
@@ -497,7 +496,8 @@ def _unit(reader: _Reader, unit_dir: Path, folder: contentfs.Folder | None = Non
         if str(d.get(key, "")).strip() == placeholder:
             reader.problem(shown, *doc.where((key,)), "content.placeholder",
                            f"{key}: 「{placeholder}」 is the placeholder written by site-builder new; write the unit's real {key}")
-    return Unit(unit_dir.name, d["name"], d["parent"], d["region"], d["level"], d.get("code", ""), d.get("description", ""), shown)
+    return Unit(unit_dir.name, d["name"], d["parent"], d["region"], d["level"], d.get("code", ""), d.get("description", ""),
+                f"{unit_dir.name}/unit.yaml")
 
 
 def _report(reader: _Reader, unit: Unit, year_dir: Path) -> Report | None:

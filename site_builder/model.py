@@ -76,7 +76,7 @@ class Unit:
     level: str
     code: str = ""
     description: str = ""
-    path: str = ""
+    path: str = ""  # its unit.yaml inside the content folder: the same whichever the current folder
 
 
 @dataclass
@@ -171,7 +171,6 @@ _HALF_CENT_OF_WAN, _NO_TOLERANCE = Decimal("0.005"), Decimal(0)  # made once: re
 
 @dataclass
 class Site:
-    root: str
     title: str
     description: str
     glossary: list[Term]

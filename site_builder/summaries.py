@@ -193,8 +193,16 @@ def summarize(report: Report, data: HeadlineData | None = None) -> ReportSummary
         unit=report.unit, year=report.year, rel=report.rel, title=report.title, template_id=report.template.id,
         amount_unit=report.amount_unit, headlines=headlines, forms=tuple(form_figures(report)),
         tables=tuple(table_rows(report, frame) for frame in report.template.tables if frame.id in report.tables),
-        corrections=tuple(report.corrections),
+        corrections=tuple(replace(c, place=replace(c.place, path=_inside_content(report, c.place.path)))
+                          for c in report.corrections),
     )
+
+
+def _inside_content(report: Report, shown: str) -> str:
+    """A file of the report as findings show it (from the current folder) as its path inside the
+    content folder: a summary is the same whichever folder the build ran from (its digest keys pages)."""
+    folder = report.folder.rstrip("/") + "/"
+    return report.rel + "/" + shown[len(folder):] if shown.startswith(folder) else shown
 
 
 def headline_value(report: Report, cells: tuple[CellRef, ...]) -> Decimal | None:

@@ -263,6 +263,20 @@ def reports_with_findings(findings: list[Finding], shown_root: str) -> set[str]:
             if f.place.path.startswith(shown_root)}
 
 
+def assert_every_site_wide_part_reused(result: BuildResult, site: Path, fresh: BuildResult) -> None:
+    """Nothing but the current folder changed: every page, shard and download made from more than
+    one report (or from a unit) is taken from the previous build (``fresh``: the build that made it)."""
+    assert (result.reused_unit_pages, result.reused_compare_groups) == (len(unit_folders(site)), len(group_folders(site)))
+    assert (result.reused_bulk_years, result.reused_unit_files) == (len(bulk_years(site)), len(unit_folders(site)))
+    assert result.reused_browse_pages == len(browse_pages(site)) > 0
+    assert result.reused_shards == len(fresh.index_memory) > 0
+
+
+def browse_pages(site: Path) -> list[Path]:
+    """The home page and the region and parent-department pages."""
+    return [site / "index.html", *sorted(site.glob("regions/**/index.html"))]
+
+
 def test_a_build_from_another_folder_reuses_the_cache_and_shows_paths_from_there(
         portal: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The build cache is the same whichever the current folder. Findings name files relative to
@@ -278,6 +292,7 @@ def test_a_build_from_another_folder_reuses_the_cache_and_shows_paths_from_there
     second = build(Path("../content"), Path("../site"), cache=Path("../cache"))
     assert quick.UNCHANGED not in second.timings
     assert second.reused_reports == second.reports - len(checked_again)
+    assert_every_site_wide_part_reused(second, tmp_path / "site", first)
     assert [f.place.path for f in second.findings] == ["../" + f.place.path for f in first.findings]
     assert all(Path(f.place.path).is_file() for f in second.findings)
     assert quick.UNCHANGED in build(Path("../content"), Path("../site"), cache=Path("../cache")).timings
