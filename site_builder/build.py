@@ -72,7 +72,7 @@ from site_builder.output import (
 )
 from site_builder.publish import SiteView, publish
 from site_builder.render import browse, compare
-from site_builder.render.compare import CompareGroup
+from site_builder.render.compare import CompareGroup, GroupPlan
 from site_builder.render.pages import (
     Output,
     Renderer,
@@ -955,9 +955,10 @@ _SITE_PAGES: _SitePagesState | None = None
 @dataclass
 class _SitePagesState:
     renderer: Renderer
-    by_unit: dict[str, list[ReportSummary]]  # without their table rows
+    summaries: list[ReportSummary]  # without their table rows, as ``groups`` number them
+    by_unit: dict[str, list[ReportSummary]]
     summary_files: dict[str, Path]  # report rel -> the file of its whole summary
-    groups: list[CompareGroup]
+    groups: list[GroupPlan]
     crumbs: dict[str, list[tuple[str, str]]]  # unit slug -> the browsing pages above its page
     staging: Path
     index: IndexFolders | None
@@ -976,7 +977,8 @@ def site_page_job(job: tuple[str, int]) -> Written:
         reports = [summary_from_bytes(state.summary_files[s.rel].read_bytes()) for s in state.by_unit.get(unit.slug, [])]
         output = state.renderer.render_units([unit], {unit.slug: reports}, state.crumbs)
     elif kind == "compare":
-        output = state.renderer.render_comparison_group(state.groups[number], headline_data())
+        output = state.renderer.render_comparison_group(
+            compare.make_group(state.groups[number], state.summaries, headline_data()), headline_data())
     else:
         listing = state.listings[number]
         output = Output()
@@ -1004,14 +1006,14 @@ class SitePages:
     jobs: list[build_cache.PageJob]
     reused: list[bool]
     units: int  # the first ``units`` jobs are unit pages
-    groups: list[CompareGroup]  # the comparison groups (``compare.compare_groups``), in job order
+    groups: list[GroupPlan]  # the comparison groups (``compare.group_plans``), in job order
     group_count: int = 0
 
     def __post_init__(self) -> None:
         self.group_count = len(self.groups)
 
-    def take_groups(self) -> list[CompareGroup]:
-        """The comparison groups, for the site-wide pages; not kept after (a row per report)."""
+    def take_groups(self) -> list[GroupPlan]:
+        """The comparison groups, for the site-wide pages; not kept after."""
         groups, self.groups = self.groups, []
         return groups
 
@@ -1046,7 +1048,7 @@ class _PageReuse:
     staging: Path
     cells: Path | None
 
-    def job_keys(self, units: list[Unit], by_unit: dict[str, list[ReportSummary]], groups: list[CompareGroup],
+    def job_keys(self, units: list[Unit], by_unit: dict[str, list[ReportSummary]], groups: Iterable[CompareGroup],
                  crumbs: dict[str, list[tuple[str, str]]], listings: list[browse.Listing],
                  latest: list[ReportSummary]) -> list[str]:
         def digests(unit: Unit) -> list[str]:
@@ -1086,7 +1088,7 @@ def _worker_site_pages(site: Site, root: Path, summaries: list[ReportSummary], s
     ``reuse`` allows, else rendered in worker processes; ``forked`` as ``map_in_workers`` says."""
     global _SITE_PAGES
     try:
-        groups = compare.compare_groups(summaries, headline_data())
+        groups = compare.group_plans(summaries)  # each group's rows made where it is keyed or rendered
         by_unit = summaries_by_unit(summaries)
         listings = browse.listings(site.units, browse.PAGE_UNITS)
         crumbs, latest = browse.unit_crumbs(listings), latest_reports(summaries)
@@ -1094,11 +1096,12 @@ def _worker_site_pages(site: Site, root: Path, summaries: list[ReportSummary], s
                 + [("browse", i) for i in range(len(listings))])
         folders = ([unit_path(unit.slug) for unit in site.units] + [group.path for group in groups]
                    + [listing.path.removesuffix(browse.HOME) for listing in listings])
-        keys = reuse.job_keys(site.units, by_unit, groups, crumbs, listings, latest) if reuse is not None \
+        made = (compare.make_group(plan, summaries, headline_data()) for plan in groups)
+        keys = reuse.job_keys(site.units, by_unit, made, crumbs, listings, latest) if reuse is not None \
             else [""] * len(jobs)
         done = [reuse.linked(key, folder) if reuse is not None else None for key, folder in zip(keys, folders, strict=True)]
         reused = [written is not None for written in done]
-        _SITE_PAGES = _SitePagesState(Renderer(site, root), by_unit, summary_files, groups, crumbs, staging, index,
+        _SITE_PAGES = _SitePagesState(Renderer(site, root), summaries, by_unit, summary_files, groups, crumbs, staging, index,
                                       listings, latest)
         todo = [number for number, written in enumerate(done) if written is None]
         if reuse is not None:  # the whole summaries the unit pages rendered now read, from the cache's store
@@ -1119,7 +1122,7 @@ def _worker_site_pages(site: Site, root: Path, summaries: list[ReportSummary], s
 
 
 def _site_pages(site: Site, summaries: list[ReportSummary], root: Path, findings: list[Finding],
-                groups: list[CompareGroup]) -> Output:
+                groups: list[GroupPlan]) -> Output:
     try:
         output = Renderer(site, root).render_site(summaries, with_units=False, compare_groups=groups)
     except ContentProblem as problem:

@@ -12,7 +12,7 @@ import csv
 import hashlib
 import io
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -245,6 +245,34 @@ class CompareGroup:
     def path(self) -> str:
         return f"compare/{self.year}/{self.slug}/"
 
+    @property
+    def units(self) -> int:
+        return len(self.rows)
+
+
+@dataclass(frozen=True)
+class GroupPlan:
+    """A comparison group before its rows are made (``make_group``): its place and which reports it
+    compares, by their positions in the build's list of summaries. What the comparison index and
+    the sitemap read, and all the build's main process keeps of a group: the rows, about 1 kB a
+    report in each of its two groups, are made one group at a time where the group is keyed or
+    rendered."""
+
+    kind: str  # region | parent
+    name: str
+    region: str
+    slug: str
+    year: int
+    members: tuple[int, ...]
+
+    @property
+    def path(self) -> str:
+        return f"compare/{self.year}/{self.slug}/"
+
+    @property
+    def units(self) -> int:
+        return len(self.members)
+
 
 INDEX_GROUPS = 300  # comparison pages compare/index.html lists at most; above it, one index page per year
 COMPARE_INDEX = "compare/index.html"
@@ -256,16 +284,16 @@ class IndexPage:
 
     path: str
     year: int | None  # the year it lists, None for compare/index.html
-    groups: list[CompareGroup]  # the comparison pages it lists
+    groups: Sequence[CompareGroup | GroupPlan]  # the comparison pages it lists
     years: list[tuple[int, int]] = field(default_factory=list)  # (year, its comparison pages), newest first
 
 
-def index_pages(groups: list[CompareGroup], limit: int = INDEX_GROUPS) -> list[IndexPage]:
+def index_pages(groups: Sequence[CompareGroup | GroupPlan], limit: int = INDEX_GROUPS) -> list[IndexPage]:
     """compare/index.html listing every comparison page, or, above ``limit`` of them, listing the
     years, followed by one index page per year."""
     if len(groups) <= limit:
         return [IndexPage(COMPARE_INDEX, None, groups)]
-    by_year: dict[int, list[CompareGroup]] = defaultdict(list)
+    by_year: dict[int, list[CompareGroup | GroupPlan]] = defaultdict(list)
     for group in groups:
         by_year[group.year].append(group)
     years = sorted(by_year, reverse=True)
@@ -292,19 +320,32 @@ MIN_UNITS = 2  # a region or department with one unit that year has nothing to c
 
 
 def compare_groups(reports: list[ReportSummary], headlines: HeadlineData) -> list[CompareGroup]:
-    buckets: dict[tuple[str, str, str, int], list[ReportSummary]] = defaultdict(list)
-    for report in reports:
-        buckets[("region", report.unit.region, "", report.year)].append(report)
-        buckets[("parent", report.unit.parent, report.unit.region, report.year)].append(report)
-    groups = []
+    return [make_group(plan, reports, headlines) for plan in group_plans(reports)]
+
+
+def group_plans(reports: list[ReportSummary]) -> list[GroupPlan]:
+    """The comparison groups of ``reports``: each region's and each parent department's reports of
+    a year, when there are at least ``MIN_UNITS``; members in row order (unit name, then report)."""
+    buckets: dict[tuple[str, str, str, int], list[int]] = defaultdict(list)
+    for number, report in enumerate(reports):
+        buckets[("region", report.unit.region, "", report.year)].append(number)
+        buckets[("parent", report.unit.parent, report.unit.region, report.year)].append(number)
+    plans = []
     for (kind, name, region, year), members in sorted(buckets.items()):
         if len(members) < MIN_UNITS:
             continue
-        unit, converted = common_unit(r.amount_unit for r in members)
         slug = group_slug(kind, name) if kind == "region" else group_slug(kind, region, name)
-        rows = [_compare_row(r, unit, headlines) for r in sorted(members, key=lambda r: (r.unit.name, r.rel))]
-        groups.append(CompareGroup(kind, name, region, slug, year, unit, converted, rows))
-    return groups
+        members.sort(key=lambda number: (reports[number].unit.name, reports[number].rel))
+        plans.append(GroupPlan(kind, name, region, slug, year, tuple(members)))
+    return plans
+
+
+def make_group(plan: GroupPlan, reports: list[ReportSummary], headlines: HeadlineData) -> CompareGroup:
+    """The group ``plan`` names, with its rows (``reports``: the list ``group_plans`` was given)."""
+    members = [reports[number] for number in plan.members]
+    unit, converted = common_unit(r.amount_unit for r in members)
+    rows = [_compare_row(r, unit, headlines) for r in members]
+    return CompareGroup(plan.kind, plan.name, plan.region, plan.slug, plan.year, unit, converted, rows)
 
 
 def _compare_row(report: ReportSummary, unit: str, headlines: HeadlineData) -> CompareRow:

@@ -404,20 +404,22 @@ class Renderer:
 
     # -- site-wide pages ----------------------------------------------------------------------
     def render_site(self, summaries: list[ReportSummary], with_units: bool = True,
-                    compare_groups: list[compare.CompareGroup] | None = None) -> Output:
+                    compare_groups: Sequence[compare.GroupPlan] | None = None) -> Output:
         """The site-wide pages, from the workers' report summaries (never full reports); the unit
         and comparison pages too unless the build renders them in its worker processes
         (``render_units``, ``render_comparison_group``). ``compare_groups``: those of ``summaries``
-        when the caller has them (``compare.compare_groups``)."""
+        when the caller has them (``compare.group_plans``; only with ``with_units`` False)."""
         out = Output()
-        comparisons = compare_groups if compare_groups is not None else compare.compare_groups(summaries, headline_data())
+        comparisons: Sequence[compare.CompareGroup | compare.GroupPlan]
         listings = browse.listings(self.site.units, browse.PAGE_UNITS)
         if with_units:  # else the build renders the browsing, unit and comparison pages in its workers
             reports_by_unit = summaries_by_unit(summaries)
             self.render_browsing(out, listings, summaries, reports_by_unit)
             out.merge(self.render_units(self.site.units, reports_by_unit, browse.unit_crumbs(listings)))
-            self.render_comparisons(out, comparisons, headline_data())
+            comparisons = groups = compare.compare_groups(summaries, headline_data())
+            self.render_comparisons(out, groups, headline_data())
         else:
+            comparisons = compare_groups if compare_groups is not None else compare.group_plans(summaries)
             self.render_compare_index(out, comparisons)
         glossary = merged_glossary(self.site)
         out.add("glossary/index.html", self.page("glossary.html", "glossary/index.html", glossary=glossary, term_anchor=term_anchor))
@@ -507,7 +509,7 @@ class Renderer:
             out.merge(self.render_comparison_group(group, headlines))
         self.render_compare_index(out, groups)
 
-    def render_compare_index(self, out: Output, groups: list[compare.CompareGroup]) -> None:
+    def render_compare_index(self, out: Output, groups: Sequence[compare.CompareGroup | compare.GroupPlan]) -> None:
         """compare/index.html: every comparison page, or, for a large portal, the years, each with
         a page compare/<year>/index.html of its comparison pages (compare.INDEX_GROUPS)."""
         for page in compare.index_pages(groups, compare.INDEX_GROUPS):
@@ -531,7 +533,7 @@ class Renderer:
                                     head_html=compare.compare_head_html(columns, view, views)))
         return out
 
-    def sitemap(self, summaries: list[ReportSummary], groups: list[compare.CompareGroup],
+    def sitemap(self, summaries: list[ReportSummary], groups: Sequence[compare.CompareGroup | compare.GroupPlan],
                 browsing: Sequence[str] = ()) -> list[tuple[str, str]]:
         """sitemap.xml, and the numbered files it indexes when the site has too many addresses for one.
         ``browsing``: the region and parent-department pages (browse.py)."""
