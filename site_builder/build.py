@@ -333,11 +333,13 @@ def _build_locked(root: Path, out: Path, planned: loader.Plan, index: bool, work
     site_key = build_cache.site_key(cache, planned.site, keys, quick.index_settings()) \
         if cache is not None and later is None else ""
     if cache is not None and later is None:
-        unchanged = _unchanged_site(cache, planned, keys, site_key, out)
+        as_left = checked is not None and checked.output_as_left
+        unchanged = _unchanged_site(cache, planned, keys, site_key, out, as_left)
         if unchanged is not None:
             remove_leftovers(out)  # what killed builds left beside it still goes
             unchanged.timings[quick.UNCHANGED] = time.perf_counter() - clock
-            _remember_quick(cache, checked, _output_snapshot(out), unchanged, unchanged.reused_shards)
+            output = checked.recorded_output if checked is not None and as_left else _output_snapshot(out)
+            _remember_quick(cache, checked, output, unchanged, unchanged.reused_shards)
             return unchanged
     if later is not None:
         running.callback(later.close)
@@ -559,10 +561,11 @@ def _remember_quick(cache: build_cache.BuildCache, checked: quick.QuickCheck | N
 
 
 def _unchanged_site(cache: build_cache.BuildCache, planned: loader.Plan, keys: list[str], site_key: str,
-                    out: Path) -> BuildResult | None:
+                    out: Path, as_left: bool) -> BuildResult | None:
     """The result of the previous build when nothing it was built from changed and its output is
-    exactly as it wrote it (then a fresh build would write the same bytes: nothing is written)."""
-    files = cache.site_unchanged(site_key, out)
+    exactly as it wrote it (then a fresh build would write the same bytes: nothing is written).
+    ``as_left``: the output's snapshot is the one taken after that build (no walk needed)."""
+    files = cache.site_unchanged(site_key, out, as_left)
     if files is None:
         return None
     findings = list(planned.findings)

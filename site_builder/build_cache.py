@@ -666,13 +666,14 @@ class BuildCache(ReportKeys):
         """Every file of the previous output with its ``full_stamp`` as that build left it."""
         return self._site_record[1]
 
-    def site_unchanged(self, key: str, out: Path) -> SiteStamps | None:
+    def site_unchanged(self, key: str, out: Path, as_left: bool = False) -> SiteStamps | None:
         """The files of the previous output (path -> status) if it was built from ``key`` and is
-        exactly as written: no file changed, added or removed since, and none but regular files. Else None."""
+        exactly as written: no file changed, added or removed since, and none but regular files. Else None.
+        ``as_left``: as ``publish_in_place`` (the output's snapshot says so: no walk)."""
         built_from, files = self._site_record
         if built_from != key:
             return None
-        now = stamps_below(out)
+        now = files if as_left else stamps_below(out)
         return files if now == files and now.all_regular() else None
 
     def save_site(self, key: str, out: Path, record: SiteStamps | None = None) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from site_builder import build_cache, snapshot
+from site_builder import build_cache, quick, snapshot
 from site_builder.build import BuildRefused, build
 from site_builder.publish import journal_path
 from tests.test_build_safety import (
@@ -84,6 +84,37 @@ def test_an_output_as_the_last_build_left_it_is_not_walked(tmp_path: Path, monke
     result = build(content, site, cache=cache)
     assert result.reused_reports >= result.reports - 2  # the report and the next year's, which reads it
     assert site.resolve() not in [folder.resolve() for folder in walked]
+    monkeypatch.undo()
+    assert_fresh(site, content, tmp_path / "fresh")
+
+
+def test_content_touched_but_not_changed_answers_unchanged_without_walking_the_output(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A content file written again with the same bytes: the quick check cannot answer (the
+    folder's snapshot changed), the reports' keys show nothing changed, and the output, whose
+    snapshot is the one taken after the last build, is not walked to show it is as written."""
+    content, site, cache = tmp_path / "content", tmp_path / "site", tmp_path / "cache"
+    subprocess.run([sys.executable, str(ROOT / "bench" / "generate.py"), "--reports", "6", "--out", str(content),
+                    "--seed", "5"], check=True, capture_output=True)
+    monkeypatch.setattr(snapshot, "RACY_SECONDS", 0.3)
+    time.sleep(1.4)  # a content snapshot is only kept once settled (find compares whole seconds)
+    build(content, site, cache=cache)
+    narrative = sorted(content.glob("*/*/explanation.md"))[0]
+    narrative.write_bytes(narrative.read_bytes())
+    time.sleep(1.4)
+    walked: list[Path] = []
+    real = build_cache.stamps_below
+    monkeypatch.setattr(build_cache, "stamps_below", lambda folder: walked.append(folder) or real(folder))
+    touched = build(content, site, cache=cache)
+    assert quick.UNCHANGED in touched.timings and touched.reused_reports == touched.reports
+    assert walked == []
+    again = build(content, site, cache=cache)  # answered by the quick check from the record just saved
+    assert quick.UNCHANGED in again.timings and walked == []
+    (site / "index.html").write_bytes((site / "index.html").read_bytes() + b"<!-- hand -->")
+    narrative.write_bytes(narrative.read_bytes())
+    time.sleep(1.4)
+    build(content, site, cache=cache)  # the output is not as left: walked, and the page written again
+    assert site.resolve() in [folder.resolve() for folder in walked]
     monkeypatch.undo()
     assert_fresh(site, content, tmp_path / "fresh")
 
