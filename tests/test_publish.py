@@ -66,9 +66,9 @@ def test_a_rebuild_moves_only_what_changed(tmp_path: Path) -> None:
     assert_fresh(site, content, tmp_path / "fresh")
 
 
-def test_an_output_as_the_last_build_left_it_is_not_walked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """When the output's snapshot is the one taken after the last build, the cache's record of its
-    files is used as it is; the rebuild is still the fresh build."""
+def built_with_walks_counted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path, Path, list[Path]]:
+    """Six generated reports built with a cache once their snapshot has settled; then every folder
+    ``build_cache.stamps_below`` walks is listed. Returns content, site, cache and that list."""
     content, site, cache = tmp_path / "content", tmp_path / "site", tmp_path / "cache"
     # generated reports: none declares ``published:`` (whose key reads git, which snapshots cannot see)
     subprocess.run([sys.executable, str(ROOT / "bench" / "generate.py"), "--reports", "6", "--out", str(content),
@@ -79,6 +79,13 @@ def test_an_output_as_the_last_build_left_it_is_not_walked(tmp_path: Path, monke
     walked: list[Path] = []
     real = build_cache.stamps_below
     monkeypatch.setattr(build_cache, "stamps_below", lambda folder: walked.append(folder) or real(folder))
+    return content, site, cache, walked
+
+
+def test_an_output_as_the_last_build_left_it_is_not_walked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the output's snapshot is the one taken after the last build, the cache's record of its
+    files is used as it is; the rebuild is still the fresh build."""
+    content, site, cache, walked = built_with_walks_counted(tmp_path, monkeypatch)
     narrative = sorted(content.glob("*/*/explanation.md"))[0]
     narrative.write_text(narrative.read_text(encoding="utf-8") + "\n本单位将继续加强预算管理。\n", encoding="utf-8")
     result = build(content, site, cache=cache)
@@ -93,22 +100,14 @@ def test_content_touched_but_not_changed_answers_unchanged_without_walking_the_o
     """A content file written again with the same bytes: the quick check cannot answer (the
     folder's snapshot changed), the reports' keys show nothing changed, and the output, whose
     snapshot is the one taken after the last build, is not walked to show it is as written."""
-    content, site, cache = tmp_path / "content", tmp_path / "site", tmp_path / "cache"
-    subprocess.run([sys.executable, str(ROOT / "bench" / "generate.py"), "--reports", "6", "--out", str(content),
-                    "--seed", "5"], check=True, capture_output=True)
-    monkeypatch.setattr(snapshot, "RACY_SECONDS", 0.3)
-    time.sleep(1.4)  # a content snapshot is only kept once settled (find compares whole seconds)
-    build(content, site, cache=cache)
+    content, site, cache, walked = built_with_walks_counted(tmp_path, monkeypatch)
     narrative = sorted(content.glob("*/*/explanation.md"))[0]
     narrative.write_bytes(narrative.read_bytes())
     time.sleep(1.4)
-    walked: list[Path] = []
-    real = build_cache.stamps_below
-    monkeypatch.setattr(build_cache, "stamps_below", lambda folder: walked.append(folder) or real(folder))
     touched = build(content, site, cache=cache)
     assert quick.UNCHANGED in touched.timings and touched.reused_reports == touched.reports
     assert walked == []
-    again = build(content, site, cache=cache)  # answered by the quick check from the record just saved
+    again = build(content, site, cache=cache)  # the record the last build saved says nothing changed
     assert quick.UNCHANGED in again.timings and walked == []
     (site / "index.html").write_bytes((site / "index.html").read_bytes() + b"<!-- hand -->")
     narrative.write_bytes(narrative.read_bytes())
