@@ -570,10 +570,10 @@ def _unchanged_site(cache: build_cache.BuildCache, planned: loader.Plan, keys: l
         return None
     findings = list(planned.findings)
     for (_, year_dir), key in zip(planned.jobs, keys, strict=True):
-        entry = cache.entry(year_dir, key)
-        if entry is None:
+        remembered = cache.findings_of(year_dir, key)
+        if remembered is None:
             return None
-        findings.extend(entry.findings)
+        findings.extend(remembered)
     if any(f.is_error for f in findings):
         raise BuildRefused(findings)
     shard_count = len(json.loads((out / "pagefind" / search_index.SHARDS_MANIFEST).read_text(encoding="utf-8"))

@@ -502,6 +502,18 @@ class BuildCache(ReportKeys):
             return None
         return entry
 
+    def findings_of(self, year_dir: Path, key: str) -> list[Finding] | None:
+        """The remembered report's findings if its key is unchanged (as ``entry`` says), without
+        making the rest of its entry: all a build that finds the whole site unchanged reads of it."""
+        data = _read(self._report_file(year_dir))
+        try:
+            if not isinstance(data, dict) or data["key"] != key or not isinstance(data["findings"], list):
+                return None
+            findings = [check_cache.decode(f) for f in data["findings"]]
+        except (Invalid, KeyError, TypeError, ValueError, ArithmeticError):
+            return None
+        return None if findings and data["folder"] != contentfs.display_path(year_dir) else findings
+
     def reuse(self, entry: ReportEntry, out: Path, staging: Path, cells: Path | None) -> bool:
         """Link the report's files from the previous output into ``staging`` (its cells files into
         ``cells``) if all are still as written and its index copies and summary are cached; else link nothing."""

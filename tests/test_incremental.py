@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 import site_builder.build as build_module
-from site_builder import fingerprint, quick, snapshot
+from site_builder import build_cache, fingerprint, loader, quick, snapshot
 from site_builder.build import BuildResult, build
 from site_builder.findings import Finding
 from site_builder.render import browse
@@ -302,6 +302,36 @@ def test_a_build_from_another_folder_reuses_the_cache_and_shows_paths_from_there
     assert [f.place.path for f in third.findings] == [f.place.path for f in first.findings]
     build(Path("content"), Path("fresh"))
     assert_same_site(tmp_path / "site", tmp_path / "fresh")
+
+
+def test_the_findings_a_site_unchanged_reads_are_those_of_the_whole_entry(
+        portal: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``findings_of`` (all a build that finds the site unchanged reads of a report's entry) says
+    what ``entry`` says: the findings when the key holds, and from another folder none for a report
+    with findings (their paths are relative to the folder they were shown from)."""
+    copied(portal, tmp_path)
+    monkeypatch.chdir(tmp_path)
+    build(Path("content"), Path("site"), cache=Path("cache"))
+
+    def both(up: str) -> list[tuple[object, object]]:
+        root = Path(up + "content")
+        planned = loader.plan(root)
+        cache = build_cache.BuildCache(quick.cache_folder(Path(up + "cache"), root, Path(up + "site")), root, planned.site)
+        keys = [cache.key(year_dir) for _, year_dir in planned.jobs]
+        pairs = []
+        for (_, year_dir), key in zip(planned.jobs, keys, strict=True):
+            entry = cache.entry(year_dir, key)
+            pairs.append((entry.findings if entry is not None else None, cache.findings_of(year_dir, key)))
+            assert cache.findings_of(year_dir, "0" * 64) is None
+        return pairs
+
+    here = both("")
+    assert all(entry == findings for entry, findings in here) and sum(bool(f) for f, _ in here) > 0
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    there = both("../")
+    assert all(entry == findings for entry, findings in there)
+    assert [f is None for f, _ in there] == [bool(f) for f, _ in here]
 
 
 def test_a_build_whose_cache_remembers_no_report_keys_them_while_they_render(
