@@ -142,8 +142,7 @@ def main(argv: list[str] | None = None) -> int:
             if not run_build("one edit" if args.edits == 1 else f"one edit ({number} of {args.edits})", content, out, *cached):
                 return 1
         if args.undo:
-            for path, data in originals.items():
-                path.write_bytes(data)
+            put_back(originals)
             print("edit undone: the edited files put back")
             time.sleep(args.pause)
             if not (run_build("edit undone", content, out, *cached) and run_build("unchanged", content, out, *cached)):
@@ -160,9 +159,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"identical to a fresh build: {'yes' if not different else 'no: ' + ', '.join(different[:10])}")
         return 0 if not different else 1
     finally:
-        for path, data in originals.items():
-            path.write_bytes(data)
+        put_back(originals)
         empty_trash()
+
+
+def put_back(originals: dict[Path, bytes]) -> None:
+    """Write back each file whose bytes differ from ``originals``: one already put back is left
+    alone, so the next build's quick check still holds (a write changes the folder's snapshot)."""
+    for path, data in originals.items():
+        if path.read_bytes() != data:
+            path.write_bytes(data)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import benchlib  # noqa: E402  (bench/ is not a package)
 import hugo_compare  # noqa: E402
+import time_rebuild  # noqa: E402
 
 TIMING = re.compile(r"^(ours \(site-builder build\)|hugo|pagefind on hugo's pages): (\d+\.\d+) s \(best of 1", re.M)
 RATIO = re.compile(r"^ratio ours / (hugo|\(hugo \+ pagefind\)): (\d+\.\d+)$", re.M)
@@ -171,3 +172,15 @@ def test_what_the_build_holds_per_report_is_mostly_its_summary(tmp_path: Path) -
     assert sizes["findings"] < 100 and sizes["summaries"] < 100, done.stdout  # an empty list; one folder for all
     parts = sum(size for part, size in sizes.items() if part != "all")
     assert abs(sizes["all"] - parts) <= len(sizes), done.stdout  # each printed rounded
+
+
+def test_the_edit_benchmark_leaves_a_file_already_put_back_alone(tmp_path: Path) -> None:
+    """A file with its bytes back is not written again (its change time would make the next
+    build's quick check fail); one still edited is put back."""
+    edited, kept = tmp_path / "edited.md", tmp_path / "kept.md"
+    edited.write_text("改过", encoding="utf-8")
+    kept.write_text("原文", encoding="utf-8")
+    before = kept.stat().st_mtime_ns, kept.stat().st_ctime_ns, kept.stat().st_ino
+    time_rebuild.put_back({edited: "原文".encode(), kept: "原文".encode()})
+    assert edited.read_text(encoding="utf-8") == "原文"
+    assert (kept.stat().st_mtime_ns, kept.stat().st_ctime_ns, kept.stat().st_ino) == before
