@@ -218,6 +218,12 @@ class ReportEntry(ReportRecord):
                    [check_cache.decode(f) for f in data["findings"]], files, cells, index)
 
 
+def _remembered_here(remembered_key: str, folder: Any, findings: list[Finding], key: str, year_dir: Path) -> bool:
+    """A report's entry holds for this build: its key is ``key`` and, when it has findings, they
+    were shown from the current folder (their paths are relative to it)."""
+    return remembered_key == key and not (findings and folder != contentfs.display_path(year_dir))
+
+
 def _remove_all_but(folder: Path, keep: set[str]) -> None:
     """Delete the files of ``folder`` not named in ``keep`` (no ``Path`` per name: 40,000 at 10,000 reports)."""
     try:
@@ -498,9 +504,8 @@ class BuildCache(ReportKeys):
             entry = ReportEntry.from_data(data) if data is not None else None
         except (Invalid, KeyError, TypeError, ValueError, ArithmeticError):
             return None
-        if entry is None or entry.key != key or entry.findings and entry.folder != contentfs.display_path(year_dir):
-            return None
-        return entry
+        return entry if entry is not None and _remembered_here(entry.key, entry.folder, entry.findings, key, year_dir) \
+            else None
 
     def findings_of(self, year_dir: Path, key: str) -> list[Finding] | None:
         """The remembered report's findings if its key is unchanged (as ``entry`` says), without
@@ -512,7 +517,7 @@ class BuildCache(ReportKeys):
             findings = [check_cache.decode(f) for f in data["findings"]]
         except (Invalid, KeyError, TypeError, ValueError, ArithmeticError):
             return None
-        return None if findings and data["folder"] != contentfs.display_path(year_dir) else findings
+        return findings if _remembered_here(data["key"], data["folder"], findings, key, year_dir) else None
 
     def reuse(self, entry: ReportEntry, out: Path, staging: Path, cells: Path | None) -> bool:
         """Link the report's files from the previous output into ``staging`` (its cells files into
@@ -685,8 +690,9 @@ class BuildCache(ReportKeys):
         built_from, files = self._site_record
         if built_from != key:
             return None
-        now = files if as_left else stamps_below(out)
-        return files if now == files and now.all_regular() else None
+        if not as_left and stamps_below(out) != files:
+            return None
+        return files if files.all_regular() else None
 
     def save_site(self, key: str, out: Path, record: SiteStamps | None = None) -> None:
         """Remember the output's files with their status (``record``: as publication in place

@@ -243,7 +243,7 @@ class CompareGroup:
 
     @property
     def path(self) -> str:
-        return f"compare/{self.year}/{self.slug}/"
+        return group_path(self.year, self.slug)
 
     @property
     def units(self) -> int:
@@ -267,11 +267,16 @@ class GroupPlan:
 
     @property
     def path(self) -> str:
-        return f"compare/{self.year}/{self.slug}/"
+        return group_path(self.year, self.slug)
 
     @property
     def units(self) -> int:
         return len(self.members)
+
+
+def group_path(year: int, slug: str) -> str:
+    """The folder of a comparison group's pages."""
+    return f"compare/{year}/{slug}/"
 
 
 INDEX_GROUPS = 300  # comparison pages compare/index.html lists at most; above it, one index page per year
