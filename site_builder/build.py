@@ -804,7 +804,8 @@ def _remember(cache: build_cache.BuildCache, planned: loader.Plan, rendered: lis
                                   | {digest for job in page_jobs for digest in job.index.values()})
         cache.save_shards(inputs, out, record)
         cache.save_bulk({y.year: build_cache.BulkYearRecord(y.inputs, y.digests, y.tables) for y in bulk_output.years},
-                        {u.path: (u.inputs, u.digest) for u in bulk_output.units}, out)
+                        {u.path: (u.inputs, u.digest) for u in bulk_output.units}, out,
+                        {name for y in bulk_output.years for name in bulk.part_names(y.year, y.reports)})
         cache.save_site(site_key, out, record)
         cache.save_folders()
         build_cache.prune(cache.folder.parent)

@@ -18,8 +18,10 @@ they were shown from):
   statuses in the content's listing and what was read (``fingerprint.FolderStamps``);
 - ``bulk``: each year's bulk files (``data/<year>/``) and each unit's ``units/<slug>/figures.csv``,
   with their input digests (``bulk.year_inputs``, ``bulk.unit_inputs``);
-- ``bulk-rows/<year>``: the rows each report of the year gave its bulk files (``bulk.ReportRows``),
-  with the digests of the files they were made from (``SealedRows``);
+- ``bulk-rows/<year>-<n>``: the rows each report of a year's part gave its bulk files
+  (``bulk.ReportRows``), with the digests of the files they were made from (``SealedRows``);
+- ``bulk-parts/<year>-<n>``: each part of a year's bulk files (``bulk._Part``): its reports' rows in
+  a SQLite file and the bytes of its records, which the year's files are put together from;
 - ``site``: every file of the output with its status (size, times, inode) as the build left it, a
   line per folder (``stamps.SiteStamps``), and the key of everything the site was built from;
 - ``quick``: what tells the next build at once that nothing changed (``quick.QuickRecord``).
@@ -69,7 +71,7 @@ from typing import Any, Protocol
 
 import orjson
 
-from site_builder import check_cache, contentfs, search_directory
+from site_builder import bulk, check_cache, contentfs, search_directory
 from site_builder.check_cache import Invalid
 from site_builder.findings import Finding
 from site_builder.fingerprint import Fingerprints, FolderStamps, inside_root, tool_digest
@@ -82,8 +84,8 @@ from site_builder.summaries import ReportSummary, summary_data, summary_from_dat
 
 KEPT_FOLDERS = 20  # build caches kept (one per content and output folder); the oldest go
 SITE_RECORD = "site"  # the output's files with their status (``check_cache.write_sealed_lines``)
-BULK_ROWS = "bulk-rows"  # each year's rows, by report (``bulk.ReportRows``), in a file per year
-YEAR = re.compile(r"[0-9]{4}")  # a year's folder name, the only name a rows file may have
+BULK_ROWS = "bulk-rows"  # each year's rows, by report (``bulk.ReportRows``), in a file per part of the year
+BULK_PARTS = "bulk-parts"  # the parts of each year's bulk files (``bulk._Part``)
 THEME_LIMIT = 16 * 1024 * 1024
 
 
@@ -785,20 +787,22 @@ class BuildCache(ReportKeys):
             return None
         return value[0] if self._link_unchanged(_Files({path: value}), out, staging, None) else None
 
-    def bulk_rows(self, year: str, key: str) -> RowsReader | None:
-        """The rows of the year's reports as the last build that wrote the year remembered them (``SealedRows``)."""
-        return RowsReader(self.folder / BULK_ROWS / year, key) if YEAR.fullmatch(year) else None
+    def bulk_rows(self, part: str, key: str) -> RowsReader | None:
+        """The rows of the reports of a year's part as the last build that made it remembered them (``SealedRows``)."""
+        return RowsReader(self.folder / BULK_ROWS / part, key) if bulk.PART_NAME.fullmatch(part) else None
 
-    def save_bulk(self, years: dict[str, BulkYearRecord], units: dict[str, tuple[str, str]], out: Path) -> None:
+    def save_bulk(self, years: dict[str, BulkYearRecord], units: dict[str, tuple[str, str]], out: Path,
+                  parts: set[str]) -> None:
         """Remember this build's bulk files (after the swap: the stamps are the output's), and only them.
-        ``units``: unit file path -> (inputs, SHA-256)."""
+        ``units``: unit file path -> (inputs, SHA-256); ``parts``: the names of the years' parts (the others go)."""
         record = {
             "years": {year: {"inputs": entry.inputs, "files": _stamped(out, entry.digests),
                              "tables": [list(table) for table in entry.tables]} for year, entry in years.items()},
             "units": {path: [inputs, *_stamped(out, {path: digest})[path]] for path, (inputs, digest) in units.items()},
         }
         _write(self.folder / "bulk", record)
-        _remove_all_but(self.folder / BULK_ROWS, set(years))
+        _remove_all_but(self.folder / BULK_ROWS, parts)
+        _remove_all_but(self.folder / BULK_PARTS, {name + suffix for name in parts for suffix in ("", ".sqlite", ".data")})
 
 
 @dataclass(frozen=True)
@@ -839,11 +843,19 @@ class BulkReuse:
             if self.cache.carried is not None:
                 self.cache.carried.discard(path)
 
-    def rows(self, year: str, key: str) -> RowsReader | None:
-        return self.cache.bulk_rows(year, key)
+    def rows(self, part: str, key: str) -> RowsReader | None:
+        return self.cache.bulk_rows(part, key)
 
-    def keep_rows(self, year: str, key: str) -> SealedRows | None:
-        return SealedRows(self.cache.folder / BULK_ROWS / year, key) if YEAR.fullmatch(year) else None
+    def keep_rows(self, part: str, key: str) -> SealedRows | None:
+        return SealedRows(self.cache.folder / BULK_ROWS / part, key) if bulk.PART_NAME.fullmatch(part) else None
+
+    def parts_folder(self) -> Path | None:
+        folder = self.cache.folder / BULK_PARTS
+        try:
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError:
+            return None
+        return folder
 
 
 class SealedRows:

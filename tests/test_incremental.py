@@ -11,6 +11,7 @@ import os
 import random
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -487,8 +488,8 @@ def test_tampered_bulk_rows_are_made_again(portal: Path, tmp_path: Path, monkeyp
     build(root, site, cache=cache)
     report = next(p for p in running_costs_reports(root) if p in latest_years(root))
     year = report.name
-    rows_file = next(cache.glob(f"build-*/{build_cache.BULK_ROWS}/{year}"))
-    key = bulk.rows_key(year)
+    rows_file = next(cache.glob(f"build-*/{build_cache.BULK_ROWS}/{year}-0"))  # the year's reports are one part
+    key = bulk.rows_key(f"{year}-0")
     reader = build_cache.RowsReader(rows_file, key)
     lines = {name: reader.get(name) or b"" for name in sorted(reader.names)}
     reader.close()
@@ -514,6 +515,84 @@ def test_tampered_bulk_rows_are_made_again(portal: Path, tmp_path: Path, monkeyp
     build(root, site, cache=cache)
     assert len(parsed) == len([p for p in reports_of(root) if p.name == year])
     monkeypatch.undo()
+    build(root, tmp_path / "fresh")
+    assert_same_site(site, tmp_path / "fresh")
+
+
+def made_parts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the parts of years' bulk files the next build makes (not recalled)."""
+    from site_builder import bulk
+
+    made: list[str] = []
+    make = bulk._made_part
+
+    def counted(parts: object, name: str, *rest: object, **named: object) -> object:
+        made.append(name)
+        return make(parts, name, *rest, **named)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(bulk, "_made_part", counted)
+    return made
+
+
+def database_rows(path: Path) -> list[str]:
+    connection = sqlite3.connect(path)
+    try:
+        return list(connection.iterdump())
+    finally:
+        connection.close()
+
+
+def test_a_year_put_together_from_parts_is_the_year_read_at_once(portal: Path, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parts of two reports give a year the same CSV and JSON bytes and the same SQLite rows, in the
+    same order, as one part of every report (the SQLite file itself differs only in its header's
+    count of transactions: one per part)."""
+    from site_builder import bulk
+
+    root, site, _ = copied(portal, tmp_path)
+    build(root, site)
+    monkeypatch.setenv(bulk.PART_REPORTS_VARIABLE, "2")
+    made = made_parts(monkeypatch)
+    build(root, tmp_path / "in-parts")
+    years = bulk_years(site)
+    assert len(made) > len(years)  # several parts a year
+    for year in years:
+        ours, theirs = site / "data" / year, tmp_path / "in-parts" / "data" / year
+        assert sorted(p.name for p in ours.iterdir()) == sorted(p.name for p in theirs.iterdir())
+        for name in sorted(p.name for p in ours.iterdir() if p.name != bulk.SQLITE_NAME):
+            assert (ours / name).read_bytes() == (theirs / name).read_bytes(), name
+        assert database_rows(ours / bulk.SQLITE_NAME) == database_rows(theirs / bulk.SQLITE_NAME)
+
+
+def test_a_figure_edit_makes_only_its_part_of_its_years_files(portal: Path, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The year's other parts are recalled from the build cache; a part whose record or files were
+    changed there is made again; and the site is a fresh build's."""
+    from site_builder import bulk
+
+    monkeypatch.setenv(bulk.PART_REPORTS_VARIABLE, "2")
+    root, site, cache = copied(portal, tmp_path)
+    build(root, site, cache=cache)
+    report = next(p for p in running_costs_reports(root) if p in latest_years(root))
+    year = report.name
+    bases = sorted(f"units/{p.parent.name}/{year}/" for p in reports_of(root) if p.name == year)
+    base = f"units/{report.parent.name}/{year}/"
+    own = f"{year}-{sorted(bases).index(base) // 2}"  # report order is the sorted folders'
+    assert len(bases) > 4
+    change_running_costs(report, random.Random(8))
+    made = made_parts(monkeypatch)
+    build(root, site, cache=cache)
+    assert made == [own]
+    parts = next(cache.glob(f"build-*/{build_cache.BULK_PARTS}"))
+    others = sorted(name for name in bulk.part_names(year, len(bases)) if name != own)
+    data = parts / f"{others[0]}.data"
+    data.write_bytes(data.read_bytes().replace(b"2", b"3", 1))
+    database = parts / f"{others[1]}.sqlite"
+    database.write_bytes(database.read_bytes() + b"\0")
+    change_running_costs(report, random.Random(9))
+    made.clear()
+    build(root, site, cache=cache)
+    assert sorted(made) == sorted([own, others[0], others[1]])
     build(root, tmp_path / "fresh")
     assert_same_site(site, tmp_path / "fresh")
 
