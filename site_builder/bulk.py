@@ -84,7 +84,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
 import orjson
 
@@ -635,29 +635,41 @@ class _UnitFiles:
 class _Part:
     """Up to ``part_reports()`` consecutive reports of a year, as the year's files take them: their
     rows in a SQLite file of their own (``database``, reports numbered from 1, no indexes), and in
-    ``data`` their ``report.json`` texts joined (span ``json``) and the records of each tidy CSV file
-    of the year they go to (spans ``csv``, by file name); the tables they declare and print
-    (``[template, table id, number, title, printed]`` in first-appearance order, ``_PartWriter``)
-    and their columns (sorted)."""
+    the file ``data`` (``size`` bytes) their ``report.json`` texts joined (span ``json``) and the
+    records of each tidy CSV file of the year they go to (spans ``csv``, by file name); the tables
+    they declare and print (``[template, table id, number, title, printed]`` in first-appearance
+    order, ``_PartWriter``) and their columns (sorted). Its files are read where the year's files
+    are written, one span at a time: a year's parts are never held."""
 
     database: Path
-    data: bytes
+    data: Path
+    size: int
     json: list[int]
     csv: dict[str, list[int]]
     reports: int
     tables: list[list[Any]]
     columns: list[list[str]]
 
-    def span(self, where: list[int]) -> memoryview:
-        return memoryview(self.data)[where[0]:where[1]]
+    def copy(self, where: list[int], target: IO[bytes]) -> None:
+        """The bytes of span ``where`` of the data, written to ``target``."""
+        with self.data.open("rb") as source:
+            source.seek(where[0])
+            left = where[1] - where[0]
+            while left:
+                block = source.read(min(left, 1 << 20))
+                if not block:
+                    raise OSError(f"{self.data}: shorter than its record says")
+                target.write(block)
+                left -= len(block)
 
-    def meta(self, inputs: str, database_digest: str) -> dict[str, Any]:
-        return {"inputs": inputs, "reports": self.reports, "json": self.json, "csv": self.csv, "tables": self.tables,
-                "columns": self.columns, "database": database_digest, "data": hashlib.sha256(self.data).hexdigest()}
+    def meta(self, inputs: str, database_digest: str, data_digest: str) -> dict[str, Any]:
+        return {"inputs": inputs, "reports": self.reports, "size": self.size, "json": self.json, "csv": self.csv,
+                "tables": self.tables, "columns": self.columns, "database": database_digest, "data": data_digest}
 
 
 class _PartWriter:
-    """What one part gathers over its reports, one report at a time."""
+    """What one part gathers over its reports, one report at a time (its records are held until
+    ``finish``: a part's, about 17 MB of text at 100 generated reports)."""
 
     def __init__(self, database: Path, units: _UnitFiles) -> None:
         self.path = database
@@ -695,20 +707,25 @@ class _PartWriter:
         for name, first, end in runs:
             self.csv[name].extend(records[first:end])
 
-    def finish(self) -> _Part:
-        """COMMIT, and the part."""
+    def finish(self, data: Path) -> tuple[_Part, str]:
+        """COMMIT, write the data file; the part and the data's SHA-256."""
         self.database.commit(indexes=False)
         self.database.close()
-        data = bytearray(b",\n".join(self.json))
-        json_span = [0, len(data)]
-        csv: dict[str, list[int]] = {}
-        for name in sorted(self.csv):
-            start = len(data)
-            data += (LINE_END.join(self.csv[name]) + LINE_END).encode("utf-8")
-            csv[name] = [start, len(data)]
-        return _Part(self.path, bytes(data), json_span, csv, self.report_id,
+        hasher = hashlib.sha256()
+        with data.open("wb") as target:
+            def put(chunk: bytes) -> list[int]:
+                start = target.tell()
+                target.write(chunk)
+                hasher.update(chunk)
+                return [start, target.tell()]
+
+            json_span = put(b",\n".join(self.json))
+            self.json.clear()
+            csv = {name: put((LINE_END.join(self.csv.pop(name)) + LINE_END).encode("utf-8")) for name in sorted(self.csv)}
+            size = target.tell()
+        return _Part(self.path, data, size, json_span, csv, self.report_id,
                      [[template, table_id, *value] for (template, table_id), value in self.tables.items()],
-                     [list(column) for column in sorted(self.columns)])
+                     [list(column) for column in sorted(self.columns)]), hasher.hexdigest()
 
     def close(self) -> None:
         self.database.close()
@@ -723,35 +740,37 @@ class _Parts:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    def building(self, name: str) -> Path:
+    def building(self, name: str) -> tuple[Path, Path]:
+        """Where a part being made writes its SQLite file and its data."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        return self.folder / f".{name}.sqlite.tmp"
+        return self.folder / f".{name}.sqlite.tmp", self.folder / f".{name}.data.tmp"
 
-    def keep(self, name: str, inputs: str, part: _Part) -> _Part:
-        database = self.folder / f"{name}.sqlite"
+    def keep(self, name: str, inputs: str, part: _Part, data_digest: str) -> _Part:
+        database, data = self.folder / f"{name}.sqlite", self.folder / f"{name}.data"
         os.replace(part.database, database)
-        part.database = database
-        temporary = self.folder / f".{name}.data.tmp"
-        temporary.write_bytes(part.data)
-        os.replace(temporary, self.folder / f"{name}.data")
+        os.replace(part.data, data)
+        part.database, part.data = database, data
         with database.open("rb") as handle:
             digest = hashlib.file_digest(handle, "sha256").hexdigest()
-        check_cache.write_sealed(self.folder / name, PART_MAGIC, PART_VERSION, part.meta(inputs, digest))
+        check_cache.write_sealed(self.folder / name, PART_MAGIC, PART_VERSION, part.meta(inputs, digest, data_digest))
         return part
 
     def recall(self, name: str, inputs: str, reports: int) -> _Part | None:
         meta = check_cache.read_sealed(self.folder / name, PART_MAGIC, PART_VERSION)
         if not (isinstance(meta, dict) and meta.get("inputs") == inputs and meta.get("reports") == reports):
             return None
+        database, data = self.folder / f"{name}.sqlite", self.folder / f"{name}.data"
         try:
-            data = (self.folder / f"{name}.data").read_bytes()
-            with (self.folder / f"{name}.sqlite").open("rb") as handle:
+            with database.open("rb") as handle:
                 database_digest = hashlib.file_digest(handle, "sha256").hexdigest()
+            with data.open("rb") as handle:
+                data_digest = hashlib.file_digest(handle, "sha256").hexdigest()
+                size = handle.tell()
         except OSError:
             return None
-        part = _Part(self.folder / f"{name}.sqlite", data, meta.get("json"), meta.get("csv"), reports,
-                     meta.get("tables"), meta.get("columns"))
-        return part if _well_formed(part) and part.meta(inputs, database_digest) == meta else None
+        part = _Part(database, data, size, meta.get("json"), meta.get("csv"), reports, meta.get("tables"),
+                     meta.get("columns"))
+        return part if _well_formed(part) and part.meta(inputs, database_digest, data_digest) == meta else None
 
 
 def _well_formed(part: _Part) -> bool:
@@ -759,7 +778,7 @@ def _well_formed(part: _Part) -> bool:
     its tables and columns have their shapes."""
     def span(value: Any) -> bool:
         return type(value) is list and len(value) == 2 and all(type(v) is int for v in value) \
-            and 0 <= value[0] <= value[1] <= len(part.data)
+            and 0 <= value[0] <= value[1] <= part.size
 
     return span(part.json) and type(part.csv) is dict \
         and all(span(where) and _year_csv_name(name) for name, where in part.csv.items()) \
@@ -890,7 +909,8 @@ def _made_part(parts: _Parts, name: str, bases: list[str], units: _UnitFiles, vi
     key = rows_key(name)
     remembered = reuse.rows(name, key) if reuse is not None else None
     keeper = reuse.keep_rows(name, key) if reuse is not None else None
-    writer = _PartWriter(parts.building(name), units if wanted else _UnitFiles.none())
+    database, data = parts.building(name)
+    writer = _PartWriter(database, units if wanted else _UnitFiles.none())
     try:
         with keeper or contextlib.nullcontext():
             for base in bases:
@@ -899,12 +919,12 @@ def _made_part(parts: _Parts, name: str, bases: list[str], units: _UnitFiles, vi
                 line = _add_report(writer, view, base, raw, own, remembered.get(base) if remembered is not None else None)
                 if keeper is not None and line is not None:
                     keeper.add(base, line)
-        part = writer.finish()
+        part, data_digest = writer.finish(data)
     finally:
         writer.close()
         if remembered is not None:
             remembered.close()
-    return parts.keep(name, part_inputs(bases, digests), part)
+    return parts.keep(name, part_inputs(bases, digests), part, data_digest)
 
 
 def _merged_tables(parts: list[_Part]) -> dict[tuple[str, str], tuple[str, str]]:
@@ -928,7 +948,7 @@ def _write_texts(folder: Path, parts: list[_Part]) -> list[str]:
         everything.write(b"[\n")
         for position, part in enumerate(parts):
             everything.write(b",\n" if position else b"")
-            everything.write(part.span(part.json))
+            part.copy(part.json, everything)
         everything.write(b"\n]\n")
     names = sorted({name for part in parts for name in part.csv})
     for name in names:
@@ -937,7 +957,7 @@ def _write_texts(folder: Path, parts: list[_Part]) -> list[str]:
             target.write(header)
             for part in parts:
                 if name in part.csv:
-                    target.write(part.span(part.csv[name]))
+                    part.copy(part.csv[name], target)
     return names
 
 
