@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """One year's bulk files (``data/<year>/``) written again from a built site's per-report files,
-the way an edit of one of its reports writes them: without the build cache, with every report's
-rows made and kept, and then with the rows recalled for every report but the last (whose
-``figures.csv`` digest is changed, so its rows are made again).
+the way an edit of one of its reports writes them: without the build cache, with every part made
+and kept (``bulk._Part``, with its reports' rows), and then with every part recalled but the last
+(whose last report's ``figures.csv`` digest is changed, so that part is made again, its other
+reports' rows recalled).
 
     python bench/time_bulk_year.py SITE YEAR WORKDIR [--rounds 2]
 
 SITE is the output of a build (its ``units/<slug>/<year>/`` folders hold the per-report files);
 WORKDIR is emptied first and receives the staging folder and the rows file. Prints the seconds of
-each run and the size of the rows file.
+each run and the size of the rows and parts folders.
 """
 
 from __future__ import annotations
@@ -27,16 +28,20 @@ from site_builder.publish import SiteView  # noqa: E402
 
 
 class _Reuse:
-    """Only the rows part of ``bulk.Reuse``: a rows file in ``folder``."""
+    """Only the parts and rows of ``bulk.Reuse``: files in ``folder``."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    def rows(self, year: str, key: str) -> build_cache.RowsReader:
-        return build_cache.RowsReader(self.folder / year, key)
+    def rows(self, part: str, key: str) -> build_cache.RowsReader:
+        return build_cache.RowsReader(self.folder / "rows" / part, key)
 
-    def keep_rows(self, year: str, key: str) -> build_cache.SealedRows:
-        return build_cache.SealedRows(self.folder / year, key)
+    def keep_rows(self, part: str, key: str) -> build_cache.SealedRows:
+        return build_cache.SealedRows(self.folder / "rows" / part, key)
+
+    def parts_folder(self) -> Path:
+        (self.folder / "parts").mkdir(parents=True, exist_ok=True)
+        return self.folder / "parts"
 
 
 def main() -> int:
@@ -54,18 +59,21 @@ def main() -> int:
                for base in bases for name in bulk.PER_REPORT}
     digests[bases[-1] + bulk.FIGURES_CSV] = "0" * 64  # as if the last report's figures had changed
     shutil.rmtree(args.workdir, ignore_errors=True)
-    reuse = _Reuse(args.workdir / "rows")
+    reuse = _Reuse(args.workdir / "cache")
     print(f"{len(bases)} reports of {args.year}")
-    for label, rows in [("without the build cache", None), ("rows made and kept", reuse),
-                        *[("rows recalled", reuse)] * args.rounds]:
+    for label, kept in [("without the build cache", None), ("parts made and kept", reuse),
+                        *[("one report changed: its part made, the others recalled", reuse)] * args.rounds]:
         staging = args.workdir / "staging"
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         units = bulk._UnitFiles(staging, {}, {}, None)
         started = time.perf_counter()
-        bulk._write_year(staging, args.year, bases, "", units, SiteView(args.site), digests, rows)  # type: ignore[arg-type]
+        parts = bulk._Parts(kept.parts_folder() if kept is not None else staging / ".bulk-parts")
+        bulk._write_year(staging, args.year, bases, "", units, SiteView(args.site), digests, kept, parts)  # type: ignore[arg-type]
         print(f"{label}: {time.perf_counter() - started:.2f} s", flush=True)
-    print(f"rows file: {(args.workdir / 'rows' / args.year).stat().st_size:,} bytes")
+    for folder in ("rows", "parts"):
+        size = sum(path.stat().st_size for path in (args.workdir / "cache" / folder).iterdir())
+        print(f"{folder}: {size:,} bytes")
     return 0
 
 
