@@ -650,7 +650,7 @@ class _Part:
     tables: list[list[Any]]
     columns: list[list[str]]
 
-    def copy(self, where: list[int], target: IO[bytes]) -> None:
+    def copy(self, where: list[int], target: IO[bytes] | _Hashing) -> None:
         """The bytes of span ``where`` of the data, written to ``target``."""
         with self.data.open("rb") as source:
             source.seek(where[0])
@@ -874,18 +874,17 @@ def _write_year(staging: Path, year: str, bases: list[str], inputs: str, units: 
     made = [_part(parts, name, chunk, units, view, digests, reuse)
             for name, chunk in zip(part_names(year, len(bases)), chunks, strict=True)]
     tables = _merged_tables(made)
-    names = _write_texts(folder, made)
+    texts = _write_texts(folder, made)
     try:
         _write_database(folder / SQLITE_NAME, made, tables)
     except sqlite3.DatabaseError:  # a recalled part whose rows SQLite cannot copy: every part made again
         made = [_made_part(parts, name, chunk, units, view, digests, reuse, wanted=False)
                 for name, chunk in zip(part_names(year, len(bases)), chunks, strict=True)]
         _write_database(folder / SQLITE_NAME, made, tables)
-    files = _year_files(f"{DATA}/{year}/", [*names, SQLITE_NAME, REPORTS_JSON])
-    written: dict[str, str] = {}
-    for entry in files:
-        with (staging / entry.path).open("rb") as handle:
-            written[entry.path] = hashlib.file_digest(handle, "sha256").hexdigest()
+    files = _year_files(f"{DATA}/{year}/", [*texts, SQLITE_NAME])
+    with (folder / SQLITE_NAME).open("rb") as handle:
+        texts[SQLITE_NAME] = hashlib.file_digest(handle, "sha256").hexdigest()
+    written = {entry.path: texts[entry.path.rsplit("/", 1)[1]] for entry in files}
     return BulkYear(year, inputs, len(bases), files, written, [(t, i, title) for (t, i), (_, title) in tables.items()])
 
 
@@ -942,23 +941,38 @@ def _merged_tables(parts: list[_Part]) -> dict[tuple[str, str], tuple[str, str]]
     return {key: (number, title) for key, (number, title) in tables.items()}
 
 
-def _write_texts(folder: Path, parts: list[_Part]) -> list[str]:
-    """``reports.json`` and the tidy CSV files of the year from its parts; the CSV files' names."""
-    with (folder / REPORTS_JSON).open("wb") as everything:
+class _Hashing:
+    """A file being written, hashed as it is (not read back to be hashed)."""
+
+    def __init__(self, target: IO[bytes]) -> None:
+        self.target, self.hasher = target, hashlib.sha256()
+
+    def write(self, data: bytes | memoryview) -> None:
+        self.target.write(data)
+        self.hasher.update(data)
+
+
+def _write_texts(folder: Path, parts: list[_Part]) -> dict[str, str]:
+    """``reports.json`` and the tidy CSV files of the year from its parts; the SHA-256 of each by name."""
+    written: dict[str, str] = {}
+    with (folder / REPORTS_JSON).open("wb") as handle:
+        everything = _Hashing(handle)
         everything.write(b"[\n")
         for position, part in enumerate(parts):
             everything.write(b",\n" if position else b"")
             part.copy(part.json, everything)
         everything.write(b"\n]\n")
-    names = sorted({name for part in parts for name in part.csv})
-    for name in names:
+    written[REPORTS_JSON] = everything.hasher.hexdigest()
+    for name in sorted({name for part in parts for name in part.csv}):
         header = csv_header(tuple(FIGURE_COLUMNS if name.startswith(FIGURES_PREFIX) else ATTACHMENT_COLUMNS))
-        with (folder / name).open("wb") as target:
+        with (folder / name).open("wb") as handle:
+            target = _Hashing(handle)
             target.write(header)
             for part in parts:
                 if name in part.csv:
                     part.copy(part.csv[name], target)
-    return names
+        written[name] = target.hasher.hexdigest()
+    return written
 
 
 def _write_database(path: Path, parts: list[_Part], tables: dict[tuple[str, str], tuple[str, str]]) -> None:
