@@ -62,6 +62,7 @@ from site_builder.output import (
     BuildResult,
     MarkerReader,
     OutputRefused,
+    SortedMarker,
     _shown,
     digest_of,
     remove_leftovers,
@@ -692,20 +693,51 @@ def _publish_in_place(cache: build_cache.BuildCache, staging: Path, out: Path, d
         if path not in digests:
             digests[path] = hashed.get(path) or hashlib.sha256((staging / path).read_bytes()).hexdigest()
     staged_set = set(staged)
-    old, before, listed = _previous_marker(out, untouched, staged_set, carried)
-    complete = listed == len(carried)  # every carried file has its line (the staged ones carried below have theirs)
-    for path in staged:
-        if untouched(path) and before.get(path) == digests[path]:
-            (staging / path).unlink()
-            carried.add(path)
-    written = [path for path in staged if path not in carried]
-    _write_new_marker(staging, out, old, complete, written, carried, digests, untouched)
+    sorted_marker = _marker_as_left(out, live, previous, untouched)
+    try:
+        if sorted_marker is not None:
+            before = {path: digest for path in staged if (digest := sorted_marker.digest(path)) is not None}
+        else:
+            old, before, listed = _previous_marker(out, untouched, staged_set, carried)
+            complete = listed == len(carried)  # every carried file has its line (the staged ones carried below have theirs)
+        for path in staged:
+            if untouched(path) and before.get(path) == digests[path]:
+                (staging / path).unlink()
+                carried.add(path)
+        written = [path for path in staged if path not in carried]
+        gone = sorted(path for path in carried.others() if path not in staged_set and path != MARKER)
+        if sorted_marker is not None:
+            sorted_marker.write_changed(staging, {path: digests[path] for path in written}, gone)
+        else:
+            _write_new_marker(staging, out, old, complete, written, carried, digests, untouched)
+    finally:
+        if sorted_marker is not None:
+            sorted_marker.close()
     written.append(MARKER)
-    gone = sorted(path for path in carried.others() if path not in staged_set and path != MARKER)
     publish(staging, out, gone)
     # carried files keep their status: every live file is carried, written again or gone
     record = live.updated(gone, {path: build_cache.full_stamp(out / path) for path in written})
     return record, written + gone
+
+
+def _marker_as_left(out: Path, live: SiteStamps, previous: SiteStamps,
+                    untouched: Callable[[str], bool]) -> SortedMarker | None:
+    """The previous build's marker, to be copied with a few lines changed, when the output is as
+    that build left it (so every file but the marker is one it lists, with the digest it lists)
+    and the marker lists as many files: else None (its lines are then read one by one)."""
+    if live is not previous or not untouched(MARKER):
+        return None
+    try:
+        marker = SortedMarker(out)
+    except (OSError, ValueError):
+        return None
+    try:
+        if marker.count() == len(live) - 1:
+            return marker
+    except (OSError, ValueError):
+        pass
+    marker.close()
+    return None
 
 
 def _previous_marker(out: Path, untouched: Callable[[str], bool], staged: set[str],

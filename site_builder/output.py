@@ -24,13 +24,15 @@ import ctypes
 import errno
 import functools
 import hashlib
+import mmap
 import os
 import shutil
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 try:
     import fcntl
@@ -167,6 +169,85 @@ class MarkerReader:
                     raise ValueError("not a marker")
                 last = path
                 yield line, path
+
+
+class SortedMarker:
+    """A previous build's marker as it left it, mapped (not read into memory: 522 MB at 100,000
+    reports), its lines found by binary search: they are in path order, and UTF-8 keeps that order
+    byte for byte. For an edit that changes a few files of a large site: the new marker is this one
+    copied with the lines of those files changed, not read and written line by line."""
+
+    def __init__(self, folder: Path) -> None:
+        with (folder / MARKER).open("rb") as handle:
+            self.data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        header = MARKER_HEADER.encode()
+        if self.data[:len(header)] != header:
+            self.data.close()
+            raise ValueError("not a marker")
+        self.start = len(header)
+
+    def close(self) -> None:
+        self.data.close()
+
+    def count(self) -> int:
+        """How many files it lists."""
+        lines, position = 0, self.start
+        while position < len(self.data):
+            lines += self.data[position:position + _BLOCK].count(b"\n")
+            position += _BLOCK
+        return lines
+
+    def digest(self, path: str) -> str | None:
+        """The digest it lists for ``path``, if it lists it."""
+        start = self._first_not_before(self.start, path.encode())
+        found, _ = self._line_at(start)
+        return self.data[start:start + 64].decode("ascii") if found == path.encode() else None
+
+    def write_changed(self, folder: Path, lines: Mapping[str, str], gone: Iterable[str]) -> None:
+        """The marker of the site in ``folder``: this one with the lines of ``lines`` (path ->
+        digest) put in, in place of any it had, and those of ``gone`` left out."""
+        with (folder / MARKER).open("wb") as target:
+            target.write(MARKER_HEADER.encode())
+            position = self.start
+            for path in sorted({*lines, *gone}):
+                wanted = path.encode()
+                found = self._first_not_before(position, wanted)
+                self._copy(position, found, target)
+                position = found
+                at, end = self._line_at(found)
+                if at == wanted:
+                    position = end
+                if path in lines:
+                    target.write(f"{lines[path]}  {path}\n".encode())
+            self._copy(position, len(self.data), target)
+
+    def _line_at(self, start: int) -> tuple[bytes | None, int]:
+        """The path of the line that starts at ``start`` and where the next line starts (None at the end)."""
+        if start >= len(self.data):
+            return None, start
+        end = self.data.find(b"\n", start) + 1
+        if end <= start + 66:
+            raise ValueError("not a marker")
+        return self.data[start + 66:end - 1], end
+
+    def _first_not_before(self, begin: int, path: bytes) -> int:
+        """Where the first line at or after ``begin`` (a line's start) whose path is not before ``path`` starts."""
+        low, high = begin, len(self.data)
+        while low < high:
+            start = max(low, self.data.rfind(b"\n", low, (low + high) // 2) + 1)
+            found, end = self._line_at(start)
+            if found is not None and found < path:
+                low = end
+            else:
+                high = start
+        return low
+
+    def _copy(self, start: int, end: int, target: BinaryIO) -> None:
+        for position in range(start, end, _BLOCK):
+            target.write(self.data[position:min(end, position + _BLOCK)])
+
+
+_BLOCK = 1 << 20
 
 
 def _files_in_order(top: str, prefix: str) -> Iterator[str]:

@@ -4,6 +4,7 @@ build; a build killed while it publishes is rolled forward by the next one."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import signal
@@ -91,6 +92,31 @@ def test_an_output_as_the_last_build_left_it_is_not_walked(tmp_path: Path, monke
     result = build(content, site, cache=cache)
     assert result.reused_reports >= result.reports - 2  # the report and the next year's, which reads it
     assert site.resolve() not in [folder.resolve() for folder in walked]
+    monkeypatch.undo()
+    assert_fresh(site, content, tmp_path / "fresh")
+
+
+def test_an_output_as_left_gets_its_marker_copied_with_the_changed_lines(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the output is as the last build left it, an edit and a removed report change the
+    previous marker's lines without reading it line by line (``SortedMarker``), and the site is a
+    fresh build's."""
+    import site_builder.build as build_module
+
+    def read_line_by_line(*_: object) -> None:
+        raise AssertionError("the marker was read line by line")
+
+    content, site, cache, _ = built_with_walks_counted(tmp_path, monkeypatch)
+    monkeypatch.setattr(build_module, "_previous_marker", read_line_by_line)
+    narrative = sorted(content.glob("*/*/explanation.md"))[0]
+    narrative.write_text(narrative.read_text(encoding="utf-8") + "\n本单位将继续加强预算管理。\n", encoding="utf-8")
+    time.sleep(1.4)  # settled: the quick check finds the output as the last build left it
+    build(content, site, cache=cache)
+    removed = max(content.glob("*/[0-9][0-9][0-9][0-9]"), key=lambda folder: folder.name)  # a latest year
+    shutil.rmtree(removed)
+    time.sleep(1.4)
+    build(content, site, cache=cache)
+    assert not (site / "units" / removed.parent.name / removed.name).exists()
     monkeypatch.undo()
     assert_fresh(site, content, tmp_path / "fresh")
 
@@ -310,3 +336,43 @@ def test_the_new_marker_is_the_old_one_with_the_written_and_gone_lines_changed(t
     with pytest.raises(ValueError):  # out of order: not a marker this tool wrote
         list(MarkerReader(out).lines())
     assert _previous_marker(out, untouched, staged, carried) == (None, {}, 0)
+
+
+def test_a_sorted_marker_copied_with_lines_changed_is_the_marker_of_the_changed_site(tmp_path: Path) -> None:
+    """``SortedMarker`` finds lines by binary search and copies the rest: for random sites and
+    random edits (files written again, added, gone) its marker is the one written from scratch,
+    and it finds the digest of every listed file and of no other."""
+    import random
+
+    from site_builder.output import MARKER, SortedMarker
+
+    rng = random.Random(11)
+    names = ["a-c.html", "a/b.html", "a/c/d.csv", "a.b/x", "ab", "单位/2024/index.html", "单位-2/x", "z/y/x/w.txt",
+             *(f"units/u{n}/{year}/t{k}.csv" for n in range(40) for year in (2023, 2024) for k in range(3))]
+
+    def sha(text: str) -> str:
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    for round_ in range(30):
+        site = {name: sha(f"{name}{round_}") for name in rng.sample(names, rng.randint(0, len(names)))}
+        folder = tmp_path / f"old{round_}"
+        folder.mkdir()
+        _marker(folder, site)
+        marker = SortedMarker(folder)
+        try:
+            assert marker.count() == len(site)
+            for name in names:
+                assert marker.digest(name) == site.get(name)
+            assert marker.digest("") is None and marker.digest("zzz") is None
+            written = {name: sha(f"new {name}") for name in rng.sample(names, rng.randint(0, 12))}
+            gone = [name for name in rng.sample(sorted(site), min(len(site), rng.randint(0, 6))) if name not in written]
+            new = tmp_path / f"new{round_}"
+            new.mkdir()
+            marker.write_changed(new, written, gone)
+        finally:
+            marker.close()
+        expected = {name: digest for name, digest in site.items() if name not in gone} | written
+        fresh = tmp_path / f"expected{round_}"
+        fresh.mkdir()
+        _marker(fresh, expected)
+        assert (new / MARKER).read_bytes() == (fresh / MARKER).read_bytes()
