@@ -1,15 +1,14 @@
 #!/usr/bin/env python3
 """One year's bulk files (``data/<year>/``) written again from a built site's per-report files,
 the way an edit of one of its reports writes them: without the build cache, with every part made
-and kept (``bulk._Part``, with its reports' rows), and then with every part recalled but the last
-(whose last report's ``figures.csv`` digest is changed, so that part is made again, its other
-reports' rows recalled).
+and kept (``bulk._Part``), and then with every part recalled but the last (whose last report's
+``figures.csv`` digest is changed, so that part is made again).
 
     python bench/time_bulk_year.py SITE YEAR WORKDIR [--rounds 2]
 
 SITE is the output of a build (its ``units/<slug>/<year>/`` folders hold the per-report files);
-WORKDIR is emptied first and receives the staging folder and the rows file. Prints the seconds of
-each run and the size of the rows and parts folders.
+WORKDIR is emptied first and receives the staging folder and the parts. Prints the seconds of
+each run and the size of the parts folder.
 """
 
 from __future__ import annotations
@@ -23,21 +22,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from site_builder import build_cache, bulk  # noqa: E402
+from site_builder import bulk  # noqa: E402
 from site_builder.publish import SiteView  # noqa: E402
 
 
 class _Reuse:
-    """Only the parts and rows of ``bulk.Reuse``: files in ``folder``."""
+    """Only the parts of ``bulk.Reuse``: files in ``folder``."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-
-    def rows(self, part: str, key: str) -> build_cache.RowsReader:
-        return build_cache.RowsReader(self.folder / "rows" / part, key)
-
-    def keep_rows(self, part: str, key: str) -> build_cache.SealedRows:
-        return build_cache.SealedRows(self.folder / "rows" / part, key)
 
     def parts_folder(self) -> Path:
         (self.folder / "parts").mkdir(parents=True, exist_ok=True)
@@ -49,7 +42,7 @@ def main() -> int:
     parser.add_argument("site", type=Path)
     parser.add_argument("year")
     parser.add_argument("workdir", type=Path)
-    parser.add_argument("--rounds", type=int, default=2, help="runs with the rows recalled (default 2)")
+    parser.add_argument("--rounds", type=int, default=2, help="runs with the parts recalled (default 2)")
     args = parser.parse_args()
     bases = sorted(f"units/{folder.parent.name}/{folder.name}/" for folder in (args.site / "units").glob(f"*/{args.year}")
                    if (folder / bulk.REPORT_JSON).is_file())
@@ -69,11 +62,10 @@ def main() -> int:
         units = bulk._UnitFiles(staging, {}, {}, None)
         started = time.perf_counter()
         parts = bulk._Parts(kept.parts_folder() if kept is not None else staging / ".bulk-parts")
-        bulk._write_year(staging, args.year, bases, "", units, SiteView(args.site), digests, kept, parts)  # type: ignore[arg-type]
+        bulk._write_year(staging, args.year, bases, "", units, SiteView(args.site), digests, parts)
         print(f"{label}: {time.perf_counter() - started:.2f} s", flush=True)
-    for folder in ("rows", "parts"):
-        size = sum(path.stat().st_size for path in (args.workdir / "cache" / folder).iterdir())
-        print(f"{folder}: {size:,} bytes")
+    size = sum(path.stat().st_size for path in (args.workdir / "cache" / "parts").iterdir())
+    print(f"parts: {size:,} bytes")
     return 0
 
 

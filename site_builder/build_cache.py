@@ -18,8 +18,6 @@ they were shown from):
   statuses in the content's listing and what was read (``fingerprint.FolderStamps``);
 - ``bulk``: each year's bulk files (``data/<year>/``) and each unit's ``units/<slug>/figures.csv``,
   with their input digests (``bulk.year_inputs``, ``bulk.unit_inputs``);
-- ``bulk-rows/<year>-<n>``: the rows each report of a year's part gave its bulk files
-  (``bulk.ReportRows``), with the digests of the files they were made from (``SealedRows``);
 - ``bulk-parts/<year>-<n>``: each part of a year's bulk files (``bulk._Part``): its reports' rows in
   a SQLite file and the bytes of its records, which the year's files are put together from;
 - ``site``: every file of the output with its status (size, times, inode) as the build left it, a
@@ -58,7 +56,6 @@ shows every entry of the folder with the status it had when the last build read 
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import os
@@ -71,7 +68,7 @@ from typing import Any, Protocol
 
 import orjson
 
-from site_builder import bulk, check_cache, contentfs, search_directory
+from site_builder import check_cache, contentfs, search_directory
 from site_builder.check_cache import Invalid
 from site_builder.findings import Finding
 from site_builder.fingerprint import Fingerprints, FolderStamps, inside_root, tool_digest
@@ -84,7 +81,7 @@ from site_builder.summaries import ReportSummary, summary_data, summary_from_dat
 
 KEPT_FOLDERS = 20  # build caches kept (one per content and output folder); the oldest go
 SITE_RECORD = "site"  # the output's files with their status (``check_cache.write_sealed_lines``)
-BULK_ROWS = "bulk-rows"  # each year's rows, by report (``bulk.ReportRows``), in a file per part of the year
+LEGACY_BULK_ROWS = "bulk-rows"  # where earlier versions remembered each report's bulk rows: removed
 BULK_PARTS = "bulk-parts"  # the parts of each year's bulk files (``bulk._Part``)
 THEME_LIMIT = 16 * 1024 * 1024
 
@@ -787,10 +784,6 @@ class BuildCache(ReportKeys):
             return None
         return value[0] if self._link_unchanged(_Files({path: value}), out, staging, None) else None
 
-    def bulk_rows(self, part: str, key: str) -> RowsReader | None:
-        """The rows of the reports of a year's part as the last build that made it remembered them (``SealedRows``)."""
-        return RowsReader(self.folder / BULK_ROWS / part, key) if bulk.PART_NAME.fullmatch(part) else None
-
     def save_bulk(self, years: dict[str, BulkYearRecord], units: dict[str, tuple[str, str]], out: Path,
                   parts: set[str]) -> None:
         """Remember this build's bulk files (after the swap: the stamps are the output's), and only them.
@@ -801,7 +794,7 @@ class BuildCache(ReportKeys):
             "units": {path: [inputs, *_stamped(out, {path: digest})[path]] for path, (inputs, digest) in units.items()},
         }
         _write(self.folder / "bulk", record)
-        _remove_all_but(self.folder / BULK_ROWS, parts)
+        shutil.rmtree(self.folder / LEGACY_BULK_ROWS, ignore_errors=True)
         _remove_all_but(self.folder / BULK_PARTS, {name + suffix for name in parts for suffix in ("", ".sqlite", ".data")})
 
 
@@ -843,12 +836,6 @@ class BulkReuse:
             if self.cache.carried is not None:
                 self.cache.carried.discard(path)
 
-    def rows(self, part: str, key: str) -> RowsReader | None:
-        return self.cache.bulk_rows(part, key)
-
-    def keep_rows(self, part: str, key: str) -> SealedRows | None:
-        return SealedRows(self.cache.folder / BULK_ROWS / part, key) if bulk.PART_NAME.fullmatch(part) else None
-
     def parts_folder(self) -> Path | None:
         folder = self.cache.folder / BULK_PARTS
         try:
@@ -856,106 +843,6 @@ class BulkReuse:
         except OSError:
             return None
         return folder
-
-
-class SealedRows:
-    """A file of rows by name (``bulk.RowsKeeper``): after the sealed header and the key's JSON, one
-    line per name, ``<name as JSON>\\t<its rows as JSON>``, so that a reader splits the lines and
-    parses only the rows it uses (JSON text holds no raw tab). A cache that cannot be written only
-    costs time: the first error stops the writing and nothing is put in place."""
-
-    def __init__(self, path: Path, key: str) -> None:
-        self.writer: check_cache.SealedWriter | None = check_cache.SealedWriter(path, MAGIC, VERSION)
-        self.key = key
-
-    def __enter__(self) -> SealedRows:
-        self._try(lambda writer: writer.__enter__(), entered=False)
-        self._try(lambda writer: writer.write(orjson.dumps(self.key) + b"\n"))
-        return self
-
-    def add(self, name: str, data: bytes) -> None:
-        self._try(lambda writer: writer.write(orjson.dumps(name) + b"\t" + data + b"\n"))
-
-    def _try(self, step: Callable[[check_cache.SealedWriter], object], entered: bool = True) -> None:
-        if self.writer is None:
-            return
-        try:
-            step(self.writer)
-        except (OSError, TypeError):  # TypeError: a name that is not valid Unicode
-            writer, self.writer = self.writer, None
-            if entered:
-                with contextlib.suppress(OSError):
-                    writer.__exit__(OSError)
-
-    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
-        if self.writer is not None:
-            with contextlib.suppress(OSError):
-                self.writer.__exit__(kind, *rest)
-
-
-class RowsReader:
-    """The lines of a ``SealedRows`` file of ``key`` by name, unparsed, read as they are asked for:
-    the file is read once to check its digest and learn its names, then again line by line, in the
-    order the last build wrote it (its report order, which is this build's but for the reports
-    added, moved or removed since): a year's rows (81 MB at 1,428 reports) are never held at once.
-    A file that is missing, corrupt or of another key has no lines."""
-
-    def __init__(self, path: Path, key: str) -> None:
-        self.path, self.names = path, frozenset[str]()
-        self.lines: Iterator[bytes] = iter(())
-        self.skipped: dict[str, bytes] = {}
-        with contextlib.suppress(OSError, ValueError):  # UnicodeError and orjson's JSONDecodeError are ValueErrors
-            self._open(key)
-
-    def _open(self, key: str) -> None:
-        with self.path.open("rb") as handle:
-            start, names = self._checked(handle, key)
-        self.names = frozenset(names)
-        self.lines = self._lines_from(start)
-
-    def _checked(self, handle: Any, key: str) -> tuple[int, list[str]]:
-        magic, version, digest = handle.readline(200).removesuffix(b"\n").decode("ascii").split(" ")
-        start = handle.tell()
-        first = handle.readline()
-        hasher = hashlib.sha256(first)
-        if (magic, version) != (MAGIC, VERSION) or orjson.loads(first) != key:
-            raise ValueError("not this key's rows")
-        names = []
-        for line in handle:
-            hasher.update(line)
-            if not line.endswith(b"\n"):
-                raise ValueError("truncated")
-            names.append(orjson.loads(line.split(b"\t", 1)[0]))
-        if hasher.hexdigest() != digest:
-            raise ValueError("corrupt")
-        return start, names
-
-    def _lines_from(self, start: int) -> Iterator[bytes]:
-        with self.path.open("rb") as handle:
-            handle.seek(start)
-            handle.readline()
-            yield from handle
-
-    def get(self, name: str) -> bytes | None:
-        if name not in self.names:
-            return None
-        if name in self.skipped:
-            return self.skipped.pop(name)
-        try:
-            for line in self.lines:
-                found, data = line.split(b"\t", 1)
-                found_name = orjson.loads(found)
-                if found_name == name:
-                    return data.removesuffix(b"\n")
-                self.skipped[found_name] = data.removesuffix(b"\n")
-        except (OSError, ValueError):  # changed since its digest was checked: no more lines
-            self.names = frozenset()
-        return None
-
-    def close(self) -> None:
-        close = getattr(self.lines, "close", None)
-        if close is not None:
-            close()
 
 
 def _cells_by_folder(site: SiteStamps, folders: set[str]) -> dict[str, dict[str, list[int] | None]]:

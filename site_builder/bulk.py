@@ -33,16 +33,15 @@ rows in a SQLite file of its own and the bytes its reports give each of the year
 reports' files (``part_inputs``). The year's text files are the parts' bytes one after another,
 and its SQLite file gets the parts' rows one part after another, copied by SQLite itself (``INSERT
 … SELECT`` from the attached part), then the ``tables`` and ``columns`` rows and the indexes. So an
-edit makes one part and copies the rest, instead of inserting every figure of its year from Python
-(at 1,428 reports a year: 1.3 s of inserts). The bytes do not depend on which parts were recalled;
+edit makes one part and copies the rest, instead of parsing and inserting every figure of its year
+from Python (at 1,428 reports a year: 3.3–3.7 s, now 1.1–1.4 s). The bytes do not depend on which parts were recalled;
 the SQLite file's header counts its transactions (one per part), so it depends on the part size,
 which is fixed. Without a build cache the parts are made in the staging folder and removed.
 
-A part that is made again does not parse its other reports either: what the files take from each
-report besides the bytes of its tidy records (its SQLite rows, the tables it declares and prints,
-and which CSV file each record goes to: ``ReportRows``) is remembered in the build cache, by report
-folder and the digests of the per-report files it was made from (``Reuse.rows``, ``Reuse.keep_rows``,
-a file per part). Rows recalled or made give the same rows, in the same order, so the same bytes.
+A part that is made again parses its reports' files again (``ReportRows``): remembering each
+report's rows in the build cache, as the year's files were once made, saved nothing once a part
+is 100 reports (1.12–1.23 s for a year of 1,428 reports with one report changed, against
+1.17–1.36 s with the rows recalled; docs/measurements.md), and took 545 MB of cache at 10,000 reports.
 
 Nothing holds the whole portal in memory. Same input, same bytes: rows are written in report
 order, and the SQLite file is written with fixed PRAGMAs (page size, no WAL) a transaction per part.
@@ -70,7 +69,6 @@ converted from 万元 where the report is in 万元) for sums and comparisons ac
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import functools
 import hashlib
@@ -85,8 +83,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import IO, Any, Protocol
-
-import orjson
 
 from site_builder import check_cache
 from site_builder.publish import SiteView
@@ -184,34 +180,8 @@ class Reuse(Protocol):
     def drop(self, paths: list[str]) -> None:
         """Take back files ``year`` brought in (they are written again)."""
 
-    def rows(self, part: str, key: str) -> Remembered | None:
-        """The rows remembered for the reports of a year's part (``<year>-<n>``) under ``key`` (``rows_key``)."""
-
-    def keep_rows(self, part: str, key: str) -> RowsKeeper | None:
-        """Where to remember this build's rows of the part (None: nowhere)."""
-
     def parts_folder(self) -> Path | None:
         """Where a year's parts (``_Part``) are kept from one build to the next (None: nowhere)."""
-
-
-class Remembered(Protocol):
-    """Rows remembered by report folder (``build_cache.RowsReader``), asked for in report order."""
-
-    def get(self, name: str) -> bytes | None:
-        """The JSON of ``[inputs, rows]`` (``ReportRows``) of the report folder ``name``, if any."""
-
-    def close(self) -> None: ...
-
-
-class RowsKeeper(Protocol):
-    """A file of rows being written (``build_cache.SealedRows``): ``add`` each report's, then the
-    ``with`` block puts it in place, or nothing if it ends with an exception."""
-
-    def __enter__(self) -> RowsKeeper: ...
-
-    def __exit__(self, *exc: object) -> None: ...
-
-    def add(self, name: str, data: bytes) -> None: ...
 
 
 @functools.lru_cache(maxsize=1)
@@ -242,16 +212,6 @@ def year_inputs(year: str, bases: Sequence[str], digests: Mapping[str, str]) -> 
         files = "\0".join(digests[base + name] for name in PER_REPORT)
         hasher.update(f"{base}\0{files}\0".encode("utf-8", "surrogateescape"))
     return hasher.hexdigest()
-
-
-def report_inputs(base: str, digests: Mapping[str, str]) -> str:
-    """What a report's rows (``ReportRows``) are made from: the SHA-256 of its per-report files."""
-    return hashlib.sha256("\0".join(digests[base + name] for name in PER_REPORT).encode()).hexdigest()
-
-
-def rows_key(part: str) -> str:
-    """What remembered rows of a year's part are good for: this code and the part's name."""
-    return f"bulk rows {code_digest()} {part}"
 
 
 def part_reports() -> int:
@@ -359,12 +319,6 @@ def _tidy(data: bytes) -> _Tidy:
                                  for row, record in zip(rows, records, strict=True)])
 
 
-def _tidy_records(data: bytes) -> list[str]:
-    """The records of a tidy CSV as written, after its header (``_tidy``'s ``records``)."""
-    text = data.decode("utf-8").removeprefix(BOM)
-    return _records(text, CSV_QUOTE in text)
-
-
 def _fields(records: list[str], quoted: bool) -> list[list[str]]:
     """Each record's fields as written (neutralised text, amounts as written)."""
     if not quoted:
@@ -464,11 +418,6 @@ def _attachment_record(row: list[str], text: list[str]) -> list[Any]:
     return [*text[:4], int(row[4]), *text[5:11], row[11] or None, *text[12:]]
 
 
-FIGURE_FIELDS = 10  # of a ``figure_values`` row without its report_id
-ATTACHMENT_FIELDS = len(ATTACHMENT_COLUMNS)  # of an ``attachment_figures`` row without its report_id
-REPORT_FIELDS = 11  # of a ``reports`` row without its report_id
-
-
 def _runs(names: list[str]) -> list[list[Any]]:
     """Consecutive records with the same file name as ``[name, first, end]``: a report's tidy
     records come table by table, so a handful of runs says where each of them goes."""
@@ -486,9 +435,7 @@ class ReportRows:
     """What a year's files take from one report besides the bytes of its tidy records: its
     ``reports`` row, the tables it declares (id, number, title) and prints (id, printed title), its
     ``figure_values``, ``columns`` and ``attachment_figures`` rows (rows without report_id), and
-    which CSV file each of its tidy records goes to (``_runs``). Made from the report's files
-    (``from_files``), or recalled from the build cache (``from_data``) when they are unchanged, so
-    that an edit does not parse every other report of its year again."""
+    which CSV file each of its tidy records goes to (``_runs``), made from the report's files."""
 
     report: list[Any]
     declared: list[list[str]]
@@ -518,42 +465,6 @@ class ReportRows:
                    [_attachment_record(row, text) for row, text in attachment_pairs],
                    _runs([f"{FIGURES_PREFIX}{row[5]}.csv" for row in rows]),
                    _runs([f"{ATTACHMENTS_PREFIX}{text[6] or 'other'}.csv" for text in attachments.texts]))
-
-    def to_data(self) -> list[Any]:
-        return [self.report, self.declared, self.printed, self.figures, self.columns, self.attachments,
-                self.figure_runs, self.attachment_runs]
-
-    @classmethod
-    def from_data(cls, data: Any, figure_records: int, attachment_records: int) -> ReportRows:
-        """Rows recalled from the build cache (ours, but not trusted): a ValueError unless every part
-        has its shape and the runs cover the report's records (``*_records``: how many) with names
-        of files directly in the year's folder."""
-        if type(data) is not list or len(data) != 8 or not all(type(part) is list for part in data):
-            raise ValueError("not a report's rows")
-        rows = cls(*data)
-        if len(rows.report) != REPORT_FIELDS or not all(value is None or type(value) in (str, int) for value in rows.report) \
-                or not all(type(row) is list and len(row) == 3 for row in rows.declared) \
-                or not all(type(row) is list and len(row) == 2 for row in rows.printed) \
-                or not all(type(row) is list and len(row) == FIGURE_FIELDS for row in rows.figures) \
-                or not all(type(row) is list and len(row) == ATTACHMENT_FIELDS for row in rows.attachments) \
-                or not all(type(row) is list and len(row) == 4 for row in rows.columns) \
-                or len(rows.figures) != figure_records or len(rows.attachments) != attachment_records \
-                or not _covers(rows.figure_runs, FIGURES_PREFIX, figure_records) \
-                or not _covers(rows.attachment_runs, ATTACHMENTS_PREFIX, attachment_records):
-            raise ValueError("not a report's rows")
-        return rows
-
-
-def _covers(runs: list[Any], prefix: str, records: int) -> bool:
-    """Whether ``runs`` take records 0 … ``records`` - 1 in order, each to a CSV file of the year's folder."""
-    position = 0
-    for run in runs:
-        if not (type(run) is list and len(run) == 3 and type(run[0]) is str and run[1] == position
-                and type(run[2]) is int and run[2] > position and run[0].startswith(prefix)
-                and run[0].endswith(".csv") and "/" not in run[0] and "\0" not in run[0]):
-            return False
-        position = run[2]
-    return position == records
 
 
 @dataclass
@@ -834,7 +745,7 @@ def _year(staging: Path, year: str, bases: list[str], digests: Mapping[str, str]
                     units.add(base, view.path(base + FIGURES_CSV).read_bytes())
             return BulkYear(year, inputs, len(bases), files, dict(recorded[0]), list(recorded[1]), reused=True)
         reuse.drop(list(recorded[0]))  # not the set of files this code writes: written again
-    return _write_year(staging, year, bases, inputs, units, view, digests, reuse, parts)
+    return _write_year(staging, year, bases, inputs, units, view, digests, parts)
 
 
 def _recorded_files(year: str, digests: Mapping[str, str]) -> list[BulkFile] | None:
@@ -863,7 +774,7 @@ def _year_files(folder: str, names: Sequence[str]) -> list[BulkFile]:
 
 
 def _write_year(staging: Path, year: str, bases: list[str], inputs: str, units: _UnitFiles, view: SiteView,
-                digests: Mapping[str, str], reuse: Reuse | None, parts: _Parts) -> BulkYear:
+                digests: Mapping[str, str], parts: _Parts) -> BulkYear:
     """Write ``data/<year>/`` from its parts (``_Part``), each recalled where its reports' files are
     unchanged, else made from them; the files are the parts' bytes one after another, and the
     SQLite file their rows one part after another."""
@@ -871,14 +782,14 @@ def _write_year(staging: Path, year: str, bases: list[str], inputs: str, units: 
     folder.mkdir(parents=True, exist_ok=True)
     size = part_reports()
     chunks = [bases[start:start + size] for start in range(0, len(bases), size)]
-    made = [_part(parts, name, chunk, units, view, digests, reuse)
+    made = [_part(parts, name, chunk, units, view, digests)
             for name, chunk in zip(part_names(year, len(bases)), chunks, strict=True)]
     tables = _merged_tables(made)
     texts = _write_texts(folder, made)
     try:
         _write_database(folder / SQLITE_NAME, made, tables)
     except sqlite3.DatabaseError:  # a recalled part whose rows SQLite cannot copy: every part made again
-        made = [_made_part(parts, name, chunk, units, view, digests, reuse, wanted=False)
+        made = [_made_part(parts, name, chunk, units, view, digests, wanted=False)
                 for name, chunk in zip(part_names(year, len(bases)), chunks, strict=True)]
         _write_database(folder / SQLITE_NAME, made, tables)
     files = _year_files(f"{DATA}/{year}/", [*texts, SQLITE_NAME])
@@ -889,11 +800,11 @@ def _write_year(staging: Path, year: str, bases: list[str], inputs: str, units: 
 
 
 def _part(parts: _Parts, name: str, bases: list[str], units: _UnitFiles, view: SiteView,
-          digests: Mapping[str, str], reuse: Reuse | None) -> _Part:
+          digests: Mapping[str, str]) -> _Part:
     """A part as the last build made it if it is made from the same files, else made now."""
     recalled = parts.recall(name, part_inputs(bases, digests), len(bases))
     if recalled is None:
-        return _made_part(parts, name, bases, units, view, digests, reuse)
+        return _made_part(parts, name, bases, units, view, digests)
     for base in bases:
         if units.wanted(base):
             units.add(base, view.path(base + FIGURES_CSV).read_bytes())
@@ -901,28 +812,17 @@ def _part(parts: _Parts, name: str, bases: list[str], units: _UnitFiles, view: S
 
 
 def _made_part(parts: _Parts, name: str, bases: list[str], units: _UnitFiles, view: SiteView,
-               digests: Mapping[str, str], reuse: Reuse | None, wanted: bool = True) -> _Part:
-    """Make a part from its reports' files, in report order: each report's rows recalled from the
-    build cache where its files are unchanged (``ReportRows``), else made from them, and
-    remembered for the next build. ``wanted``: whether its reports still go into their units' files."""
-    key = rows_key(name)
-    remembered = reuse.rows(name, key) if reuse is not None else None
-    keeper = reuse.keep_rows(name, key) if reuse is not None else None
+               digests: Mapping[str, str], wanted: bool = True) -> _Part:
+    """Make a part from its reports' files, in report order. ``wanted``: whether its reports still
+    go into their units' files."""
     database, data = parts.building(name)
     writer = _PartWriter(database, units if wanted else _UnitFiles.none())
     try:
-        with keeper or contextlib.nullcontext():
-            for base in bases:
-                raw = view.path(base + REPORT_JSON).read_bytes()
-                own = report_inputs(base, digests)
-                line = _add_report(writer, view, base, raw, own, remembered.get(base) if remembered is not None else None)
-                if keeper is not None and line is not None:
-                    keeper.add(base, line)
+        for base in bases:
+            _add_report(writer, view, base)
         part, data_digest = writer.finish(data)
     finally:
         writer.close()
-        if remembered is not None:
-            remembered.close()
     return parts.keep(name, part_inputs(bases, digests), part, data_digest)
 
 
@@ -991,37 +891,13 @@ def _write_database(path: Path, parts: list[_Part], tables: dict[tuple[str, str]
         database.close()
 
 
-def _add_report(writer: _PartWriter, view: SiteView, base: str, raw_json: bytes, own: str,
-                remembered: bytes | None) -> bytes | None:
-    """Add one report to its part: its rows as remembered when they were made from the same
-    files (``own``: ``report_inputs``), else made from its files. Returns the line to remember them
-    by (None when they cannot be written as JSON: they are made again next time)."""
+def _add_report(writer: _PartWriter, view: SiteView, base: str) -> None:
+    """Add one report to its part, from its files."""
+    raw_json = view.path(base + REPORT_JSON).read_bytes()
     figures = view.path(base + FIGURES_CSV).read_bytes()
-    attachments = view.path(base + ATTACHMENTS_CSV).read_bytes()
-    if remembered is not None:
-        records, attachment_records = _tidy_records(figures), _tidy_records(attachments)
-        rows = _recalled(remembered, own, len(records), len(attachment_records))
-        if rows is not None:
-            writer.add(base, raw_json, rows, figures, records, attachment_records)
-            return remembered
-    tidy, attachment_tidy = _tidy(figures), _tidy(attachments)
+    tidy, attachment_tidy = _tidy(figures), _tidy(view.path(base + ATTACHMENTS_CSV).read_bytes())
     rows = ReportRows.from_files(base, raw_json, tidy, attachment_tidy)
     writer.add(base, raw_json, rows, figures, tidy.records, attachment_tidy.records)
-    try:
-        return orjson.dumps([own, rows.to_data()])
-    except TypeError:  # orjson.JSONEncodeError: text that is not valid Unicode, an integer beyond 64 bits
-        return None
-
-
-def _recalled(remembered: bytes, own: str, figure_records: int, attachment_records: int) -> ReportRows | None:
-    """The rows in ``remembered`` (``[inputs, rows]``) if they were made from files with digests ``own``."""
-    try:
-        data = orjson.loads(remembered)
-        if type(data) is not list or len(data) != 2 or data[0] != own:
-            return None
-        return ReportRows.from_data(data[1], figure_records, attachment_records)
-    except (TypeError, ValueError):  # orjson's JSONDecodeError is a ValueError
-        return None
 
 
 def _kind_title(kind: str) -> str:

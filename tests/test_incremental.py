@@ -462,63 +462,6 @@ def parsed_reports(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return parsed
 
 
-def test_a_figure_edit_parses_only_its_own_report_for_its_years_files(portal: Path, tmp_path: Path,
-                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    """The year's other reports' rows come from the build cache, and the files are a fresh build's."""
-    root, site, cache = copied(portal, tmp_path)
-    build(root, site, cache=cache)
-    report = next(p for p in running_costs_reports(root) if p in latest_years(root))
-    change_running_costs(report, random.Random(5))
-    parsed = parsed_reports(monkeypatch)
-    build(root, site, cache=cache)
-    assert parsed == [f"units/{report.parent.name}/{report.name}/"]
-    assert len([p for p in reports_of(root) if p.name == report.name]) > 1  # others were recalled
-    monkeypatch.undo()
-    build(root, tmp_path / "fresh")
-    assert_same_site(site, tmp_path / "fresh")
-
-
-def test_tampered_bulk_rows_are_made_again(portal: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Rows recalled from the cache may send records only to CSV files of their year's folder and
-    must cover the report's records; a report whose rows do not is parsed again, a file whose
-    digest does not hold is not read at all, and the site is a fresh build's."""
-    from site_builder import build_cache, bulk
-
-    root, site, cache = copied(portal, tmp_path)
-    build(root, site, cache=cache)
-    report = next(p for p in running_costs_reports(root) if p in latest_years(root))
-    year = report.name
-    rows_file = next(cache.glob(f"build-*/{build_cache.BULK_ROWS}/{year}-0"))  # the year's reports are one part
-    key = bulk.rows_key(f"{year}-0")
-    reader = build_cache.RowsReader(rows_file, key)
-    lines = {name: reader.get(name) or b"" for name in sorted(reader.names)}
-    reader.close()
-    assert len(lines) > 2 and all(lines.values())
-    escaping, short, odd = [name for name in sorted(lines) if name != f"units/{report.parent.name}/{year}/"][:3]
-    for name, change in ((escaping, lambda rows: rows[6][0].__setitem__(0, "figures-../../../escaped.csv")),
-                         (short, lambda rows: rows[6].pop()),
-                         (odd, lambda rows: rows[1].append(["a table id without its number and title"]))):
-        data = json.loads(lines[name])
-        change(data[1])
-        lines[name] = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
-    with build_cache.SealedRows(rows_file, key) as kept:
-        for name, line in lines.items():
-            kept.add(name, line)
-    change_running_costs(report, random.Random(6))
-    parsed = parsed_reports(monkeypatch)
-    build(root, site, cache=cache)
-    assert sorted(parsed) == sorted([f"units/{report.parent.name}/{year}/", escaping, short, odd])
-    assert not list(tmp_path.rglob("escaped.csv"))
-    rows_file.write_bytes(rows_file.read_bytes().replace(b"figures-", b"figures_", 1))  # the digest no longer holds
-    change_running_costs(report, random.Random(7))
-    parsed.clear()
-    build(root, site, cache=cache)
-    assert len(parsed) == len([p for p in reports_of(root) if p.name == year])
-    monkeypatch.undo()
-    build(root, tmp_path / "fresh")
-    assert_same_site(site, tmp_path / "fresh")
-
-
 def made_parts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The names of the parts of years' bulk files the next build makes (not recalled)."""
     from site_builder import bulk
@@ -566,8 +509,9 @@ def test_a_year_put_together_from_parts_is_the_year_read_at_once(portal: Path, t
 
 def test_a_figure_edit_makes_only_its_part_of_its_years_files(portal: Path, tmp_path: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    """The year's other parts are recalled from the build cache; a part whose record or files were
-    changed there is made again; and the site is a fresh build's."""
+    """The year's other parts are recalled from the build cache (only the reports of the edited
+    report's part are parsed); a part whose record or files were changed there is made again; and
+    the site is a fresh build's."""
     from site_builder import bulk
 
     monkeypatch.setenv(bulk.PART_REPORTS_VARIABLE, "2")
@@ -581,8 +525,10 @@ def test_a_figure_edit_makes_only_its_part_of_its_years_files(portal: Path, tmp_
     assert len(bases) > 4
     change_running_costs(report, random.Random(8))
     made = made_parts(monkeypatch)
+    parsed = parsed_reports(monkeypatch)
     build(root, site, cache=cache)
     assert made == [own]
+    assert sorted(parsed) == [b for b in bases if bases.index(b) // 2 == bases.index(base) // 2]  # its part's reports
     parts = next(cache.glob(f"build-*/{build_cache.BULK_PARTS}"))
     others = sorted(name for name in bulk.part_names(year, len(bases)) if name != own)
     data = parts / f"{others[0]}.data"
