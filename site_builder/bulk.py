@@ -44,7 +44,7 @@ is 100 reports (1.12–1.23 s for a year of 1,428 reports with one report change
 1.17–1.36 s with the rows recalled; docs/measurements.md), and took 545 MB of cache at 10,000 reports.
 
 Nothing holds the whole portal in memory. Same input, same bytes: rows are written in report
-order, and the SQLite file is written with fixed PRAGMAs (page size, no WAL) a transaction per part.
+order, and the SQLite file is written with fixed PRAGMAs (page size, no WAL), in a transaction per part.
 
 The per-report files are read once, and as little as the outputs need (this stage is on the
 critical path of a large build):
@@ -99,6 +99,7 @@ from site_builder.render.tidy import (
     restored,
 )
 from site_builder.schemagen import SCHEMA_DIR
+from site_builder.shards import reports_setting
 
 DATA = "data"
 SQLITE_NAME = "figures.sqlite"
@@ -217,12 +218,7 @@ def year_inputs(year: str, bases: Sequence[str], digests: Mapping[str, str]) -> 
 def part_reports() -> int:
     """Reports per part of a year: ``PART_REPORTS``, or the environment variable
     ``SITE_BUILDER_BULK_PART_REPORTS`` (tests use it to get several parts from a small site)."""
-    value = os.environ.get(PART_REPORTS_VARIABLE, "").strip()
-    if not value:
-        return PART_REPORTS
-    if not value.isdigit() or int(value) < 1:
-        raise ValueError(f"{PART_REPORTS_VARIABLE} must be a whole number of at least 1, not {value!r}")
-    return int(value)
+    return reports_setting(PART_REPORTS_VARIABLE, PART_REPORTS)
 
 
 def part_names(year: str, reports: int) -> list[str]:
@@ -784,17 +780,13 @@ def _write_year(staging: Path, year: str, bases: list[str], inputs: str, units: 
     chunks = [bases[start:start + size] for start in range(0, len(bases), size)]
     made = [_part(parts, name, chunk, units, view, digests)
             for name, chunk in zip(part_names(year, len(bases)), chunks, strict=True)]
-    tables = _merged_tables(made)
-    texts = _write_texts(folder, made)
     try:
-        _write_database(folder / SQLITE_NAME, made, tables)
+        tables, texts = _write_files(folder, made)
     except sqlite3.DatabaseError:  # a recalled part whose rows SQLite cannot copy: every part made again
         made = [_made_part(parts, name, chunk, units, view, digests, wanted=False)
                 for name, chunk in zip(part_names(year, len(bases)), chunks, strict=True)]
-        _write_database(folder / SQLITE_NAME, made, tables)
-    files = _year_files(f"{DATA}/{year}/", [*texts, SQLITE_NAME])
-    with (folder / SQLITE_NAME).open("rb") as handle:
-        texts[SQLITE_NAME] = hashlib.file_digest(handle, "sha256").hexdigest()
+        tables, texts = _write_files(folder, made)
+    files = _year_files(f"{DATA}/{year}/", list(texts))
     written = {entry.path: texts[entry.path.rsplit("/", 1)[1]] for entry in files}
     return BulkYear(year, inputs, len(bases), files, written, [(t, i, title) for (t, i), (_, title) in tables.items()])
 
@@ -824,6 +816,16 @@ def _made_part(parts: _Parts, name: str, bases: list[str], units: _UnitFiles, vi
     finally:
         writer.close()
     return parts.keep(name, part_inputs(bases, digests), part, data_digest)
+
+
+def _write_files(folder: Path, parts: list[_Part]) -> tuple[dict[tuple[str, str], tuple[str, str]], dict[str, str]]:
+    """The year's files from its parts; its tables, and the SHA-256 of each file by name."""
+    tables = _merged_tables(parts)
+    texts = _write_texts(folder, parts)
+    _write_database(folder / SQLITE_NAME, parts, tables)
+    with (folder / SQLITE_NAME).open("rb") as handle:
+        texts[SQLITE_NAME] = hashlib.file_digest(handle, "sha256").hexdigest()
+    return tables, texts
 
 
 def _merged_tables(parts: list[_Part]) -> dict[tuple[str, str], tuple[str, str]]:

@@ -44,11 +44,17 @@ _UNIT_PAGE = re.compile(r"units/([^/]+)/(?!\d{4}/)")
 def shard_reports() -> int:
     """Reports per shard: ``SHARD_REPORTS``, or the environment variable ``SITE_BUILDER_SHARD_REPORTS``
     (tests use it to get several shards from a small site)."""
-    value = os.environ.get(SHARD_REPORTS_VARIABLE, "").strip()
+    return reports_setting(SHARD_REPORTS_VARIABLE, SHARD_REPORTS)
+
+
+def reports_setting(variable: str, default: int) -> int:
+    """A count of reports set by the environment variable ``variable`` (a whole number of at least
+    1), else ``default``."""
+    value = os.environ.get(variable, "").strip()
     if not value:
-        return SHARD_REPORTS
+        return default
     if not value.isdigit() or int(value) < 1:
-        raise ValueError(f"{SHARD_REPORTS_VARIABLE} must be a whole number of at least 1, not {value!r}")
+        raise ValueError(f"{variable} must be a whole number of at least 1, not {value!r}")
     return int(value)
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 import site_builder.build as build_module
-from site_builder import build_cache, fingerprint, loader, quick, snapshot
+from site_builder import build_cache, check_cache, fingerprint, loader, quick, snapshot
 from site_builder.build import BuildResult, build
 from site_builder.findings import Finding
 from site_builder.render import browse
@@ -510,7 +510,8 @@ def test_a_year_put_together_from_parts_is_the_year_read_at_once(portal: Path, t
 def test_a_figure_edit_makes_only_its_part_of_its_years_files(portal: Path, tmp_path: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """The year's other parts are recalled from the build cache (only the reports of the edited
-    report's part are parsed); a part whose record or files were changed there is made again; and
+    report's part are parsed); a part whose record or files were changed there is made again; a
+    part whose rows SQLite cannot copy, though its digests hold, has every part made again; and
     the site is a fresh build's."""
     from site_builder import bulk
 
@@ -539,6 +540,15 @@ def test_a_figure_edit_makes_only_its_part_of_its_years_files(portal: Path, tmp_
     made.clear()
     build(root, site, cache=cache)
     assert sorted(made) == sorted([own, others[0], others[1]])
+    record = check_cache.read_sealed(parts / others[2], bulk.PART_MAGIC, bulk.PART_VERSION)
+    forged = b"SQLite format 3\0" + bytes(4080)  # not a database SQLite can copy rows from, under a digest that holds
+    (parts / f"{others[2]}.sqlite").write_bytes(forged)
+    record["database"] = hashlib.sha256(forged).hexdigest()
+    check_cache.write_sealed(parts / others[2], bulk.PART_MAGIC, bulk.PART_VERSION, record)
+    change_running_costs(report, random.Random(10))
+    made.clear()
+    build(root, site, cache=cache)
+    assert made == [own, *bulk.part_names(year, len(bases))]  # its own part; then, as SQLite failed, every part
     build(root, tmp_path / "fresh")
     assert_same_site(site, tmp_path / "fresh")
 
