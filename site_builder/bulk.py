@@ -644,22 +644,40 @@ class _Parts:
     this build's own. Recalled parts are the cache's, not trusted: their record must have its
     shape and the digests of both files must hold, else the part is made again."""
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
+    def __init__(self, folder: Path, own: Path | None = None) -> None:
+        """``own``: where a part goes that cannot be made in ``folder`` (a build cache that cannot be
+        written only costs time)."""
+        self.folder, self.own = folder, own
 
-    def building(self, name: str) -> tuple[Path, Path]:
-        """Where a part being made writes its SQLite file and its data."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        return self.folder / f".{name}.sqlite.tmp", self.folder / f".{name}.data.tmp"
+    def writer(self, name: str, units: _UnitFiles) -> tuple[_PartWriter, Path]:
+        """A writer of a part and where its data goes: in the folder, else in the build's own."""
+        try:
+            return self._writer(self.folder, name, units)
+        except (OSError, sqlite3.Error):
+            if self.own is None:
+                raise
+            return self._writer(self.own, name, units)
+
+    @staticmethod
+    def _writer(folder: Path, name: str, units: _UnitFiles) -> tuple[_PartWriter, Path]:
+        folder.mkdir(parents=True, exist_ok=True)
+        return _PartWriter(folder / f".{name}.sqlite.tmp", units), folder / f".{name}.data.tmp"
 
     def keep(self, name: str, inputs: str, part: _Part, data_digest: str) -> _Part:
-        database, data = self.folder / f"{name}.sqlite", self.folder / f"{name}.data"
-        os.replace(part.database, database)
-        os.replace(part.data, data)
-        part.database, part.data = database, data
-        with database.open("rb") as handle:
-            digest = hashlib.file_digest(handle, "sha256").hexdigest()
-        check_cache.write_sealed(self.folder / name, PART_MAGIC, PART_VERSION, part.meta(inputs, digest, data_digest))
+        """The part under its name in the folder, with its record; where that cannot be written, the
+        part as it is (a later build makes it again)."""
+        if part.database.parent != self.folder:
+            return part
+        try:
+            os.replace(part.database, self.folder / f"{name}.sqlite")
+            part.database = self.folder / f"{name}.sqlite"
+            os.replace(part.data, self.folder / f"{name}.data")
+            part.data = self.folder / f"{name}.data"
+            with part.database.open("rb") as handle:
+                digest = hashlib.file_digest(handle, "sha256").hexdigest()
+            check_cache.write_sealed(self.folder / name, PART_MAGIC, PART_VERSION, part.meta(inputs, digest, data_digest))
+        except OSError:
+            pass
         return part
 
     def recall(self, name: str, inputs: str, reports: int) -> _Part | None:
@@ -714,14 +732,13 @@ def build_bulk(staging: Path, reports: Sequence[str], digests: Mapping[str, str]
         for base in by_year[year]:
             by_unit[_slug_of(base)].append(base)
     view = view or SiteView(staging)  # per-report and reused files carried from the live site are read there
-    kept = reuse.parts_folder() if reuse is not None else None
-    parts = _Parts(kept if kept is not None else staging / ".bulk-parts")
+    kept, own = reuse.parts_folder() if reuse is not None else None, staging / ".bulk-parts"
+    parts = _Parts(kept, own) if kept is not None else _Parts(own)
     try:
         units = _UnitFiles(staging, by_unit, digests, reuse)
         years = [_year(staging, year, by_year[year], digests, reuse, units, view, parts) for year in sorted(by_year)]
     finally:
-        if kept is None:
-            shutil.rmtree(parts.folder, ignore_errors=True)
+        shutil.rmtree(own, ignore_errors=True)
     for year in years:
         for entry in year.files:
             entry.size = os.path.getsize(view.path(entry.path))
@@ -807,8 +824,7 @@ def _made_part(parts: _Parts, name: str, bases: list[str], units: _UnitFiles, vi
                digests: Mapping[str, str], wanted: bool = True) -> _Part:
     """Make a part from its reports' files, in report order. ``wanted``: whether its reports still
     go into their units' files."""
-    database, data = parts.building(name)
-    writer = _PartWriter(database, units if wanted else _UnitFiles.none())
+    writer, data = parts.writer(name, units if wanted else _UnitFiles.none())
     try:
         for base in bases:
             _add_report(writer, view, base)

@@ -553,6 +553,32 @@ def test_a_figure_edit_makes_only_its_part_of_its_years_files(portal: Path, tmp_
     assert_same_site(site, tmp_path / "fresh")
 
 
+def test_parts_that_cannot_be_kept_in_the_build_cache_only_cost_time(portal: Path, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A part whose files cannot be made in the build cache is made in the build's own folder, and
+    one that cannot be put under its name there is used where it is: the build goes on, and its
+    site is a fresh build's."""
+    from site_builder import bulk
+
+    monkeypatch.setenv(bulk.PART_REPORTS_VARIABLE, "2")
+    root, site, cache = copied(portal, tmp_path)
+    build(root, site, cache=cache)
+    parts = next(cache.glob(f"build-*/{build_cache.BULK_PARTS}"))
+    year = bulk_years(site)[-1]
+    for name in bulk.part_names(year, 3):
+        (parts / name).unlink()  # no record: every part of the year is made again
+    (parts / f".{year}-0.sqlite.tmp").mkdir()  # cannot be made there
+    (parts / f"{year}-1.data").unlink()
+    (parts / f"{year}-1.data").mkdir()  # cannot be put under its name
+    (site / "data" / year / bulk.SQLITE_NAME).write_bytes(b"changed by hand")  # the year is written again
+    made = made_parts(monkeypatch)
+    build(root, site, cache=cache)
+    assert {f"{year}-0", f"{year}-1"} <= set(made)
+    assert not (site / ".bulk-parts").exists() and not list(site.parent.glob("*.bulk-parts*"))
+    build(root, tmp_path / "fresh")
+    assert_same_site(site, tmp_path / "fresh")
+
+
 def test_a_bulk_file_changed_in_the_output_is_written_again(portal: Path, tmp_path: Path) -> None:
     root, site, cache = copied(portal, tmp_path)
     build(root, site, cache=cache)
