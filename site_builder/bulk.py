@@ -575,15 +575,21 @@ class _Part:
 
 
 class _PartWriter:
-    """What one part gathers over its reports, one report at a time (its records are held until
-    ``finish``: a part's, about 17 MB of text at 100 generated reports)."""
+    """What one part gathers over its reports, one report at a time: rows into its SQLite file,
+    records and JSON texts into a file per CSV file of the year (in ``spill``, a folder of its own,
+    so that not even a part's records are held), joined into its data file at ``finish``."""
 
-    def __init__(self, database: Path, units: _UnitFiles) -> None:
-        self.path = database
-        self.database = _Database(database)
+    def __init__(self, database: Path, units: _UnitFiles, spill: Path) -> None:
+        self.path, self.spill = database, spill
+        shutil.rmtree(spill, ignore_errors=True)
+        spill.mkdir()
+        try:
+            self.database = _Database(database)
+        except BaseException:
+            shutil.rmtree(spill, ignore_errors=True)
+            raise
         self.database.begin()
-        self.json: list[bytes] = []
-        self.csv: dict[str, list[str]] = defaultdict(list)
+        self.texts: dict[str, IO[bytes]] = {}  # "" (the JSON texts) and each CSV file's name -> its spill file
         self.tables: dict[tuple[str, str], list[Any]] = {}  # (template, table id) -> [number, title, printed]
         self.columns: set[tuple[str, str, str, str]] = set()
         self.units = units
@@ -596,7 +602,7 @@ class _PartWriter:
         ``records``; ``attachments``: the records of its ``attachment-figures.csv``)."""
         self.report_id += 1
         report_id = self.report_id
-        self.json.append(raw_json.rstrip(b"\n"))
+        self._text("").write((b",\n" if report_id > 1 else b"") + raw_json.rstrip(b"\n"))
         self.units.add(base, figures)
         self.database.insert("reports", [(report_id, *rows.report)])
         template = rows.report[8]
@@ -610,32 +616,43 @@ class _PartWriter:
         self._append(rows.attachment_runs, attachments)
         self.database.insert("attachment_figures", [(report_id, *row) for row in rows.attachments])
 
+    def _text(self, name: str) -> IO[bytes]:
+        if name not in self.texts:  # numbered: a file name is never made from a report's data
+            self.texts[name] = (self.spill / str(len(self.texts))).open("w+b")
+        return self.texts[name]
+
     def _append(self, runs: list[list[Any]], records: list[str]) -> None:
         for name, first, end in runs:
-            self.csv[name].extend(records[first:end])
+            self._text(name).write((LINE_END.join(records[first:end]) + LINE_END).encode("utf-8"))
 
     def finish(self, data: Path) -> tuple[_Part, str]:
         """COMMIT, write the data file; the part and the data's SHA-256."""
         self.database.commit(indexes=False)
         self.database.close()
-        hasher = hashlib.sha256()
-        with data.open("wb") as target:
-            def put(chunk: bytes) -> list[int]:
-                start = target.tell()
-                target.write(chunk)
-                hasher.update(chunk)
-                return [start, target.tell()]
+        with data.open("wb") as handle:
+            target = _Hashing(handle)
 
-            json_span = put(b",\n".join(self.json))
-            self.json.clear()
-            csv = {name: put((LINE_END.join(self.csv.pop(name)) + LINE_END).encode("utf-8")) for name in sorted(self.csv)}
-            size = target.tell()
+            def put(name: str) -> list[int]:
+                start = handle.tell()
+                if name in self.texts:
+                    source = self.texts[name]
+                    source.seek(0)
+                    while block := source.read(1 << 20):
+                        target.write(block)
+                return [start, handle.tell()]
+
+            json_span = put("")
+            csv = {name: put(name) for name in sorted(self.texts) if name}
+            size = handle.tell()
         return _Part(self.path, data, size, json_span, csv, self.report_id,
                      [[template, table_id, *value] for (template, table_id), value in self.tables.items()],
-                     [list(column) for column in sorted(self.columns)]), hasher.hexdigest()
+                     [list(column) for column in sorted(self.columns)]), target.hasher.hexdigest()
 
     def close(self) -> None:
         self.database.close()
+        for handle in self.texts.values():
+            handle.close()
+        shutil.rmtree(self.spill, ignore_errors=True)
 
 
 class _Parts:
@@ -661,7 +678,8 @@ class _Parts:
     @staticmethod
     def _writer(folder: Path, name: str, units: _UnitFiles) -> tuple[_PartWriter, Path]:
         folder.mkdir(parents=True, exist_ok=True)
-        return _PartWriter(folder / f".{name}.sqlite.tmp", units), folder / f".{name}.data.tmp"
+        return _PartWriter(folder / f".{name}.sqlite.tmp", units, folder / f".{name}.records.tmp"), \
+            folder / f".{name}.data.tmp"
 
     def keep(self, name: str, inputs: str, part: _Part, data_digest: str) -> _Part:
         """The part under its name in the folder, with its record; where that cannot be written, the
