@@ -695,9 +695,10 @@ def _publish_in_place(cache: build_cache.BuildCache, staging: Path, out: Path, d
     staged_set = set(staged)
     sorted_marker = _marker_as_left(out, live, previous, untouched)
     try:
-        if sorted_marker is not None:
-            before = {path: digest for path in staged if (digest := sorted_marker.digest(path)) is not None}
-        else:
+        before = _listed_digests(sorted_marker, staged) if sorted_marker is not None else None
+        copying = before is not None
+        old, complete = None, False
+        if before is None:
             old, before, listed = _previous_marker(out, untouched, staged_set, carried)
             complete = listed == len(carried)  # every carried file has its line (the staged ones carried below have theirs)
         for path in staged:
@@ -706,9 +707,11 @@ def _publish_in_place(cache: build_cache.BuildCache, staging: Path, out: Path, d
                 carried.add(path)
         written = [path for path in staged if path not in carried]
         gone = sorted(path for path in carried.others() if path not in staged_set and path != MARKER)
-        if sorted_marker is not None:
-            sorted_marker.write_changed(staging, {path: digests[path] for path in written}, gone)
-        else:
+        if copying and sorted_marker is not None \
+                and not _copied_marker(sorted_marker, staging, {p: digests[p] for p in written}, gone):
+            old, _, listed = _previous_marker(out, untouched, staged_set, carried)  # read line by line after all
+            copying, complete = False, listed == len(carried)
+        if not copying:
             _write_new_marker(staging, out, old, complete, written, carried, digests, untouched)
     finally:
         if sorted_marker is not None:
@@ -738,6 +741,25 @@ def _marker_as_left(out: Path, live: SiteStamps, previous: SiteStamps,
         pass
     marker.close()
     return None
+
+
+def _listed_digests(marker: SortedMarker, staged: list[str]) -> dict[str, str] | None:
+    """The digests ``marker`` lists for the staged paths; None if it is not a marker after all (a
+    line of another shape: it is then read line by line, as an old marker is)."""
+    try:
+        return {path: digest for path in staged if (digest := marker.digest(path)) is not None}
+    except ValueError:
+        return None
+
+
+def _copied_marker(marker: SortedMarker, staging: Path, lines: dict[str, str], gone: list[str]) -> bool:
+    """The new marker as ``SortedMarker.write_changed`` copies it; False if the old one turns out
+    not to be a marker (the new one is then written from the lines)."""
+    try:
+        marker.write_changed(staging, lines, gone)
+    except ValueError:
+        return False
+    return True
 
 
 def _previous_marker(out: Path, untouched: Callable[[str], bool], staged: set[str],

@@ -102,6 +102,7 @@ def test_an_output_as_left_gets_its_marker_copied_with_the_changed_lines(tmp_pat
     previous marker's lines without reading it line by line (``SortedMarker``), and the site is a
     fresh build's."""
     import site_builder.build as build_module
+    from site_builder.output import SortedMarker
 
     def read_line_by_line(*_: object) -> None:
         raise AssertionError("the marker was read line by line")
@@ -118,6 +119,17 @@ def test_an_output_as_left_gets_its_marker_copied_with_the_changed_lines(tmp_pat
     build(content, site, cache=cache)
     assert not (site / "units" / removed.parent.name / removed.name).exists()
     monkeypatch.undo()
+    assert_fresh(site, content, tmp_path / "fresh")
+
+    def not_a_marker(*_: object) -> None:  # a line of another shape, found only as the marker is copied
+        raise ValueError("not a marker")
+
+    monkeypatch.setattr(SortedMarker, "write_changed", not_a_marker)
+    narrative.write_text(narrative.read_text(encoding="utf-8") + "\n本单位将继续推进绩效管理。\n", encoding="utf-8")
+    time.sleep(1.4)
+    build(content, site, cache=cache)  # the marker written from its lines instead
+    monkeypatch.undo()
+    shutil.rmtree(tmp_path / "fresh")
     assert_fresh(site, content, tmp_path / "fresh")
 
 
@@ -376,3 +388,20 @@ def test_a_sorted_marker_copied_with_lines_changed_is_the_marker_of_the_changed_
         fresh.mkdir()
         _marker(fresh, expected)
         assert (new / MARKER).read_bytes() == (fresh / MARKER).read_bytes()
+
+
+def test_a_marker_with_a_line_of_another_shape_is_read_line_by_line(tmp_path: Path) -> None:
+    """``SortedMarker`` does not read every line: one of another shape, found where it looks, makes
+    the build read the marker line by line (``_listed_digests`` gives None), as an old marker is."""
+    from site_builder.build import _listed_digests
+    from site_builder.output import MARKER, MARKER_HEADER, SortedMarker
+
+    (tmp_path / MARKER).write_text(MARKER_HEADER + f"{'a' * 64}  a.html\nshort\n{'c' * 64}  c.html\n", encoding="utf-8")
+    marker = SortedMarker(tmp_path)
+    try:
+        assert marker.count() == 3
+        with pytest.raises(ValueError):
+            marker.digest("b.html")
+        assert _listed_digests(marker, ["b.html"]) is None
+    finally:
+        marker.close()
